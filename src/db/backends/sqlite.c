@@ -1,0 +1,216 @@
+/* sqlite: the embedded default store. WAL, synchronous=NORMAL, foreign keys on, a busy timeout,
+ * and the ITF_CI collation that gives string filters MariaDB's utf8mb4_general_ci semantics. */
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/collate.h"
+#include "db/db_int.h"
+#include "db/schema.h"
+
+struct sqlite_db {
+    struct db base; /* must be first */
+    sqlite3 *h;
+};
+
+struct db_stmt {
+    struct db *db; /* must be first: db.c dispatches through it */
+    sqlite3_stmt *st;
+};
+
+static sqlite3 *handle(const struct db *db)
+{
+    return ((const struct sqlite_db *)db)->h;
+}
+
+static int map_rc(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+        return DB_OK;
+    case SQLITE_ROW:
+        return DB_ROW;
+    case SQLITE_DONE:
+        return DB_DONE;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return DB_BUSY;
+    case SQLITE_CANTOPEN:
+    case SQLITE_NOTADB:
+        return DB_UNAVAILABLE;
+    default:
+        return DB_ERROR;
+    }
+}
+
+static int ci_collate(void *arg, int alen, const void *a, int blen, const void *b)
+{
+    (void)arg;
+    return collate_ci_compare(a, (size_t)alen, b, (size_t)blen);
+}
+
+static const char *strip_scheme(const char *target)
+{
+    if (strncmp(target, "sqlite://", 9) == 0)
+        return target + 9;
+    if (strncmp(target, "sqlite:", 7) == 0)
+        return target + 7;
+    return target;
+}
+
+static int sq_open(const char *target, int create, struct db **ret)
+{
+    struct sqlite_db *d = calloc(1, sizeof(*d));
+    if (!d)
+        return DB_ERROR;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+    int rc = sqlite3_open_v2(strip_scheme(target), &d->h, flags, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite3_close(d->h);
+        free(d);
+        return DB_UNAVAILABLE;
+    }
+    sqlite3_busy_timeout(d->h, 10000);
+    sqlite3_create_collation(d->h, "ITF_CI", SQLITE_UTF8, NULL, ci_collate);
+    rc = sqlite3_exec(d->h,
+                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                      " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
+                      NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite3_close(d->h);
+        free(d);
+        return map_rc(rc) == DB_BUSY ? DB_BUSY : DB_UNAVAILABLE;
+    }
+    *ret = &d->base;
+    return DB_OK;
+}
+
+static void sq_close(struct db *db)
+{
+    sqlite3_close(handle(db));
+    free(db);
+}
+
+static int sq_exec(struct db *db, const char *sql)
+{
+    return map_rc(sqlite3_exec(handle(db), sql, NULL, NULL, NULL));
+}
+
+static int sq_begin(struct db *db, int write)
+{
+    return sq_exec(db, write ? "BEGIN IMMEDIATE" : "BEGIN");
+}
+
+static int sq_prepare(struct db *db, const char *sql, struct db_stmt **ret)
+{
+    struct db_stmt *st = calloc(1, sizeof(*st));
+    if (!st)
+        return DB_ERROR;
+    st->db = db;
+    int rc = sqlite3_prepare_v3(handle(db), sql, -1, SQLITE_PREPARE_PERSISTENT, &st->st, NULL);
+    if (rc != SQLITE_OK) {
+        free(st);
+        return map_rc(rc);
+    }
+    *ret = st;
+    return DB_OK;
+}
+
+static void sq_finalize(struct db_stmt *st)
+{
+    sqlite3_finalize(st->st);
+    free(st);
+}
+
+static int sq_bind_null(struct db_stmt *st, int idx)
+{
+    return map_rc(sqlite3_bind_null(st->st, idx));
+}
+
+static int sq_bind_int(struct db_stmt *st, int idx, int64_t v)
+{
+    return map_rc(sqlite3_bind_int64(st->st, idx, v));
+}
+
+static int sq_bind_text(struct db_stmt *st, int idx, const char *s, size_t n)
+{
+    return map_rc(sqlite3_bind_text64(st->st, idx, s ? s : "", n, SQLITE_TRANSIENT, SQLITE_UTF8));
+}
+
+static int sq_step(struct db_stmt *st)
+{
+    return map_rc(sqlite3_step(st->st));
+}
+
+static void sq_reset(struct db_stmt *st)
+{
+    sqlite3_reset(st->st);
+    sqlite3_clear_bindings(st->st);
+}
+
+static int sq_column_count(struct db_stmt *st)
+{
+    return sqlite3_column_count(st->st);
+}
+
+static const char *sq_column_text(struct db_stmt *st, int i, size_t *ret_len)
+{
+    if (sqlite3_column_type(st->st, i) == SQLITE_NULL) {
+        *ret_len = 0;
+        return NULL;
+    }
+    const char *s = (const char *)sqlite3_column_text(st->st, i);
+    *ret_len = (size_t)sqlite3_column_bytes(st->st, i);
+    return s ? s : "";
+}
+
+static int64_t sq_changes(struct db *db)
+{
+    return sqlite3_changes64(handle(db));
+}
+
+static int64_t sq_last_insert_id(struct db *db)
+{
+    return sqlite3_last_insert_rowid(handle(db));
+}
+
+static const char *sq_errmsg(const struct db *db)
+{
+    return sqlite3_errmsg(handle(db));
+}
+
+static int sq_create_schema(struct db *db)
+{
+    struct buf ddl;
+    buf_init(&ddl, 0);
+    buf_puts(&ddl, "BEGIN;\n");
+    schema_sqlite_ddl(&ddl);
+    buf_puts(&ddl, "COMMIT;\n");
+    int rc = ddl.failed ? DB_ERROR : sq_exec(db, ddl.p);
+    if (rc != DB_OK)
+        sq_exec(db, "ROLLBACK");
+    buf_free(&ddl);
+    return rc;
+}
+
+const struct db_ops db_sqlite_ops = {
+    .name = "sqlite",
+    .dialect = DB_SQLITE,
+    .open = sq_open,
+    .close = sq_close,
+    .exec = sq_exec,
+    .begin = sq_begin,
+    .prepare = sq_prepare,
+    .finalize = sq_finalize,
+    .bind_null = sq_bind_null,
+    .bind_int = sq_bind_int,
+    .bind_text = sq_bind_text,
+    .step = sq_step,
+    .reset = sq_reset,
+    .column_count = sq_column_count,
+    .column_text = sq_column_text,
+    .changes = sq_changes,
+    .last_insert_id = sq_last_insert_id,
+    .errmsg = sq_errmsg,
+    .create_schema = sq_create_schema,
+};

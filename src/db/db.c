@@ -1,0 +1,301 @@
+/* db: backend dispatch, the per-connection statement cache and the connection pool. */
+#include "db/db.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/db_int.h"
+
+static const struct db_ops *backend_for(const char *target)
+{
+    (void)target; /* mariadb:// targets get their backend in a later step */
+    return &db_sqlite_ops;
+}
+
+static int open_with(const char *target, int create, struct db **ret)
+{
+    const struct db_ops *ops = backend_for(target);
+    struct db *db = NULL;
+    int rc = ops->open(target, create, &db);
+    if (rc)
+        return rc;
+    db->ops = ops;
+    db->in_txn = 0;
+    memset(db->cache, 0, sizeof(db->cache));
+    db->next_free = NULL;
+    *ret = db;
+    return DB_OK;
+}
+
+int db_open(const char *target, struct db **ret)
+{
+    return open_with(target, 0, ret);
+}
+
+int db_open_create(const char *target, struct db **ret)
+{
+    return open_with(target, 1, ret);
+}
+
+void db_close(struct db *db)
+{
+    if (!db)
+        return;
+    for (int i = 0; i < DB_CACHE_SLOTS; i++) {
+        if (db->cache[i].st)
+            db->ops->finalize(db->cache[i].st);
+        free(db->cache[i].sql);
+    }
+    db->ops->close(db);
+}
+
+enum db_dialect db_dialect(const struct db *db)
+{
+    return db->ops->dialect;
+}
+
+const char *db_errmsg(const struct db *db)
+{
+    return db->ops->errmsg(db);
+}
+
+int db_create_schema(struct db *db)
+{
+    return db->ops->create_schema(db);
+}
+
+int db_exec(struct db *db, const char *sql)
+{
+    return db->ops->exec(db, sql);
+}
+
+int db_begin(struct db *db, int write)
+{
+    int rc = db->ops->begin(db, write);
+    if (rc == DB_OK)
+        db->in_txn = 1;
+    return rc;
+}
+
+int db_commit(struct db *db)
+{
+    int rc = db->ops->exec(db, "COMMIT");
+    if (rc == DB_OK)
+        db->in_txn = 0;
+    return rc;
+}
+
+int db_rollback(struct db *db)
+{
+    if (!db->in_txn)
+        return DB_OK;
+    db->in_txn = 0;
+    return db->ops->exec(db, "ROLLBACK");
+}
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+int db_stmt(struct db *db, const char *sql, struct db_stmt **ret)
+{
+    uint64_t h = fnv1a(sql);
+    struct db_cache_slot *slot = &db->cache[h % DB_CACHE_SLOTS];
+    if (slot->st && slot->hash == h && strcmp(slot->sql, sql) == 0) {
+        db->ops->reset(slot->st);
+        *ret = slot->st;
+        return DB_OK;
+    }
+    struct db_stmt *st = NULL;
+    int rc = db->ops->prepare(db, sql, &st);
+    if (rc)
+        return rc;
+    char *copy = strdup(sql);
+    if (!copy) {
+        db->ops->finalize(st);
+        return DB_ERROR;
+    }
+    if (slot->st)
+        db->ops->finalize(slot->st);
+    free(slot->sql);
+    slot->sql = copy;
+    slot->hash = h;
+    slot->st = st;
+    *ret = st;
+    return DB_OK;
+}
+
+/* Statements know their connection through the backend; these wrappers only dispatch. */
+struct db_stmt_head {
+    struct db *db;
+};
+
+static const struct db_ops *ops_of(struct db_stmt *st)
+{
+    return ((struct db_stmt_head *)st)->db->ops;
+}
+
+int db_bind_null(struct db_stmt *st, int idx)
+{
+    return ops_of(st)->bind_null(st, idx);
+}
+
+int db_bind_int(struct db_stmt *st, int idx, int64_t v)
+{
+    return ops_of(st)->bind_int(st, idx, v);
+}
+
+int db_bind_text(struct db_stmt *st, int idx, const char *s, size_t n)
+{
+    return ops_of(st)->bind_text(st, idx, s, n);
+}
+
+int db_step(struct db_stmt *st)
+{
+    return ops_of(st)->step(st);
+}
+
+void db_reset(struct db_stmt *st)
+{
+    ops_of(st)->reset(st);
+}
+
+int db_column_count(struct db_stmt *st)
+{
+    return ops_of(st)->column_count(st);
+}
+
+const char *db_column_text(struct db_stmt *st, int i, size_t *ret_len)
+{
+    return ops_of(st)->column_text(st, i, ret_len);
+}
+
+int64_t db_column_int(struct db_stmt *st, int i)
+{
+    size_t n;
+    const char *s = db_column_text(st, i, &n);
+    if (!s)
+        return 0;
+    return strtoll(s, NULL, 10);
+}
+
+int64_t db_changes(struct db *db)
+{
+    return db->ops->changes(db);
+}
+
+int64_t db_last_insert_id(struct db *db)
+{
+    return db->ops->last_insert_id(db);
+}
+
+int db_query_int(struct db_stmt *st, int64_t *ret)
+{
+    int rc = db_step(st);
+    if (rc == DB_ROW)
+        *ret = db_column_int(st, 0);
+    db_reset(st);
+    return rc;
+}
+
+/* ---- pool ---- */
+
+struct db_pool {
+    char *target;
+    unsigned max_conns;
+    unsigned open_conns;
+    struct db *free_list;
+    pthread_mutex_t mu;
+};
+
+int db_pool_new(const char *target, unsigned max_conns, struct db_pool **ret)
+{
+    struct db_pool *p = calloc(1, sizeof(*p));
+    if (!p)
+        return DB_ERROR;
+    p->target = strdup(target);
+    if (!p->target) {
+        free(p);
+        return DB_ERROR;
+    }
+    p->max_conns = max_conns ? max_conns : 1;
+    pthread_mutex_init(&p->mu, NULL);
+    /* Open one connection now so that a bad target fails at start-up, not on a request. */
+    struct db *db = NULL;
+    int rc = db_open(target, &db);
+    if (rc) {
+        db_pool_free(p);
+        return rc;
+    }
+    p->open_conns = 1;
+    p->free_list = db;
+    *ret = p;
+    return DB_OK;
+}
+
+void db_pool_free(struct db_pool *pool)
+{
+    if (!pool)
+        return;
+    while (pool->free_list) {
+        struct db *db = pool->free_list;
+        pool->free_list = db->next_free;
+        db_close(db);
+    }
+    pthread_mutex_destroy(&pool->mu);
+    free(pool->target);
+    free(pool);
+}
+
+int db_pool_get(struct db_pool *pool, struct db **ret)
+{
+    pthread_mutex_lock(&pool->mu);
+    struct db *db = pool->free_list;
+    if (db) {
+        pool->free_list = db->next_free;
+        pthread_mutex_unlock(&pool->mu);
+        db->next_free = NULL;
+        *ret = db;
+        return DB_OK;
+    }
+    if (pool->open_conns >= pool->max_conns) {
+        pthread_mutex_unlock(&pool->mu);
+        return DB_BUSY;
+    }
+    pool->open_conns++;
+    pthread_mutex_unlock(&pool->mu);
+    int rc = db_open(pool->target, &db);
+    if (rc) {
+        pthread_mutex_lock(&pool->mu);
+        pool->open_conns--;
+        pthread_mutex_unlock(&pool->mu);
+        return DB_UNAVAILABLE;
+    }
+    *ret = db;
+    return DB_OK;
+}
+
+void db_pool_put(struct db_pool *pool, struct db *db, int broken)
+{
+    if (!db)
+        return;
+    if (!broken && db->in_txn && db_rollback(db) != DB_OK)
+        broken = 1;
+    pthread_mutex_lock(&pool->mu);
+    if (broken) {
+        pool->open_conns--;
+        pthread_mutex_unlock(&pool->mu);
+        db_close(db);
+        return;
+    }
+    db->next_free = pool->free_list;
+    pool->free_list = db;
+    pthread_mutex_unlock(&pool->mu);
+}

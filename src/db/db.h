@@ -1,0 +1,74 @@
+/* db: the one store interface the engine sees. A backend (sqlite, later mariadb) is a const ops
+ * table; connections come from a pool; statements are prepared once per connection and cached. */
+#ifndef ITFLOWD_DB_DB_H
+#define ITFLOWD_DB_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+
+enum db_rc {
+    DB_OK = 0,
+    DB_ROW,         /* step produced a row */
+    DB_DONE,        /* step finished */
+    DB_ERROR,       /* SQL or constraint error: a server fault */
+    DB_BUSY,        /* lock timeout: retryable */
+    DB_UNAVAILABLE, /* the store cannot be reached */
+};
+
+/* Dialect bits the SQL builders ask for. */
+enum db_dialect { DB_SQLITE, DB_MARIADB };
+
+struct db;      /* one connection; owned by the pool */
+struct db_stmt; /* a prepared statement; owned by its connection's cache */
+
+/* Opens one connection to target ("path/to/file.db" or "sqlite:PATH"). *ret is the caller's;
+ * db_close() frees it. */
+int db_open(const char *target, struct db **ret);
+/* Like db_open, but creates the database when it does not exist yet (itflowd init). */
+int db_open_create(const char *target, struct db **ret);
+void db_close(struct db *db); /* accepts NULL */
+enum db_dialect db_dialect(const struct db *db);
+const char *db_errmsg(const struct db *db);
+
+/* Creates every table of the schema (fails if they exist). */
+int db_create_schema(struct db *db);
+
+/* Runs sql with no parameters and no rows (DDL, PRAGMA). */
+int db_exec(struct db *db, const char *sql);
+/* Transactions: write = 1 takes the write lock at once (SQLite BEGIN IMMEDIATE). */
+int db_begin(struct db *db, int write);
+int db_commit(struct db *db);
+int db_rollback(struct db *db); /* safe to call when no transaction is open */
+
+/* The cached statement for sql (prepared on first use on this connection), reset and with its
+ * bindings cleared. The statement stays owned by db; valid until db_close. */
+int db_stmt(struct db *db, const char *sql, struct db_stmt **ret);
+int db_bind_null(struct db_stmt *st, int idx); /* idx from 1 */
+int db_bind_int(struct db_stmt *st, int idx, int64_t v);
+int db_bind_text(struct db_stmt *st, int idx, const char *s, size_t n);
+int db_step(struct db_stmt *st); /* DB_ROW, DB_DONE or an error */
+void db_reset(struct db_stmt *st);
+int db_column_count(struct db_stmt *st);
+/* Column i of the current row as text (NULL for SQL NULL); valid until the next step/reset. */
+const char *db_column_text(struct db_stmt *st, int i, size_t *ret_len);
+int64_t db_column_int(struct db_stmt *st, int i);
+int64_t db_changes(struct db *db);        /* rows changed by the last INSERT/UPDATE/DELETE */
+int64_t db_last_insert_id(struct db *db); /* id of the last INSERT */
+
+/* Runs a statement that returns at most one integer (COUNT, SELECT id ...): DB_ROW and *ret set,
+ * DB_DONE when no row, or an error. Parameters must already be bound. */
+int db_query_int(struct db_stmt *st, int64_t *ret);
+
+/* A pool of connections to one target, shared by the server's threads. */
+struct db_pool;
+int db_pool_new(const char *target, unsigned max_conns, struct db_pool **ret);
+void db_pool_free(struct db_pool *pool); /* accepts NULL; every connection must be back */
+/* A connection for the caller's exclusive use until db_pool_put; DB_BUSY when max_conns are
+ * all in use, DB_UNAVAILABLE when a new one cannot be opened. */
+int db_pool_get(struct db_pool *pool, struct db **ret);
+/* Returns db (rolls back an open transaction first); broken = 1 closes it instead. */
+void db_pool_put(struct db_pool *pool, struct db *db, int broken);
+
+#endif

@@ -1,0 +1,47 @@
+/* db_int: what a backend implements (private to src/db/). */
+#ifndef ITFLOWD_DB_DB_INT_H
+#define ITFLOWD_DB_DB_INT_H
+
+#include "db/db.h"
+
+struct db_ops {
+    const char *name;
+    enum db_dialect dialect;
+    int (*open)(const char *target, int create, struct db **ret);
+    void (*close)(struct db *db);
+    int (*exec)(struct db *db, const char *sql);
+    int (*begin)(struct db *db, int write);
+    int (*prepare)(struct db *db, const char *sql, struct db_stmt **ret);
+    void (*finalize)(struct db_stmt *st);
+    int (*bind_null)(struct db_stmt *st, int idx);
+    int (*bind_int)(struct db_stmt *st, int idx, int64_t v);
+    int (*bind_text)(struct db_stmt *st, int idx, const char *s, size_t n);
+    int (*step)(struct db_stmt *st);
+    void (*reset)(struct db_stmt *st);
+    int (*column_count)(struct db_stmt *st);
+    const char *(*column_text)(struct db_stmt *st, int i, size_t *ret_len);
+    int64_t (*changes)(struct db *db);
+    int64_t (*last_insert_id)(struct db *db);
+    const char *(*errmsg)(const struct db *db);
+    int (*create_schema)(struct db *db);
+};
+
+#define DB_CACHE_SLOTS 128
+
+struct db_cache_slot {
+    char *sql;    /* owned copy of the statement text */
+    uint64_t hash;
+    struct db_stmt *st;
+};
+
+/* Every backend's connection struct starts with this. */
+struct db {
+    const struct db_ops *ops;
+    int in_txn;
+    struct db_cache_slot cache[DB_CACHE_SLOTS];
+    struct db *next_free; /* pool free list link */
+};
+
+extern const struct db_ops db_sqlite_ops;
+
+#endif

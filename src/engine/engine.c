@@ -1,0 +1,182 @@
+/* engine: per-request set-up shared by every operation — scope (K9), paging (K8), the site
+ * master key (K16, F13) — and the helpers module hooks use. */
+#include <openssl/crypto.h>
+#include <string.h>
+
+#include "core/php.h"
+#include "engine/engine.h"
+#include "engine/engine_int.h"
+
+char *ctx_strdup(struct op_ctx *ctx, const char *s, size_t n)
+{
+    return arena_strndup(&ctx->r->arena, s, n);
+}
+
+struct value *ctx_val(struct op_ctx *ctx, const char *field)
+{
+    for (size_t i = 0; i < ctx->mod->nfields; i++)
+        if (strcmp(ctx->mod->fields[i].name, field) == 0)
+            return ctx->vals ? &ctx->vals[i] : NULL;
+    return NULL;
+}
+
+const char *ctx_cur(struct op_ctx *ctx, const char *column, size_t *ret_len)
+{
+    int i = schema_column_index(ctx->mod->t, column);
+    if (!ctx->cur.found || i < 0) {
+        if (ret_len)
+            *ret_len = 0;
+        return NULL;
+    }
+    if (ret_len)
+        *ret_len = ctx->cur.n[i];
+    return ctx->cur.p[i];
+}
+
+void ctx_set_var(struct op_ctx *ctx, const char *name, const char *val)
+{
+    for (int i = 0; i < ctx->nvars; i++) {
+        if (strcmp(ctx->var_name[i], name) == 0) {
+            ctx->var_val[i] = val;
+            return;
+        }
+    }
+    if (ctx->nvars < CTX_MAX_VARS) {
+        ctx->var_name[ctx->nvars] = name;
+        ctx->var_val[ctx->nvars++] = val;
+    }
+}
+
+int ctx_exec_ints(struct op_ctx *ctx, const char *sql, int n, const int64_t *ints)
+{
+    struct db_stmt *st;
+    if (db_stmt(ctx->db, sql, &st) != DB_OK)
+        return ENG_DB;
+    for (int i = 0; i < n; i++)
+        db_bind_int(st, i + 1, ints[i]);
+    int rc = db_step(st);
+    db_reset(st);
+    return rc == DB_DONE || rc == DB_ROW ? ENG_OK : ENG_DB;
+}
+
+int engine_unwrap_master(struct op_ctx *ctx, const char *pw, size_t pwlen)
+{
+    struct req *r = ctx->r;
+    if (!pw || pwlen == 0) {
+        reply_not_done(r, ctx->ep->op == OP_READ ? OP_READ : ctx->ep->op);
+        return ENG_REPLIED;
+    }
+    if (crypto_unwrap_master(r->key.decrypt_hash, strlen(r->key.decrypt_hash), pw, pwlen,
+                             ctx->master) != 0) {
+        reply_message(r, 403, "The api_key_decrypt_password is incorrect for this API key.");
+        return ENG_REPLIED;
+    }
+    ctx->have_master = 1;
+    return ENG_OK;
+}
+
+/* limit/offset (reference 1.7): the query wins over the body; intval; negative -> 400. */
+static int paging_param(struct req *r, const char *name, int64_t dflt, int64_t *ret)
+{
+    const struct param *p = req_param(r, name);
+    if (p) {
+        *ret = p->is_array ? (p->len ? 1 : 0) : php_intval_str(p->val, p->len);
+    } else {
+        json_t *j = r->body ? json_object_get(r->body, name) : NULL;
+        if (j && !json_is_null(j)) {
+            if (json_is_string(j))
+                *ret = php_intval_str(json_string_value(j), json_string_length(j));
+            else if (json_is_integer(j))
+                *ret = json_integer_value(j);
+            else if (json_is_real(j))
+                *ret = php_intval_double(json_real_value(j));
+            else
+                *ret = json_is_true(j) || (json_is_array(j) && json_array_size(j)) ||
+                       (json_is_object(j) && json_object_size(j));
+        } else {
+            *ret = dflt;
+        }
+    }
+    if (*ret < 0)
+        return reply_bad(r, "%s must be zero or a positive number", name);
+    return ENG_OK;
+}
+
+/* The client scope S (reference 1.8). */
+static int derive_scope(struct req *r, int is_read)
+{
+    r->scope_all = 0;
+    if (r->key.client_id != 0) {
+        r->scope = r->key.client_id;
+        return ENG_OK;
+    }
+    if (is_read) {
+        const struct param *p = req_param(r, "client_id");
+        if (!p) {
+            r->scope_all = 1;
+            return ENG_OK;
+        }
+        if (p->is_array)
+            return reply_bad(r, "client_id must be a single value, not an array");
+        r->scope = php_intval_str(p->val, p->len);
+        return ENG_OK;
+    }
+    r->scope = 0;
+    json_t *j = r->body ? json_object_get(r->body, "client_id") : NULL;
+    if (!j || json_is_null(j))
+        return ENG_OK;
+    if (json_is_array(j) || json_is_object(j))
+        return reply_bad(r, "client_id must be a number");
+    if (json_is_string(j))
+        r->scope = php_intval_str(json_string_value(j), json_string_length(j));
+    else if (json_is_integer(j))
+        r->scope = json_integer_value(j);
+    else if (json_is_real(j))
+        r->scope = php_intval_double(json_real_value(j));
+    else
+        r->scope = json_is_true(j);
+    return ENG_OK;
+}
+
+void engine_handle(struct req *r)
+{
+    const struct module *m = r->mod;
+    const struct endpoint *ep = r->ep;
+    int is_read = ep->op == OP_READ;
+    struct op_ctx ctx;
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.r = r;
+    ctx.mod = m;
+    ctx.ep = ep;
+    ctx.db = r->db;
+    if (paging_param(r, "limit", 50, &r->limit) != ENG_OK ||
+        paging_param(r, "offset", 0, &r->offset) != ENG_OK)
+        return;
+    if (derive_scope(r, is_read) != ENG_OK)
+        return;
+    if ((m->flags & MOD_ALL_CLIENTS_ONLY) && r->key.client_id != 0) {
+        reply_message(r, 403, "This endpoint requires an API key with access to all clients.");
+        return;
+    }
+    if (m->flags & MOD_ALL_CLIENTS_ONLY)
+        r->scope_all = 1;
+    ctx.S = r->scope;
+    int rc;
+    if (is_read && (ep->flags & EP_DECRYPT)) {
+        const struct param *pw = req_param(r, "api_key_decrypt_password");
+        const char *pwv = pw && !pw->is_array ? pw->val : r->hdr_decrypt;
+        rc = engine_unwrap_master(&ctx, pwv, pwv ? strlen(pwv) : 0);
+        if (rc != ENG_OK)
+            goto out;
+    }
+    if (is_read)
+        rc = m->custom_read ? m->custom_read(&ctx) : engine_read(&ctx);
+    else
+        rc = engine_write(&ctx);
+out:
+    OPENSSL_cleanse(ctx.master, sizeof(ctx.master));
+    if (rc == ENG_NOT_DONE)
+        reply_not_done(r, ep->op);
+    else if (rc == ENG_DB)
+        reply_server_error(r, DB_ERROR);
+}

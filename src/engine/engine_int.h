@@ -1,0 +1,123 @@
+/* engine_int: what the engine's parts and the module hooks share. */
+#ifndef ITFLOWD_ENGINE_ENGINE_INT_H
+#define ITFLOWD_ENGINE_ENGINE_INT_H
+
+#include <stdint.h>
+
+#include "crypto/crypto.h"
+#include "db/db.h"
+#include "engine/module.h"
+#include "engine/req.h"
+
+/* Return codes of engine steps and hooks. */
+enum {
+    ENG_OK = 0,
+    ENG_NOT_DONE = 1, /* the operation's ordinary "False" answer (insert/update/delete failed) */
+    ENG_REPLIED = 2,  /* r->out already holds the answer (a 4xx) */
+    ENG_DB = 3,       /* a store fault: 500 (or 503 when busy/unavailable) */
+};
+
+/* A converted field value. Text lives in the request arena. */
+struct value {
+    const char *p;
+    size_t n;
+    int64_t i;
+    unsigned set : 1;     /* the body sent it (JSON null counts as absent) */
+    unsigned is_null : 1; /* SQL NULL */
+    unsigned is_int : 1;  /* bound as an integer (i) */
+};
+
+/* The current row of the module's table, column by column (arena copies). */
+struct cur_row {
+    int found;
+    const char **p; /* NULL entries are SQL NULL */
+    size_t *n;
+};
+
+#define CTX_MAX_VARS 8
+
+struct op_ctx {
+    struct req *r;
+    const struct module *mod;
+    const struct endpoint *ep;
+    struct db *db;
+    int64_t S;      /* the write scope (reference 1.8) */
+    int64_t id;     /* the row the operation targets */
+    int64_t new_id; /* create: the inserted id */
+    int64_t count;  /* rows changed */
+    int64_t aux;    /* a hook's extra id for logs (LR_AUX) */
+    struct value *vals; /* one per mod->fields entry */
+    struct cur_row cur;
+    const char *var_name[CTX_MAX_VARS];
+    const char *var_val[CTX_MAX_VARS];
+    int nvars;
+    char master[CRYPTO_MASTER_LEN + 1];
+    int have_master;
+};
+
+/* ---- answers (reply.c) ---- */
+extern const char MSG_NO_RESOURCE[];
+extern const char MSG_INSERT_FAILED[];
+extern const char MSG_UPDATE_FAILED[];
+extern const char MSG_DELETE_FAILED[];
+void reply_message(struct req *r, int status, const char *msg);
+/* 400 with a message naming the problem (F2). Returns ENG_REPLIED. */
+int reply_bad(struct req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void reply_server_error(struct req *r, int db_rc);
+void reply_count(struct req *r, int64_t count);
+void reply_created(struct req *r, int64_t id);
+/* The "not done" answer of an operation. */
+void reply_not_done(struct req *r, enum op op);
+
+/* ---- values (values.c) ---- */
+/* Converts the body's value for f into v (set=0 when absent). ENG_OK or ENG_REPLIED (400). */
+int value_from_body(struct op_ctx *ctx, const struct field *f, struct value *v);
+/* The create default of f. */
+void value_default(struct op_ctx *ctx, const struct field *f, struct value *v);
+/* Checks v against the column's type and length (F2). ENG_OK or ENG_REPLIED. */
+int value_check_column(struct op_ctx *ctx, const struct field *f, const struct value *v);
+/* PHP empty() of a converted value. */
+int value_empty(const struct value *v);
+/* Binds v at idx. */
+int value_bind(struct db_stmt *st, int idx, const struct value *v);
+/* A value from a stored column text (NULL -> is_null). */
+void value_from_text(struct value *v, const char *p, size_t n);
+/* An integer value. */
+void value_int(struct value *v, int64_t i);
+/* A body value as a string for hooks: raw scalar text (numbers as PHP prints them); NULL if
+ * absent or null. ENG_REPLIED if it is an array/object. */
+int body_string(struct op_ctx *ctx, const char *name, const char **ret, size_t *ret_len);
+/* intval of a body value (0 if absent); ENG_REPLIED if it is an array/object. */
+int body_int(struct op_ctx *ctx, const char *name, int64_t *ret, int *ret_set);
+
+/* ---- rendering (render.c) ---- */
+/* Appends the JSON value of a stored column (string as MariaDB renders its type, or null).
+ * Returns -1 if the stored text is not valid UTF-8. */
+int render_column(struct buf *out, const struct schema_column *c, const char *p, size_t n);
+/* The canonical text of a stored value of column c (what render_column would print). */
+void render_canonical(struct buf *out, const struct schema_column *c, const char *p, size_t n);
+
+/* ---- context helpers for hooks (engine.c) ---- */
+struct value *ctx_val(struct op_ctx *ctx, const char *field);
+/* The current row's column text, NULL if SQL NULL or not loaded. */
+const char *ctx_cur(struct op_ctx *ctx, const char *column, size_t *ret_len);
+void ctx_set_var(struct op_ctx *ctx, const char *name, const char *val);
+char *ctx_strdup(struct op_ctx *ctx, const char *s, size_t n);
+/* Runs sql (bound with the given integer parameters) expecting no rows. ENG_OK or ENG_DB. */
+int ctx_exec_ints(struct op_ctx *ctx, const char *sql, int n, const int64_t *ints);
+
+/* ---- logs (logs.c) ---- */
+/* Writes the endpoint's log rows in the request's transaction. */
+int logs_write_endpoint(struct op_ctx *ctx);
+/* One logs row; description is cut to 1000 bytes at a character boundary. */
+int logs_insert(struct db *db, struct req *r, const char *type, const char *action,
+                const char *desc, int64_t client_id, int64_t entity_id);
+
+/* ---- operations ---- */
+int engine_read(struct op_ctx *ctx);
+int engine_write(struct op_ctx *ctx);
+/* Unwraps the master key with the request's decrypt password: ENG_OK, or ENG_REPLIED (403 F13, or
+ * the no-resource answer when there is no password). */
+int engine_unwrap_master(struct op_ctx *ctx, const char *pw, size_t pwlen);
+
+#endif

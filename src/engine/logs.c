@@ -1,0 +1,112 @@
+/* logs: the `logs` rows write endpoints leave behind (reference 1.12), from the templates in the
+ * endpoint descriptors. */
+#include <string.h>
+
+#include "core/php.h"
+#include "engine/engine_int.h"
+
+static const char SQL_LOG_INSERT[] =
+    "INSERT INTO logs (log_type, log_action, log_description, log_ip, log_user_agent, "
+    "log_client_id, log_user_id, log_entity_id) VALUES (?, ?, ?, ?, ?, ?, 0, ?)";
+
+/* At most max bytes, not splitting a UTF-8 character. */
+static size_t cut_at_char(const char *s, size_t n, size_t max)
+{
+    if (n <= max)
+        return n;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--;
+    return max;
+}
+
+int logs_insert(struct db *db, struct req *r, const char *type, const char *action,
+                const char *desc, int64_t client_id, int64_t entity_id)
+{
+    struct db_stmt *st;
+    int rc = db_stmt(db, SQL_LOG_INSERT, &st);
+    if (rc)
+        return rc;
+    size_t dlen = cut_at_char(desc, strlen(desc), 1000);
+    size_t ualen = r->user_agent ? cut_at_char(r->user_agent, r->user_agent_len, 250) : 0;
+    db_bind_text(st, 1, type, strlen(type));
+    db_bind_text(st, 2, action, strlen(action));
+    db_bind_text(st, 3, desc, dlen);
+    db_bind_text(st, 4, r->ip, strlen(r->ip));
+    if (r->user_agent)
+        db_bind_text(st, 5, r->user_agent, ualen);
+    else
+        db_bind_null(st, 5);
+    db_bind_int(st, 6, client_id);
+    db_bind_int(st, 7, entity_id);
+    rc = db_step(st);
+    db_reset(st);
+    return rc == DB_DONE ? DB_OK : rc;
+}
+
+static const char *lookup_var(struct op_ctx *ctx, const char *name, size_t n)
+{
+    for (int i = 0; i < ctx->nvars; i++)
+        if (strlen(ctx->var_name[i]) == n && memcmp(ctx->var_name[i], name, n) == 0)
+            return ctx->var_val[i];
+    if (n == 3 && memcmp(name, "key", 3) == 0)
+        return ctx->r->key.name_html;
+    return NULL;
+}
+
+static void expand(struct op_ctx *ctx, const char *tpl, struct buf *out)
+{
+    const char *p = tpl;
+    while (*p) {
+        const char *open = strchr(p, '{');
+        const char *close = open ? strchr(open, '}') : NULL;
+        if (!open || !close) {
+            buf_puts(out, p);
+            return;
+        }
+        buf_append(out, p, (size_t)(open - p));
+        const char *v = lookup_var(ctx, open + 1, (size_t)(close - open - 1));
+        if (v)
+            buf_puts(out, v);
+        else
+            buf_append(out, open, (size_t)(close - open + 1));
+        p = close + 1;
+    }
+}
+
+static int64_t ref_value(struct op_ctx *ctx, enum log_ref ref)
+{
+    switch (ref) {
+    case LR_SCOPE:
+        return ctx->S;
+    case LR_ID:
+        return ctx->id;
+    case LR_NEW_ID:
+        return ctx->new_id;
+    case LR_AUX:
+        return ctx->aux;
+    default:
+        return 0;
+    }
+}
+
+int logs_write_endpoint(struct op_ctx *ctx)
+{
+    struct buf desc;
+    buf_init(&desc, 0);
+    int rc = DB_OK;
+    for (int i = 0; i < EP_MAX_LOGS && ctx->ep->logs[i].type; i++) {
+        const struct log_spec *l = &ctx->ep->logs[i];
+        buf_reset(&desc);
+        expand(ctx, l->text, &desc);
+        if (desc.failed) {
+            rc = DB_ERROR;
+            break;
+        }
+        rc = logs_insert(ctx->db, ctx->r, l->type, l->action, desc.p ? desc.p : "",
+                         ref_value(ctx, l->client), ref_value(ctx, l->entity));
+        if (rc)
+            break;
+    }
+    buf_free(&desc);
+    return rc ? ENG_DB : ENG_OK;
+}

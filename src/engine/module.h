@@ -1,0 +1,157 @@
+/* module: the descriptor that says, as data, everything one API module is (ENGINE.md). The
+ * engine implements each operation once; a module is a table plus, at most, a few named hooks. */
+#ifndef ITFLOWD_ENGINE_MODULE_H
+#define ITFLOWD_ENGINE_MODULE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db/schema.h"
+
+struct op_ctx;
+
+/* How a request value becomes a column value (reference 1.9, COMPAT K11). */
+enum conv {
+    CV_TEXT,     /* sanitizeInput: strip_tags + trim; default '' */
+    CV_INT,      /* intval; default 0 */
+    CV_DECIMAL,  /* floatval, rounded to the column's scale; default 0 */
+    CV_DATE,     /* sanitized; empty -> NULL; else a date MariaDB accepts (normalised) */
+    CV_DIGITS,   /* every character but 0-9 removed; default '' */
+    CV_WEBSITE,  /* sanitized, one leading http:// or https:// removed */
+    CV_ABBREV6,  /* the first 6 characters, then sanitized */
+    CV_HTML_BR,  /* raw HTML kept, "<br>" appended */
+    CV_RAW,      /* the raw string, untouched */
+    CV_SECRET,   /* the raw string, encrypted with the site master key (credentials) */
+    CV_INT_TEXT, /* intval, stored as its decimal text */
+};
+
+#define FF_REQUIRED 1u    /* create: PHP empty() after conversion -> the insert-failed answer */
+#define FF_NO_UPDATE 2u   /* update leaves the column alone */
+#define FF_NO_CREATE 4u   /* create leaves the column to its default */
+#define FF_UNIQUE 8u      /* create: no row of the same client has this value (K12 comparison) */
+#define FF_NAME 16u       /* the record's name in log texts */
+#define FF_CONST 32u      /* never read from the body: always dflt on create */
+#define FF_PRIMARY 64u    /* value 1 clears this flag on the client's other rows (K14) */
+
+/* dflt value meaning "the current UTC date and time" (NOW()). */
+#define DFLT_NOW "@now"
+
+struct field {
+    const char *name;   /* JSON body name */
+    const char *column; /* column of the module's table; NULL = used by hooks only */
+    enum conv conv;
+    unsigned flags;
+    const char *dflt; /* create value when absent; NULL = the conversion's default */
+};
+
+enum filter_kind {
+    FK_ID,       /* intval, compared with = */
+    FK_TEXT,     /* raw string, case-insensitive = (K12) */
+    FK_UCFIRST,  /* ucfirst(raw), case-insensitive = */
+    FK_INT_TEXT, /* intval, compared as its text with a text column */
+};
+
+enum filter_shape {
+    FS_ONE,   /* every match, no ORDER BY / LIMIT */
+    FS_LIST,  /* ORDER BY, LIMIT, OFFSET */
+    FS_FIRST, /* the first match (LIMIT 1) */
+};
+
+#define FLT_JOIN 1u /* rows carry the module's joined columns */
+
+struct filter {
+    const char *param;
+    enum filter_kind kind;
+    const char *column;
+    const char *column2; /* when set: column = v OR column2 = v */
+    enum filter_shape shape;
+    unsigned flags;
+};
+
+/* A LEFT JOIN whose columns follow the table's columns in a row. */
+struct join {
+    const char *table;
+    const char *on;
+};
+
+enum op {
+    OP_READ,
+    OP_CREATE,
+    OP_UPDATE,
+    OP_DELETE,
+    OP_ARCHIVE,
+    OP_UNARCHIVE,
+    OP_CUSTOM, /* the hook does the whole operation */
+};
+
+/* Which client scope S a write may run with (reference 1.8, section 7). */
+enum scope_rule { SR_ANY, SR_NONZERO, SR_ZERO };
+
+/* Where a log row's client or entity id comes from. */
+enum log_ref { LR_ZERO, LR_SCOPE, LR_ID, LR_NEW_ID, LR_AUX };
+
+/* A logs row: description is a template with {name}, {key} and hook variables ({prefix}...). */
+struct log_spec {
+    const char *type;
+    const char *action;
+    const char *text;
+    enum log_ref client;
+    enum log_ref entity;
+};
+
+#define EP_MAX_LOGS 3
+#define EP_DECRYPT 1u      /* needs the key's decrypt password: unwraps the master key (K16) */
+#define EP_LOG_ALWAYS 2u   /* logs also when the row was not found (reference quirk kept) */
+
+typedef int (*op_hook)(struct op_ctx *ctx);
+
+struct endpoint {
+    const char *function; /* URL name: "read", "create", ... */
+    enum op op;
+    enum scope_rule scope_rule;
+    const char *id_param; /* body parameter with the row id; NULL = the row is client S */
+    unsigned flags;
+    op_hook before;       /* in the transaction, after conversion, before the main statement */
+    op_hook after;        /* after the main statement (new_id / count known) */
+    const char *sets;     /* archive/unarchive: extra "col = value" assignments */
+    struct log_spec logs[EP_MAX_LOGS];
+};
+
+#define MOD_ALL_CLIENTS_ONLY 1u /* F8: client-scoped keys get 403 */
+#define MOD_NO_CLIENT_SCOPE 2u  /* the table has no client column */
+
+struct module {
+    const char *name;  /* URL name */
+    const char *table; /* schema table */
+    const char *client_col;
+    const char *archived_col;
+    unsigned flags;
+    const struct filter *filters; /* ordered: the first parameter present wins (K10) */
+    size_t nfilters;
+    const struct join *join;
+    unsigned list_flags; /* FLT_JOIN: the unfiltered list carries the join */
+    const struct field *fields;
+    size_t nfields;
+    const struct endpoint *endpoints;
+    size_t nendpoints;
+    /* read hook: replaces the generic read (technicians/time); NULL = generic */
+    op_hook custom_read;
+
+    /* resolved by module_registry_init() */
+    const struct schema_table *t;
+    const struct schema_table *jt;
+    const char *pk;
+};
+
+#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+extern struct module *const module_registry[];
+extern const size_t module_count;
+
+/* Resolves tables and checks every descriptor against the schema; 0, or -1 with a message. */
+int module_registry_init(char *err, size_t errlen);
+const struct module *module_find(const char *name, size_t n);
+const struct endpoint *module_endpoint(const struct module *m, const char *fn, size_t n);
+const struct field *module_field(const struct module *m, const char *name);
+
+#endif

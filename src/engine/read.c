@@ -1,0 +1,356 @@
+/* read: the generic read operation — filter choice (K10), scope, paging, and rows streamed from
+ * the statement into the PHP-compatible writer (K2-K4). */
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/php.h"
+#include "engine/engine_int.h"
+#include "json/json_write.h"
+
+#define STREAM_CHUNK (64 * 1024)
+
+/* What a streamed read keeps between refills. */
+struct read_state {
+    struct db_stmt *st;
+    int ncols;
+    const struct schema_column **cols;
+    unsigned char *secret; /* per column: decrypt with the master key */
+    char master[CRYPTO_MASTER_LEN + 1];
+    int have_master;
+    int64_t rows;
+    int failed;
+};
+
+static void append_ci_eq(struct buf *sql, struct db *db, const char *table, const char *col)
+{
+    buf_printf(sql, "%s.%s = ?", table, col);
+    if (db_dialect(db) == DB_SQLITE)
+        buf_puts(sql, " COLLATE ITF_CI");
+}
+
+static void append_columns(struct buf *sql, const struct schema_table *t, int *first)
+{
+    for (size_t i = 0; i < t->ncols; i++) {
+        buf_printf(sql, "%s%s.%s", *first ? "" : ", ", t->name, t->cols[i].name);
+        *first = 0;
+    }
+}
+
+/* FROM ... WHERE ... for the chosen filter (NULL = the unfiltered list). */
+static void append_from_where(struct buf *sql, struct op_ctx *ctx, const struct filter *f,
+                              int join)
+{
+    const struct module *m = ctx->mod;
+    buf_printf(sql, " FROM %s", m->table);
+    if (join)
+        buf_printf(sql, " LEFT JOIN %s ON %s", m->join->table, m->join->on);
+    buf_puts(sql, " WHERE ");
+    if (!f) {
+        buf_puts(sql, "1 = 1");
+    } else if (f->kind == FK_ID) {
+        buf_printf(sql, "%s.%s = ?", m->table, f->column);
+    } else {
+        const char *tab = schema_column(m->t, f->column) ? m->table : m->join->table;
+        if (f->column2)
+            buf_putc(sql, '(');
+        append_ci_eq(sql, ctx->db, tab, f->column);
+        if (f->column2) {
+            buf_puts(sql, " OR ");
+            append_ci_eq(sql, ctx->db, tab, f->column2);
+            buf_putc(sql, ')');
+        }
+    }
+    if (!ctx->r->scope_all && m->client_col)
+        buf_printf(sql, " AND %s.%s = ?", m->table, m->client_col);
+}
+
+/* Binds the filter value (once or twice) and the scope; returns the next index. */
+static int bind_filter(struct db_stmt *st, struct op_ctx *ctx, const struct filter *f,
+                       const struct value *fv)
+{
+    int idx = 1;
+    if (f) {
+        value_bind(st, idx++, fv);
+        if (f->column2)
+            value_bind(st, idx++, fv);
+    }
+    if (!ctx->r->scope_all && ctx->mod->client_col)
+        db_bind_int(st, idx++, ctx->r->scope);
+    return idx;
+}
+
+static int write_row(struct buf *out, struct read_state *rs)
+{
+    buf_putc(out, '{');
+    for (int i = 0; i < rs->ncols; i++) {
+        if (i)
+            buf_putc(out, ',');
+        json_write_key(out, rs->cols[i]->name);
+        size_t n;
+        const char *p = db_column_text(rs->st, i, &n);
+        if (rs->secret[i] && p) {
+            char tmp[512];
+            struct buf plain = {tmp, 0, sizeof(tmp), sizeof(tmp) - 1, 0};
+            if (!rs->have_master || crypto_field_decrypt(rs->master, p, n, &plain) != 0 ||
+                plain.failed || json_write_string(out, plain.p, plain.len) != 0)
+                buf_puts(out, "null");
+            continue;
+        }
+        if (rs->secret[i] && !p) {
+            buf_puts(out, "null");
+            continue;
+        }
+        if (render_column(out, rs->cols[i], p, n) != 0)
+            buf_puts(out, "null"); /* stored bytes that are not UTF-8: never an empty body */
+    }
+    buf_putc(out, '}');
+    return out->failed ? -1 : 0;
+}
+
+/* Appends rows until the chunk is full; 1 = more rows may follow, 0 = done, -1 = error. */
+static int fill_rows(struct req *r, struct read_state *rs, size_t chunk)
+{
+    while (r->out.len < chunk) {
+        int rc = db_step(rs->st);
+        if (rc == DB_DONE) {
+            buf_puts(&r->out, "]}");
+            return 0;
+        }
+        if (rc != DB_ROW)
+            return -1;
+        if (rs->rows++)
+            buf_putc(&r->out, ',');
+        if (write_row(&r->out, rs) != 0)
+            return -1;
+    }
+    return 1;
+}
+
+static int stream_next(struct req *r)
+{
+    struct read_state *rs = r->stream_state;
+    buf_reset(&r->out);
+    return fill_rows(r, rs, STREAM_CHUNK);
+}
+
+static void stream_free(struct req *r)
+{
+    struct read_state *rs = r->stream_state;
+    if (rs && rs->st)
+        db_reset(rs->st);
+    if (rs)
+        OPENSSL_cleanse(rs->master, sizeof(rs->master));
+    r->stream_state = NULL;
+}
+
+static int prepare_state(struct op_ctx *ctx, struct read_state *rs, int join)
+{
+    const struct module *m = ctx->mod;
+    size_t n = m->t->ncols + (join ? m->jt->ncols : 0);
+    rs->cols = arena_alloc(&ctx->r->arena, n * sizeof(*rs->cols));
+    rs->secret = arena_alloc(&ctx->r->arena, n);
+    if (!rs->cols || !rs->secret)
+        return -1;
+    memset(rs->secret, 0, n);
+    for (size_t i = 0; i < m->t->ncols; i++)
+        rs->cols[i] = &m->t->cols[i];
+    for (size_t i = 0; join && i < m->jt->ncols; i++)
+        rs->cols[m->t->ncols + i] = &m->jt->cols[i];
+    for (size_t k = 0; k < m->nfields; k++) {
+        if (m->fields[k].conv != CV_SECRET || !m->fields[k].column)
+            continue;
+        int ci = schema_column_index(m->t, m->fields[k].column);
+        if (ci >= 0)
+            rs->secret[ci] = 1;
+    }
+    rs->ncols = (int)n;
+    memcpy(rs->master, ctx->master, sizeof(rs->master));
+    rs->have_master = ctx->have_master;
+    return 0;
+}
+
+/* The chosen filter's value, converted as its kind says. */
+static int filter_value(struct op_ctx *ctx, const struct filter *f, const struct param *p,
+                        struct value *v)
+{
+    struct req *r = ctx->r;
+    if (p->is_array)
+        return reply_bad(r, "%s must be a single value, not an array", f->param);
+    memset(v, 0, sizeof(*v));
+    switch (f->kind) {
+    case FK_ID:
+        value_int(v, php_intval_str(p->val, p->len));
+        return ENG_OK;
+    case FK_INT_TEXT: {
+        char tmp[24];
+        snprintf(tmp, sizeof(tmp), "%lld", (long long)php_intval_str(p->val, p->len));
+        v->n = strlen(tmp);
+        v->p = ctx_strdup(ctx, tmp, v->n);
+        return v->p ? ENG_OK : ENG_DB;
+    }
+    case FK_UCFIRST: {
+        struct buf b;
+        buf_init(&b, 0);
+        php_ucfirst(&b, p->val, p->len);
+        v->n = b.len;
+        v->p = ctx_strdup(ctx, b.p ? b.p : "", b.len);
+        buf_free(&b);
+        return v->p ? ENG_OK : ENG_DB;
+    }
+    default:
+        v->p = p->val;
+        v->n = p->len;
+        return ENG_OK;
+    }
+}
+
+static void set_paging_headers(struct req *r, int64_t total)
+{
+    snprintf(r->total, sizeof(r->total), "%lld", (long long)total);
+    if (r->limit <= 0 || r->offset + r->limit >= total)
+        return;
+    /* the same request's next page; secrets are never echoed into a header */
+    buf_printf(&r->link, "<%s?", r->path);
+    int first = 1;
+    for (size_t i = 0; i < r->nparams; i++) {
+        const struct param *p = &r->params[i];
+        if (!strcmp(p->name, "offset") || !strcmp(p->name, "api_key") ||
+            !strcmp(p->name, "api_key_decrypt_password") || p->is_array)
+            continue;
+        buf_printf(&r->link, "%s%s=", first ? "" : "&", p->name);
+        for (size_t k = 0; k < p->len; k++) {
+            unsigned char c = (unsigned char)p->val[k];
+            if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                c == '-' || c == '_' || c == '.' || c == '~')
+                buf_putc(&r->link, (char)c);
+            else
+                buf_printf(&r->link, "%%%02X", c);
+        }
+        first = 0;
+    }
+    buf_printf(&r->link, "%soffset=%lld>; rel=\"next\"", first ? "" : "&",
+               (long long)(r->offset + r->limit));
+}
+
+static int count_rows(struct op_ctx *ctx, const struct filter *f, const struct value *fv,
+                      int join, int64_t *ret)
+{
+    struct buf sql;
+    buf_init(&sql, 0);
+    buf_puts(&sql, "SELECT COUNT(*)");
+    append_from_where(&sql, ctx, f, join);
+    struct db_stmt *st;
+    int rc = sql.failed ? DB_ERROR : db_stmt(ctx->db, sql.p, &st);
+    buf_free(&sql);
+    if (rc)
+        return rc;
+    bind_filter(st, ctx, f, fv);
+    rc = db_query_int(st, ret);
+    return rc == DB_ROW ? DB_OK : (rc == DB_DONE ? DB_ERROR : rc);
+}
+
+int engine_read(struct op_ctx *ctx)
+{
+    struct req *r = ctx->r;
+    const struct module *m = ctx->mod;
+    const struct filter *f = NULL;
+    const struct param *p = NULL;
+    for (size_t i = 0; i < m->nfilters && !f; i++)
+        if ((p = req_param(r, m->filters[i].param)) != NULL)
+            f = &m->filters[i];
+    struct value fv;
+    int rc;
+    if (f && (rc = filter_value(ctx, f, p, &fv)) != ENG_OK)
+        return rc;
+    enum filter_shape shape = f ? f->shape : FS_LIST;
+    int join = m->join && (f ? (f->flags & FLT_JOIN) : (m->list_flags & FLT_JOIN));
+    if (shape == FS_LIST && r->limit == 0) {
+        reply_not_done(r, OP_READ);
+        return ENG_OK;
+    }
+    if ((rc = db_begin(ctx->db, 0)) != DB_OK)
+        return ENG_DB;
+    int64_t total = -1, expect = -1;
+    if (shape == FS_LIST) {
+        if ((rc = count_rows(ctx, f, &fv, join, &total)) != DB_OK)
+            return ENG_DB;
+        expect = total - r->offset;
+        if (expect > r->limit)
+            expect = r->limit;
+        if (expect <= 0) {
+            reply_not_done(r, OP_READ);
+            set_paging_headers(r, total);
+            return ENG_OK;
+        }
+    }
+    struct buf sql;
+    buf_init(&sql, 0);
+    buf_puts(&sql, "SELECT ");
+    int first = 1;
+    append_columns(&sql, m->t, &first);
+    if (join)
+        append_columns(&sql, m->jt, &first);
+    append_from_where(&sql, ctx, f, join);
+    if (shape == FS_LIST)
+        buf_printf(&sql, " ORDER BY %s.%s LIMIT ? OFFSET ?", m->table, m->pk);
+    else if (shape == FS_FIRST)
+        buf_puts(&sql, " LIMIT 1");
+    struct read_state *rs = arena_alloc(&r->arena, sizeof(*rs));
+    if (sql.failed || !rs || (memset(rs, 0, sizeof(*rs)), prepare_state(ctx, rs, join)) != 0) {
+        buf_free(&sql);
+        return ENG_DB;
+    }
+    rc = db_stmt(ctx->db, sql.p, &rs->st);
+    buf_free(&sql);
+    if (rc)
+        return ENG_DB;
+    int idx = bind_filter(rs->st, ctx, f, &fv);
+    if (shape == FS_LIST) {
+        db_bind_int(rs->st, idx++, r->limit);
+        db_bind_int(rs->st, idx++, r->offset);
+    }
+    if (expect >= 0) {
+        /* the count is known: stream */
+        r->status = 200;
+        buf_reset(&r->out);
+        buf_printf(&r->out, "{\"success\":\"True\",\"count\":%lld,\"data\":[", (long long)expect);
+        set_paging_headers(r, total);
+        int more = fill_rows(r, rs, STREAM_CHUNK);
+        if (more < 0) {
+            db_reset(rs->st);
+            return ENG_DB;
+        }
+        if (more > 0) {
+            r->stream_state = rs;
+            r->stream_next = stream_next;
+            r->stream_free = stream_free;
+        } else {
+            db_reset(rs->st);
+        }
+        return ENG_OK;
+    }
+    /* unpaged filters: few rows; collect them, then write the envelope */
+    struct buf rows = r->out;
+    buf_init(&r->out, 0);
+    int done = fill_rows(r, rs, SIZE_MAX);
+    db_reset(rs->st);
+    struct buf body = r->out;
+    r->out = rows;
+    if (done != 0) {
+        buf_free(&body);
+        return ENG_DB;
+    }
+    if (rs->rows == 0) {
+        buf_free(&body);
+        reply_not_done(r, OP_READ);
+        return ENG_OK;
+    }
+    r->status = 200;
+    buf_reset(&r->out);
+    buf_printf(&r->out, "{\"success\":\"True\",\"count\":%lld,\"data\":[", (long long)rs->rows);
+    buf_append(&r->out, body.p, body.len);
+    buf_free(&body);
+    return r->out.failed ? ENG_DB : ENG_OK;
+}

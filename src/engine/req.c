@@ -1,0 +1,166 @@
+/* req: request input parsing with PHP's rules: the query string ($_GET) and the JSON body. */
+#include "engine/req.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* urldecode(): '+' -> ' ', %XX -> byte; a malformed % sequence is kept as is. */
+static char *url_decode(const char *s, size_t n, size_t *ret_len)
+{
+    char *out = malloc(n + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '+') {
+            out[o++] = ' ';
+        } else if (s[i] == '%' && i + 2 < n && hexval((unsigned char)s[i + 1]) >= 0 && hexval((unsigned char)s[i + 2]) >= 0) {
+            out[o++] = (char)(hexval((unsigned char)s[i + 1]) * 16 + hexval((unsigned char)s[i + 2]));
+            i += 2;
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    out[o] = 0;
+    *ret_len = o;
+    return out;
+}
+
+/* PHP's variable-name mangling: leading spaces dropped, ' ' and '.' become '_', and a
+ * "[...]" suffix makes an array parameter named by what precedes it. */
+static void mangle_name(char *name, int *ret_is_array)
+{
+    char *src = name;
+    while (*src == ' ')
+        src++;
+    memmove(name, src, strlen(src) + 1);
+    *ret_is_array = 0;
+    char *br = strchr(name, '[');
+    if (br && br != name && strchr(br, ']')) {
+        *br = 0;
+        *ret_is_array = 1;
+    }
+    for (char *p = name; *p; p++)
+        if (*p == ' ' || *p == '.')
+            *p = '_';
+}
+
+static void add_param(struct req *r, const char *s, size_t n)
+{
+    const char *eq = memchr(s, '=', n);
+    size_t nlen = eq ? (size_t)(eq - s) : n;
+    size_t dn, dv;
+    char *name = url_decode(s, nlen, &dn);
+    char *val = eq ? url_decode(eq + 1, n - nlen - 1, &dv) : url_decode("", 0, &dv);
+    if (!name || !val)
+        goto drop;
+    int is_array;
+    mangle_name(name, &is_array);
+    if (!name[0])
+        goto drop;
+    /* the last duplicate wins: replace an earlier one in place */
+    for (size_t i = 0; i < r->nparams; i++) {
+        if (strcmp(r->params[i].name, name) == 0) {
+            free(r->params[i].name);
+            free(r->params[i].val);
+            r->params[i] = (struct param){name, val, dv, is_array || r->params[i].is_array};
+            return;
+        }
+    }
+    if (r->nparams == REQ_MAX_PARAMS) {
+        r->params_overflow = 1;
+        goto drop;
+    }
+    r->params[r->nparams++] = (struct param){name, val, dv, is_array};
+    return;
+drop:
+    free(name);
+    free(val);
+}
+
+void req_parse_query(struct req *r, const char *q, size_t n)
+{
+    size_t start = 0;
+    if (!q)
+        return;
+    for (size_t i = 0; i <= n; i++) {
+        if (i == n || q[i] == '&') {
+            if (i > start)
+                add_param(r, q + start, i - start);
+            start = i + 1;
+        }
+    }
+}
+
+const struct param *req_param(const struct req *r, const char *name)
+{
+    for (size_t i = 0; i < r->nparams; i++)
+        if (strcmp(r->params[i].name, name) == 0)
+            return &r->params[i];
+    return NULL;
+}
+
+static int all_space(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+            return 0;
+    return 1;
+}
+
+void req_parse_body(struct req *r, const char *data, size_t n)
+{
+    r->body = NULL;
+    if (!data || all_space(data, n)) {
+        r->body_state = BODY_NONE;
+        return;
+    }
+    json_error_t err;
+    json_t *v = json_loadb(data, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+    if (!v) {
+        r->body_state = BODY_INVALID;
+        snprintf(r->body_error, sizeof(r->body_error), "%.160s (at byte %d)", err.text,
+                 err.position);
+        return;
+    }
+    if (!json_is_object(v)) {
+        r->body_state = BODY_INVALID;
+        snprintf(r->body_error, sizeof(r->body_error), "the top-level value is %s, not an object",
+                 json_is_array(v) ? "an array" : "a scalar");
+        json_decref(v);
+        return;
+    }
+    r->body = v;
+    r->body_state = BODY_OBJECT;
+}
+
+void req_free(struct req *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->nparams; i++) {
+        free(r->params[i].name);
+        free(r->params[i].val);
+    }
+    r->nparams = 0;
+    if (r->body)
+        json_decref(r->body);
+    r->body = NULL;
+    free(r->path);
+    r->path = NULL;
+    buf_free(&r->out);
+    arena_free(&r->arena);
+    buf_free(&r->link);
+}

@@ -1,0 +1,91 @@
+/* req: one API request as every layer sees it (parsed input, the authenticated key, the answer).
+ * Owned by the http layer; lives until the response has been sent. */
+#ifndef ITFLOWD_ENGINE_REQ_H
+#define ITFLOWD_ENGINE_REQ_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+
+struct db;
+struct db_pool;
+struct module;
+struct endpoint;
+
+enum method { METHOD_GET, METHOD_POST, METHOD_OTHER };
+
+/* One query-string parameter after PHP's parsing rules (names: '.' and ' ' -> '_';
+ * "name[]" / "name[k]" make is_array). Strings are NUL-terminated, owned by the req. */
+struct param {
+    char *name;
+    char *val;
+    size_t len;
+    int is_array;
+};
+
+#define REQ_MAX_PARAMS 64
+
+/* The authenticated key (auth layer). */
+struct api_key {
+    int64_t id;
+    int64_t client_id; /* 0 = all clients */
+    char name_html[1024];  /* htmlentities(api_key_name), as the log texts show it */
+    char decrypt_hash[201];
+};
+
+struct req {
+    /* input (http layer) */
+    enum method method;
+    const char *method_name;
+    char *path;  /* decoded path, no query string */
+    struct param params[REQ_MAX_PARAMS];
+    size_t nparams;
+    int params_overflow;
+    json_t *body;         /* the body as a JSON object, or NULL */
+    int body_state;       /* BODY_NONE, BODY_OBJECT, BODY_INVALID */
+    char body_error[256]; /* why the body is not a JSON object */
+    char ip[64];
+    const char *user_agent;
+    size_t user_agent_len;
+    const char *hdr_api_key;  /* A1 headers, or NULL */
+    const char *hdr_decrypt;
+
+    /* routing and auth */
+    const struct module *mod;
+    const struct endpoint *ep;
+    struct api_key key;
+    int scope_all;  /* reads: the '%' wildcard scope */
+    int64_t scope;  /* S, when not scope_all */
+    int64_t limit, offset;
+
+    /* output */
+    int status;
+    struct buf out;       /* the body (or its first part when streaming) */
+    char allow[32];       /* Allow header, or "" */
+    char total[24];       /* X-Total-Count, or "" */
+    struct buf link;      /* Link header, or empty */
+    /* Streaming: when stream_next is set, the http layer keeps calling it to refill out until it
+     * returns 0 (done) or -1 (abort), then calls stream_free. */
+    int (*stream_next)(struct req *r);
+    void (*stream_free)(struct req *r);
+    void *stream_state;
+
+    struct arena arena; /* per-request allocations, freed with the req */
+    struct db_pool *pool;
+    struct db *db;  /* checked out for this request, or NULL */
+};
+
+enum { BODY_NONE = 0, BODY_OBJECT, BODY_INVALID };
+
+/* Parameter lookup: the last parameter with this name, or NULL. */
+const struct param *req_param(const struct req *r, const char *name);
+/* Parses a raw query string (not NUL-terminated, may be NULL) into r->params. */
+void req_parse_query(struct req *r, const char *q, size_t n);
+/* Reads body bytes: sets body/body_state/body_error. */
+void req_parse_body(struct req *r, const char *data, size_t n);
+void req_free(struct req *r);
+
+#endif

@@ -1,0 +1,459 @@
+/* write: the generic create / update / delete / archive / unarchive, each one transaction (F3):
+ * every value converted and checked before the first statement, hooks inside the transaction. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/php.h"
+#include "engine/engine_int.h"
+
+static const char *now_text(struct op_ctx *ctx)
+{
+    char tmp[24];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(tmp, sizeof(tmp), "%Y-%m-%d %H:%M:%S", &tm);
+    return ctx_strdup(ctx, tmp, strlen(tmp));
+}
+
+static int is_textual(enum conv c)
+{
+    return c != CV_INT && c != CV_DECIMAL && c != CV_DATE;
+}
+
+/* Every field converted from the body (400 on bad input), secrets encrypted. */
+static int convert_fields(struct op_ctx *ctx)
+{
+    const struct module *m = ctx->mod;
+    ctx->vals = arena_alloc(&ctx->r->arena, (m->nfields ? m->nfields : 1) * sizeof(*ctx->vals));
+    if (!ctx->vals)
+        return ENG_DB;
+    for (size_t i = 0; i < m->nfields; i++) {
+        const struct field *f = &m->fields[i];
+        struct value *v = &ctx->vals[i];
+        memset(v, 0, sizeof(*v));
+        if (f->flags & FF_CONST)
+            continue;
+        int rc = value_from_body(ctx, f, v);
+        if (rc != ENG_OK)
+            return rc;
+        if (v->set && f->conv == CV_SECRET) {
+            struct buf enc;
+            buf_init(&enc, 0);
+            if (!ctx->have_master || crypto_field_encrypt(ctx->master, v->p, v->n, &enc) != 0 ||
+                enc.failed) {
+                buf_free(&enc);
+                return ENG_DB;
+            }
+            v->p = ctx_strdup(ctx, enc.p, enc.len);
+            v->n = enc.len;
+            buf_free(&enc);
+            if (!v->p)
+                return ENG_DB;
+        }
+        if (v->set && (rc = value_check_column(ctx, f, v)) != ENG_OK)
+            return rc;
+    }
+    return ENG_OK;
+}
+
+static void fill_defaults(struct op_ctx *ctx)
+{
+    for (size_t i = 0; i < ctx->mod->nfields; i++) {
+        const struct field *f = &ctx->mod->fields[i];
+        if (ctx->vals[i].set)
+            continue;
+        value_default(ctx, f, &ctx->vals[i]);
+        if (f->dflt && strcmp(f->dflt, DFLT_NOW) == 0) {
+            ctx->vals[i].p = now_text(ctx);
+            ctx->vals[i].n = ctx->vals[i].p ? strlen(ctx->vals[i].p) : 0;
+        }
+    }
+}
+
+static void set_name_var(struct op_ctx *ctx, int from_row)
+{
+    for (size_t i = 0; i < ctx->mod->nfields; i++) {
+        const struct field *f = &ctx->mod->fields[i];
+        if (!(f->flags & FF_NAME))
+            continue;
+        const char *name = NULL;
+        size_t n = 0;
+        if (from_row)
+            name = ctx_cur(ctx, f->column, &n);
+        else if (!ctx->vals[i].is_null && !ctx->vals[i].is_int)
+            name = ctx->vals[i].p, n = ctx->vals[i].n;
+        ctx_set_var(ctx, "name", name ? ctx_strdup(ctx, name, n) : "");
+        return;
+    }
+}
+
+static int scoped(const struct op_ctx *ctx)
+{
+    return ctx->mod->client_col && strcmp(ctx->mod->client_col, ctx->mod->pk) != 0;
+}
+
+/* Loads the target row (pk = id, in scope S) into ctx->cur; extra is an SQL condition or NULL. */
+static int load_row(struct op_ctx *ctx, const char *extra)
+{
+    const struct schema_table *t = ctx->mod->t;
+    struct buf sql;
+    buf_init(&sql, 0);
+    buf_puts(&sql, "SELECT ");
+    for (size_t i = 0; i < t->ncols; i++)
+        buf_printf(&sql, "%s%s", i ? ", " : "", t->cols[i].name);
+    buf_printf(&sql, " FROM %s WHERE %s = ?", t->name, ctx->mod->pk);
+    if (scoped(ctx))
+        buf_printf(&sql, " AND %s = ?", ctx->mod->client_col);
+    if (extra)
+        buf_printf(&sql, " AND %s", extra);
+    struct db_stmt *st;
+    int rc = sql.failed ? DB_ERROR : db_stmt(ctx->db, sql.p, &st);
+    buf_free(&sql);
+    if (rc)
+        return ENG_DB;
+    db_bind_int(st, 1, ctx->id);
+    if (scoped(ctx))
+        db_bind_int(st, 2, ctx->S);
+    rc = db_step(st);
+    ctx->cur.found = rc == DB_ROW;
+    if (rc == DB_ROW) {
+        ctx->cur.p = arena_alloc(&ctx->r->arena, t->ncols * sizeof(char *));
+        ctx->cur.n = arena_alloc(&ctx->r->arena, t->ncols * sizeof(size_t));
+        for (size_t i = 0; ctx->cur.p && ctx->cur.n && i < t->ncols; i++) {
+            size_t n;
+            const char *p = db_column_text(st, (int)i, &n);
+            ctx->cur.p[i] = p ? ctx_strdup(ctx, p, n) : NULL;
+            ctx->cur.n[i] = n;
+        }
+        if (!ctx->cur.p || !ctx->cur.n)
+            rc = DB_ERROR;
+    }
+    db_reset(st);
+    return rc == DB_ROW || rc == DB_DONE ? ENG_OK : ENG_DB;
+}
+
+/* FF_PRIMARY fields set to 1 clear the flag on the client's other rows (K14). */
+static int clear_other_primaries(struct op_ctx *ctx, int64_t self)
+{
+    const struct module *m = ctx->mod;
+    for (size_t i = 0; i < m->nfields; i++) {
+        const struct field *f = &m->fields[i];
+        if (!(f->flags & FF_PRIMARY) || !ctx->vals[i].is_int || ctx->vals[i].i != 1 || !scoped(ctx))
+            continue;
+        char sql[256];
+        snprintf(sql, sizeof(sql), "UPDATE %s SET %s = 0 WHERE %s = ? AND %s <> ? AND %s <> 0",
+                 m->table, f->column, m->client_col, m->pk, f->column);
+        int64_t args[2] = {ctx->S, self};
+        int rc = ctx_exec_ints(ctx, sql, 2, args);
+        if (rc != ENG_OK)
+            return rc;
+    }
+    return ENG_OK;
+}
+
+static int do_create(struct op_ctx *ctx)
+{
+    const struct module *m = ctx->mod;
+    int rc;
+    for (size_t i = 0; i < m->nfields; i++) {
+        const struct field *f = &m->fields[i];
+        if (!(f->flags & FF_UNIQUE))
+            continue;
+        struct buf sql;
+        buf_init(&sql, 0);
+        buf_printf(&sql, "SELECT COUNT(*) FROM %s WHERE %s = ?%s", m->table, f->column,
+                   db_dialect(ctx->db) == DB_SQLITE ? " COLLATE ITF_CI" : "");
+        if (scoped(ctx))
+            buf_printf(&sql, " AND %s = ?", m->client_col);
+        struct db_stmt *st;
+        rc = sql.failed ? DB_ERROR : db_stmt(ctx->db, sql.p, &st);
+        buf_free(&sql);
+        if (rc)
+            return ENG_DB;
+        value_bind(st, 1, &ctx->vals[i]);
+        if (scoped(ctx))
+            db_bind_int(st, 2, ctx->S);
+        int64_t n = 0;
+        if (db_query_int(st, &n) != DB_ROW)
+            return ENG_DB;
+        if (n > 0)
+            return ENG_NOT_DONE;
+    }
+    if ((rc = clear_other_primaries(ctx, 0)) != ENG_OK)
+        return rc;
+    if (ctx->ep->before && (rc = ctx->ep->before(ctx)) != ENG_OK)
+        return rc;
+    struct buf sql;
+    buf_init(&sql, 0);
+    buf_printf(&sql, "INSERT INTO %s (", m->table);
+    int n = 0;
+    for (size_t i = 0; i < m->nfields; i++) {
+        const struct field *f = &m->fields[i];
+        if (f->column && !(f->flags & FF_NO_CREATE))
+            buf_printf(&sql, "%s%s", n++ ? ", " : "", f->column);
+    }
+    if (scoped(ctx))
+        buf_printf(&sql, "%s%s", n++ ? ", " : "", m->client_col);
+    buf_puts(&sql, ") VALUES (");
+    for (int i = 0; i < n; i++)
+        buf_puts(&sql, i ? ", ?" : "?");
+    buf_putc(&sql, ')');
+    struct db_stmt *st;
+    rc = sql.failed ? DB_ERROR : db_stmt(ctx->db, sql.p, &st);
+    buf_free(&sql);
+    if (rc)
+        return ENG_DB;
+    int idx = 1;
+    for (size_t i = 0; i < m->nfields; i++) {
+        const struct field *f = &m->fields[i];
+        if (f->column && !(f->flags & FF_NO_CREATE))
+            value_bind(st, idx++, &ctx->vals[i]);
+    }
+    if (scoped(ctx))
+        db_bind_int(st, idx++, ctx->S);
+    rc = db_step(st);
+    db_reset(st);
+    if (rc != DB_DONE)
+        return ENG_DB;
+    ctx->new_id = db_last_insert_id(ctx->db);
+    ctx->count = 1;
+    if (ctx->ep->after && (rc = ctx->ep->after(ctx)) != ENG_OK)
+        return rc;
+    if ((rc = logs_write_endpoint(ctx)) != ENG_OK)
+        return rc;
+    return ENG_OK;
+}
+
+/* Absent fields keep their stored value; a stored NULL in a textual field becomes its create
+ * default, a date sent empty keeps the stored date (K13). */
+static void merge_current(struct op_ctx *ctx)
+{
+    for (size_t i = 0; i < ctx->mod->nfields; i++) {
+        const struct field *f = &ctx->mod->fields[i];
+        struct value *v = &ctx->vals[i];
+        if (!f->column || (f->flags & (FF_NO_UPDATE | FF_CONST)))
+            continue;
+        if (v->set && !(f->conv == CV_DATE && v->is_null))
+            continue;
+        size_t n;
+        const char *cur = ctx_cur(ctx, f->column, &n);
+        if (!cur && is_textual(f->conv)) {
+            value_default(ctx, f, v);
+        } else if (f->conv == CV_INT && cur) {
+            value_int(v, php_intval_str(cur, n));
+        } else {
+            value_from_text(v, cur, n);
+        }
+    }
+}
+
+static int field_changed(struct op_ctx *ctx, const struct field *f, const struct value *v)
+{
+    const struct schema_column *c = schema_column(ctx->mod->t, f->column);
+    size_t n;
+    const char *cur = ctx_cur(ctx, f->column, &n);
+    if (v->is_null || !cur)
+        return v->is_null != (cur == NULL);
+    char tmp[32];
+    const char *np = v->p;
+    size_t nn = v->n;
+    if (v->is_int) {
+        snprintf(tmp, sizeof(tmp), "%lld", (long long)v->i);
+        np = tmp, nn = strlen(tmp);
+    }
+    struct buf a, b;
+    buf_init(&a, 0);
+    buf_init(&b, 0);
+    render_canonical(&a, c, cur, n);
+    render_canonical(&b, c, np, nn);
+    int changed = a.len != b.len || (a.len && memcmp(a.p, b.p, a.len) != 0);
+    buf_free(&a);
+    buf_free(&b);
+    return changed;
+}
+
+static int do_update(struct op_ctx *ctx)
+{
+    const struct module *m = ctx->mod;
+    int rc;
+    if ((rc = load_row(ctx, NULL)) != ENG_OK)
+        return rc;
+    if (!ctx->cur.found)
+        return ENG_NOT_DONE;
+    merge_current(ctx);
+    set_name_var(ctx, 0);
+    if ((rc = clear_other_primaries(ctx, ctx->id)) != ENG_OK)
+        return rc;
+    if (ctx->ep->before && (rc = ctx->ep->before(ctx)) != ENG_OK)
+        return rc;
+    struct buf sql;
+    buf_init(&sql, 0);
+    buf_printf(&sql, "UPDATE %s SET ", m->table);
+    int n = 0, changed = 0;
+    for (size_t i = 0; i < m->nfields; i++) {
+        const struct field *f = &m->fields[i];
+        if (!f->column || (f->flags & (FF_NO_UPDATE | FF_CONST)))
+            continue;
+        buf_printf(&sql, "%s%s = ?", n++ ? ", " : "", f->column);
+        changed |= field_changed(ctx, f, &ctx->vals[i]);
+    }
+    buf_printf(&sql, " WHERE %s = ?", m->pk);
+    if (scoped(ctx))
+        buf_printf(&sql, " AND %s = ?", m->client_col);
+    if (changed && n) {
+        struct db_stmt *st;
+        rc = sql.failed ? DB_ERROR : db_stmt(ctx->db, sql.p, &st);
+        if (rc) {
+            buf_free(&sql);
+            return ENG_DB;
+        }
+        int idx = 1;
+        for (size_t i = 0; i < m->nfields; i++) {
+            const struct field *f = &m->fields[i];
+            if (f->column && !(f->flags & (FF_NO_UPDATE | FF_CONST)))
+                value_bind(st, idx++, &ctx->vals[i]);
+        }
+        db_bind_int(st, idx++, ctx->id);
+        if (scoped(ctx))
+            db_bind_int(st, idx++, ctx->S);
+        rc = db_step(st);
+        db_reset(st);
+        if (rc != DB_DONE) {
+            buf_free(&sql);
+            return ENG_DB;
+        }
+        ctx->count = db_changes(ctx->db);
+    }
+    buf_free(&sql);
+    if (ctx->ep->after && (rc = ctx->ep->after(ctx)) != ENG_OK)
+        return rc;
+    return logs_write_endpoint(ctx);
+}
+
+/* delete, archive, unarchive: one statement on the row found in scope. */
+static int do_row_op(struct op_ctx *ctx)
+{
+    const struct module *m = ctx->mod;
+    enum op op = ctx->ep->op;
+    char cond[160] = "";
+    if (op != OP_DELETE && m->archived_col)
+        snprintf(cond, sizeof(cond), "%s IS %sNULL", m->archived_col,
+                 op == OP_ARCHIVE ? "" : "NOT ");
+    int rc = load_row(ctx, cond[0] ? cond : NULL);
+    if (rc != ENG_OK)
+        return rc;
+    if (!ctx->cur.found)
+        return ENG_NOT_DONE;
+    set_name_var(ctx, 1);
+    if (ctx->ep->before && (rc = ctx->ep->before(ctx)) != ENG_OK)
+        return rc;
+    struct buf sql;
+    buf_init(&sql, 0);
+    if (op == OP_DELETE)
+        buf_printf(&sql, "DELETE FROM %s", m->table);
+    else
+        buf_printf(&sql, "UPDATE %s SET %s = %s%s%s", m->table, m->archived_col,
+                   op == OP_ARCHIVE ? "CURRENT_TIMESTAMP" : "NULL", ctx->ep->sets ? ", " : "",
+                   ctx->ep->sets ? ctx->ep->sets : "");
+    buf_printf(&sql, " WHERE %s = ?", m->pk);
+    if (scoped(ctx))
+        buf_printf(&sql, " AND %s = ?", m->client_col);
+    struct db_stmt *st;
+    rc = sql.failed ? DB_ERROR : db_stmt(ctx->db, sql.p, &st);
+    buf_free(&sql);
+    if (rc)
+        return ENG_DB;
+    db_bind_int(st, 1, ctx->id);
+    if (scoped(ctx))
+        db_bind_int(st, 2, ctx->S);
+    rc = db_step(st);
+    db_reset(st);
+    if (rc != DB_DONE)
+        return ENG_DB;
+    ctx->count = db_changes(ctx->db);
+    if (ctx->ep->after && (rc = ctx->ep->after(ctx)) != ENG_OK)
+        return rc;
+    return ctx->count > 0 ? logs_write_endpoint(ctx) : ENG_OK;
+}
+
+/* Checks that need no store: user agent, scope rule, target id, decrypt password, fields. */
+static int prepare_write(struct op_ctx *ctx)
+{
+    struct req *r = ctx->r;
+    const struct endpoint *ep = ctx->ep;
+    int rc;
+    if (r->user_agent && r->user_agent_len > 250)
+        return reply_bad(r, "The User-Agent header is longer than 250 characters.");
+    if ((ep->scope_rule == SR_ZERO && ctx->S != 0) || (ep->scope_rule == SR_NONZERO && ctx->S == 0))
+        return ENG_NOT_DONE;
+    if (ep->op != OP_CREATE) {
+        if (ep->id_param) {
+            if ((rc = body_int(ctx, ep->id_param, &ctx->id, NULL)) != ENG_OK)
+                return rc;
+        } else {
+            ctx->id = ctx->S;
+        }
+        if (ctx->id == 0)
+            return ENG_NOT_DONE;
+    }
+    if (ep->flags & EP_DECRYPT) {
+        const char *pw;
+        size_t pwlen;
+        if ((rc = body_string(ctx, "api_key_decrypt_password", &pw, &pwlen)) != ENG_OK)
+            return rc;
+        if (!pw && r->hdr_decrypt)
+            pw = r->hdr_decrypt, pwlen = strlen(pw);
+        if ((rc = engine_unwrap_master(ctx, pw, pwlen)) != ENG_OK)
+            return rc;
+    }
+    if ((rc = convert_fields(ctx)) != ENG_OK)
+        return rc;
+    if (ep->op == OP_CREATE) {
+        fill_defaults(ctx);
+        for (size_t i = 0; i < ctx->mod->nfields; i++)
+            if ((ctx->mod->fields[i].flags & FF_REQUIRED) && value_empty(&ctx->vals[i]))
+                return ENG_NOT_DONE;
+        set_name_var(ctx, 0);
+    }
+    return ENG_OK;
+}
+
+int engine_write(struct op_ctx *ctx)
+{
+    int rc = prepare_write(ctx);
+    if (rc != ENG_OK)
+        return rc;
+    if (db_begin(ctx->db, 1) != DB_OK)
+        return ENG_DB;
+    switch (ctx->ep->op) {
+    case OP_CREATE:
+        rc = do_create(ctx);
+        break;
+    case OP_UPDATE:
+        rc = do_update(ctx);
+        break;
+    case OP_CUSTOM:
+        rc = ctx->ep->before ? ctx->ep->before(ctx) : ENG_NOT_DONE;
+        break;
+    default:
+        rc = do_row_op(ctx);
+        break;
+    }
+    if (rc != ENG_OK) {
+        db_rollback(ctx->db);
+        return rc;
+    }
+    if (db_commit(ctx->db) != DB_OK) {
+        db_rollback(ctx->db);
+        return ENG_DB;
+    }
+    if (ctx->ep->op == OP_CREATE)
+        reply_created(ctx->r, ctx->new_id);
+    else if (ctx->count > 0)
+        reply_count(ctx->r, ctx->count);
+    else if (ctx->r->out.len == 0)
+        reply_not_done(ctx->r, ctx->ep->op);
+    return ENG_OK;
+}

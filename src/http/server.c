@@ -1,0 +1,381 @@
+/* server: one req per HTTP request (allocated in the URI callback, freed when MHD reports the
+ * request complete). The request's path: route -> method rules -> body -> auth -> engine. */
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "auth/auth.h"
+#include "db/db.h"
+#include "engine/engine.h"
+#include "engine/engine_int.h"
+#include "http/metrics.h"
+#include "http/openapi.h"
+#include "router/router.h"
+
+struct server {
+    const struct server_config *cfg;
+    struct db_pool *pool;
+};
+
+/* Per-connection request state (MHD's req_cls). */
+struct http_req {
+    struct req r;
+    char *raw_uri;
+    struct buf body;
+    int started;
+    int too_large;
+    struct timespec t0;
+    size_t stream_pos;
+    int stream_done;
+    struct route route;
+    const char *label; /* metrics label for non-API routes */
+};
+
+static double elapsed(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *con)
+{
+    struct server *srv = cls;
+    struct http_req *h = calloc(1, sizeof(*h));
+    if (!h)
+        return NULL;
+    h->raw_uri = strdup(uri ? uri : "");
+    buf_init(&h->body, srv->cfg->max_body);
+    buf_init(&h->r.out, 0);
+    buf_init(&h->r.link, 0);
+    arena_init(&h->r.arena, 64u << 20);
+    h->r.pool = srv->pool;
+    clock_gettime(CLOCK_MONOTONIC, &h->t0);
+    return h;
+}
+
+static void release_db(struct req *r, int broken)
+{
+    if (r->db) {
+        db_pool_put(r->pool, r->db, broken);
+        r->db = NULL;
+    }
+}
+
+static void completed(void *cls, struct MHD_Connection *con, void **req_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+    struct server *srv = cls;
+    struct http_req *h = *req_cls;
+    if (!h)
+        return;
+    struct req *r = &h->r;
+    if (r->stream_free)
+        r->stream_free(r);
+    release_db(r, 0);
+    if (r->status) {
+        if (h->route.kind == ROUTE_API)
+            metrics_observe(h->route.mod->name, h->route.ep->function, NULL, r->status,
+                            elapsed(&h->t0));
+        else
+            metrics_observe(NULL, NULL, h->label ? h->label : "unknown", r->status,
+                            elapsed(&h->t0));
+        if (r->status >= 500)
+            metrics_store_error();
+        if (!srv->cfg->quiet)
+            fprintf(stderr, "%s %s %s %d %.3fms%s\n", r->ip, r->method_name ? r->method_name : "-",
+                    r->path ? r->path : "-", r->status, elapsed(&h->t0) * 1000.0,
+                    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+    }
+    req_free(r);
+    buf_free(&h->body);
+    free(h->raw_uri);
+    free(h);
+    *req_cls = NULL;
+}
+
+static ssize_t stream_reader(void *cls, uint64_t pos, char *out, size_t max)
+{
+    struct http_req *h = cls;
+    struct req *r = &h->r;
+    while (h->stream_pos >= r->out.len) {
+        if (h->stream_done)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        int more = r->stream_next(r);
+        h->stream_pos = 0;
+        if (more < 0) {
+            fprintf(stderr, "itflowd: a streamed read failed: %s\n",
+                    r->db ? db_errmsg(r->db) : "no connection");
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        }
+        if (more == 0)
+            h->stream_done = 1;
+    }
+    size_t n = r->out.len - h->stream_pos;
+    if (n > max)
+        n = max;
+    memcpy(out, r->out.p + h->stream_pos, n);
+    h->stream_pos += n;
+    return (ssize_t)n;
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *con, struct http_req *h,
+                                  const char *content_type)
+{
+    struct req *r = &h->r;
+    struct MHD_Response *resp;
+    if (r->stream_next) {
+        resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader, h,
+                                                 NULL);
+    } else {
+        size_t len;
+        char *p = buf_steal(&r->out, &len);
+        resp = MHD_create_response_from_buffer(len, p, MHD_RESPMEM_MUST_FREE);
+        release_db(r, 0);
+    }
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, "Content-Type", content_type);
+    if (r->allow[0])
+        MHD_add_response_header(resp, "Allow", r->allow);
+    if (r->total[0])
+        MHD_add_response_header(resp, "X-Total-Count", r->total);
+    if (r->link.len)
+        MHD_add_response_header(resp, "Link", r->link.p);
+    enum MHD_Result ret = MHD_queue_response(con, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static void read_headers(struct MHD_Connection *con, struct req *r)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    strcpy(r->ip, "-");
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, r->ip,
+                      sizeof(r->ip));
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, r->ip,
+                      sizeof(r->ip));
+    }
+    size_t len = 0;
+    const char *ua = NULL;
+    if (MHD_lookup_connection_value_n(con, MHD_HEADER_KIND, "User-Agent", 10, &ua, &len) ==
+        MHD_YES) {
+        r->user_agent = ua;
+        r->user_agent_len = len;
+    }
+    r->hdr_api_key = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "X-API-Key");
+    const char *authz = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Authorization");
+    if (!r->hdr_api_key && authz && strncasecmp(authz, "Bearer ", 7) == 0)
+        r->hdr_api_key = authz + 7;
+    r->hdr_decrypt = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "X-API-Key-Decrypt-Password");
+}
+
+static void handle_special(struct server *srv, struct http_req *h, const char **ctype)
+{
+    struct req *r = &h->r;
+    r->status = 200;
+    if (h->route.kind == ROUTE_HEALTHZ) {
+        h->label = "healthz";
+        struct db *db = NULL;
+        int ok = db_pool_get(srv->pool, &db) == DB_OK && db_exec(db, "SELECT 1") == DB_OK;
+        if (db)
+            db_pool_put(srv->pool, db, !ok);
+        r->status = ok ? 200 : 503;
+        buf_puts(&r->out, ok ? "{\"status\":\"ok\"}" : "{\"status\":\"store unavailable\"}");
+    } else if (h->route.kind == ROUTE_METRICS) {
+        h->label = "metrics";
+        *ctype = "text/plain; version=0.0.4";
+        metrics_render(&r->out);
+    } else {
+        h->label = "openapi";
+        buf_puts(&r->out, openapi_document());
+    }
+}
+
+static void handle(struct server *srv, struct http_req *h, const char **ctype)
+{
+    struct req *r = &h->r;
+    r->method = route_method(r->method_name);
+    if (r->method == METHOD_OTHER) { /* F1: before any key check */
+        strcpy(r->allow, "GET, POST");
+        reply_message(r, 405, "Method not allowed. Only GET and POST are supported.");
+        return;
+    }
+    route_match(r->path, &h->route);
+    if (h->route.kind == ROUTE_UNKNOWN) {
+        reply_message(r, 404, "Unknown endpoint.");
+        return;
+    }
+    if (h->route.kind != ROUTE_API) {
+        if (r->method != METHOD_GET) {
+            strcpy(r->allow, "GET");
+            reply_message(r, 405, "Can only send GET requests to this endpoint.");
+            return;
+        }
+        handle_special(srv, h, ctype);
+        return;
+    }
+    r->mod = h->route.mod;
+    r->ep = h->route.ep;
+    if (h->too_large) {
+        reply_message(r, 413, "The request body is too large.");
+        return;
+    }
+    req_parse_body(r, h->body.p, h->body.len);
+    if (r->body_state == BODY_INVALID && r->method == METHOD_POST && r->ep->op != OP_READ) {
+        char msg[320];
+        snprintf(msg, sizeof(msg), "The request body is not a valid JSON object: %s",
+                 r->body_error);
+        reply_message(r, 400, msg);
+        return;
+    }
+    int rc = db_pool_get(srv->pool, &r->db);
+    if (rc != DB_OK) {
+        reply_server_error(r, rc == DB_BUSY ? DB_BUSY : DB_UNAVAILABLE);
+        return;
+    }
+    switch (auth_request(r, r->db)) {
+    case AUTH_OK:
+        break;
+    case AUTH_NO_KEY:
+        r->status = 401;
+        buf_reset(&r->out);
+        return;
+    case AUTH_INVALID:
+        reply_message(r, 401, "Authentication failed. API key is invalid or has expired.");
+        return;
+    case AUTH_REPLIED:
+        return;
+    default:
+        fprintf(stderr, "itflowd: key lookup failed: %s\n", db_errmsg(r->db));
+        reply_server_error(r, DB_ERROR);
+        release_db(r, 1);
+        return;
+    }
+    const char *wrong = route_wrong_method(r->ep, r->method);
+    if (wrong) {
+        reply_message(r, 405, wrong);
+        return;
+    }
+    engine_handle(r);
+    if (r->status >= 500 && r->db)
+        fprintf(stderr, "itflowd: %s %s failed: %s\n", r->method_name, r->path, db_errmsg(r->db));
+}
+
+static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, const char *url,
+                                      const char *method, const char *version,
+                                      const char *upload_data, size_t *upload_data_size,
+                                      void **req_cls)
+{
+    struct server *srv = cls;
+    struct http_req *h = *req_cls;
+    if (!h)
+        return MHD_NO;
+    if (!h->started) {
+        h->started = 1;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (!h->too_large) {
+            buf_append(&h->body, upload_data, *upload_data_size);
+            if (h->body.failed)
+                h->too_large = 1;
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    struct req *r = &h->r;
+    r->method_name = method;
+    r->path = strdup(url ? url : "/");
+    const char *q = strchr(h->raw_uri, '?');
+    if (q)
+        req_parse_query(r, q + 1, strlen(q + 1));
+    read_headers(con, r);
+    const char *ctype = "application/json";
+    if (!r->path) {
+        reply_message(r, 500, "Internal server error.");
+    } else {
+        handle(srv, h, &ctype);
+    }
+    if (r->out.failed) {
+        r->stream_next = NULL;
+        reply_server_error(r, DB_ERROR);
+    }
+    return send_reply(con, h, ctype);
+}
+
+int server_run(const struct server_config *cfg)
+{
+    struct server srv = {cfg, NULL};
+    unsigned threads = cfg->threads ? cfg->threads : 2;
+    int rc = db_pool_new(cfg->db_target, threads * 4 + 8, &srv.pool);
+    if (rc != DB_OK) {
+        fprintf(stderr, "itflowd: cannot open the database %s\n", cfg->db_target);
+        return 1;
+    }
+    if (openapi_build() != 0) {
+        fprintf(stderr, "itflowd: cannot build the OpenAPI document\n");
+        db_pool_free(srv.pool);
+        return 1;
+    }
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
+    if (inet_pton(AF_INET, cfg->listen_host, &sin->sin_addr) == 1) {
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons(cfg->port);
+    } else if (inet_pton(AF_INET6, cfg->listen_host, &sin6->sin6_addr) == 1) {
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons(cfg->port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        fprintf(stderr, "itflowd: --listen needs an IP address, not %s\n", cfg->listen_host);
+        db_pool_free(srv.pool);
+        return 2;
+    }
+    /* block the stop signals in every thread; the main thread waits for them with sigwait */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    struct MHD_Daemon *d = MHD_start_daemon(
+        flags, cfg->port, NULL, NULL, access_handler, &srv, MHD_OPTION_SOCK_ADDR, &ss,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_URI_LOG_CALLBACK, uri_logger, &srv,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, &srv, MHD_OPTION_CONNECTION_TIMEOUT,
+        cfg->timeout_sec ? cfg->timeout_sec : 30, MHD_OPTION_CONNECTION_LIMIT, 1000,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024), MHD_OPTION_LISTENING_ADDRESS_REUSE,
+        1, MHD_OPTION_END);
+    if (!d) {
+        fprintf(stderr, "itflowd: cannot listen on %s:%u\n", cfg->listen_host, cfg->port);
+        db_pool_free(srv.pool);
+        return 1;
+    }
+    fprintf(stderr, "itflowd: listening on http://%s:%u (%u threads)\n", cfg->listen_host,
+            cfg->port, threads);
+    int sig = 0;
+    sigwait(&stop, &sig);
+    fprintf(stderr, "itflowd: shutting down\n");
+    MHD_stop_daemon(d);
+    db_pool_free(srv.pool);
+    openapi_free();
+    return 0;
+}

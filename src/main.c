@@ -1,0 +1,491 @@
+/* itflowd: command line — init, key create/list/revoke, serve. Errors are one sentence on stderr
+ * and a non-zero exit. */
+#include <crypt.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "auth/auth.h"
+#include "core/php.h"
+#include "crypto/crypto.h"
+#include "db/db.h"
+#include "engine/module.h"
+#include "http/server.h"
+
+#define DEFAULT_LISTEN "127.0.0.1:8080"
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("itflowd: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 1;
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage:\n"
+          "  itflowd init --db PATH [--schema-only] [--admin-email E] [--admin-password-file F]\n"
+          "  itflowd key create --db PATH --name NAME --expires YYYY-MM-DD [--client ID]\n"
+          "                     [--secret S] [--decrypt-password P] [--admin-password-file F]\n"
+          "  itflowd key list --db PATH\n"
+          "  itflowd key revoke --db PATH ID\n"
+          "  itflowd serve --db PATH [--listen 127.0.0.1:8080] [--threads N] [--quiet]\n",
+          f);
+}
+
+/* Options: --name VALUE pairs and bare flags; one positional argument allowed. */
+struct opts {
+    const char *db, *name, *expires, *client, *secret, *decrypt, *admin_pw_file, *admin_email;
+    const char *listen, *threads, *positional, *max_body;
+    int schema_only, quiet;
+};
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+    static const struct {
+        const char *flag;
+        size_t off;
+    } valued[] = {
+        {"--db", offsetof(struct opts, db)},
+        {"--name", offsetof(struct opts, name)},
+        {"--expires", offsetof(struct opts, expires)},
+        {"--client", offsetof(struct opts, client)},
+        {"--secret", offsetof(struct opts, secret)},
+        {"--decrypt-password", offsetof(struct opts, decrypt)},
+        {"--admin-password-file", offsetof(struct opts, admin_pw_file)},
+        {"--admin-email", offsetof(struct opts, admin_email)},
+        {"--listen", offsetof(struct opts, listen)},
+        {"--threads", offsetof(struct opts, threads)},
+        {"--max-body", offsetof(struct opts, max_body)},
+    };
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--schema-only") == 0) {
+            o->schema_only = 1;
+            continue;
+        }
+        if (strcmp(a, "--quiet") == 0) {
+            o->quiet = 1;
+            continue;
+        }
+        size_t k;
+        for (k = 0; k < sizeof(valued) / sizeof(valued[0]); k++)
+            if (strcmp(a, valued[k].flag) == 0)
+                break;
+        if (k < sizeof(valued) / sizeof(valued[0])) {
+            if (i + 1 >= argc)
+                return fail("%s needs a value.", a);
+            *(const char **)(void *)((char *)o + valued[k].off) = argv[++i];
+            continue;
+        }
+        if (a[0] == '-' || o->positional)
+            return fail("unknown argument %s (see itflowd --help).", a);
+        o->positional = a;
+    }
+    return 0;
+}
+
+/* Reads the first line of a file (the admin password), without its line end. */
+static int read_secret_file(const char *path, char *out, size_t outlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return fail("cannot read %s.", path);
+    if (!fgets(out, (int)outlen, f))
+        out[0] = 0;
+    fclose(f);
+    out[strcspn(out, "\r\n")] = 0;
+    if (!out[0])
+        return fail("%s is empty.", path);
+    return 0;
+}
+
+static int admin_password(const struct opts *o, char *out, size_t outlen)
+{
+    if (o->admin_pw_file)
+        return read_secret_file(o->admin_pw_file, out, outlen);
+    const char *env = getenv("ITFLOWD_ADMIN_PASSWORD");
+    if (env && env[0]) {
+        snprintf(out, outlen, "%s", env);
+        return 0;
+    }
+    return fail("the admin password is needed: give --admin-password-file F or set "
+                "ITFLOWD_ADMIN_PASSWORD.");
+}
+
+static int insert_admin(struct db *db, const char *email, const char *password)
+{
+    char master[CRYPTO_MASTER_LEN + 1];
+    struct buf wrapped;
+    buf_init(&wrapped, 0);
+    if (crypto_random_string(master, CRYPTO_MASTER_LEN) ||
+        crypto_wrap_master(master, CRYPTO_MASTER_LEN, password, strlen(password), &wrapped)) {
+        buf_free(&wrapped);
+        return -1;
+    }
+    char salt[64];
+    struct crypt_data cd;
+    memset(&cd, 0, sizeof(cd));
+    const char *hash = NULL;
+    if (crypt_gensalt_rn("$2y$", 10, NULL, 0, salt, sizeof(salt)))
+        hash = crypt_r(password, salt, &cd);
+    if (!hash || hash[0] == '*')
+        hash = "!"; /* no web login possible, the API does not need one */
+    struct db_stmt *st;
+    int rc = db_stmt(db,
+                     "INSERT INTO users (user_name, user_email, user_password, user_type, "
+                     "user_specific_encryption_ciphertext, user_role_id) VALUES "
+                     "('Administrator', ?, ?, 1, ?, 3)",
+                     &st);
+    if (rc == DB_OK) {
+        db_bind_text(st, 1, email, strlen(email));
+        db_bind_text(st, 2, hash, strlen(hash));
+        db_bind_text(st, 3, wrapped.p, wrapped.len);
+        rc = db_step(st) == DB_DONE ? DB_OK : DB_ERROR;
+        db_reset(st);
+    }
+    memset(master, 0, sizeof(master));
+    buf_free(&wrapped);
+    return rc == DB_OK ? 0 : -1;
+}
+
+static int cmd_init(const struct opts *o)
+{
+    if (!o->db)
+        return fail("init needs --db PATH.");
+    struct db *db = NULL;
+    if (db_open_create(o->db, &db) != DB_OK)
+        return fail("cannot open or create the database %s.", o->db);
+    struct db_stmt *st;
+    if (db_stmt(db, "SELECT 1 FROM api_keys LIMIT 1", &st) == DB_OK) {
+        db_close(db);
+        return fail("%s already has the ITFlow tables; init does not touch an existing "
+                    "database.",
+                    o->db);
+    }
+    if (db_create_schema(db) != DB_OK) {
+        fail("cannot create the schema: %s", db_errmsg(db));
+        db_close(db);
+        return 1;
+    }
+    if (o->schema_only) {
+        db_close(db);
+        printf("Created the ITFlow schema in %s.\n", o->db);
+        return 0;
+    }
+    char pw[256];
+    int generated = 0;
+    if (o->admin_pw_file) {
+        if (read_secret_file(o->admin_pw_file, pw, sizeof(pw))) {
+            db_close(db);
+            return 1;
+        }
+    } else {
+        crypto_random_string(pw, 24);
+        generated = 1;
+    }
+    const char *email = o->admin_email ? o->admin_email : "admin@localhost";
+    int ok = db_begin(db, 1) == DB_OK &&
+             db_exec(db, "INSERT INTO companies (company_id, company_name) VALUES (1, 'My "
+                         "Company')") == DB_OK &&
+             db_exec(db, "INSERT INTO settings (company_id, config_current_database_version, "
+                         "config_ticket_prefix, config_ticket_next_number) VALUES "
+                         "(1, '2.4.4', 'TCK-', 1)") == DB_OK &&
+             db_exec(db, "INSERT INTO ticket_statuses (ticket_status_id, ticket_status_name, "
+                         "ticket_status_color, ticket_status_active, ticket_status_order) VALUES "
+                         "(1, 'New', '#dc3545', 1, 0), (2, 'Open', '#007bff', 1, 0), "
+                         "(3, 'On Hold', '#28a745', 1, 0), (4, 'Resolved', '#343a40', 1, 0), "
+                         "(5, 'Closed', '#343a40', 1, 0)") == DB_OK &&
+             insert_admin(db, email, pw) == 0 && db_commit(db) == DB_OK;
+    if (!ok) {
+        fail("cannot write the default rows: %s", db_errmsg(db));
+        db_rollback(db);
+        db_close(db);
+        return 1;
+    }
+    db_close(db);
+    printf("Created %s: company 1, ticket prefix TCK-, admin %s.\n", o->db, email);
+    if (generated)
+        printf("Admin password (shown once, needed for 'itflowd key create'): %s\n", pw);
+    memset(pw, 0, sizeof(pw));
+    return 0;
+}
+
+static int valid_date(const char *s)
+{
+    int y, m, d;
+    char extra;
+    if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3)
+        return 0;
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1000 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+        return 0;
+    return !(m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+}
+
+/* The site master key, unwrapped from the first active admin's ciphertext. */
+static int site_master(struct db *db, const char *password, char master[CRYPTO_MASTER_LEN + 1])
+{
+    struct db_stmt *st;
+    if (db_stmt(db,
+                "SELECT user_specific_encryption_ciphertext FROM users WHERE "
+                "user_specific_encryption_ciphertext IS NOT NULL AND "
+                "user_specific_encryption_ciphertext <> '' AND user_archived_at IS NULL "
+                "ORDER BY user_id",
+                &st) != DB_OK)
+        return fail("cannot read the users table.");
+    int found = 0, rc;
+    while (!found && (rc = db_step(st)) == DB_ROW) {
+        size_t n;
+        const char *w = db_column_text(st, 0, &n);
+        if (w && crypto_unwrap_master(w, n, password, strlen(password), master) == 0)
+            found = 1;
+    }
+    db_reset(st);
+    if (!found)
+        return fail("the admin password does not unlock the site master key of any user.");
+    return 0;
+}
+
+static int cmd_key_create(const struct opts *o)
+{
+    if (!o->db || !o->name || !o->expires)
+        return fail("key create needs --db PATH, --name NAME and --expires YYYY-MM-DD.");
+    if (!o->name[0] || strlen(o->name) > 255 || !utf8_valid(o->name, strlen(o->name)))
+        return fail("--name must be 1 to 255 characters of UTF-8.");
+    if (!valid_date(o->expires))
+        return fail("--expires must be a date as YYYY-MM-DD, not %s.", o->expires);
+    char today[11];
+    auth_today(today);
+    if (strcmp(o->expires, today) <= 0)
+        return fail("--expires must be after today (%s): a key is valid before its expiry date.",
+                    today);
+    char *end = NULL;
+    long long client = o->client ? strtoll(o->client, &end, 10) : 0;
+    if (o->client && (*end || client < 0 || client > 2147483647))
+        return fail("--client must be a client id (0 = all clients), not %s.", o->client);
+    char secret[256], decrypt[256], pw[256];
+    if (o->secret && (strlen(o->secret) < 16 || strlen(o->secret) > 200))
+        return fail("--secret must be 16 to 200 characters.");
+    if (o->decrypt && (!o->decrypt[0] || strlen(o->decrypt) > 200))
+        return fail("--decrypt-password must be 1 to 200 characters.");
+    snprintf(secret, sizeof(secret), "%s", o->secret ? o->secret : "");
+    snprintf(decrypt, sizeof(decrypt), "%s", o->decrypt ? o->decrypt : "");
+    if (!o->secret)
+        crypto_random_string(secret, 32);
+    if (!o->decrypt)
+        crypto_random_string(decrypt, 32);
+    if (admin_password(o, pw, sizeof(pw)))
+        return 1;
+    struct db *db = NULL;
+    if (db_open(o->db, &db) != DB_OK)
+        return fail("cannot open the database %s.", o->db);
+    char master[CRYPTO_MASTER_LEN + 1];
+    int rc = 1;
+    struct buf wrapped;
+    buf_init(&wrapped, 0);
+    if (site_master(db, pw, master))
+        goto out;
+    if (client) {
+        struct db_stmt *st;
+        int64_t n = 0;
+        if (db_stmt(db, "SELECT COUNT(*) FROM clients WHERE client_id = ?", &st) != DB_OK)
+            goto out;
+        db_bind_int(st, 1, client);
+        db_query_int(st, &n);
+        if (n == 0) {
+            fail("there is no client %s.", o->client);
+            goto out;
+        }
+    }
+    char hash[CRYPTO_KEY_HASH_LEN + 1];
+    crypto_key_hash(secret, strlen(secret), hash);
+    if (crypto_wrap_master(master, CRYPTO_MASTER_LEN, decrypt, strlen(decrypt), &wrapped)) {
+        fail("cannot wrap the master key.");
+        goto out;
+    }
+    struct db_stmt *st;
+    if (db_begin(db, 1) != DB_OK ||
+        db_stmt(db,
+                "INSERT INTO api_keys (api_key_name, api_key_secret, api_key_decrypt_hash, "
+                "api_key_expire, api_key_client_id) VALUES (?, ?, ?, ?, ?)",
+                &st) != DB_OK) {
+        fail("cannot write the key: %s", db_errmsg(db));
+        goto out;
+    }
+    db_bind_text(st, 1, o->name, strlen(o->name));
+    db_bind_text(st, 2, hash, strlen(hash));
+    db_bind_text(st, 3, wrapped.p, wrapped.len);
+    db_bind_text(st, 4, o->expires, 10);
+    db_bind_int(st, 5, client);
+    int step = db_step(st);
+    db_reset(st);
+    int64_t id = db_last_insert_id(db);
+    if (step != DB_DONE || db_commit(db) != DB_OK) {
+        fail("cannot write the key: %s", db_errmsg(db));
+        goto out;
+    }
+    printf("Created API key %lld \"%s\" for %s, valid until %s (exclusive).\n", (long long)id,
+           o->name, client ? "one client" : "all clients", o->expires);
+    printf("api_key: %s\napi_key_decrypt_password: %s\n", secret, decrypt);
+    printf("Both are shown once; only a hash of the key is stored.\n");
+    rc = 0;
+out:
+    memset(master, 0, sizeof(master));
+    memset(pw, 0, sizeof(pw));
+    memset(secret, 0, sizeof(secret));
+    memset(decrypt, 0, sizeof(decrypt));
+    buf_free(&wrapped);
+    db_rollback(db);
+    db_close(db);
+    return rc;
+}
+
+static int cmd_key_list(const struct opts *o)
+{
+    if (!o->db)
+        return fail("key list needs --db PATH.");
+    struct db *db = NULL;
+    if (db_open(o->db, &db) != DB_OK)
+        return fail("cannot open the database %s.", o->db);
+    struct db_stmt *st;
+    if (db_stmt(db,
+                "SELECT api_key_id, api_key_name, api_key_client_id, api_key_expire, "
+                "api_key_secret FROM api_keys ORDER BY api_key_id",
+                &st) != DB_OK) {
+        db_close(db);
+        return fail("cannot read api_keys.");
+    }
+    char today[11];
+    auth_today(today);
+    printf("%-5s %-30s %-12s %-11s %-8s %s\n", "ID", "NAME", "SCOPE", "EXPIRES", "STATUS",
+           "SECRET");
+    while (db_step(st) == DB_ROW) {
+        size_t n, sn;
+        const char *name = db_column_text(st, 1, &n);
+        const char *exp = db_column_text(st, 3, &n);
+        const char *sec = db_column_text(st, 4, &sn);
+        char scope[24], last4[5] = "????";
+        int64_t c = db_column_int(st, 2);
+        if (c)
+            snprintf(scope, sizeof(scope), "client %lld", (long long)c);
+        else
+            snprintf(scope, sizeof(scope), "all clients");
+        if (sec && crypto_key_is_hashed(sec, sn))
+            memcpy(last4, sec + sn - 4, 4);
+        else if (sec && sn >= 4)
+            memcpy(last4, sec + sn - 4, 4);
+        printf("%-5lld %-30s %-12s %-11s %-8s ************%s\n",
+               (long long)db_column_int(st, 0), name ? name : "", scope, exp ? exp : "",
+               exp && strcmp(exp, today) > 0 ? "active" : "expired", last4);
+    }
+    db_reset(st);
+    db_close(db);
+    return 0;
+}
+
+static int cmd_key_revoke(const struct opts *o)
+{
+    if (!o->db || !o->positional)
+        return fail("key revoke needs --db PATH and a key id.");
+    char *end;
+    long long id = strtoll(o->positional, &end, 10);
+    if (*end || id <= 0)
+        return fail("%s is not a key id.", o->positional);
+    struct db *db = NULL;
+    if (db_open(o->db, &db) != DB_OK)
+        return fail("cannot open the database %s.", o->db);
+    char today[11];
+    auth_today(today);
+    struct db_stmt *st;
+    int rc = 1;
+    if (db_stmt(db, "UPDATE api_keys SET api_key_expire = ? WHERE api_key_id = ?", &st) == DB_OK) {
+        db_bind_text(st, 1, today, 10);
+        db_bind_int(st, 2, id);
+        if (db_step(st) == DB_DONE)
+            rc = db_changes(db) == 1 ? 0 : 2;
+        db_reset(st);
+    }
+    db_close(db);
+    if (rc == 2)
+        return fail("there is no key %s.", o->positional);
+    if (rc)
+        return fail("cannot revoke the key.");
+    printf("Revoked API key %lld (it expired today, %s).\n", id, today);
+    return 0;
+}
+
+static int cmd_serve(const struct opts *o)
+{
+    if (!o->db)
+        return fail("serve needs --db PATH.");
+    if (access(o->db, R_OK | W_OK) != 0 && !strstr(o->db, "://"))
+        return fail("cannot open %s; create it with 'itflowd init --db PATH'.", o->db);
+    struct server_config cfg = {0};
+    cfg.db_target = o->db;
+    char host[128];
+    const char *listen = o->listen ? o->listen : DEFAULT_LISTEN;
+    const char *colon = strrchr(listen, ':');
+    if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof(host))
+        return fail("--listen must be HOST:PORT, not %s.", listen);
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = 0;
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+        memmove(host, host + 1, strlen(host));
+        host[strlen(host) - 1] = 0;
+    }
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port < 1 || port > 65535)
+        return fail("--listen has an invalid port: %s.", colon + 1);
+    long threads = o->threads ? strtol(o->threads, &end, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+    if ((o->threads && *end) || threads < 1 || threads > 256)
+        return fail("--threads must be 1 to 256.");
+    long max_body = o->max_body ? strtol(o->max_body, &end, 10) : 16L << 20;
+    if ((o->max_body && *end) || max_body < 1024)
+        return fail("--max-body must be a number of bytes, at least 1024.");
+    cfg.listen_host = host;
+    cfg.port = (unsigned short)port;
+    cfg.threads = (unsigned)threads;
+    cfg.max_body = (size_t)max_body;
+    cfg.quiet = o->quiet;
+    return server_run(&cfg);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    char err[256];
+    if (module_registry_init(err, sizeof(err)) != 0)
+        return fail("%s", err);
+    struct opts o;
+    memset(&o, 0, sizeof(o));
+    const char *cmd = argv[1];
+    int sub = !strcmp(cmd, "key") && argc >= 3;
+    if (parse_opts(argc - 2 - sub, argv + 2 + sub, &o))
+        return 2;
+    if (!strcmp(cmd, "init"))
+        return cmd_init(&o);
+    if (!strcmp(cmd, "serve"))
+        return cmd_serve(&o);
+    if (sub && !strcmp(argv[2], "create"))
+        return cmd_key_create(&o);
+    if (sub && !strcmp(argv[2], "list"))
+        return cmd_key_list(&o);
+    if (sub && !strcmp(argv[2], "revoke"))
+        return cmd_key_revoke(&o);
+    usage(stderr);
+    return 2;
+}

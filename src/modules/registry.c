@@ -1,0 +1,106 @@
+/* registry: the list of API modules, and the start-up check of every descriptor against the
+ * schema (a descriptor that names a missing column fails here, not on a request). */
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/module.h"
+
+extern struct module module_clients, module_contacts, module_locations;
+
+struct module *const module_registry[] = {
+    &module_clients,
+    &module_contacts,
+    &module_locations,
+};
+const size_t module_count = COUNT_OF(module_registry);
+
+static int check_column(const struct module *m, const char *col, const char *what, char *err,
+                        size_t errlen)
+{
+    if (!col || schema_column(m->t, col) || (m->jt && schema_column(m->jt, col)))
+        return 0;
+    snprintf(err, errlen, "module %s: %s names unknown column %s", m->name, what, col);
+    return -1;
+}
+
+static int check_module(struct module *m, char *err, size_t errlen)
+{
+    m->t = schema_table(m->table);
+    if (!m->t) {
+        snprintf(err, errlen, "module %s: unknown table %s", m->name, m->table);
+        return -1;
+    }
+    m->pk = m->t->cols[0].name;
+    m->jt = NULL;
+    if (m->join && !(m->jt = schema_table(m->join->table))) {
+        snprintf(err, errlen, "module %s: unknown join table %s", m->name, m->join->table);
+        return -1;
+    }
+    if (check_column(m, m->client_col, "client_col", err, errlen) ||
+        check_column(m, m->archived_col, "archived_col", err, errlen))
+        return -1;
+    for (size_t i = 0; i < m->nfilters; i++)
+        if (check_column(m, m->filters[i].column, m->filters[i].param, err, errlen) ||
+            check_column(m, m->filters[i].column2, m->filters[i].param, err, errlen))
+            return -1;
+    for (size_t i = 0; i < m->nfields; i++) {
+        const struct field *f = &m->fields[i];
+        if (f->column && !schema_column(m->t, f->column)) {
+            snprintf(err, errlen, "module %s: field %s names unknown column %s", m->name, f->name,
+                     f->column);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < m->nendpoints; i++) {
+        const struct endpoint *ep = &m->endpoints[i];
+        int needs_archive = ep->op == OP_ARCHIVE || ep->op == OP_UNARCHIVE;
+        if (needs_archive && !m->archived_col) {
+            snprintf(err, errlen, "module %s: %s needs an archived column", m->name, ep->function);
+            return -1;
+        }
+        for (size_t k = i + 1; k < m->nendpoints; k++)
+            if (strcmp(ep->function, m->endpoints[k].function) == 0) {
+                snprintf(err, errlen, "module %s: function %s twice", m->name, ep->function);
+                return -1;
+            }
+    }
+    return 0;
+}
+
+int module_registry_init(char *err, size_t errlen)
+{
+    for (size_t i = 0; i < module_count; i++) {
+        if (check_module(module_registry[i], err, errlen))
+            return -1;
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(module_registry[k]->name, module_registry[i]->name) == 0) {
+                snprintf(err, errlen, "module %s registered twice", module_registry[i]->name);
+                return -1;
+            }
+    }
+    return 0;
+}
+
+const struct module *module_find(const char *name, size_t n)
+{
+    for (size_t i = 0; i < module_count; i++)
+        if (strlen(module_registry[i]->name) == n && memcmp(module_registry[i]->name, name, n) == 0)
+            return module_registry[i];
+    return NULL;
+}
+
+const struct endpoint *module_endpoint(const struct module *m, const char *fn, size_t n)
+{
+    for (size_t i = 0; i < m->nendpoints; i++)
+        if (strlen(m->endpoints[i].function) == n && memcmp(m->endpoints[i].function, fn, n) == 0)
+            return &m->endpoints[i];
+    return NULL;
+}
+
+const struct field *module_field(const struct module *m, const char *name)
+{
+    for (size_t i = 0; i < m->nfields; i++)
+        if (strcmp(m->fields[i].name, name) == 0)
+            return &m->fields[i];
+    return NULL;
+}

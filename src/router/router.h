@@ -1,0 +1,24 @@
+/* router: path -> module endpoint (K1, A2, F15) and the method rules (K6, F1). */
+#ifndef ITFLOWD_ROUTER_ROUTER_H
+#define ITFLOWD_ROUTER_ROUTER_H
+
+#include "engine/module.h"
+#include "engine/req.h"
+
+enum route_kind { ROUTE_API, ROUTE_OPENAPI, ROUTE_HEALTHZ, ROUTE_METRICS, ROUTE_UNKNOWN };
+
+struct route {
+    enum route_kind kind;
+    const struct module *mod;
+    const struct endpoint *ep;
+};
+
+/* /api/v1/<module>/<function>.php, also without ".php"; /api/v1/openapi.json; /healthz;
+ * /metrics. Anything else is ROUTE_UNKNOWN. */
+void route_match(const char *path, struct route *ret);
+/* The method as the API knows it: exactly "GET" or "POST" (case-sensitive), else METHOD_OTHER. */
+enum method route_method(const char *name);
+/* The 405 message when the endpoint does not take this method, or NULL. */
+const char *route_wrong_method(const struct endpoint *ep, enum method m);
+
+#endif
