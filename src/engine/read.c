@@ -191,6 +191,8 @@ static int filter_value(struct op_ctx *ctx, const struct filter *f, const struct
         return v->p ? ENG_OK : ENG_DB;
     }
     case FK_UCFIRST: {
+        if (!utf8_valid(p->val, p->len))
+            return reply_bad(r, "%s is not valid UTF-8", f->param);
         struct buf b;
         buf_init(&b, 0);
         php_ucfirst(&b, p->val, p->len);
@@ -200,6 +202,8 @@ static int filter_value(struct op_ctx *ctx, const struct filter *f, const struct
         return v->p ? ENG_OK : ENG_DB;
     }
     default:
+        if (!utf8_valid(p->val, p->len))
+            return reply_bad(r, "%s is not valid UTF-8", f->param);
         v->p = p->val;
         v->n = p->len;
         return ENG_OK;

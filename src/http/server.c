@@ -84,7 +84,7 @@ static void completed(void *cls, struct MHD_Connection *con, void **req_cls,
         r->stream_free(r);
     release_db(r, 0);
     if (r->status) {
-        if (h->route.kind == ROUTE_API)
+        if (h->route.kind == ROUTE_API && h->route.ep)
             metrics_observe(h->route.mod->name, h->route.ep->function, NULL, r->status,
                             elapsed(&h->t0));
         else
