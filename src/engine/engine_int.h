@@ -90,6 +90,11 @@ int body_string(struct op_ctx *ctx, const char *name, const char **ret, size_t *
 /* intval of a body value (0 if absent); ENG_REPLIED if it is an array/object. */
 int body_int(struct op_ctx *ctx, const char *name, int64_t *ret, int *ret_set);
 
+/* A field written to the module's own table (not NULL, not "table.column"). */
+int field_local(const struct field *f);
+/* The schema column a field is checked against (its own table or "table.column"), or NULL. */
+const struct schema_column *field_column(const struct module *m, const struct field *f);
+
 /* ---- rendering (render.c) ---- */
 /* Appends the JSON value of a stored column (string as MariaDB renders its type, or null).
  * Returns -1 if the stored text is not valid UTF-8. */

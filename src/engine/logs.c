@@ -1,5 +1,6 @@
 /* logs: the `logs` rows write endpoints leave behind (reference 1.12), from the templates in the
  * endpoint descriptors. */
+#include <stdio.h>
 #include <string.h>
 
 #include "core/php.h"
@@ -50,7 +51,26 @@ static const char *lookup_var(struct op_ctx *ctx, const char *name, size_t n)
             return ctx->var_val[i];
     if (n == 3 && memcmp(name, "key", 3) == 0)
         return ctx->r->key.name_html;
-    return NULL;
+    /* a column name: the operation's value for it, else the target row's */
+    char col[64];
+    if (n >= sizeof(col))
+        return NULL;
+    memcpy(col, name, n);
+    col[n] = 0;
+    for (size_t i = 0; ctx->vals && i < ctx->mod->nfields; i++) {
+        const struct field *f = &ctx->mod->fields[i];
+        const struct value *v = &ctx->vals[i];
+        if (!f->column || strcmp(f->column, col) != 0 || v->is_null || (!v->p && !v->is_int))
+            continue;
+        if (!v->is_int)
+            return ctx_strdup(ctx, v->p, v->n);
+        char tmp[24];
+        snprintf(tmp, sizeof(tmp), "%lld", (long long)v->i);
+        return ctx_strdup(ctx, tmp, strlen(tmp));
+    }
+    size_t len;
+    const char *cur = ctx_cur(ctx, col, &len);
+    return cur ? ctx_strdup(ctx, cur, len) : NULL;
 }
 
 static void expand(struct op_ctx *ctx, const char *tpl, struct buf *out)

@@ -38,7 +38,10 @@ enum conv {
 
 struct field {
     const char *name;   /* JSON body name */
-    const char *column; /* column of the module's table; NULL = used by hooks only */
+    /* column of the module's table; "table.column" = another table's column, written by a hook
+     * (checked against that column, never part of the module's own INSERT/UPDATE); NULL = a
+     * value for hooks only */
+    const char *column;
     enum conv conv;
     unsigned flags;
     const char *dflt; /* create value when absent; NULL = the conversion's default */
@@ -81,6 +84,7 @@ enum op {
     OP_DELETE,
     OP_ARCHIVE,
     OP_UNARCHIVE,
+    OP_SET,    /* a row operation: UPDATE ... SET <sets> on the row found with <cond> (resolve) */
     OP_CUSTOM, /* the hook does the whole operation */
 };
 
@@ -113,8 +117,10 @@ struct endpoint {
     unsigned flags;
     op_hook before;       /* in the transaction, after conversion, before the main statement */
     op_hook after;        /* after the main statement (new_id / count known) */
-    const char *sets;     /* archive/unarchive: extra "col = value" assignments */
+    const char *sets;     /* archive/unarchive/set: extra "col = value" assignments */
+    const char *cond;     /* row operations: an extra condition the row must meet */
     struct log_spec logs[EP_MAX_LOGS];
+    const struct log_spec *miss_log; /* written (and kept) when the target row is not found */
 };
 
 #define MOD_ALL_CLIENTS_ONLY 1u /* F8: client-scoped keys get 403 */
@@ -136,6 +142,10 @@ struct module {
     size_t nendpoints;
     /* read hook: replaces the generic read (technicians/time); NULL = generic */
     op_hook custom_read;
+    /* reads scoped through another table: INNER JOIN scope_join, client_col is its column */
+    const struct join *scope_join;
+    const char *order_by;        /* list order; NULL = the primary key */
+    const char *filter_required; /* no filter given: 400 with this message (invoice_items) */
 
     /* resolved by module_registry_init() */
     const struct schema_table *t;

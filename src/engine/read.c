@@ -44,6 +44,8 @@ static void append_from_where(struct buf *sql, struct op_ctx *ctx, const struct 
 {
     const struct module *m = ctx->mod;
     buf_printf(sql, " FROM %s", m->table);
+    if (m->scope_join)
+        buf_printf(sql, " INNER JOIN %s ON %s", m->scope_join->table, m->scope_join->on);
     if (join)
         buf_printf(sql, " LEFT JOIN %s ON %s", m->join->table, m->join->on);
     buf_puts(sql, " WHERE ");
@@ -63,7 +65,8 @@ static void append_from_where(struct buf *sql, struct op_ctx *ctx, const struct 
         }
     }
     if (!ctx->r->scope_all && m->client_col)
-        buf_printf(sql, " AND %s.%s = ?", m->table, m->client_col);
+        buf_printf(sql, " AND %s.%s = ?", m->scope_join ? m->scope_join->table : m->table,
+                   m->client_col);
 }
 
 /* Binds the filter value (once or twice) and the scope; returns the next index. */
@@ -266,6 +269,12 @@ int engine_read(struct op_ctx *ctx)
             f = &m->filters[i];
     struct value fv;
     int rc;
+    if (!f && m->filter_required) {
+        reply_message(r, 400, m->filter_required);
+        r->out.len--; /* reopen the envelope */
+        buf_puts(&r->out, ",\"count\":0,\"data\":[]}");
+        return ENG_OK;
+    }
     if (f && (rc = filter_value(ctx, f, p, &fv)) != ENG_OK)
         return rc;
     enum filter_shape shape = f ? f->shape : FS_LIST;
@@ -297,7 +306,9 @@ int engine_read(struct op_ctx *ctx)
     if (join)
         append_columns(&sql, m->jt, &first);
     append_from_where(&sql, ctx, f, join);
-    if (shape == FS_LIST)
+    if (shape == FS_LIST && m->order_by)
+        buf_printf(&sql, " ORDER BY %s LIMIT ? OFFSET ?", m->order_by);
+    else if (shape == FS_LIST)
         buf_printf(&sql, " ORDER BY %s.%s LIMIT ? OFFSET ?", m->table, m->pk);
     else if (shape == FS_FIRST)
         buf_puts(&sql, " LIMIT 1");

@@ -240,8 +240,7 @@ static int convert(struct op_ctx *ctx, const struct field *f, json_t *j, struct 
         struct buf t;
         buf_init(&t, 64);
         php_float_to_string(d, &t);
-        const struct schema_column *c = schema_column(ctx->mod->t, f->column);
-        render_canonical(&b, c, t.p ? t.p : "0", t.len);
+        render_canonical(&b, field_column(ctx->mod, f), t.p ? t.p : "0", t.len);
         buf_free(&t);
         break;
     }
@@ -330,11 +329,33 @@ static void int_range(const struct schema_column *c, int64_t *lo, int64_t *hi)
         *lo = -2147483648LL, *hi = 2147483647LL;
 }
 
+int field_local(const struct field *f)
+{
+    return f->column && !strchr(f->column, '.');
+}
+
+const struct schema_column *field_column(const struct module *m, const struct field *f)
+{
+    if (!f->column)
+        return NULL;
+    const char *dot = strchr(f->column, '.');
+    if (!dot)
+        return schema_column(m->t, f->column);
+    char table[64];
+    size_t n = (size_t)(dot - f->column);
+    if (n >= sizeof(table))
+        return NULL;
+    memcpy(table, f->column, n);
+    table[n] = 0;
+    const struct schema_table *t = schema_table(table);
+    return t ? schema_column(t, dot + 1) : NULL;
+}
+
 int value_check_column(struct op_ctx *ctx, const struct field *f, const struct value *v)
 {
     if (!f->column || v->is_null)
         return ENG_OK;
-    const struct schema_column *c = schema_column(ctx->mod->t, f->column);
+    const struct schema_column *c = field_column(ctx->mod, f);
     if (!c)
         return ENG_OK;
     struct req *r = ctx->r;

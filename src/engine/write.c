@@ -191,7 +191,7 @@ static int do_create(struct op_ctx *ctx)
     int n = 0;
     for (size_t i = 0; i < m->nfields; i++) {
         const struct field *f = &m->fields[i];
-        if (f->column && !(f->flags & FF_NO_CREATE))
+        if (field_local(f) && !(f->flags & FF_NO_CREATE))
             buf_printf(&sql, "%s%s", n++ ? ", " : "", f->column);
     }
     if (scoped(ctx))
@@ -208,7 +208,7 @@ static int do_create(struct op_ctx *ctx)
     int idx = 1;
     for (size_t i = 0; i < m->nfields; i++) {
         const struct field *f = &m->fields[i];
-        if (f->column && !(f->flags & FF_NO_CREATE))
+        if (field_local(f) && !(f->flags & FF_NO_CREATE))
             value_bind(st, idx++, &ctx->vals[i]);
     }
     if (scoped(ctx))
@@ -233,7 +233,7 @@ static void merge_current(struct op_ctx *ctx)
     for (size_t i = 0; i < ctx->mod->nfields; i++) {
         const struct field *f = &ctx->mod->fields[i];
         struct value *v = &ctx->vals[i];
-        if (!f->column || (f->flags & (FF_NO_UPDATE | FF_CONST)))
+        if (!field_local(f) || (f->flags & FF_NO_UPDATE))
             continue;
         if (v->set && !(f->conv == CV_DATE && v->is_null))
             continue;
@@ -274,6 +274,23 @@ static int field_changed(struct op_ctx *ctx, const struct field *f, const struct
     return changed;
 }
 
+/* The target row is not there: the endpoint's miss log (kept: the transaction commits) and the
+ * operation's "not done" answer. */
+static int row_missing(struct op_ctx *ctx)
+{
+    const struct log_spec *l = ctx->ep->miss_log;
+    if (!l)
+        return ENG_NOT_DONE;
+    struct op_ctx tmp = *ctx;
+    struct endpoint ep = *ctx->ep;
+    memset(ep.logs, 0, sizeof(ep.logs));
+    ep.logs[0] = *l;
+    tmp.ep = &ep;
+    int rc = logs_write_endpoint(&tmp);
+    ctx->count = 0;
+    return rc;
+}
+
 static int do_update(struct op_ctx *ctx)
 {
     const struct module *m = ctx->mod;
@@ -281,7 +298,7 @@ static int do_update(struct op_ctx *ctx)
     if ((rc = load_row(ctx, NULL)) != ENG_OK)
         return rc;
     if (!ctx->cur.found)
-        return ENG_NOT_DONE;
+        return row_missing(ctx);
     merge_current(ctx);
     set_name_var(ctx, 0);
     if ((rc = clear_other_primaries(ctx, ctx->id)) != ENG_OK)
@@ -294,7 +311,7 @@ static int do_update(struct op_ctx *ctx)
     int n = 0, changed = 0;
     for (size_t i = 0; i < m->nfields; i++) {
         const struct field *f = &m->fields[i];
-        if (!f->column || (f->flags & (FF_NO_UPDATE | FF_CONST)))
+        if (!field_local(f) || (f->flags & FF_NO_UPDATE))
             continue;
         buf_printf(&sql, "%s%s = ?", n++ ? ", " : "", f->column);
         changed |= field_changed(ctx, f, &ctx->vals[i]);
@@ -312,7 +329,7 @@ static int do_update(struct op_ctx *ctx)
         int idx = 1;
         for (size_t i = 0; i < m->nfields; i++) {
             const struct field *f = &m->fields[i];
-            if (f->column && !(f->flags & (FF_NO_UPDATE | FF_CONST)))
+            if (field_local(f) && !(f->flags & FF_NO_UPDATE))
                 value_bind(st, idx++, &ctx->vals[i]);
         }
         db_bind_int(st, idx++, ctx->id);
@@ -332,20 +349,22 @@ static int do_update(struct op_ctx *ctx)
     return logs_write_endpoint(ctx);
 }
 
-/* delete, archive, unarchive: one statement on the row found in scope. */
+/* delete, archive, unarchive, set: one statement on the row found in scope. */
 static int do_row_op(struct op_ctx *ctx)
 {
     const struct module *m = ctx->mod;
     enum op op = ctx->ep->op;
-    char cond[160] = "";
-    if (op != OP_DELETE && m->archived_col)
+    char cond[256] = "";
+    if ((op == OP_ARCHIVE || op == OP_UNARCHIVE) && m->archived_col)
         snprintf(cond, sizeof(cond), "%s IS %sNULL", m->archived_col,
                  op == OP_ARCHIVE ? "" : "NOT ");
+    else if (ctx->ep->cond)
+        snprintf(cond, sizeof(cond), "%s", ctx->ep->cond);
     int rc = load_row(ctx, cond[0] ? cond : NULL);
     if (rc != ENG_OK)
         return rc;
     if (!ctx->cur.found)
-        return ENG_NOT_DONE;
+        return row_missing(ctx);
     set_name_var(ctx, 1);
     if (ctx->ep->before && (rc = ctx->ep->before(ctx)) != ENG_OK)
         return rc;
@@ -353,6 +372,8 @@ static int do_row_op(struct op_ctx *ctx)
     buf_init(&sql, 0);
     if (op == OP_DELETE)
         buf_printf(&sql, "DELETE FROM %s", m->table);
+    else if (op == OP_SET)
+        buf_printf(&sql, "UPDATE %s SET %s", m->table, ctx->ep->sets);
     else
         buf_printf(&sql, "UPDATE %s SET %s = %s%s%s", m->table, m->archived_col,
                    op == OP_ARCHIVE ? "CURRENT_TIMESTAMP" : "NULL", ctx->ep->sets ? ", " : "",
@@ -408,7 +429,8 @@ static int prepare_write(struct op_ctx *ctx)
         if ((rc = engine_unwrap_master(ctx, pw, pwlen)) != ENG_OK)
             return rc;
     }
-    if ((rc = convert_fields(ctx)) != ENG_OK)
+    int with_fields = ep->op == OP_CREATE || ep->op == OP_UPDATE || ep->op == OP_CUSTOM;
+    if (with_fields && (rc = convert_fields(ctx)) != ENG_OK)
         return rc;
     if (ep->op == OP_CREATE) {
         fill_defaults(ctx);

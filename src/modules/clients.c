@@ -29,24 +29,34 @@ static int stop_recurring_invoices(struct op_ctx *ctx)
         "SELECT '0', 'Recurring Invoice inactive as client archived', recurring_invoice_id "
         "FROM recurring_invoices WHERE recurring_invoice_client_id = ? "
         "AND recurring_invoice_status = 1 ORDER BY recurring_invoice_id";
-    static const char stop[] = "UPDATE recurring_invoices SET recurring_invoice_status = 0 "
-                               "WHERE recurring_invoice_client_id = ? AND recurring_invoice_status = 1";
+    static const char stop[] =
+        "UPDATE recurring_invoices SET recurring_invoice_status = 0 "
+        "WHERE recurring_invoice_client_id = ? AND recurring_invoice_status = 1";
     int rc = ctx_exec_ints(ctx, history, 1, &ctx->S);
     return rc ? rc : ctx_exec_ints(ctx, stop, 1, &ctx->S);
 }
 
 static const struct endpoint endpoints[] = {
-    {"read", OP_READ, SR_ANY, NULL, 0, NULL, NULL, NULL, {{0}}},
-    {"create", OP_CREATE, SR_ZERO, NULL, 0, NULL, NULL, NULL,
-     {{"Client", "Create", "{name} via API ({key})", LR_NEW_ID, LR_ZERO},
-      {"API", "Success", "Created client {name} via API ({key})", LR_NEW_ID, LR_ZERO}}},
-    {"update", OP_UPDATE, SR_NONZERO, NULL, 0, NULL, NULL, NULL,
-     {{"Client", "Edit", "{name} via API ({key})", LR_SCOPE, LR_ZERO},
-      {"API", "Success", "Edited client {name} via API ({key})", LR_SCOPE, LR_ZERO}}},
-    {"archive", OP_ARCHIVE, SR_NONZERO, NULL, 0, stop_recurring_invoices, NULL, NULL,
-     {{"Contact", "Archive", "{name} archived via API ({key})", LR_SCOPE, LR_ZERO}}},
-    {"unarchive", OP_UNARCHIVE, SR_NONZERO, NULL, 0, NULL, NULL, NULL,
-     {{"Contact", "Unarchive", "{name} unarchived via API ({key})", LR_SCOPE, LR_ZERO}}},
+    {.function = "read", .op = OP_READ},
+    {.function = "create",
+     .op = OP_CREATE,
+     .scope_rule = SR_ZERO,
+     .logs = {{"Client", "Create", "{name} via API ({key})", LR_NEW_ID, LR_ZERO},
+              {"API", "Success", "Created client {name} via API ({key})", LR_NEW_ID, LR_ZERO}}},
+    {.function = "update",
+     .op = OP_UPDATE,
+     .scope_rule = SR_NONZERO,
+     .logs = {{"Client", "Edit", "{name} via API ({key})", LR_SCOPE, LR_ZERO},
+              {"API", "Success", "Edited client {name} via API ({key})", LR_SCOPE, LR_ZERO}}},
+    {.function = "archive",
+     .op = OP_ARCHIVE,
+     .scope_rule = SR_NONZERO,
+     .before = stop_recurring_invoices,
+     .logs = {{"Contact", "Archive", "{name} archived via API ({key})", LR_SCOPE, LR_ZERO}}},
+    {.function = "unarchive",
+     .op = OP_UNARCHIVE,
+     .scope_rule = SR_NONZERO,
+     .logs = {{"Contact", "Unarchive", "{name} unarchived via API ({key})", LR_SCOPE, LR_ZERO}}},
 };
 
 struct module module_clients = {

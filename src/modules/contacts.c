@@ -32,8 +32,7 @@ static int archive_user(struct op_ctx *ctx, int archive)
     size_t n;
     const char *uid = ctx_cur(ctx, "contact_user_id", &n);
     int64_t id = uid ? strtoll(uid, NULL, 10) : 0;
-    if (id <= 0)
-        return ENG_OK;
+    if (id <= 0) return ENG_OK;
     return ctx_exec_ints(ctx,
                          archive ? "UPDATE users SET user_archived_at = CURRENT_TIMESTAMP "
                                    "WHERE user_id = ?"
@@ -52,20 +51,32 @@ static int unarchive_linked_user(struct op_ctx *ctx)
 }
 
 static const struct endpoint endpoints[] = {
-    {"read", OP_READ, SR_ANY, NULL, 0, NULL, NULL, NULL, {{0}}},
-    {"create", OP_CREATE, SR_NONZERO, NULL, 0, NULL, NULL, NULL,
-     {{"Contact", "Create", "{name} via API ({key})", LR_SCOPE, LR_NEW_ID},
-      {"API", "Success", "Created contact {name} via API ({key})", LR_SCOPE, LR_ZERO}}},
-    {"update", OP_UPDATE, SR_ANY, "contact_id", 0, NULL, NULL, NULL,
-     {{"Contact", "Edit", "{name} via API ({key})", LR_SCOPE, LR_ID},
-      {"API", "Success", "Edited contact {name} via API ({key})", LR_SCOPE, LR_ZERO}}},
-    {"archive", OP_ARCHIVE, SR_ANY, "contact_id", 0, archive_linked_user, NULL,
-     "contact_important = 0, contact_billing = 0, contact_technical = 0",
-     {{"Contact", "Archive", "{name} archived via API ({key})", LR_SCOPE, LR_ID}}},
-    {"unarchive", OP_UNARCHIVE, SR_ANY, "contact_id", 0, unarchive_linked_user, NULL, NULL,
-     {{"Contact", "Unarchive", "{name} unarchived via API ({key})", LR_SCOPE, LR_ID}}},
-    {"delete", OP_DELETE, SR_ANY, "contact_id", 0, NULL, NULL, NULL,
-     {{"Contact", "Delete", "{name} via API ({key})", LR_SCOPE, LR_ZERO}}},
+    {.function = "read", .op = OP_READ},
+    {.function = "create",
+     .op = OP_CREATE,
+     .scope_rule = SR_NONZERO,
+     .logs = {{"Contact", "Create", "{name} via API ({key})", LR_SCOPE, LR_NEW_ID},
+              {"API", "Success", "Created contact {name} via API ({key})", LR_SCOPE, LR_ZERO}}},
+    {.function = "update",
+     .op = OP_UPDATE,
+     .id_param = "contact_id",
+     .logs = {{"Contact", "Edit", "{name} via API ({key})", LR_SCOPE, LR_ID},
+              {"API", "Success", "Edited contact {name} via API ({key})", LR_SCOPE, LR_ZERO}}},
+    {.function = "archive",
+     .op = OP_ARCHIVE,
+     .id_param = "contact_id",
+     .before = archive_linked_user,
+     .sets = "contact_important = 0, contact_billing = 0, contact_technical = 0",
+     .logs = {{"Contact", "Archive", "{name} archived via API ({key})", LR_SCOPE, LR_ID}}},
+    {.function = "unarchive",
+     .op = OP_UNARCHIVE,
+     .id_param = "contact_id",
+     .before = unarchive_linked_user,
+     .logs = {{"Contact", "Unarchive", "{name} unarchived via API ({key})", LR_SCOPE, LR_ID}}},
+    {.function = "delete",
+     .op = OP_DELETE,
+     .id_param = "contact_id",
+     .logs = {{"Contact", "Delete", "{name} via API ({key})", LR_SCOPE, LR_ZERO}}},
 };
 
 struct module module_contacts = {

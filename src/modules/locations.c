@@ -19,10 +19,12 @@ static const struct field fields[] = {
 };
 
 static const struct endpoint endpoints[] = {
-    {"read", OP_READ, SR_ANY, NULL, 0, NULL, NULL, NULL, {{0}}},
-    {"create", OP_CREATE, SR_NONZERO, NULL, 0, NULL, NULL, NULL,
-     {{"Location", "Create", "{name} via API ({key})", LR_SCOPE, LR_NEW_ID},
-      {"API", "Success", "Created location {name} via API ({key})", LR_SCOPE, LR_ZERO}}},
+    {.function = "read", .op = OP_READ},
+    {.function = "create",
+     .op = OP_CREATE,
+     .scope_rule = SR_NONZERO,
+     .logs = {{"Location", "Create", "{name} via API ({key})", LR_SCOPE, LR_NEW_ID},
+              {"API", "Success", "Created location {name} via API ({key})", LR_SCOPE, LR_ZERO}}},
 };
 
 struct module module_locations = {

@@ -3,22 +3,26 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "engine/module.h"
+#include "engine/engine_int.h"
 
-extern struct module module_clients, module_contacts, module_locations;
+extern struct module module_assets, module_certificates, module_clients, module_contacts,
+    module_credentials, module_documents, module_domains, module_expenses, module_invoices,
+    module_invoice_items, module_locations, module_networks, module_payments, module_products,
+    module_quotes, module_software, module_technicians, module_tickets, module_vendors;
 
 struct module *const module_registry[] = {
-    &module_clients,
-    &module_contacts,
-    &module_locations,
+    &module_assets,      &module_certificates, &module_clients,   &module_contacts,
+    &module_credentials, &module_documents,    &module_domains,   &module_expenses,
+    &module_invoices,    &module_invoice_items, &module_locations, &module_networks,
+    &module_payments,    &module_products,     &module_quotes,    &module_software,
+    &module_technicians, &module_tickets,      &module_vendors,
 };
 const size_t module_count = COUNT_OF(module_registry);
 
 static int check_column(const struct module *m, const char *col, const char *what, char *err,
                         size_t errlen)
 {
-    if (!col || schema_column(m->t, col) || (m->jt && schema_column(m->jt, col)))
-        return 0;
+    if (!col || schema_column(m->t, col) || (m->jt && schema_column(m->jt, col))) return 0;
     snprintf(err, errlen, "module %s: %s names unknown column %s", m->name, what, col);
     return -1;
 }
@@ -36,7 +40,16 @@ static int check_module(struct module *m, char *err, size_t errlen)
         snprintf(err, errlen, "module %s: unknown join table %s", m->name, m->join->table);
         return -1;
     }
-    if (check_column(m, m->client_col, "client_col", err, errlen) ||
+    const struct schema_table *st = m->scope_join ? schema_table(m->scope_join->table) : NULL;
+    if (m->scope_join && !st) {
+        snprintf(err, errlen, "module %s: unknown scope table %s", m->name, m->scope_join->table);
+        return -1;
+    }
+    if (st && m->client_col && !schema_column(st, m->client_col)) {
+        snprintf(err, errlen, "module %s: no column %s in %s", m->name, m->client_col, st->name);
+        return -1;
+    }
+    if ((!st && check_column(m, m->client_col, "client_col", err, errlen)) ||
         check_column(m, m->archived_col, "archived_col", err, errlen))
         return -1;
     for (size_t i = 0; i < m->nfilters; i++)
@@ -45,7 +58,7 @@ static int check_module(struct module *m, char *err, size_t errlen)
             return -1;
     for (size_t i = 0; i < m->nfields; i++) {
         const struct field *f = &m->fields[i];
-        if (f->column && !schema_column(m->t, f->column)) {
+        if (f->column && !field_column(m, f)) {
             snprintf(err, errlen, "module %s: field %s names unknown column %s", m->name, f->name,
                      f->column);
             return -1;
@@ -70,8 +83,7 @@ static int check_module(struct module *m, char *err, size_t errlen)
 int module_registry_init(char *err, size_t errlen)
 {
     for (size_t i = 0; i < module_count; i++) {
-        if (check_module(module_registry[i], err, errlen))
-            return -1;
+        if (check_module(module_registry[i], err, errlen)) return -1;
         for (size_t k = 0; k < i; k++)
             if (strcmp(module_registry[k]->name, module_registry[i]->name) == 0) {
                 snprintf(err, errlen, "module %s registered twice", module_registry[i]->name);
@@ -100,7 +112,6 @@ const struct endpoint *module_endpoint(const struct module *m, const char *fn, s
 const struct field *module_field(const struct module *m, const char *name)
 {
     for (size_t i = 0; i < m->nfields; i++)
-        if (strcmp(m->fields[i].name, name) == 0)
-            return &m->fields[i];
+        if (strcmp(m->fields[i].name, name) == 0) return &m->fields[i];
     return NULL;
 }

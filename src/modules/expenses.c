@@ -1,0 +1,22 @@
+/* expenses: reference 2.8 with F8 (all-clients keys only); read only in v1. */
+#include "engine/engine_int.h"
+
+static const struct filter filters[] = {
+    {"expense_id", FK_ID, "expense_id", NULL, FS_ONE, 0},
+};
+
+static const struct endpoint endpoints[] = {
+    {.function = "read", .op = OP_READ},
+};
+
+struct module module_expenses = {
+    .name = "expenses",
+    .table = "expenses",
+    .client_col = NULL,
+    .archived_col = "expense_archived_at",
+    .flags = MOD_ALL_CLIENTS_ONLY,
+    .filters = filters,
+    .nfilters = COUNT_OF(filters),
+    .endpoints = endpoints,
+    .nendpoints = COUNT_OF(endpoints),
+};

@@ -1,0 +1,108 @@
+/* tickets: reference 2.18. The number comes from the settings counter inside the ticket's own
+ * transaction (K14, F17); the default contact is the client's primary contact. */
+#include <string.h>
+
+#include "engine/engine_int.h"
+
+static const struct join status = {"ticket_statuses",
+                                   "tickets.ticket_status = ticket_statuses.ticket_status_id"};
+
+static const struct filter filters[] = {
+    {"ticket_id", FK_ID, "ticket_id", NULL, FS_ONE, FLT_JOIN},
+};
+
+static const struct field fields[] = {
+    {"ticket_subject", "ticket_subject", CV_TEXT, FF_REQUIRED | FF_NAME, NULL},
+    {"ticket_details", "ticket_details", CV_HTML_BR, 0, "< blank ><br>"},
+    {"ticket_priority", "ticket_priority", CV_TEXT, 0, "Low"},
+    {"ticket_contact_id", "ticket_contact_id", CV_INT, 0, NULL},
+    {"ticket_asset_id", "ticket_asset_id", CV_INT, 0, NULL},
+    {"ticket_vendor_id", "ticket_vendor_id", CV_INT, 0, NULL},
+    {"ticket_assigned_to", "ticket_assigned_to", CV_INT, 0, NULL},
+    {"ticket_billable", "ticket_billable", CV_INT, 0, NULL},
+    {"ticket_vendor_ticket_id", "ticket_vendor_ticket_number", CV_INT_TEXT, 0, NULL},
+    {"ticket_source", "ticket_source", CV_TEXT, FF_CONST, "API"},
+    {"ticket_status", "ticket_status", CV_INT, FF_CONST, "1"},
+    {"ticket_created_by", "ticket_created_by", CV_INT, FF_CONST, "0"},
+    {"ticket_prefix", "ticket_prefix", CV_TEXT, FF_CONST, NULL}, /* set by number_ticket */
+    {"ticket_number", "ticket_number", CV_INT, FF_CONST, NULL},
+    {"ticket_url_key", "ticket_url_key", CV_TEXT, FF_CONST, NULL},
+};
+
+static const char SQL_PRIMARY_CONTACT[] =
+    "SELECT contact_id FROM contacts WHERE contact_client_id = ? AND contact_primary = 1 "
+    "ORDER BY contact_id LIMIT 1";
+static const char SQL_TAKE_NUMBER[] =
+    "UPDATE settings SET config_ticket_next_number = COALESCE(config_ticket_next_number, 1) + 1 "
+    "WHERE company_id = 1";
+static const char SQL_TAKEN_NUMBER[] =
+    "SELECT COALESCE(config_ticket_prefix, ''), config_ticket_next_number - 1 FROM settings "
+    "WHERE company_id = 1";
+
+/* Before the INSERT: the default contact, the next number (the write transaction holds the
+ * settings row, so concurrent creates never share a number) and the public URL key. */
+static int number_ticket(struct op_ctx *ctx)
+{
+    struct value *contact = ctx_val(ctx, "ticket_contact_id");
+    struct db_stmt *st;
+    if (contact->i == 0 && ctx->S != 0) {
+        if (db_stmt(ctx->db, SQL_PRIMARY_CONTACT, &st) != DB_OK)
+            return ENG_DB;
+        db_bind_int(st, 1, ctx->S);
+        int64_t id = 0;
+        if (db_query_int(st, &id) == DB_ROW)
+            value_int(contact, id);
+    }
+    if (ctx_exec_ints(ctx, SQL_TAKE_NUMBER, 0, NULL) != ENG_OK || db_changes(ctx->db) != 1)
+        return ENG_DB;
+    if (db_stmt(ctx->db, SQL_TAKEN_NUMBER, &st) != DB_OK || db_step(st) != DB_ROW)
+        return ENG_DB;
+    size_t n;
+    const char *prefix = db_column_text(st, 0, &n);
+    struct value *pv = ctx_val(ctx, "ticket_prefix");
+    value_from_text(pv, ctx_strdup(ctx, prefix ? prefix : "", prefix ? n : 0), prefix ? n : 0);
+    value_int(ctx_val(ctx, "ticket_number"), db_column_int(st, 1));
+    db_reset(st);
+    char key[33];
+    if (!pv->p || crypto_random_string(key, 32) != 0)
+        return ENG_DB;
+    value_from_text(ctx_val(ctx, "ticket_url_key"), ctx_strdup(ctx, key, 32), 32);
+    return ENG_OK;
+}
+
+static const struct endpoint endpoints[] = {
+    {.function = "read", .op = OP_READ},
+    {.function = "create",
+     .op = OP_CREATE,
+     .before = number_ticket,
+     .logs = {{"Ticket", "Create",
+               "Created ticket {ticket_prefix}{ticket_number} {name} via API ({key})", LR_SCOPE,
+               LR_NEW_ID},
+              {"API", "Success",
+               "Created ticket {ticket_prefix}{ticket_number} {name} via API ({key})", LR_SCOPE,
+               LR_ZERO}}},
+    {.function = "resolve",
+     .op = OP_SET,
+     .id_param = "ticket_id",
+     .cond = "ticket_resolved_at IS NULL",
+     .sets = "ticket_status = 4, ticket_resolved_at = CURRENT_TIMESTAMP, "
+             "ticket_first_response_at = COALESCE(ticket_first_response_at, CURRENT_TIMESTAMP)",
+     .logs = {{"Ticket", "Resolved", "{ticket_prefix}{ticket_number} ticket via API ({key})",
+               LR_SCOPE, LR_ID},
+              {"API", "Success", "Resolved ticket {ticket_prefix}{ticket_number} via API ({key})",
+               LR_SCOPE, LR_ZERO}}},
+};
+
+struct module module_tickets = {
+    .name = "tickets",
+    .table = "tickets",
+    .client_col = "ticket_client_id",
+    .archived_col = "ticket_archived_at",
+    .filters = filters,
+    .nfilters = COUNT_OF(filters),
+    .join = &status,
+    .fields = fields,
+    .nfields = COUNT_OF(fields),
+    .endpoints = endpoints,
+    .nendpoints = COUNT_OF(endpoints),
+};

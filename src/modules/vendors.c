@@ -1,0 +1,22 @@
+/* vendors: reference 2.19; read only in v1. */
+#include "engine/engine_int.h"
+
+static const struct filter filters[] = {
+    {"vendor_id", FK_ID, "vendor_id", NULL, FS_ONE, 0},
+};
+
+static const struct endpoint endpoints[] = {
+    {.function = "read", .op = OP_READ},
+};
+
+struct module module_vendors = {
+    .name = "vendors",
+    .table = "vendors",
+    .client_col = "vendor_client_id",
+    .archived_col = "vendor_archived_at",
+    .flags = 0,
+    .filters = filters,
+    .nfilters = COUNT_OF(filters),
+    .endpoints = endpoints,
+    .nendpoints = COUNT_OF(endpoints),
+};
