@@ -175,15 +175,17 @@ static int parse_date(const char *s, size_t n, char out[11])
         return -1;
     if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
         return -1;
-    snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
+    char tmp[48];
+    snprintf(tmp, sizeof(tmp), "%04d-%02d-%02d", y, m, d);
+    memcpy(out, tmp, 11);
     return 0;
 }
 
 static int convert(struct op_ctx *ctx, const struct field *f, json_t *j, struct value *v)
 {
     struct req *r = ctx->r;
-    const char *s;
-    size_t n;
+    const char *s = NULL;
+    size_t n = 0;
     int rc;
     if (f->conv == CV_INT || f->conv == CV_INT_TEXT) {
         if (json_is_array(j) || json_is_object(j))
