@@ -10,13 +10,12 @@
 #include "crypto/crypto.h"
 #include "engine/engine_int.h"
 
-static const char SQL_BY_HASH[] =
+/* One query: the key whose stored hash is the presented key's, and every legacy plaintext key
+ * (an ITFlow database has a handful); each candidate is then compared in constant time. */
+static const char SQL_CANDIDATES[] =
     "SELECT api_key_id, api_key_name, api_key_secret, api_key_decrypt_hash, api_key_client_id "
-    "FROM api_keys WHERE api_key_secret = ? AND api_key_expire > ?";
-static const char SQL_LEGACY[] =
-    "SELECT api_key_id, api_key_name, api_key_secret, api_key_decrypt_hash, api_key_client_id "
-    "FROM api_keys WHERE api_key_expire > ? AND SUBSTR(api_key_secret, 1, 13) <> '$itfd-sha256$' "
-    "ORDER BY api_key_id";
+    "FROM api_keys WHERE api_key_expire > ? AND (api_key_secret = ? OR "
+    "SUBSTR(api_key_secret, 1, 13) <> '$itfd-sha256$') ORDER BY api_key_id";
 
 void auth_today(char out[11])
 {
@@ -82,27 +81,11 @@ static int lookup(struct req *r, struct db *db, const char *key, size_t klen, co
     struct db_stmt *st;
     char hash[CRYPTO_KEY_HASH_LEN + 1];
     crypto_key_hash(key, klen, hash);
-    if (db_stmt(db, SQL_BY_HASH, &st) != DB_OK)
-        return -1;
-    db_bind_text(st, 1, hash, strlen(hash));
-    db_bind_text(st, 2, today, 10);
-    int rc = db_step(st);
-    if (rc == DB_ROW) {
-        size_t n;
-        const char *stored = db_column_text(st, 2, &n);
-        if (stored && crypto_key_matches(stored, n, key, klen)) {
-            fill_key(r, st);
-            db_reset(st);
-            return 1;
-        }
-    }
-    db_reset(st);
-    if (rc != DB_ROW && rc != DB_DONE)
-        return -1;
-    if (db_stmt(db, SQL_LEGACY, &st) != DB_OK)
+    if (db_stmt(db, SQL_CANDIDATES, &st) != DB_OK)
         return -1;
     db_bind_text(st, 1, today, 10);
-    int found = 0;
+    db_bind_text(st, 2, hash, strlen(hash));
+    int found = 0, rc;
     while ((rc = db_step(st)) == DB_ROW) {
         size_t n;
         const char *stored = db_column_text(st, 2, &n);
@@ -138,6 +121,7 @@ enum auth_result auth_request(struct req *r, struct db *db)
     buf_init(&path, 0);
     php_sanitize(&path, r->path, strlen(r->path));
     buf_printf(&desc, "Incorrect or expired key (endpoint: %s)", path.p ? path.p : "");
+    db_rollback(db); /* leave the request's read transaction: the log row is a write */
     rc = logs_insert(db, r, "API", "Failed", desc.p ? desc.p : "", 0, 0);
     buf_free(&desc);
     buf_free(&path);

@@ -86,6 +86,11 @@ int db_commit(struct db *db)
     return rc;
 }
 
+int db_in_transaction(const struct db *db)
+{
+    return db->in_txn;
+}
+
 int db_rollback(struct db *db)
 {
     if (!db->in_txn)

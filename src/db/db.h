@@ -41,6 +41,7 @@ int db_exec(struct db *db, const char *sql);
 int db_begin(struct db *db, int write);
 int db_commit(struct db *db);
 int db_rollback(struct db *db); /* safe to call when no transaction is open */
+int db_in_transaction(const struct db *db);
 
 /* The cached statement for sql (prepared on first use on this connection), reset and with its
  * bindings cleared. The statement stays owned by db; valid until db_close. */

@@ -283,7 +283,7 @@ int engine_read(struct op_ctx *ctx)
         reply_not_done(r, OP_READ);
         return ENG_OK;
     }
-    if ((rc = db_begin(ctx->db, 0)) != DB_OK)
+    if (!db_in_transaction(ctx->db) && (rc = db_begin(ctx->db, 0)) != DB_OK)
         return ENG_DB;
     int64_t total = -1, expect = -1;
     if (shape == FS_LIST) {

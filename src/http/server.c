@@ -249,6 +249,11 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
         reply_server_error(r, rc == DB_BUSY ? DB_BUSY : DB_UNAVAILABLE);
         return;
     }
+    /* a read sees one snapshot from the key lookup to its last row */
+    if (r->ep->op == OP_READ && r->method == METHOD_GET && db_begin(r->db, 0) != DB_OK) {
+        reply_server_error(r, DB_BUSY);
+        return;
+    }
     switch (auth_request(r, r->db)) {
     case AUTH_OK:
         break;
@@ -362,7 +367,7 @@ int server_run(const struct server_config *cfg)
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_URI_LOG_CALLBACK, uri_logger, &srv,
         MHD_OPTION_NOTIFY_COMPLETED, completed, &srv, MHD_OPTION_CONNECTION_TIMEOUT,
         cfg->timeout_sec ? cfg->timeout_sec : 30, MHD_OPTION_CONNECTION_LIMIT, 1000,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024), MHD_OPTION_LISTENING_ADDRESS_REUSE,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024), MHD_OPTION_LISTENING_ADDRESS_REUSE,
         1, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "itflowd: cannot listen on %s:%u\n", cfg->listen_host, cfg->port);

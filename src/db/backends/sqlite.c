@@ -8,10 +8,16 @@
 #include "db/db_int.h"
 #include "db/schema.h"
 
+/* Transaction control statements, prepared once per connection. */
+enum { TX_BEGIN, TX_BEGIN_IMMEDIATE, TX_COMMIT, TX_ROLLBACK, TX__MAX };
+
 struct sqlite_db {
     struct db base; /* must be first */
     sqlite3 *h;
+    sqlite3_stmt *tx[TX__MAX];
 };
+
+static const char *const tx_sql[TX__MAX] = {"BEGIN", "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"};
 
 struct db_stmt {
     struct db *db; /* must be first: db.c dispatches through it */
@@ -87,18 +93,36 @@ static int sq_open(const char *target, int create, struct db **ret)
 
 static void sq_close(struct db *db)
 {
-    sqlite3_close(handle(db));
-    free(db);
+    struct sqlite_db *d = (struct sqlite_db *)db;
+    for (int i = 0; i < TX__MAX; i++)
+        sqlite3_finalize(d->tx[i]);
+    sqlite3_close(d->h);
+    free(d);
+}
+
+static int run_tx(struct db *db, int which)
+{
+    struct sqlite_db *d = (struct sqlite_db *)db;
+    if (!d->tx[which] &&
+        sqlite3_prepare_v3(d->h, tx_sql[which], -1, SQLITE_PREPARE_PERSISTENT, &d->tx[which],
+                           NULL) != SQLITE_OK)
+        return DB_ERROR;
+    int rc = sqlite3_step(d->tx[which]);
+    sqlite3_reset(d->tx[which]);
+    return rc == SQLITE_DONE ? DB_OK : map_rc(rc);
 }
 
 static int sq_exec(struct db *db, const char *sql)
 {
+    for (int i = TX_COMMIT; i < TX__MAX; i++)
+        if (strcmp(sql, tx_sql[i]) == 0)
+            return run_tx(db, i);
     return map_rc(sqlite3_exec(handle(db), sql, NULL, NULL, NULL));
 }
 
 static int sq_begin(struct db *db, int write)
 {
-    return sq_exec(db, write ? "BEGIN IMMEDIATE" : "BEGIN");
+    return run_tx(db, write ? TX_BEGIN_IMMEDIATE : TX_BEGIN);
 }
 
 static int sq_prepare(struct db *db, const char *sql, struct db_stmt **ret)

@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""Deterministic benchmark dataset for itflowd.
+
+usage: gen_dataset.py DB
+
+DB must already hold the empty schema (`itflowd init --db DB --schema-only`). Fills it with
+5,000 clients, 50,000 contacts, 200,000 assets (each with one primary interface), 100,000 tickets
+and 20,000 credentials, plus companies/settings/ticket_statuses and the two conformance API keys.
+Standard library only; the RNG is seeded so the same script always produces the same rows.
+
+The id layout is arithmetic so the wrk Lua scripts (bench/lua/common.lua) can pick existing rows
+without a lookup table. KEEP THESE IN SYNC WITH lua/common.lua:
+  contact i  -> client (i-1)//10 + 1, email c<i>@client<client>.example, primary iff (i-1)%10 == 0
+  asset i    -> client (i-1)//40 + 1, primary interface id i, MAC 02:00:<i as 4 big-endian bytes>
+  ticket i   -> ticket_number i (prefix TCK-), settings.config_ticket_next_number = 100001
+  credential -> client (i-1)//4 + 1, username/password = the ciphertexts of seed credential 1
+"""
+import random
+import sqlite3
+import sys
+import time
+
+N_CLIENTS = 5_000
+CONTACTS_PER_CLIENT = 10
+ASSETS_PER_CLIENT = 40
+N_TICKETS = 100_000
+CREDS_PER_CLIENT = 4
+N_CONTACTS = N_CLIENTS * CONTACTS_PER_CLIENT      # 50,000
+N_ASSETS = N_CLIENTS * ASSETS_PER_CLIENT          # 200,000
+N_CREDENTIALS = N_CLIENTS * CREDS_PER_CLIENT      # 20,000
+SEED = 20260701
+BATCH = 20_000
+
+# Copied verbatim from /work/shared/conformance/seed.sql (api_keys 1 and 2; credential 1).
+# The decrypt password for both keys is oracleDecryptPassword00000000001.
+API_KEYS = [
+    (1, 'oracle-all-clients', 'oracleAllClients0000000000000001',
+     'z3Or1-HFcgXE6YeqDEtVYyAUGqcz8PxjWO1iApUz0boos9XJlkcfMnpb3XajOoX6j/BvLQl+nUs=',
+     '2026-11-28 12:51:42', '2099-12-31', 0),
+    (2, 'oracle-client-1-acme', 'oracleClientScoped00000000000002',
+     'ztx2b0-NXJLjpKXzK1hNs0Z2TytQlieGdaGlJ1LxhnuJcSZG780/ZsQ4PHpMb7UvWsF9pDt85os=',
+     '2026-11-28 12:51:42', '2099-12-31', 1),
+]
+CRED_USERNAME = 'VBuvn2t9t74Ez-yflRmMqOXyQn34CCw29bEKG6IAYEBTAqVpi82SK5cDrRA='
+CRED_PASSWORD = '1GBCBi1r9kJoy3Q2ijlucfrU+PtAF5/INJqBpA=='
+
+TICKET_STATUSES = [
+    (1, 'New', '#dc3545', 1, 0), (2, 'Open', '#007bff', 1, 0), (3, 'On Hold', '#28a745', 1, 0),
+    (4, 'Resolved', '#343a40', 1, 0), (5, 'Closed', '#343a40', 1, 0),
+]
+
+FIRST = ['Alice', 'Bob', 'Carol', 'Dave', 'Erin', 'Frank', 'Grace', 'Heidi', 'Ivan', 'Judy',
+         'Mallory', 'Niaj', 'Olivia', 'Peggy', 'Rupert', 'Sybil', 'Trent', 'Victor', 'Walter', 'Zoë']
+LAST = ['Anders', 'Brown', 'Chen', 'Dubois', 'Evans', 'Fischer', 'García', 'Hughes', 'Ito', 'Jones',
+        'Kowalski', 'Larsen', 'Müller', 'Novak', "O'Brien", 'Patel', 'Rossi', 'Smith', 'Tanaka']
+TITLES = ['IT Manager', 'Office Manager', 'CEO', 'CFO', 'Accountant', 'Engineer', 'Receptionist',
+          'Sales', 'Support', 'Developer']
+DEPTS = ['IT', 'Finance', 'Sales', 'Operations', 'HR', '']
+CLIENT_TYPES = ['Business', 'Enterprise', 'Non-profit', 'Education', '']
+ASSET_TYPES = [('Laptop', 'Dell', 'Latitude 7440', 'Windows 11'),
+               ('Desktop', 'HP', 'EliteDesk 800', 'Windows 11'),
+               ('Server', 'Dell', 'PowerEdge R750', 'Ubuntu 24.04'),
+               ('Firewall', 'Fortinet', 'FortiGate 60F', 'FortiOS 7.4'),
+               ('Switch', 'Cisco', 'Catalyst 9200', 'IOS-XE'),
+               ('Printer', 'Brother', 'HL-L8360', None),
+               ('Phone', 'Apple', 'iPhone 15', 'iOS 18')]
+ASSET_STATUS = ['Deployed', 'Ready To Deploy', 'In Repair', 'Broken', 'Retired']
+PRIORITIES = ['Low', 'Medium', 'High', 'Critical']
+SUBJECTS = ['Printer not working', 'Cannot log in', 'VPN disconnects', 'New starter setup',
+            'E-mail bounce', 'Slow computer', 'Backup failed', 'Password reset', 'Wi-Fi drops',
+            'Install software request']
+B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+
+
+def ts(rng, year_from=2023, year_to=2026):
+    return '%04d-%02d-%02d %02d:%02d:%02d' % (rng.randint(year_from, year_to), rng.randint(1, 12),
+                                              rng.randint(1, 28), rng.randint(0, 23),
+                                              rng.randint(0, 59), rng.randint(0, 59))
+
+
+def day(rng, year_from, year_to):
+    return '%04d-%02d-%02d' % (rng.randint(year_from, year_to), rng.randint(1, 12), rng.randint(1, 28))
+
+
+def insert(con, table, rows):
+    """executemany in chunks of BATCH rows (all inside the caller's single transaction)."""
+    rows = iter(rows)
+    ncols = None
+    while True:
+        chunk = []
+        for r in rows:
+            chunk.append(r)
+            if len(chunk) == BATCH:
+                break
+        if not chunk:
+            return
+        if ncols is None:
+            ncols = len(chunk[0])
+            sql = 'INSERT INTO %s VALUES (%s)' % (table, ','.join('?' * ncols))
+        con.executemany(sql, chunk)
+
+
+def clients(rng):
+    for i in range(1, N_CLIENTS + 1):
+        created = ts(rng, 2020, 2025)
+        yield (i, int(rng.random() < 0.05), 'Client %05d %s' % (i, rng.choice(LAST)),
+               rng.choice(CLIENT_TYPES), 'client%d.example' % i, rng.choice(['', 'Friend', 'Web']),
+               round(rng.uniform(50, 200), 2), 'USD', rng.choice([0, 15, 30]), '',
+               'C%05d' % i, 'Benchmark client %d' % i, int(rng.random() < 0.1),
+               created, None, None, created)
+
+
+def contacts(rng):
+    for i in range(1, N_CONTACTS + 1):
+        cid = (i - 1) // CONTACTS_PER_CLIENT + 1
+        yield (i, '%s %s' % (rng.choice(FIRST), rng.choice(LAST)), rng.choice(TITLES),
+               'c%d@client%d.example' % (i, cid), None, '1555%07d' % rng.randrange(10**7),
+               str(rng.randint(100, 999)), None, '1555%07d' % rng.randrange(10**7), None, None,
+               '', int((i - 1) % CONTACTS_PER_CLIENT == 0), int(rng.random() < 0.2),
+               int(rng.random() < 0.2), int(rng.random() < 0.3), ts(rng), None, None, None,
+               0, 0, 0, rng.choice(DEPTS), cid)
+
+
+def mac(i):
+    return '02:00:%02X:%02X:%02X:%02X' % ((i >> 24) & 255, (i >> 16) & 255, (i >> 8) & 255, i & 255)
+
+
+def assets(rng):
+    for i in range(1, N_ASSETS + 1):
+        cid = (i - 1) // ASSETS_PER_CLIENT + 1
+        typ, make, model, os_ = rng.choice(ASSET_TYPES)
+        contact = (cid - 1) * CONTACTS_PER_CLIENT + 1 + rng.randrange(CONTACTS_PER_CLIENT)
+        yield (i, typ, 'C%05d-%s-%06d' % (cid, typ[:3].upper(), i), '%s for client %d' % (typ, cid),
+               make, model, 'SN%08d' % i, os_, 'https://asset%d.client%d.example' % (i, cid), None,
+               None, rng.choice(ASSET_STATUS), None, day(rng, 2021, 2025), day(rng, 2025, 2029),
+               day(rng, 2021, 2025), None, None, 'Benchmark asset', int(rng.random() < 0.05),
+               ts(rng), None, None, None, 0, 0, contact, cid)
+
+
+def interfaces(rng):
+    for i in range(1, N_ASSETS + 1):
+        yield (i, '1', None, None, mac(i),
+               '10.%d.%d.%d' % ((i >> 16) & 255, (i >> 8) & 255, (i & 255) or 1),
+               None, None, None, 1, ts(rng), None, None, 0, i)
+
+
+def tickets(rng):
+    for i in range(1, N_TICKETS + 1):
+        cid = rng.randint(1, N_CLIENTS)
+        status = rng.choice([1, 2, 3, 4, 5, 5, 5])
+        created = ts(rng, 2023, 2026)
+        resolved = created if status >= 4 else None
+        closed = created if status == 5 else None
+        contact = (cid - 1) * CONTACTS_PER_CLIENT + 1 + rng.randrange(CONTACTS_PER_CLIENT)
+        asset = (cid - 1) * ASSETS_PER_CLIENT + 1 + rng.randrange(ASSETS_PER_CLIENT)
+        url_key = ''.join(rng.choice(B64URL) for _ in range(32))
+        subject = rng.choice(SUBJECTS)
+        yield (i, 'TCK-', i, rng.choice(['API', 'Email', 'Portal', 'Phone']), None, subject,
+               '<p>%s (ticket %d)</p><br>' % (subject, i), rng.choice(PRIORITIES), status,
+               int(rng.random() < 0.5), None, 0, '0', None, url_key, created, None, None,
+               resolved, None, resolved, closed, 0, 0, 0, 0, cid, contact, 0, asset, 0, 0, 0, 0, 0)
+
+
+def credentials(rng):
+    for i in range(1, N_CREDENTIALS + 1):
+        cid = (i - 1) // CREDS_PER_CLIENT + 1
+        created = ts(rng)
+        yield (i, 'Credential %d' % i, rng.choice(['Global admin', 'Firewall', 'Wi-Fi', '']), None,
+               'https://login%d.client%d.example' % (i, cid), '', CRED_USERNAME, CRED_PASSWORD, '',
+               '', int(rng.random() < 0.1), created, None, None, None, created, 0,
+               (cid - 1) * CONTACTS_PER_CLIENT + 1, 0, cid)
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit('usage: gen_dataset.py DB')
+    t0 = time.monotonic()
+    rng = random.Random(SEED)
+    con = sqlite3.connect(sys.argv[1], isolation_level=None)
+    con.execute('PRAGMA synchronous=OFF')
+    con.execute('PRAGMA foreign_keys=OFF')
+    con.execute('PRAGMA cache_size=-262144')  # 256 MiB page cache while loading
+    if con.execute('SELECT count(*) FROM clients').fetchone()[0]:
+        sys.exit('gen_dataset.py: %s is not empty' % sys.argv[1])
+    con.execute('BEGIN')
+    con.execute("INSERT INTO companies (company_id, company_name, company_address, company_city, "
+                "company_state, company_zip, company_country, company_phone, company_email, "
+                "company_website, company_locale, company_currency, company_tax_id, "
+                "company_created_at, company_updated_at) VALUES (1, 'Oracle MSP', "
+                "'1 Loopback Way', 'Localhost', 'CA', '90000', 'United States', '5555550100', "
+                "'msp@oracle.local', 'oracle.local', 'en_US', 'USD', '', '2026-11-28 12:51:40', "
+                "'2026-11-28 12:51:40')")
+    con.execute("INSERT INTO settings (company_id, config_current_database_version, "
+                "config_ticket_prefix, config_ticket_next_number) VALUES (1, '2.4.4', 'TCK-', ?)",
+                (N_TICKETS + 1,))
+    con.executemany('INSERT INTO ticket_statuses VALUES (?,?,?,?,?)', TICKET_STATUSES)
+    con.executemany('INSERT INTO api_keys (api_key_id, api_key_name, api_key_secret, '
+                    'api_key_decrypt_hash, api_key_created_at, api_key_expire, api_key_client_id) '
+                    'VALUES (?,?,?,?,?,?,?)', API_KEYS)
+    for table, gen in (('clients', clients), ('contacts', contacts), ('assets', assets),
+                       ('asset_interfaces', interfaces), ('tickets', tickets),
+                       ('credentials', credentials)):
+        t = time.monotonic()
+        insert(con, table, gen(rng))
+        print('  %-17s %7d rows  %.1fs' % (table, con.execute('SELECT count(*) FROM ' + table)
+                                           .fetchone()[0], time.monotonic() - t), flush=True)
+    con.execute('COMMIT')
+    con.execute('PRAGMA wal_checkpoint(TRUNCATE)')
+    con.execute('ANALYZE')
+    con.close()
+    print('dataset generated in %.1fs' % (time.monotonic() - t0))
+
+
+if __name__ == '__main__':
+    main()
