@@ -15,6 +15,7 @@ without a lookup table. KEEP THESE IN SYNC WITH lua/common.lua:
   ticket i   -> ticket_number i (prefix TCK-), settings.config_ticket_next_number = 100001
   credential -> client (i-1)//4 + 1, username/password = the ciphertexts of seed credential 1
 """
+import base64
 import random
 import sqlite3
 import sys
@@ -69,7 +70,6 @@ PRIORITIES = ['Low', 'Medium', 'High', 'Critical']
 SUBJECTS = ['Printer not working', 'Cannot log in', 'VPN disconnects', 'New starter setup',
             'E-mail bounce', 'Slow computer', 'Backup failed', 'Password reset', 'Wi-Fi drops',
             'Install software request']
-B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
 
 
 def ts(rng, year_from=2023, year_to=2026):
@@ -82,10 +82,55 @@ def day(rng, year_from, year_to):
     return '%04d-%02d-%02d' % (rng.randint(year_from, year_to), rng.randint(1, 12), rng.randint(1, 28))
 
 
+# Column order of the tuples each generator yields (names as in the ITFlow schema, section 5 of the
+# reference); insert() checks them against the created schema.
+COLUMNS = {
+    'clients': 'client_id client_lead client_name client_type client_website client_referral '
+               'client_rate client_currency_code client_net_terms client_tax_id_number '
+               'client_abbreviation client_notes client_favorite client_created_at client_updated_at '
+               'client_archived_at client_accessed_at',
+    'contacts': 'contact_id contact_name contact_title contact_email contact_phone_country_code '
+                'contact_phone contact_extension contact_mobile_country_code contact_mobile '
+                'contact_photo contact_pin contact_notes contact_primary contact_important '
+                'contact_billing contact_technical contact_created_at contact_updated_at '
+                'contact_archived_at contact_accessed_at contact_location_id contact_vendor_id '
+                'contact_user_id contact_department contact_client_id',
+    'assets': 'asset_id asset_type asset_name asset_description asset_make asset_model asset_serial '
+              'asset_os asset_uri asset_uri_2 asset_uri_client asset_status asset_purchase_reference '
+              'asset_purchase_date asset_warranty_expire asset_install_date asset_photo '
+              'asset_physical_location asset_notes asset_favorite asset_created_at asset_updated_at '
+              'asset_archived_at asset_accessed_at asset_vendor_id asset_location_id '
+              'asset_contact_id asset_client_id',
+    'asset_interfaces': 'interface_id interface_name interface_description interface_type '
+                        'interface_mac interface_ip interface_nat_ip interface_ipv6 interface_notes '
+                        'interface_primary interface_created_at interface_updated_at '
+                        'interface_archived_at interface_network_id interface_asset_id',
+    'tickets': 'ticket_id ticket_prefix ticket_number ticket_source ticket_category ticket_subject '
+               'ticket_details ticket_priority ticket_status ticket_billable ticket_schedule '
+               'ticket_onsite ticket_vendor_ticket_number ticket_feedback ticket_url_key '
+               'ticket_created_at ticket_updated_at ticket_due_at ticket_resolved_at '
+               'ticket_archived_at ticket_first_response_at ticket_closed_at ticket_created_by '
+               'ticket_assigned_to ticket_closed_by ticket_vendor_id ticket_client_id '
+               'ticket_contact_id ticket_location_id ticket_asset_id ticket_quote_id '
+               'ticket_invoice_id ticket_project_id ticket_recurring_ticket_id ticket_order',
+    'credentials': 'credential_id credential_name credential_description credential_category '
+                   'credential_uri credential_uri_2 credential_username credential_password '
+                   'credential_otp_secret credential_note credential_favorite credential_created_at '
+                   'credential_updated_at credential_archived_at credential_accessed_at '
+                   'credential_password_changed_at credential_folder_id credential_contact_id '
+                   'credential_asset_id credential_client_id',
+}
+
+
 def insert(con, table, rows):
     """executemany in chunks of BATCH rows (all inside the caller's single transaction)."""
+    cols = COLUMNS[table].split()
+    have = {r[1] for r in con.execute('PRAGMA table_info(%s)' % table)}
+    missing = [c for c in cols if c not in have]
+    if missing:
+        sys.exit('gen_dataset.py: schema of %s lacks %s' % (table, ', '.join(missing)))
+    sql = 'INSERT INTO %s (%s) VALUES (%s)' % (table, ', '.join(cols), ','.join('?' * len(cols)))
     rows = iter(rows)
-    ncols = None
     while True:
         chunk = []
         for r in rows:
@@ -94,9 +139,6 @@ def insert(con, table, rows):
                 break
         if not chunk:
             return
-        if ncols is None:
-            ncols = len(chunk[0])
-            sql = 'INSERT INTO %s VALUES (%s)' % (table, ','.join('?' * ncols))
         con.executemany(sql, chunk)
 
 
@@ -153,7 +195,7 @@ def tickets(rng):
         closed = created if status == 5 else None
         contact = (cid - 1) * CONTACTS_PER_CLIENT + 1 + rng.randrange(CONTACTS_PER_CLIENT)
         asset = (cid - 1) * ASSETS_PER_CLIENT + 1 + rng.randrange(ASSETS_PER_CLIENT)
-        url_key = ''.join(rng.choice(B64URL) for _ in range(32))
+        url_key = base64.urlsafe_b64encode(rng.getrandbits(192).to_bytes(24, 'big')).decode()
         subject = rng.choice(SUBJECTS)
         yield (i, 'TCK-', i, rng.choice(['API', 'Email', 'Portal', 'Phone']), None, subject,
                '<p>%s (ticket %d)</p><br>' % (subject, i), rng.choice(PRIORITIES), status,
@@ -205,8 +247,7 @@ def main():
         print('  %-17s %7d rows  %.1fs' % (table, con.execute('SELECT count(*) FROM ' + table)
                                            .fetchone()[0], time.monotonic() - t), flush=True)
     con.execute('COMMIT')
-    con.execute('PRAGMA wal_checkpoint(TRUNCATE)')
-    con.execute('ANALYZE')
+    con.execute('PRAGMA wal_checkpoint(TRUNCATE)')  # no ANALYZE: plans as on an imported ITFlow db
     con.close()
     print('dataset generated in %.1fs' % (time.monotonic() - t0))
 

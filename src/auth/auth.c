@@ -81,7 +81,7 @@ static int lookup(struct req *r, struct db *db, const char *key, size_t klen, co
     struct db_stmt *st;
     char hash[CRYPTO_KEY_HASH_LEN + 1];
     crypto_key_hash(key, klen, hash);
-    if (db_stmt(db, SQL_CANDIDATES, &st) != DB_OK)
+    if (db_stmt_static(db, SQL_CANDIDATES, &st) != DB_OK)
         return -1;
     db_bind_text(st, 1, today, 10);
     db_bind_text(st, 2, hash, strlen(hash));

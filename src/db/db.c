@@ -2,6 +2,7 @@
 #include "db/db.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,7 @@ static int open_with(const char *target, int create, struct db **ret)
     db->ops = ops;
     db->in_txn = 0;
     memset(db->cache, 0, sizeof(db->cache));
+    memset(db->statics, 0, sizeof(db->statics));
     db->next_free = NULL;
     *ret = db;
     return DB_OK;
@@ -47,6 +49,9 @@ void db_close(struct db *db)
             db->ops->finalize(db->cache[i].st);
         free(db->cache[i].sql);
     }
+    for (int i = 0; i < DB_STATIC_SLOTS; i++)
+        if (db->statics[i].st)
+            db->ops->finalize(db->statics[i].st);
     db->ops->close(db);
 }
 
@@ -135,6 +140,60 @@ int db_stmt(struct db *db, const char *sql, struct db_stmt **ret)
     slot->st = st;
     *ret = st;
     return DB_OK;
+}
+
+int db_stmt_static(struct db *db, const char *sql, struct db_stmt **ret)
+{
+    uintptr_t h = (uintptr_t)sql;
+    h ^= h >> 17;
+    h *= 0x9E3779B97F4A7C15ull;
+    struct db_static_slot *slot = &db->statics[(h >> 32) % DB_STATIC_SLOTS];
+    if (slot->st && slot->sql == sql) {
+        db->ops->reset(slot->st);
+        *ret = slot->st;
+        return DB_OK;
+    }
+    struct db_stmt *st = NULL;
+    int rc = db->ops->prepare(db, sql, &st);
+    if (rc)
+        return rc;
+    if (slot->st)
+        db->ops->finalize(slot->st);
+    slot->sql = sql;
+    slot->st = st;
+    *ret = st;
+    return DB_OK;
+}
+
+/* ---- interned SQL: an append-only open-addressing set, read without locks ---- */
+
+#define INTERN_SLOTS 4096
+
+static const char *_Atomic interned[INTERN_SLOTS];
+static pthread_mutex_t intern_mu = PTHREAD_MUTEX_INITIALIZER;
+
+const char *sql_intern(const char *sql)
+{
+    uint64_t h = fnv1a(sql);
+    for (size_t i = 0; i < INTERN_SLOTS; i++) {
+        size_t k = (h + i) % INTERN_SLOTS;
+        const char *s = atomic_load_explicit(&interned[k], memory_order_acquire);
+        if (!s) {
+            pthread_mutex_lock(&intern_mu);
+            s = atomic_load_explicit(&interned[k], memory_order_acquire);
+            if (!s) {
+                char *copy = strdup(sql);
+                if (copy)
+                    atomic_store_explicit(&interned[k], copy, memory_order_release);
+                pthread_mutex_unlock(&intern_mu);
+                return copy;
+            }
+            pthread_mutex_unlock(&intern_mu);
+        }
+        if (strcmp(s, sql) == 0)
+            return s;
+    }
+    return NULL; /* full: callers fall back to db_stmt */
 }
 
 /* Statements know their connection through the backend; these wrappers only dispatch. */

@@ -46,6 +46,11 @@ int db_in_transaction(const struct db *db);
 /* The cached statement for sql (prepared on first use on this connection), reset and with its
  * bindings cleared. The statement stays owned by db; valid until db_close. */
 int db_stmt(struct db *db, const char *sql, struct db_stmt **ret);
+/* The same for SQL text that lives as long as the process and never changes (string literals,
+ * sql_intern() results): found by its address, without hashing the text. */
+int db_stmt_static(struct db *db, const char *sql, struct db_stmt **ret);
+/* An immortal copy of sql (one per distinct text), for db_stmt_static. NULL if out of memory. */
+const char *sql_intern(const char *sql);
 int db_bind_null(struct db_stmt *st, int idx); /* idx from 1 */
 int db_bind_int(struct db_stmt *st, int idx, int64_t v);
 int db_bind_text(struct db_stmt *st, int idx, const char *s, size_t n);

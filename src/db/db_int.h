@@ -34,11 +34,20 @@ struct db_cache_slot {
     struct db_stmt *st;
 };
 
+#define DB_STATIC_SLOTS 256
+
+/* A statement of an immortal SQL string, found by the string's address. */
+struct db_static_slot {
+    const char *sql;
+    struct db_stmt *st;
+};
+
 /* Every backend's connection struct starts with this. */
 struct db {
     const struct db_ops *ops;
     int in_txn;
     struct db_cache_slot cache[DB_CACHE_SLOTS];
+    struct db_static_slot statics[DB_STATIC_SLOTS];
     struct db *next_free; /* pool free list link */
 };
 

@@ -6,6 +6,7 @@
 #include "core/php.h"
 #include "engine/engine.h"
 #include "engine/engine_int.h"
+#include "engine/sqlmemo.h"
 
 char *ctx_strdup(struct op_ctx *ctx, const char *s, size_t n)
 {
@@ -57,6 +58,27 @@ int ctx_exec_ints(struct op_ctx *ctx, const char *sql, int n, const int64_t *int
     int rc = db_step(st);
     db_reset(st);
     return rc == DB_DONE || rc == DB_ROW ? ENG_OK : ENG_DB;
+}
+
+int engine_stmt(struct op_ctx *ctx, const void *a, const void *b, unsigned variant,
+                sql_build_fn build, const void *arg, struct db_stmt **ret)
+{
+    variant = variant * 4u + (unsigned)db_dialect(ctx->db);
+    const char *sql = sqlmemo_find(a, b, variant);
+    if (sql)
+        return db_stmt_static(ctx->db, sql, ret) == DB_OK ? ENG_OK : ENG_DB;
+    struct buf text;
+    buf_init(&text, 0);
+    build(ctx, &text, arg);
+    int rc = ENG_DB;
+    if (!text.failed) {
+        sql = sqlmemo_add(a, b, variant, text.p);
+        rc = (sql ? db_stmt_static(ctx->db, sql, ret) : db_stmt(ctx->db, text.p, ret)) == DB_OK
+                 ? ENG_OK
+                 : ENG_DB;
+    }
+    buf_free(&text);
+    return rc;
 }
 
 int engine_unwrap_master(struct op_ctx *ctx, const char *pw, size_t pwlen)

@@ -111,6 +111,12 @@ char *ctx_strdup(struct op_ctx *ctx, const char *s, size_t n);
 /* Runs sql (bound with the given integer parameters) expecting no rows. ENG_OK or ENG_DB. */
 int ctx_exec_ints(struct op_ctx *ctx, const char *sql, int n, const int64_t *ints);
 
+/* The statement of one SQL shape: its text is built by build(ctx, out, arg) on first use and
+ * memoised under (a, b, variant, the store's dialect); later requests only bind and step. */
+typedef void (*sql_build_fn)(struct op_ctx *ctx, struct buf *out, const void *arg);
+int engine_stmt(struct op_ctx *ctx, const void *a, const void *b, unsigned variant,
+                sql_build_fn build, const void *arg, struct db_stmt **ret);
+
 /* ---- logs (logs.c) ---- */
 /* Writes the endpoint's log rows in the request's transaction. */
 int logs_write_endpoint(struct op_ctx *ctx);

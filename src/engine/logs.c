@@ -24,7 +24,7 @@ int logs_insert(struct db *db, struct req *r, const char *type, const char *acti
                 const char *desc, int64_t client_id, int64_t entity_id)
 {
     struct db_stmt *st;
-    int rc = db_stmt(db, SQL_LOG_INSERT, &st);
+    int rc = db_stmt_static(db, SQL_LOG_INSERT, &st);
     if (rc)
         return rc;
     size_t dlen = cut_at_char(desc, strlen(desc), 1000);

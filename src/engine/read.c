@@ -241,20 +241,53 @@ static void set_paging_headers(struct req *r, int64_t total)
                (long long)(r->offset + r->limit));
 }
 
+/* What a read's SQL depends on besides the module. */
+struct read_shape {
+    const struct filter *f;
+    int join;
+    int count; /* SELECT COUNT(*) instead of the rows */
+};
+
+static void build_read(struct op_ctx *ctx, struct buf *sql, const void *arg)
+{
+    const struct read_shape *sh = arg;
+    const struct module *m = ctx->mod;
+    enum filter_shape shape = sh->f ? sh->f->shape : FS_LIST;
+    if (sh->count) {
+        buf_puts(sql, "SELECT COUNT(*)");
+        append_from_where(sql, ctx, sh->f, sh->join);
+        return;
+    }
+    buf_puts(sql, "SELECT ");
+    int first = 1;
+    append_columns(sql, m->t, &first);
+    if (sh->join)
+        append_columns(sql, m->jt, &first);
+    append_from_where(sql, ctx, sh->f, sh->join);
+    if (shape == FS_LIST && m->order_by)
+        buf_printf(sql, " ORDER BY %s LIMIT ? OFFSET ?", m->order_by);
+    else if (shape == FS_LIST)
+        buf_printf(sql, " ORDER BY %s.%s LIMIT ? OFFSET ?", m->table, m->pk);
+    else if (shape == FS_FIRST)
+        buf_puts(sql, " LIMIT 1");
+}
+
+static int read_stmt(struct op_ctx *ctx, const struct filter *f, int join, int count,
+                     struct db_stmt **ret)
+{
+    struct read_shape sh = {f, join, count};
+    unsigned variant = (unsigned)join | (unsigned)count << 1 | (unsigned)ctx->r->scope_all << 2;
+    return engine_stmt(ctx, ctx->mod, f, variant, build_read, &sh, ret);
+}
+
 static int count_rows(struct op_ctx *ctx, const struct filter *f, const struct value *fv,
                       int join, int64_t *ret)
 {
-    struct buf sql;
-    buf_init(&sql, 0);
-    buf_puts(&sql, "SELECT COUNT(*)");
-    append_from_where(&sql, ctx, f, join);
     struct db_stmt *st;
-    int rc = sql.failed ? DB_ERROR : db_stmt(ctx->db, sql.p, &st);
-    buf_free(&sql);
-    if (rc)
-        return rc;
+    if (read_stmt(ctx, f, join, 1, &st) != ENG_OK)
+        return DB_ERROR;
     bind_filter(st, ctx, f, fv);
-    rc = db_query_int(st, ret);
+    int rc = db_query_int(st, ret);
     return rc == DB_ROW ? DB_OK : (rc == DB_DONE ? DB_ERROR : rc);
 }
 
@@ -298,28 +331,10 @@ int engine_read(struct op_ctx *ctx)
             return ENG_OK;
         }
     }
-    struct buf sql;
-    buf_init(&sql, 0);
-    buf_puts(&sql, "SELECT ");
-    int first = 1;
-    append_columns(&sql, m->t, &first);
-    if (join)
-        append_columns(&sql, m->jt, &first);
-    append_from_where(&sql, ctx, f, join);
-    if (shape == FS_LIST && m->order_by)
-        buf_printf(&sql, " ORDER BY %s LIMIT ? OFFSET ?", m->order_by);
-    else if (shape == FS_LIST)
-        buf_printf(&sql, " ORDER BY %s.%s LIMIT ? OFFSET ?", m->table, m->pk);
-    else if (shape == FS_FIRST)
-        buf_puts(&sql, " LIMIT 1");
     struct read_state *rs = arena_alloc(&r->arena, sizeof(*rs));
-    if (sql.failed || !rs || (memset(rs, 0, sizeof(*rs)), prepare_state(ctx, rs, join)) != 0) {
-        buf_free(&sql);
+    if (!rs || (memset(rs, 0, sizeof(*rs)), prepare_state(ctx, rs, join)) != 0)
         return ENG_DB;
-    }
-    rc = db_stmt(ctx->db, sql.p, &rs->st);
-    buf_free(&sql);
-    if (rc)
+    if (read_stmt(ctx, f, join, 0, &rs->st) != ENG_OK)
         return ENG_DB;
     int idx = bind_filter(rs->st, ctx, f, &fv);
     if (shape == FS_LIST) {

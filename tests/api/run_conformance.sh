@@ -23,7 +23,7 @@ asset_interfaces asset_history certificates credentials documents document_versi
 networks software expenses products invoices invoice_items payments quotes recurring_invoices
 history tickets ticket_replies logs"
 {
-  echo "PRAGMA busy_timeout=10000;"
+  echo ".timeout 10000"
   echo "BEGIN IMMEDIATE;"
   for t in $tables; do echo "DELETE FROM $t;"; done
   echo "DELETE FROM sqlite_sequence;"

@@ -622,6 +622,10 @@ BAD_INPUT = [
      b"location_name=Form+HQ", {"Content-Type": "application/x-www-form-urlencoded"}, ["JSON"]),
     ("invalid_utf8_in_body", "POST", "locations/create", "c1", None,
      b'{"location_name":"bad \xff byte"}', None, ["JSON"]),
+    ("lone_surrogate_escape_in_body", "POST", "locations/create", "c1", None,
+     b'{"location_name":"bad \\ud800 escape"}', None, ["JSON"]),
+    ("json_nested_100000_deep", "POST", "locations/create", "c1", None,
+     b"[" * 100000, None, ["JSON"]),
     ("long_client_name_create", "POST", "clients/create", "all", None,
      J({"client_name": LONG}), None, ["client_name"]),
     ("long_client_name_update", "POST", "clients/update", "c1", None,
@@ -632,12 +636,25 @@ BAD_INPUT = [
      J({"contact_id": 2, "contact_name": LONG}), None, ["contact_name"]),
     ("long_location_name", "POST", "locations/create", "c1", None,
      J({"location_name": LONG}), None, ["location_name"]),
+    ("long_contact_email_update", "POST", "contacts/update", "c1", None,
+     J({"contact_id": 2, "contact_email": "e" * 300 + "@acme.example"}), None,
+     ["contact_email"]),
+    ("long_document_name", "POST", "documents/create", "c1", None,
+     J({"document_name": "d" * 300, "document_content": "<p>x</p>"}), None,
+     ["document_name"]),
+    ("long_credential_name", "POST", "credentials/create", "c1", None,
+     J({"api_key_decrypt_password": DECRYPT_PW, "credential_name": "c" * 300,
+        "credential_password": "pw"}), None, ["credential_name"]),
+    ("long_ticket_subject", "POST", "tickets/create", "c1", None,
+     J({"ticket_subject": "s" * 600}), None, ["ticket_subject"]),
     ("location_name_201_characters", "POST", "locations/create", "c1", None,
      J({"location_name": "\u00e9" * 201}), None, ["location_name"]),
     ("negative_limit", "GET", "clients/read", "all", {"limit": "-1"}, None, None, ["limit"]),
     ("negative_offset", "GET", "contacts/read", "all", {"offset": "-1"}, None, None, ["offset"]),
     ("negative_limit_in_get_body", "GET", "tickets/read", "c1", None,
      J({"limit": -1}), None, ["limit"]),
+    ("limit_1e19_in_get_body_wraps_negative", "GET", "clients/read", "all", None,
+     b'{"limit": 1e19}', None, ["limit"]),
     ("certificate_expire_notadate", "POST", "certificates/create", "c1", None,
      J({"certificate_name": "Bad cert", "certificate_domain": "bad.example",
         "certificate_expire": "notadate"}), None, ["certificate_expire"]),
@@ -647,6 +664,9 @@ BAD_INPUT = [
     ("asset_warranty_expire_feb_30", "POST", "assets/create", "c1", None,
      J({"asset_name": "Bad asset", "asset_warranty_expire": "2026-02-30"}), None,
      ["asset_warranty_expire"]),
+    ("asset_install_date_feb_29_non_leap", "POST", "assets/create", "c1", None,
+     J({"asset_name": "Bad asset", "asset_install_date": "2025-02-29"}), None,
+     ["asset_install_date"]),
     ("array_for_location_name", "POST", "locations/create", "c1", None,
      J({"location_name": ["Array", "HQ"]}), None, ["location_name"]),
     ("object_for_contact_name", "POST", "contacts/create", "c1", None,
@@ -711,6 +731,18 @@ class BadInputTests(ApiTestCase):
         self.assertEqual(len(self.assertRead(s.get("clients/read", key=C1_KEY))), 1)
         # and nothing at all was written (no row, no log, no consumed ticket number)
         self.assertEqual(db_dump(s.db), before, "the database changed")
+
+    def test_long_user_agent_on_an_auth_failure(self):
+        """The failed-auth log row never holds more than the 250-character column."""
+        s = self.server
+        last = db_value(s.db, "SELECT COALESCE(MAX(log_id), 0) FROM logs")
+        r = s.request("GET", "/api/v1/clients/read.php", query={"api_key": "wrong-key-0000000000"},
+                      headers={"User-Agent": LONG_UA})
+        self.assertEqual((r.status, r.body), (401, MSG_AUTH_FAILED))
+        self.assertTrue(s.alive())
+        rows = db_rows(s.db, "SELECT log_type, log_action, log_user_agent FROM logs "
+                             "WHERE log_id > ?", (last,))
+        self.assertEqual(rows, [("API", "Failed", LONG_UA[:250])])
 
 
 def _make_bad_input_test(case):
@@ -1015,7 +1047,13 @@ class RoutingTests(ApiTestCase):
         self.assertIn("itflowd_requests_total", text)
         n = metric_value(text, "clients/read", 200)
         self.assertEqual(self.server.get("clients/read", key=C1_KEY).status, 200)
-        after = self.server.request("GET", "/metrics").body.decode()
+        # counted when the request completes, which may be just after the client has the answer
+        deadline = time.time() + 3
+        while True:
+            after = self.server.request("GET", "/metrics").body.decode()
+            if metric_value(after, "clients/read", 200) > n or time.time() > deadline:
+                break
+            time.sleep(0.02)
         self.assertEqual(metric_value(after, "clients/read", 200), n + 1)
 
 

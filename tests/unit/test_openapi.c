@@ -32,8 +32,8 @@ static int setup(void **state)
     json_error_t jerr;
     doc = json_loads(openapi_document(), 0, &jerr);
     if (!doc) {
-        fprintf(stderr, "openapi document is not JSON: %s (line %d col %d)\n", jerr.text,
-                jerr.line, jerr.column);
+        fprintf(stderr, "openapi document is not JSON: %s (line %d col %d)\n", jerr.text, jerr.line,
+                jerr.column);
         return -1;
     }
     return 0;
@@ -61,8 +61,7 @@ static json_t *path_item(const struct module *m, const struct endpoint *ep)
     char path[256];
     snprintf(path, sizeof(path), "/api/v1/%s/%s.php", m->name, ep->function);
     json_t *item = json_object_get(paths(), path);
-    if (!item)
-        fail_msg("path %s missing", path);
+    if (!item) fail_msg("path %s missing", path);
     return item;
 }
 
@@ -104,8 +103,7 @@ static void test_paths_equal_routes(void **state)
     {
         struct route rt;
         route_match(key, &rt);
-        if (rt.kind == ROUTE_UNKNOWN)
-            fail_msg("documented path %s is not routed", key);
+        if (rt.kind == ROUTE_UNKNOWN) fail_msg("documented path %s is not routed", key);
         if (strcmp(key, "/healthz") == 0) {
             assert_int_equal(rt.kind, ROUTE_HEALTHZ);
         } else if (strcmp(key, "/metrics") == 0) {
@@ -115,8 +113,7 @@ static void test_paths_equal_routes(void **state)
         } else {
             assert_int_equal(rt.kind, ROUTE_API);
             char expect[256];
-            snprintf(expect, sizeof(expect), "/api/v1/%s/%s.php", rt.mod->name,
-                     rt.ep->function);
+            snprintf(expect, sizeof(expect), "/api/v1/%s/%s.php", rt.mod->name, rt.ep->function);
             assert_string_equal(key, expect);
         }
     }
@@ -177,10 +174,10 @@ static void test_read_parameters(void **state)
         const struct module *m = module_registry[i];
         for (size_t k = 0; k < m->nendpoints; k++) {
             const struct endpoint *ep = &m->endpoints[k];
-            if (ep->op != OP_READ)
-                continue;
+            if (ep->op != OP_READ) continue;
             nreads++;
-            json_t *params = json_object_get(json_object_get(path_item(m, ep), "get"), "parameters");
+            json_t *params =
+                json_object_get(json_object_get(path_item(m, ep), "get"), "parameters");
             assert_true(json_is_array(params));
             static const char *const common[] = {"api_key", "limit", "offset"};
             for (size_t c = 0; c < 3; c++)
@@ -213,8 +210,7 @@ static void test_create_required(void **state)
         const struct module *m = module_registry[i];
         for (size_t k = 0; k < m->nendpoints; k++) {
             const struct endpoint *ep = &m->endpoints[k];
-            if (ep->op != OP_CREATE)
-                continue;
+            if (ep->op != OP_CREATE) continue;
             ncreates++;
             json_t *schema = json_object_get(
                 json_object_get(
@@ -233,8 +229,7 @@ static void test_create_required(void **state)
                 const struct field *fl = &m->fields[f];
                 if (!(fl->flags & FF_CONST) && !json_object_get(props, fl->name))
                     fail_msg("%s/create: property %s missing", m->name, fl->name);
-                if (!(fl->flags & FF_REQUIRED))
-                    continue;
+                if (!(fl->flags & FF_REQUIRED)) continue;
                 nreq++;
                 int found = 0;
                 size_t r;
@@ -243,8 +238,7 @@ static void test_create_required(void **state)
                 {
                     found |= strcmp(json_string_value(rv), fl->name) == 0;
                 }
-                if (!found)
-                    fail_msg("%s/create: %s not in required", m->name, fl->name);
+                if (!found) fail_msg("%s/create: %s not in required", m->name, fl->name);
             }
             /* and nothing else is required */
             assert_int_equal(json_array_size(required), nreq);

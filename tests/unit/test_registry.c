@@ -13,9 +13,10 @@
 #include "engine/module.h"
 
 static const char *const url_names[] = {
-    "assets",   "certificates",  "clients",   "contacts", "credentials", "documents", "domains",
-    "expenses", "invoices",      "invoice_items", "locations", "networks", "payments", "products",
-    "quotes",   "software",      "technicians", "tickets",  "vendors",
+    "assets",    "certificates", "clients",  "contacts", "credentials",
+    "documents", "domains",      "expenses", "invoices", "invoice_items",
+    "locations", "networks",     "payments", "products", "quotes",
+    "software",  "technicians",  "tickets",  "vendors",
 };
 
 static int setup(void **state)
@@ -33,12 +34,10 @@ static int setup(void **state)
 static const struct schema_column *qualified_column(const struct schema_table *t, const char *col)
 {
     const char *dot = strchr(col, '.');
-    if (!dot)
-        return schema_column(t, col);
+    if (!dot) return schema_column(t, col);
     char table[64];
     size_t n = (size_t)(dot - col);
-    if (n == 0 || n >= sizeof(table))
-        return NULL;
+    if (n == 0 || n >= sizeof(table)) return NULL;
     memcpy(table, col, n);
     table[n] = 0;
     const struct schema_table *other = schema_table(table);
@@ -72,16 +71,14 @@ static void test_module_list(void **state)
     assert_int_equal(module_count, n);
     for (size_t i = 0; i < n; i++) {
         const struct module *m = module_find(url_names[i], strlen(url_names[i]));
-        if (!m)
-            fail_msg("module %s is not registered", url_names[i]);
+        if (!m) fail_msg("module %s is not registered", url_names[i]);
         assert_string_equal(m->name, url_names[i]);
     }
     for (size_t i = 0; i < module_count; i++) {
         int known = 0;
         for (size_t k = 0; k < n; k++)
             known |= strcmp(module_registry[i]->name, url_names[k]) == 0;
-        if (!known)
-            fail_msg("unexpected module %s", module_registry[i]->name);
+        if (!known) fail_msg("unexpected module %s", module_registry[i]->name);
     }
     /* module_find compares the whole name */
     assert_null(module_find("client", 6));
@@ -96,8 +93,7 @@ static void test_tables_exist(void **state)
     for (size_t i = 0; i < module_count; i++) {
         const struct module *m = module_registry[i];
         const struct schema_table *t = schema_table(m->table);
-        if (!t)
-            fail_msg("module %s: table %s not in the schema", m->name, m->table);
+        if (!t) fail_msg("module %s: table %s not in the schema", m->name, m->table);
         assert_ptr_equal(m->t, t);
         /* the first column is the AUTO_INCREMENT primary key */
         assert_true(t->ncols > 1);
@@ -128,19 +124,15 @@ static void test_columns_exist(void **state)
             const char *cols[2] = {f->column, f->column2};
             assert_non_null(f->column);
             for (int c = 0; c < 2; c++) {
-                if (!cols[c])
-                    continue;
+                if (!cols[c]) continue;
                 int ok = schema_column(t, cols[c]) != NULL;
                 /* a filter on a joined column needs the join in its rows */
-                if (!ok && jt && schema_column(jt, cols[c]))
-                    ok = 1;
-                if (!ok)
-                    fail_msg("module %s: filter %s: no column %s", m->name, f->param, cols[c]);
+                if (!ok && jt && schema_column(jt, cols[c])) ok = 1;
+                if (!ok) fail_msg("module %s: filter %s: no column %s", m->name, f->param, cols[c]);
             }
         }
         if (m->client_col) {
-            const struct schema_table *ct =
-                m->scope_join ? schema_table(m->scope_join->table) : t;
+            const struct schema_table *ct = m->scope_join ? schema_table(m->scope_join->table) : t;
             if (!schema_column(ct, m->client_col))
                 fail_msg("module %s: client_col %s not in %s", m->name, m->client_col, ct->name);
             if (schema_column(ct, m->client_col)->type != COL_INT)
@@ -151,8 +143,7 @@ static void test_columns_exist(void **state)
         if (m->archived_col) {
             const struct schema_column *c = schema_column(t, m->archived_col);
             if (!c)
-                fail_msg("module %s: archived_col %s not in %s", m->name, m->archived_col,
-                         t->name);
+                fail_msg("module %s: archived_col %s not in %s", m->name, m->archived_col, t->name);
             assert_int_equal(c->type, COL_DATETIME);
         }
     }
@@ -215,8 +206,7 @@ static void test_read_endpoints(void **state)
 static int has_name_field(const struct module *m)
 {
     for (size_t k = 0; k < m->nfields; k++)
-        if (m->fields[k].flags & FF_NAME)
-            return 1;
+        if (m->fields[k].flags & FF_NAME) return 1;
     return 0;
 }
 
@@ -234,12 +224,10 @@ static void test_name_fields(void **state)
         const struct module *m = module_registry[i];
         for (size_t k = 0; k < m->nendpoints; k++) {
             const struct endpoint *ep = &m->endpoints[k];
-            if (ep->op == OP_READ)
-                continue;
+            if (ep->op == OP_READ) continue;
             for (int l = 0; l < EP_MAX_LOGS && ep->logs[l].type; l++)
                 check_name_use(m, ep, &ep->logs[l]);
-            if (ep->miss_log)
-                check_name_use(m, ep, ep->miss_log);
+            if (ep->miss_log) check_name_use(m, ep, ep->miss_log);
         }
         /* an FF_NAME field names a column the log code can read back from the row */
         for (size_t k = 0; k < m->nfields; k++)
@@ -266,8 +254,8 @@ static void check_template(const struct module *m, const struct endpoint *ep, co
         var[n] = 0;
         if (strchr(var, '{'))
             fail_msg("module %s: %s: nested '{' in \"%s\"", m->name, ep->function, text);
-        int ok = strcmp(var, "key") == 0 || strcmp(var, "name") == 0 ||
-                 schema_column(m->t, var) != NULL;
+        int ok =
+            strcmp(var, "key") == 0 || strcmp(var, "name") == 0 || schema_column(m->t, var) != NULL;
         if (!ok)
             fail_msg("module %s: %s: placeholder {%s} does not resolve", m->name, ep->function,
                      var);
@@ -316,8 +304,7 @@ static void test_field_flags(void **state)
             assert_true(f->name[0] != 0);
             /* a required field must be read on create */
             if ((f->flags & FF_REQUIRED) && (f->flags & (FF_NO_CREATE | FF_CONST)))
-                fail_msg("module %s: required field %s is never read on create", m->name,
-                         f->name);
+                fail_msg("module %s: required field %s is never read on create", m->name, f->name);
         }
     }
 }

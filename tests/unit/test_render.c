@@ -22,8 +22,7 @@ static const struct schema_column *column(const char *table, const char *name)
     return c;
 }
 
-static void expect_render(const struct schema_column *c, const char *in, size_t n,
-                          const char *want)
+static void expect_render(const struct schema_column *c, const char *in, size_t n, const char *want)
 {
     struct buf b;
     buf_init(&b, 0);
@@ -31,8 +30,7 @@ static void expect_render(const struct schema_column *c, const char *in, size_t 
     assert_int_equal(render_column(&b, c, in, n), 0);
     assert_false(b.failed);
     if (b.len != 1 + strlen(want) || memcmp(b.p + 1, want, strlen(want)) != 0)
-        fail_msg("render of \"%.*s\": got %s, want %s", (int)n, in ? in : "(null)", b.p + 1,
-                 want);
+        fail_msg("render of \"%.*s\": got %s, want %s", (int)n, in ? in : "(null)", b.p + 1, want);
     buf_free(&b);
 }
 

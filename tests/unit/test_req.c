@@ -27,8 +27,7 @@ static void expect_param(const struct req *r, const char *name, const char *val,
                          int is_array)
 {
     const struct param *p = req_param(r, name);
-    if (!p)
-        fail_msg("parameter %s missing", name);
+    if (!p) fail_msg("parameter %s missing", name);
     assert_string_equal(p->name, name);
     assert_int_equal(p->len, len);
     assert_memory_equal(p->val, val, len);
@@ -183,6 +182,12 @@ static void test_unclosed_bracket(void **state)
     PARSE(&r, "a[b=1");
     assert_int_equal(r.nparams, 1);
     EXPECT(&r, "a_b", "1");
+    req_free(&r);
+
+    /* after an unclosed '[' the rest of the name is mangled too (PHP 8.2 parse_str) */
+    PARSE(&r, "a.b[c.d=1");
+    assert_int_equal(r.nparams, 1);
+    EXPECT(&r, "a_b_c_d", "1");
     req_free(&r);
 
     PARSE(&r, "[x]=1&y=2");
@@ -362,12 +367,46 @@ static void test_body_invalid(void **state)
     INVALID("a=1&b=2"); /* a form-encoded body */
     INVALID("{\"a\":\"\xff\"}");
     INVALID("{\"a\":\"\xc3\x28\"}");
-    INVALID("{\"\xed\xa0\x80\":1}"); /* an encoded surrogate */
+    INVALID("{\"\xed\xa0\x80\":1}");  /* an encoded surrogate */
     INVALID("\xef\xbb\xbf{\"a\":1}"); /* PHP json_decode rejects a BOM */
+    INVALID("{\"a\":\"\\ud800\"}");   /* a lone surrogate escape */
 
     struct req r;
     BODY(&r, "[1]");
     assert_non_null(strstr(r.body_error, "array"));
+    req_free(&r);
+}
+
+/* PHP json_decode(body, true) with its default depth 512 fails once 512 arrays/objects are nested
+ * (verified with PHP 8.2: an object holding 510 nested arrays decodes, 511 do not), so such a body
+ * is "not a JSON object" like any other json_decode failure (reference 1.3, COMPAT F19). */
+static void nested(struct req *r, int containers)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    buf_puts(&b, "{\"api_key\":\"k\",\"a\":");
+    for (int i = 1; i < containers; i++)
+        buf_putc(&b, '[');
+    buf_putc(&b, '1');
+    for (int i = 1; i < containers; i++)
+        buf_putc(&b, ']');
+    buf_putc(&b, '}');
+    assert_false(b.failed);
+    body(r, b.p, b.len);
+    buf_free(&b);
+}
+
+static void test_body_depth(void **state)
+{
+    (void)state;
+    struct req r;
+    nested(&r, 511);
+    assert_int_equal(r.body_state, BODY_OBJECT);
+    req_free(&r);
+    nested(&r, 512);
+    assert_int_equal(r.body_state, BODY_INVALID);
+    assert_null(r.body);
+    assert_true(r.body_error[0] != 0);
     req_free(&r);
 }
 
@@ -387,6 +426,7 @@ int main(void)
         cmocka_unit_test(test_body_none),
         cmocka_unit_test(test_body_object),
         cmocka_unit_test(test_body_invalid),
+        cmocka_unit_test(test_body_depth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,8 +27,7 @@ static void expect_api(const char *path, const struct module *m, const struct en
     struct route rt;
     memset(&rt, 0xAB, sizeof(rt));
     route_match(path, &rt);
-    if (rt.kind != ROUTE_API)
-        fail_msg("%s: kind %d, want ROUTE_API", path, (int)rt.kind);
+    if (rt.kind != ROUTE_API) fail_msg("%s: kind %d, want ROUTE_API", path, (int)rt.kind);
     assert_ptr_equal(rt.mod, m);
     assert_ptr_equal(rt.ep, ep);
 }
@@ -38,8 +37,7 @@ static void expect_kind(const char *path, enum route_kind kind)
     struct route rt;
     memset(&rt, 0xAB, sizeof(rt));
     route_match(path, &rt);
-    if (rt.kind != kind)
-        fail_msg("%s: kind %d, want %d", path, (int)rt.kind, (int)kind);
+    if (rt.kind != kind) fail_msg("%s: kind %d, want %d", path, (int)rt.kind, (int)kind);
     /* only API routes carry a module and an endpoint */
     assert_null(rt.mod);
     assert_null(rt.ep);
@@ -206,16 +204,15 @@ static void test_wrong_method(void **state)
     const struct module *m = module_find("clients", 7);
     assert_non_null(m);
     assert_string_equal(route_wrong_method(module_endpoint(m, "read", 4), METHOD_POST), get_only);
-    assert_string_equal(route_wrong_method(module_endpoint(m, "create", 6), METHOD_GET),
-                        post_only);
+    assert_string_equal(route_wrong_method(module_endpoint(m, "create", 6), METHOD_GET), post_only);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_clients_read),   cmocka_unit_test(test_every_endpoint),
+        cmocka_unit_test(test_clients_read),     cmocka_unit_test(test_every_endpoint),
         cmocka_unit_test(test_technicians_time), cmocka_unit_test(test_unknown),
-        cmocka_unit_test(test_fixed_routes),   cmocka_unit_test(test_route_method),
+        cmocka_unit_test(test_fixed_routes),     cmocka_unit_test(test_route_method),
         cmocka_unit_test(test_wrong_method),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

@@ -1,5 +1,6 @@
 /* sqlite: the embedded default store. WAL, synchronous=NORMAL, foreign keys on, a busy timeout,
  * and the ITF_CI collation that gives string filters MariaDB's utf8mb4_general_ci semantics. */
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,8 +65,18 @@ static const char *strip_scheme(const char *target)
     return target;
 }
 
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+
+/* Process-wide: no memory statistics (a global mutex on every allocation), no URI handling. */
+static void sqlite_setup(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    sqlite3_initialize();
+}
+
 static int sq_open(const char *target, int create, struct db **ret)
 {
+    pthread_once(&sqlite_once, sqlite_setup);
     struct sqlite_db *d = calloc(1, sizeof(*d));
     if (!d)
         return DB_ERROR;
