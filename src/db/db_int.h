@@ -29,7 +29,7 @@ struct db_ops {
 #define DB_CACHE_SLOTS 128
 
 struct db_cache_slot {
-    char *sql;    /* owned copy of the statement text */
+    char *sql; /* owned copy of the statement text */
     uint64_t hash;
     struct db_stmt *st;
 };

@@ -1,5 +1,6 @@
 /* schema: the ITFlow tables as data (names, types, lengths, defaults) and the SQLite DDL made
- * from them. The one source of truth for column order (K3), value rendering and length checks (F2). */
+ * from them. The one source of truth for column order (K3), value rendering and length checks (F2).
+ */
 #ifndef ITFLOWD_DB_SCHEMA_H
 #define ITFLOWD_DB_SCHEMA_H
 

@@ -41,11 +41,11 @@ struct op_ctx {
     const struct module *mod;
     const struct endpoint *ep;
     struct db *db;
-    int64_t S;      /* the write scope (reference 1.8) */
-    int64_t id;     /* the row the operation targets */
-    int64_t new_id; /* create: the inserted id */
-    int64_t count;  /* rows changed */
-    int64_t aux;    /* a hook's extra id for logs (LR_AUX) */
+    int64_t S;          /* the write scope (reference 1.8) */
+    int64_t id;         /* the row the operation targets */
+    int64_t new_id;     /* create: the inserted id */
+    int64_t count;      /* rows changed */
+    int64_t aux;        /* a hook's extra id for logs (LR_AUX) */
     struct value *vals; /* one per mod->fields entry */
     struct cur_row cur;
     const char *var_name[CTX_MAX_VARS];

@@ -25,19 +25,19 @@ enum conv {
     CV_INT_TEXT, /* intval, stored as its decimal text */
 };
 
-#define FF_REQUIRED 1u    /* create: PHP empty() after conversion -> the insert-failed answer */
-#define FF_NO_UPDATE 2u   /* update leaves the column alone */
-#define FF_NO_CREATE 4u   /* create leaves the column to its default */
-#define FF_UNIQUE 8u      /* create: no row of the same client has this value (K12 comparison) */
-#define FF_NAME 16u       /* the record's name in log texts */
-#define FF_CONST 32u      /* never read from the body: always dflt on create */
-#define FF_PRIMARY 64u    /* value 1 clears this flag on the client's other rows (K14) */
+#define FF_REQUIRED 1u  /* create: PHP empty() after conversion -> the insert-failed answer */
+#define FF_NO_UPDATE 2u /* update leaves the column alone */
+#define FF_NO_CREATE 4u /* create leaves the column to its default */
+#define FF_UNIQUE 8u    /* create: no row of the same client has this value (K12 comparison) */
+#define FF_NAME 16u     /* the record's name in log texts */
+#define FF_CONST 32u    /* never read from the body: always dflt on create */
+#define FF_PRIMARY 64u  /* value 1 clears this flag on the client's other rows (K14) */
 
 /* dflt value meaning "the current UTC date and time" (NOW()). */
 #define DFLT_NOW "@now"
 
 struct field {
-    const char *name;   /* JSON body name */
+    const char *name; /* JSON body name */
     /* column of the module's table; "table.column" = another table's column, written by a hook
      * (checked against that column, never part of the module's own INSERT/UPDATE); NULL = a
      * value for hooks only */
@@ -104,8 +104,8 @@ struct log_spec {
 };
 
 #define EP_MAX_LOGS 3
-#define EP_DECRYPT 1u      /* needs the key's decrypt password: unwraps the master key (K16) */
-#define EP_LOG_ALWAYS 2u   /* logs also when the row was not found (reference quirk kept) */
+#define EP_DECRYPT 1u    /* needs the key's decrypt password: unwraps the master key (K16) */
+#define EP_LOG_ALWAYS 2u /* logs also when the row was not found (reference quirk kept) */
 
 typedef int (*op_hook)(struct op_ctx *ctx);
 
@@ -115,10 +115,10 @@ struct endpoint {
     enum scope_rule scope_rule;
     const char *id_param; /* body parameter with the row id; NULL = the row is client S */
     unsigned flags;
-    op_hook before;       /* in the transaction, after conversion, before the main statement */
-    op_hook after;        /* after the main statement (new_id / count known) */
-    const char *sets;     /* archive/unarchive/set: extra "col = value" assignments */
-    const char *cond;     /* row operations: an extra condition the row must meet */
+    op_hook before;   /* in the transaction, after conversion, before the main statement */
+    op_hook after;    /* after the main statement (new_id / count known) */
+    const char *sets; /* archive/unarchive/set: extra "col = value" assignments */
+    const char *cond; /* row operations: an extra condition the row must meet */
     struct log_spec logs[EP_MAX_LOGS];
     const struct log_spec *miss_log; /* written (and kept) when the target row is not found */
 };

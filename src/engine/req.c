@@ -7,12 +7,9 @@
 
 static int hexval(int c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
 }
 
@@ -20,14 +17,15 @@ static int hexval(int c)
 static char *url_decode(const char *s, size_t n, size_t *ret_len)
 {
     char *out = malloc(n + 1);
-    if (!out)
-        return NULL;
+    if (!out) return NULL;
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '+') {
             out[o++] = ' ';
-        } else if (s[i] == '%' && i + 2 < n && hexval((unsigned char)s[i + 1]) >= 0 && hexval((unsigned char)s[i + 2]) >= 0) {
-            out[o++] = (char)(hexval((unsigned char)s[i + 1]) * 16 + hexval((unsigned char)s[i + 2]));
+        } else if (s[i] == '%' && i + 2 < n && hexval((unsigned char)s[i + 1]) >= 0 &&
+                   hexval((unsigned char)s[i + 2]) >= 0) {
+            out[o++] =
+                (char)(hexval((unsigned char)s[i + 1]) * 16 + hexval((unsigned char)s[i + 2]));
             i += 2;
         } else {
             out[o++] = s[i];
@@ -38,23 +36,26 @@ static char *url_decode(const char *s, size_t n, size_t *ret_len)
     return out;
 }
 
-/* PHP's variable-name mangling: leading spaces dropped, ' ' and '.' become '_', and a
- * "[...]" suffix makes an array parameter named by what precedes it. */
-static void mangle_name(char *name, int *ret_is_array)
+/* PHP's variable-name mangling: leading spaces dropped; a "[...]" suffix makes an array named
+ * by what precedes it; ' ' and '.' become '_', and so does a '[' that is never closed (with every
+ * ' ', '.' or '[' after it). Returns -1 for a name PHP drops (empty, or starting with '['). */
+static int mangle_name(char *name, int *ret_is_array)
 {
     char *src = name;
     while (*src == ' ')
         src++;
     memmove(name, src, strlen(src) + 1);
     *ret_is_array = 0;
+    if (name[0] == 0 || name[0] == '[') return -1;
     char *br = strchr(name, '[');
-    if (br && br != name && strchr(br, ']')) {
+    if (br && strchr(br, ']')) {
         *br = 0;
         *ret_is_array = 1;
+        br = NULL;
     }
     for (char *p = name; *p; p++)
-        if (*p == ' ' || *p == '.')
-            *p = '_';
+        if (*p == ' ' || *p == '.' || (br && p >= br && *p == '[')) *p = '_';
+    return 0;
 }
 
 static void add_param(struct req *r, const char *s, size_t n)
@@ -64,18 +65,15 @@ static void add_param(struct req *r, const char *s, size_t n)
     size_t dn, dv;
     char *name = url_decode(s, nlen, &dn);
     char *val = eq ? url_decode(eq + 1, n - nlen - 1, &dv) : url_decode("", 0, &dv);
-    if (!name || !val)
-        goto drop;
+    if (!name || !val) goto drop;
     int is_array;
-    mangle_name(name, &is_array);
-    if (!name[0])
-        goto drop;
+    if (mangle_name(name, &is_array) != 0) goto drop;
     /* the last duplicate wins: replace an earlier one in place */
     for (size_t i = 0; i < r->nparams; i++) {
         if (strcmp(r->params[i].name, name) == 0) {
             free(r->params[i].name);
             free(r->params[i].val);
-            r->params[i] = (struct param){name, val, dv, is_array || r->params[i].is_array};
+            r->params[i] = (struct param){name, val, dv, is_array};
             return;
         }
     }
@@ -93,12 +91,10 @@ drop:
 void req_parse_query(struct req *r, const char *q, size_t n)
 {
     size_t start = 0;
-    if (!q)
-        return;
+    if (!q) return;
     for (size_t i = 0; i <= n; i++) {
         if (i == n || q[i] == '&') {
-            if (i > start)
-                add_param(r, q + start, i - start);
+            if (i > start) add_param(r, q + start, i - start);
             start = i + 1;
         }
     }
@@ -107,17 +103,42 @@ void req_parse_query(struct req *r, const char *q, size_t n)
 const struct param *req_param(const struct req *r, const char *name)
 {
     for (size_t i = 0; i < r->nparams; i++)
-        if (strcmp(r->params[i].name, name) == 0)
-            return &r->params[i];
+        if (strcmp(r->params[i].name, name) == 0) return &r->params[i];
     return NULL;
 }
 
 static int all_space(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
-            return 0;
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n') return 0;
     return 1;
+}
+
+/* Nesting depth of v (a scalar is 0), stopping once it reaches REQ_MAX_JSON_DEPTH. */
+static int json_depth(json_t *v, int level)
+{
+    if (level >= REQ_MAX_JSON_DEPTH || (!json_is_object(v) && !json_is_array(v))) return level;
+    int max = level + 1;
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x)
+        {
+            int d = json_depth(x, level + 1);
+            if (d > max) max = d;
+            if (max >= REQ_MAX_JSON_DEPTH) break;
+        }
+    } else {
+        const char *k;
+        json_t *x;
+        json_object_foreach(v, k, x)
+        {
+            int d = json_depth(x, level + 1);
+            if (d > max) max = d;
+            if (max >= REQ_MAX_JSON_DEPTH) break;
+        }
+    }
+    return max;
 }
 
 void req_parse_body(struct req *r, const char *data, size_t n)
@@ -135,6 +156,13 @@ void req_parse_body(struct req *r, const char *data, size_t n)
                  err.position);
         return;
     }
+    if (json_depth(v, 0) >= REQ_MAX_JSON_DEPTH) {
+        r->body_state = BODY_INVALID;
+        snprintf(r->body_error, sizeof(r->body_error), "nested deeper than %d levels",
+                 REQ_MAX_JSON_DEPTH - 1);
+        json_decref(v);
+        return;
+    }
     if (!json_is_object(v)) {
         r->body_state = BODY_INVALID;
         snprintf(r->body_error, sizeof(r->body_error), "the top-level value is %s, not an object",
@@ -148,15 +176,13 @@ void req_parse_body(struct req *r, const char *data, size_t n)
 
 void req_free(struct req *r)
 {
-    if (!r)
-        return;
+    if (!r) return;
     for (size_t i = 0; i < r->nparams; i++) {
         free(r->params[i].name);
         free(r->params[i].val);
     }
     r->nparams = 0;
-    if (r->body)
-        json_decref(r->body);
+    if (r->body) json_decref(r->body);
     r->body = NULL;
     free(r->path);
     r->path = NULL;

@@ -27,12 +27,13 @@ struct param {
 };
 
 #define REQ_MAX_PARAMS 64
+#define REQ_MAX_JSON_DEPTH 512 /* PHP json_decode's default depth */
 
 /* The authenticated key (auth layer). */
 struct api_key {
     int64_t id;
-    int64_t client_id; /* 0 = all clients */
-    char name_html[1024];  /* htmlentities(api_key_name), as the log texts show it */
+    int64_t client_id;    /* 0 = all clients */
+    char name_html[1024]; /* htmlentities(api_key_name), as the log texts show it */
     char decrypt_hash[201];
 };
 
@@ -40,7 +41,7 @@ struct req {
     /* input (http layer) */
     enum method method;
     const char *method_name;
-    char *path;  /* decoded path, no query string */
+    char *path; /* decoded path, no query string */
     struct param params[REQ_MAX_PARAMS];
     size_t nparams;
     int params_overflow;
@@ -50,23 +51,23 @@ struct req {
     char ip[64];
     const char *user_agent;
     size_t user_agent_len;
-    const char *hdr_api_key;  /* A1 headers, or NULL */
+    const char *hdr_api_key; /* A1 headers, or NULL */
     const char *hdr_decrypt;
 
     /* routing and auth */
     const struct module *mod;
     const struct endpoint *ep;
     struct api_key key;
-    int scope_all;  /* reads: the '%' wildcard scope */
-    int64_t scope;  /* S, when not scope_all */
+    int scope_all; /* reads: the '%' wildcard scope */
+    int64_t scope; /* S, when not scope_all */
     int64_t limit, offset;
 
     /* output */
     int status;
-    struct buf out;       /* the body (or its first part when streaming) */
-    char allow[32];       /* Allow header, or "" */
-    char total[24];       /* X-Total-Count, or "" */
-    struct buf link;      /* Link header, or empty */
+    struct buf out;  /* the body (or its first part when streaming) */
+    char allow[32];  /* Allow header, or "" */
+    char total[24];  /* X-Total-Count, or "" */
+    struct buf link; /* Link header, or empty */
     /* Streaming: when stream_next is set, the http layer keeps calling it to refill out until it
      * returns 0 (done) or -1 (abort), then calls stream_free. */
     int (*stream_next)(struct req *r);
@@ -75,7 +76,7 @@ struct req {
 
     struct arena arena; /* per-request allocations, freed with the req */
     struct db_pool *pool;
-    struct db *db;  /* checked out for this request, or NULL */
+    struct db *db; /* checked out for this request, or NULL */
 };
 
 enum { BODY_NONE = 0, BODY_OBJECT, BODY_INVALID };

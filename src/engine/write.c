@@ -27,17 +27,14 @@ static int convert_fields(struct op_ctx *ctx)
 {
     const struct module *m = ctx->mod;
     ctx->vals = arena_alloc(&ctx->r->arena, (m->nfields ? m->nfields : 1) * sizeof(*ctx->vals));
-    if (!ctx->vals)
-        return ENG_DB;
+    if (!ctx->vals) return ENG_DB;
     for (size_t i = 0; i < m->nfields; i++) {
         const struct field *f = &m->fields[i];
         struct value *v = &ctx->vals[i];
         memset(v, 0, sizeof(*v));
-        if (f->flags & FF_CONST)
-            continue;
+        if (f->flags & FF_CONST) continue;
         int rc = value_from_body(ctx, f, v);
-        if (rc != ENG_OK)
-            return rc;
+        if (rc != ENG_OK) return rc;
         if (v->set && f->conv == CV_SECRET) {
             struct buf enc;
             buf_init(&enc, 0);
@@ -49,11 +46,9 @@ static int convert_fields(struct op_ctx *ctx)
             v->p = ctx_strdup(ctx, enc.p, enc.len);
             v->n = enc.len;
             buf_free(&enc);
-            if (!v->p)
-                return ENG_DB;
+            if (!v->p) return ENG_DB;
         }
-        if (v->set && (rc = value_check_column(ctx, f, v)) != ENG_OK)
-            return rc;
+        if (v->set && (rc = value_check_column(ctx, f, v)) != ENG_OK) return rc;
     }
     return ENG_OK;
 }
@@ -62,8 +57,7 @@ static void fill_defaults(struct op_ctx *ctx)
 {
     for (size_t i = 0; i < ctx->mod->nfields; i++) {
         const struct field *f = &ctx->mod->fields[i];
-        if (ctx->vals[i].set)
-            continue;
+        if (ctx->vals[i].set) continue;
         value_default(ctx, f, &ctx->vals[i]);
         if (f->dflt && strcmp(f->dflt, DFLT_NOW) == 0) {
             ctx->vals[i].p = now_text(ctx);
@@ -76,8 +70,7 @@ static void set_name_var(struct op_ctx *ctx, int from_row)
 {
     for (size_t i = 0; i < ctx->mod->nfields; i++) {
         const struct field *f = &ctx->mod->fields[i];
-        if (!(f->flags & FF_NAME))
-            continue;
+        if (!(f->flags & FF_NAME)) continue;
         const char *name = NULL;
         size_t n = 0;
         if (from_row)
@@ -94,28 +87,40 @@ static int scoped(const struct op_ctx *ctx)
     return ctx->mod->client_col && strcmp(ctx->mod->client_col, ctx->mod->pk) != 0;
 }
 
-/* Loads the target row (pk = id, in scope S) into ctx->cur; extra is an SQL condition or NULL. */
-static int load_row(struct op_ctx *ctx, const char *extra)
+/* The condition a row operation's target row must meet besides its id and scope, or NULL. */
+static const char *row_condition(const struct op_ctx *ctx, char *tmp, size_t n)
+{
+    const struct module *m = ctx->mod;
+    enum op op = ctx->ep->op;
+    if ((op == OP_ARCHIVE || op == OP_UNARCHIVE) && m->archived_col) {
+        snprintf(tmp, n, "%s IS %sNULL", m->archived_col, op == OP_ARCHIVE ? "" : "NOT ");
+        return tmp;
+    }
+    return op == OP_UPDATE ? NULL : ctx->ep->cond;
+}
+
+static void build_load(struct op_ctx *ctx, struct buf *sql, const void *arg)
 {
     const struct schema_table *t = ctx->mod->t;
-    struct buf sql;
-    buf_init(&sql, 0);
-    buf_puts(&sql, "SELECT ");
+    char tmp[256];
+    const char *extra = row_condition(ctx, tmp, sizeof(tmp));
+    buf_puts(sql, "SELECT ");
     for (size_t i = 0; i < t->ncols; i++)
-        buf_printf(&sql, "%s%s", i ? ", " : "", t->cols[i].name);
-    buf_printf(&sql, " FROM %s WHERE %s = ?", t->name, ctx->mod->pk);
-    if (scoped(ctx))
-        buf_printf(&sql, " AND %s = ?", ctx->mod->client_col);
-    if (extra)
-        buf_printf(&sql, " AND %s", extra);
+        buf_printf(sql, "%s%s", i ? ", " : "", t->cols[i].name);
+    buf_printf(sql, " FROM %s WHERE %s = ?", t->name, ctx->mod->pk);
+    if (scoped(ctx)) buf_printf(sql, " AND %s = ?", ctx->mod->client_col);
+    if (extra) buf_printf(sql, " AND %s", extra);
+}
+
+/* Loads the target row (pk = id, in scope S, meeting the endpoint's condition) into ctx->cur. */
+static int load_row(struct op_ctx *ctx)
+{
+    const struct schema_table *t = ctx->mod->t;
     struct db_stmt *st;
-    int rc = sql.failed ? DB_ERROR : db_stmt(ctx->db, sql.p, &st);
-    buf_free(&sql);
-    if (rc)
-        return ENG_DB;
+    int rc;
+    if (engine_stmt(ctx, ctx->mod, ctx->ep, 1, build_load, NULL, &st) != ENG_OK) return ENG_DB;
     db_bind_int(st, 1, ctx->id);
-    if (scoped(ctx))
-        db_bind_int(st, 2, ctx->S);
+    if (scoped(ctx)) db_bind_int(st, 2, ctx->S);
     rc = db_step(st);
     ctx->cur.found = rc == DB_ROW;
     if (rc == DB_ROW) {
@@ -127,11 +132,18 @@ static int load_row(struct op_ctx *ctx, const char *extra)
             ctx->cur.p[i] = p ? ctx_strdup(ctx, p, n) : NULL;
             ctx->cur.n[i] = n;
         }
-        if (!ctx->cur.p || !ctx->cur.n)
-            rc = DB_ERROR;
+        if (!ctx->cur.p || !ctx->cur.n) rc = DB_ERROR;
     }
     db_reset(st);
     return rc == DB_ROW || rc == DB_DONE ? ENG_OK : ENG_DB;
+}
+
+static void build_clear_primary(struct op_ctx *ctx, struct buf *sql, const void *arg)
+{
+    const struct field *f = arg;
+    const struct module *m = ctx->mod;
+    buf_printf(sql, "UPDATE %s SET %s = 0 WHERE %s = ? AND %s <> ? AND %s <> 0", m->table,
+               f->column, m->client_col, m->pk, f->column);
 }
 
 /* FF_PRIMARY fields set to 1 clear the flag on the client's other rows (K14). */
@@ -142,15 +154,41 @@ static int clear_other_primaries(struct op_ctx *ctx, int64_t self)
         const struct field *f = &m->fields[i];
         if (!(f->flags & FF_PRIMARY) || !ctx->vals[i].is_int || ctx->vals[i].i != 1 || !scoped(ctx))
             continue;
-        char sql[256];
-        snprintf(sql, sizeof(sql), "UPDATE %s SET %s = 0 WHERE %s = ? AND %s <> ? AND %s <> 0",
-                 m->table, f->column, m->client_col, m->pk, f->column);
-        int64_t args[2] = {ctx->S, self};
-        int rc = ctx_exec_ints(ctx, sql, 2, args);
-        if (rc != ENG_OK)
-            return rc;
+        struct db_stmt *st;
+        if (engine_stmt(ctx, m, f, 6, build_clear_primary, f, &st) != ENG_OK) return ENG_DB;
+        db_bind_int(st, 1, ctx->S);
+        db_bind_int(st, 2, self);
+        int rc = db_step(st) == DB_DONE ? ENG_OK : ENG_DB;
+        db_reset(st);
+        if (rc != ENG_OK) return rc;
     }
     return ENG_OK;
+}
+
+static void build_unique(struct op_ctx *ctx, struct buf *sql, const void *arg)
+{
+    const struct field *f = arg;
+    const struct module *m = ctx->mod;
+    buf_printf(sql, "SELECT COUNT(*) FROM %s WHERE %s = ?%s", m->table, f->column,
+               db_dialect(ctx->db) == DB_SQLITE ? " COLLATE ITF_CI" : "");
+    if (scoped(ctx)) buf_printf(sql, " AND %s = ?", m->client_col);
+}
+
+static void build_insert(struct op_ctx *ctx, struct buf *sql, const void *arg)
+{
+    const struct module *m = ctx->mod;
+    buf_printf(sql, "INSERT INTO %s (", m->table);
+    int n = 0;
+    for (size_t i = 0; i < m->nfields; i++) {
+        const struct field *f = &m->fields[i];
+        if (field_local(f) && !(f->flags & FF_NO_CREATE))
+            buf_printf(sql, "%s%s", n++ ? ", " : "", f->column);
+    }
+    if (scoped(ctx)) buf_printf(sql, "%s%s", n++ ? ", " : "", m->client_col);
+    buf_puts(sql, ") VALUES (");
+    for (int i = 0; i < n; i++)
+        buf_puts(sql, i ? ", ?" : "?");
+    buf_putc(sql, ')');
 }
 
 static int do_create(struct op_ctx *ctx)
@@ -159,70 +197,32 @@ static int do_create(struct op_ctx *ctx)
     int rc;
     for (size_t i = 0; i < m->nfields; i++) {
         const struct field *f = &m->fields[i];
-        if (!(f->flags & FF_UNIQUE))
-            continue;
-        struct buf sql;
-        buf_init(&sql, 0);
-        buf_printf(&sql, "SELECT COUNT(*) FROM %s WHERE %s = ?%s", m->table, f->column,
-                   db_dialect(ctx->db) == DB_SQLITE ? " COLLATE ITF_CI" : "");
-        if (scoped(ctx))
-            buf_printf(&sql, " AND %s = ?", m->client_col);
+        if (!(f->flags & FF_UNIQUE)) continue;
         struct db_stmt *st;
-        rc = sql.failed ? DB_ERROR : db_stmt(ctx->db, sql.p, &st);
-        buf_free(&sql);
-        if (rc)
-            return ENG_DB;
+        if (engine_stmt(ctx, m, f, 2, build_unique, f, &st) != ENG_OK) return ENG_DB;
         value_bind(st, 1, &ctx->vals[i]);
-        if (scoped(ctx))
-            db_bind_int(st, 2, ctx->S);
+        if (scoped(ctx)) db_bind_int(st, 2, ctx->S);
         int64_t n = 0;
-        if (db_query_int(st, &n) != DB_ROW)
-            return ENG_DB;
-        if (n > 0)
-            return ENG_NOT_DONE;
+        if (db_query_int(st, &n) != DB_ROW) return ENG_DB;
+        if (n > 0) return ENG_NOT_DONE;
     }
-    if ((rc = clear_other_primaries(ctx, 0)) != ENG_OK)
-        return rc;
-    if (ctx->ep->before && (rc = ctx->ep->before(ctx)) != ENG_OK)
-        return rc;
-    struct buf sql;
-    buf_init(&sql, 0);
-    buf_printf(&sql, "INSERT INTO %s (", m->table);
-    int n = 0;
-    for (size_t i = 0; i < m->nfields; i++) {
-        const struct field *f = &m->fields[i];
-        if (field_local(f) && !(f->flags & FF_NO_CREATE))
-            buf_printf(&sql, "%s%s", n++ ? ", " : "", f->column);
-    }
-    if (scoped(ctx))
-        buf_printf(&sql, "%s%s", n++ ? ", " : "", m->client_col);
-    buf_puts(&sql, ") VALUES (");
-    for (int i = 0; i < n; i++)
-        buf_puts(&sql, i ? ", ?" : "?");
-    buf_putc(&sql, ')');
+    if ((rc = clear_other_primaries(ctx, 0)) != ENG_OK) return rc;
+    if (ctx->ep->before && (rc = ctx->ep->before(ctx)) != ENG_OK) return rc;
     struct db_stmt *st;
-    rc = sql.failed ? DB_ERROR : db_stmt(ctx->db, sql.p, &st);
-    buf_free(&sql);
-    if (rc)
-        return ENG_DB;
+    if (engine_stmt(ctx, m, NULL, 3, build_insert, NULL, &st) != ENG_OK) return ENG_DB;
     int idx = 1;
     for (size_t i = 0; i < m->nfields; i++) {
         const struct field *f = &m->fields[i];
-        if (field_local(f) && !(f->flags & FF_NO_CREATE))
-            value_bind(st, idx++, &ctx->vals[i]);
+        if (field_local(f) && !(f->flags & FF_NO_CREATE)) value_bind(st, idx++, &ctx->vals[i]);
     }
-    if (scoped(ctx))
-        db_bind_int(st, idx++, ctx->S);
+    if (scoped(ctx)) db_bind_int(st, idx++, ctx->S);
     rc = db_step(st);
     db_reset(st);
-    if (rc != DB_DONE)
-        return ENG_DB;
+    if (rc != DB_DONE) return ENG_DB;
     ctx->new_id = db_last_insert_id(ctx->db);
     ctx->count = 1;
-    if (ctx->ep->after && (rc = ctx->ep->after(ctx)) != ENG_OK)
-        return rc;
-    if ((rc = logs_write_endpoint(ctx)) != ENG_OK)
-        return rc;
+    if (ctx->ep->after && (rc = ctx->ep->after(ctx)) != ENG_OK) return rc;
+    if ((rc = logs_write_endpoint(ctx)) != ENG_OK) return rc;
     return ENG_OK;
 }
 
@@ -233,10 +233,8 @@ static void merge_current(struct op_ctx *ctx)
     for (size_t i = 0; i < ctx->mod->nfields; i++) {
         const struct field *f = &ctx->mod->fields[i];
         struct value *v = &ctx->vals[i];
-        if (!field_local(f) || (f->flags & FF_NO_UPDATE))
-            continue;
-        if (v->set && !(f->conv == CV_DATE && v->is_null))
-            continue;
+        if (!field_local(f) || (f->flags & FF_NO_UPDATE)) continue;
+        if (v->set && !(f->conv == CV_DATE && v->is_null)) continue;
         size_t n;
         const char *cur = ctx_cur(ctx, f->column, &n);
         if (!cur && is_textual(f->conv)) {
@@ -254,8 +252,7 @@ static int field_changed(struct op_ctx *ctx, const struct field *f, const struct
     const struct schema_column *c = schema_column(ctx->mod->t, f->column);
     size_t n;
     const char *cur = ctx_cur(ctx, f->column, &n);
-    if (v->is_null || !cur)
-        return v->is_null != (cur == NULL);
+    if (v->is_null || !cur) return v->is_null != (cur == NULL);
     char tmp[32];
     const char *np = v->p;
     size_t nn = v->n;
@@ -279,8 +276,7 @@ static int field_changed(struct op_ctx *ctx, const struct field *f, const struct
 static int row_missing(struct op_ctx *ctx)
 {
     const struct log_spec *l = ctx->ep->miss_log;
-    if (!l)
-        return ENG_NOT_DONE;
+    if (!l) return ENG_NOT_DONE;
     struct op_ctx tmp = *ctx;
     struct endpoint ep = *ctx->ep;
     memset(ep.logs, 0, sizeof(ep.logs));
@@ -291,111 +287,89 @@ static int row_missing(struct op_ctx *ctx)
     return rc;
 }
 
+/* sqlmemo variants of write statements: 1 load, 2 unique, 3 insert, 4 update, 5 row op, 6 primary
+ * (reads use 0x100 and up). */
+static int updatable(const struct field *f)
+{
+    return field_local(f) && !(f->flags & FF_NO_UPDATE);
+}
+
+static void build_update(struct op_ctx *ctx, struct buf *sql, const void *arg)
+{
+    const struct module *m = ctx->mod;
+    buf_printf(sql, "UPDATE %s SET ", m->table);
+    int n = 0;
+    for (size_t i = 0; i < m->nfields; i++)
+        if (updatable(&m->fields[i]))
+            buf_printf(sql, "%s%s = ?", n++ ? ", " : "", m->fields[i].column);
+    buf_printf(sql, " WHERE %s = ?", m->pk);
+    if (scoped(ctx)) buf_printf(sql, " AND %s = ?", m->client_col);
+}
+
 static int do_update(struct op_ctx *ctx)
 {
     const struct module *m = ctx->mod;
     int rc;
-    if ((rc = load_row(ctx, NULL)) != ENG_OK)
-        return rc;
-    if (!ctx->cur.found)
-        return row_missing(ctx);
+    if ((rc = load_row(ctx)) != ENG_OK) return rc;
+    if (!ctx->cur.found) return row_missing(ctx);
     merge_current(ctx);
     set_name_var(ctx, 0);
-    if ((rc = clear_other_primaries(ctx, ctx->id)) != ENG_OK)
-        return rc;
-    if (ctx->ep->before && (rc = ctx->ep->before(ctx)) != ENG_OK)
-        return rc;
-    struct buf sql;
-    buf_init(&sql, 0);
-    buf_printf(&sql, "UPDATE %s SET ", m->table);
-    int n = 0, changed = 0;
-    for (size_t i = 0; i < m->nfields; i++) {
-        const struct field *f = &m->fields[i];
-        if (!field_local(f) || (f->flags & FF_NO_UPDATE))
-            continue;
-        buf_printf(&sql, "%s%s = ?", n++ ? ", " : "", f->column);
-        changed |= field_changed(ctx, f, &ctx->vals[i]);
-    }
-    buf_printf(&sql, " WHERE %s = ?", m->pk);
-    if (scoped(ctx))
-        buf_printf(&sql, " AND %s = ?", m->client_col);
-    if (changed && n) {
+    if ((rc = clear_other_primaries(ctx, ctx->id)) != ENG_OK) return rc;
+    if (ctx->ep->before && (rc = ctx->ep->before(ctx)) != ENG_OK) return rc;
+    /* K13: a statement that would change nothing is not run (count 0), as MariaDB counts */
+    int changed = 0;
+    for (size_t i = 0; i < m->nfields && !changed; i++)
+        if (updatable(&m->fields[i])) changed = field_changed(ctx, &m->fields[i], &ctx->vals[i]);
+    if (changed) {
         struct db_stmt *st;
-        rc = sql.failed ? DB_ERROR : db_stmt(ctx->db, sql.p, &st);
-        if (rc) {
-            buf_free(&sql);
-            return ENG_DB;
-        }
+        if (engine_stmt(ctx, m, NULL, 4, build_update, NULL, &st) != ENG_OK) return ENG_DB;
         int idx = 1;
-        for (size_t i = 0; i < m->nfields; i++) {
-            const struct field *f = &m->fields[i];
-            if (field_local(f) && !(f->flags & FF_NO_UPDATE))
-                value_bind(st, idx++, &ctx->vals[i]);
-        }
+        for (size_t i = 0; i < m->nfields; i++)
+            if (updatable(&m->fields[i])) value_bind(st, idx++, &ctx->vals[i]);
         db_bind_int(st, idx++, ctx->id);
-        if (scoped(ctx))
-            db_bind_int(st, idx++, ctx->S);
+        if (scoped(ctx)) db_bind_int(st, idx++, ctx->S);
         rc = db_step(st);
         db_reset(st);
-        if (rc != DB_DONE) {
-            buf_free(&sql);
-            return ENG_DB;
-        }
+        if (rc != DB_DONE) return ENG_DB;
         ctx->count = db_changes(ctx->db);
     }
-    buf_free(&sql);
-    if (ctx->ep->after && (rc = ctx->ep->after(ctx)) != ENG_OK)
-        return rc;
+    if (ctx->ep->after && (rc = ctx->ep->after(ctx)) != ENG_OK) return rc;
     return logs_write_endpoint(ctx);
+}
+
+static void build_row_op(struct op_ctx *ctx, struct buf *sql, const void *arg)
+{
+    const struct module *m = ctx->mod;
+    enum op op = ctx->ep->op;
+    if (op == OP_DELETE)
+        buf_printf(sql, "DELETE FROM %s", m->table);
+    else if (op == OP_SET)
+        buf_printf(sql, "UPDATE %s SET %s", m->table, ctx->ep->sets);
+    else
+        buf_printf(sql, "UPDATE %s SET %s = %s%s%s", m->table, m->archived_col,
+                   op == OP_ARCHIVE ? "CURRENT_TIMESTAMP" : "NULL", ctx->ep->sets ? ", " : "",
+                   ctx->ep->sets ? ctx->ep->sets : "");
+    buf_printf(sql, " WHERE %s = ?", m->pk);
+    if (scoped(ctx)) buf_printf(sql, " AND %s = ?", m->client_col);
 }
 
 /* delete, archive, unarchive, set: one statement on the row found in scope. */
 static int do_row_op(struct op_ctx *ctx)
 {
-    const struct module *m = ctx->mod;
-    enum op op = ctx->ep->op;
-    char cond[256] = "";
-    if ((op == OP_ARCHIVE || op == OP_UNARCHIVE) && m->archived_col)
-        snprintf(cond, sizeof(cond), "%s IS %sNULL", m->archived_col,
-                 op == OP_ARCHIVE ? "" : "NOT ");
-    else if (ctx->ep->cond)
-        snprintf(cond, sizeof(cond), "%s", ctx->ep->cond);
-    int rc = load_row(ctx, cond[0] ? cond : NULL);
-    if (rc != ENG_OK)
-        return rc;
-    if (!ctx->cur.found)
-        return row_missing(ctx);
+    int rc = load_row(ctx);
+    if (rc != ENG_OK) return rc;
+    if (!ctx->cur.found) return row_missing(ctx);
     set_name_var(ctx, 1);
-    if (ctx->ep->before && (rc = ctx->ep->before(ctx)) != ENG_OK)
-        return rc;
-    struct buf sql;
-    buf_init(&sql, 0);
-    if (op == OP_DELETE)
-        buf_printf(&sql, "DELETE FROM %s", m->table);
-    else if (op == OP_SET)
-        buf_printf(&sql, "UPDATE %s SET %s", m->table, ctx->ep->sets);
-    else
-        buf_printf(&sql, "UPDATE %s SET %s = %s%s%s", m->table, m->archived_col,
-                   op == OP_ARCHIVE ? "CURRENT_TIMESTAMP" : "NULL", ctx->ep->sets ? ", " : "",
-                   ctx->ep->sets ? ctx->ep->sets : "");
-    buf_printf(&sql, " WHERE %s = ?", m->pk);
-    if (scoped(ctx))
-        buf_printf(&sql, " AND %s = ?", m->client_col);
+    if (ctx->ep->before && (rc = ctx->ep->before(ctx)) != ENG_OK) return rc;
     struct db_stmt *st;
-    rc = sql.failed ? DB_ERROR : db_stmt(ctx->db, sql.p, &st);
-    buf_free(&sql);
-    if (rc)
-        return ENG_DB;
+    if (engine_stmt(ctx, ctx->mod, ctx->ep, 5, build_row_op, NULL, &st) != ENG_OK) return ENG_DB;
     db_bind_int(st, 1, ctx->id);
-    if (scoped(ctx))
-        db_bind_int(st, 2, ctx->S);
+    if (scoped(ctx)) db_bind_int(st, 2, ctx->S);
     rc = db_step(st);
     db_reset(st);
-    if (rc != DB_DONE)
-        return ENG_DB;
+    if (rc != DB_DONE) return ENG_DB;
     ctx->count = db_changes(ctx->db);
-    if (ctx->ep->after && (rc = ctx->ep->after(ctx)) != ENG_OK)
-        return rc;
+    if (ctx->ep->after && (rc = ctx->ep->after(ctx)) != ENG_OK) return rc;
     return ctx->count > 0 ? logs_write_endpoint(ctx) : ENG_OK;
 }
 
@@ -411,27 +385,21 @@ static int prepare_write(struct op_ctx *ctx)
         return ENG_NOT_DONE;
     if (ep->op != OP_CREATE) {
         if (ep->id_param) {
-            if ((rc = body_int(ctx, ep->id_param, &ctx->id, NULL)) != ENG_OK)
-                return rc;
+            if ((rc = body_int(ctx, ep->id_param, &ctx->id, NULL)) != ENG_OK) return rc;
         } else {
             ctx->id = ctx->S;
         }
-        if (ctx->id == 0)
-            return ENG_NOT_DONE;
+        if (ctx->id == 0) return ENG_NOT_DONE;
     }
     if (ep->flags & EP_DECRYPT) {
         const char *pw;
         size_t pwlen;
-        if ((rc = body_string(ctx, "api_key_decrypt_password", &pw, &pwlen)) != ENG_OK)
-            return rc;
-        if (!pw && r->hdr_decrypt)
-            pw = r->hdr_decrypt, pwlen = strlen(pw);
-        if ((rc = engine_unwrap_master(ctx, pw, pwlen)) != ENG_OK)
-            return rc;
+        if ((rc = body_string(ctx, "api_key_decrypt_password", &pw, &pwlen)) != ENG_OK) return rc;
+        if (!pw && r->hdr_decrypt) pw = r->hdr_decrypt, pwlen = strlen(pw);
+        if ((rc = engine_unwrap_master(ctx, pw, pwlen)) != ENG_OK) return rc;
     }
     int with_fields = ep->op == OP_CREATE || ep->op == OP_UPDATE || ep->op == OP_CUSTOM;
-    if (with_fields && (rc = convert_fields(ctx)) != ENG_OK)
-        return rc;
+    if (with_fields && (rc = convert_fields(ctx)) != ENG_OK) return rc;
     if (ep->op == OP_CREATE) {
         fill_defaults(ctx);
         for (size_t i = 0; i < ctx->mod->nfields; i++)
@@ -445,10 +413,8 @@ static int prepare_write(struct op_ctx *ctx)
 int engine_write(struct op_ctx *ctx)
 {
     int rc = prepare_write(ctx);
-    if (rc != ENG_OK)
-        return rc;
-    if (db_begin(ctx->db, 1) != DB_OK)
-        return ENG_DB;
+    if (rc != ENG_OK) return rc;
+    if (db_begin(ctx->db, 1) != DB_OK) return ENG_DB;
     switch (ctx->ep->op) {
     case OP_CREATE:
         rc = do_create(ctx);

@@ -12,7 +12,8 @@ struct counter {
     unsigned long long n;
 };
 
-static const double bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+static const double bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                0.1,    0.25,  0.5,    1,     2.5,  5};
 #define NBOUNDS (sizeof(bounds) / sizeof(bounds[0]))
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -22,8 +23,7 @@ static unsigned long long buckets[NBOUNDS + 1];
 static double latency_sum;
 static unsigned long long latency_count, store_errors;
 
-void metrics_observe(const char *mod, const char *fn, const char *other, int status,
-                     double seconds)
+void metrics_observe(const char *mod, const char *fn, const char *other, int status, double seconds)
 {
     pthread_mutex_lock(&mu);
     size_t i;
@@ -33,8 +33,7 @@ void metrics_observe(const char *mod, const char *fn, const char *other, int sta
             break;
     if (i == ncounters && ncounters < METRIC_SLOTS)
         counters[ncounters++] = (struct counter){mod, fn, other, status, 0};
-    if (i < ncounters)
-        counters[i].n++;
+    if (i < ncounters) counters[i].n++;
     size_t b = 0;
     while (b < NBOUNDS && seconds > bounds[b])
         b++;
@@ -70,14 +69,16 @@ void metrics_render(struct buf *out)
     unsigned long long cum = 0;
     for (size_t b = 0; b < NBOUNDS; b++) {
         cum += buckets[b];
-        buf_printf(out, "itflowd_request_duration_seconds_bucket{le=\"%g\"} %llu\n", bounds[b], cum);
+        buf_printf(out, "itflowd_request_duration_seconds_bucket{le=\"%g\"} %llu\n", bounds[b],
+                   cum);
     }
     cum += buckets[NBOUNDS];
     buf_printf(out, "itflowd_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
     buf_printf(out, "itflowd_request_duration_seconds_sum %.6f\n", latency_sum);
     buf_printf(out, "itflowd_request_duration_seconds_count %llu\n", latency_count);
-    buf_printf(out, "# HELP itflowd_store_errors_total Store faults answered with 500/503.\n"
-                    "# TYPE itflowd_store_errors_total counter\nitflowd_store_errors_total %llu\n",
+    buf_printf(out,
+               "# HELP itflowd_store_errors_total Store faults answered with 500/503.\n"
+               "# TYPE itflowd_store_errors_total counter\nitflowd_store_errors_total %llu\n",
                store_errors);
     pthread_mutex_unlock(&mu);
 }

@@ -50,8 +50,7 @@ static void read_params(struct buf *b, const struct module *m, const struct endp
     query_param(b, &first, "limit", "integer", "Rows per page (default 50).");
     query_param(b, &first, "offset", "integer", "Rows to skip (default 0).");
     if (m->client_col && !(m->flags & MOD_ALL_CLIENTS_ONLY))
-        query_param(b, &first, "client_id", "integer",
-                    "All-clients keys: read only this client.");
+        query_param(b, &first, "client_id", "integer", "All-clients keys: read only this client.");
     if (ep->flags & EP_DECRYPT)
         query_param(b, &first, "api_key_decrypt_password", "string",
                     "The key's decrypt password (or the X-API-Key-Decrypt-Password header).");
@@ -69,8 +68,7 @@ static void body_schema(struct buf *b, const struct module *m, const struct endp
     buf_puts(b, "\"requestBody\":{\"required\":true,\"content\":{\"application/json\":{"
                 "\"schema\":{\"type\":\"object\",\"properties\":{"
                 "\"api_key\":{\"type\":\"string\"},\"client_id\":{\"type\":\"integer\"}");
-    if (ep->flags & EP_DECRYPT)
-        buf_puts(b, ",\"api_key_decrypt_password\":{\"type\":\"string\"}");
+    if (ep->flags & EP_DECRYPT) buf_puts(b, ",\"api_key_decrypt_password\":{\"type\":\"string\"}");
     if (ep->id_param) {
         buf_putc(b, ',');
         str(b, ep->id_param);
@@ -79,15 +77,13 @@ static void body_schema(struct buf *b, const struct module *m, const struct endp
     int with_fields = ep->op == OP_CREATE || ep->op == OP_UPDATE || ep->op == OP_CUSTOM;
     for (size_t i = 0; with_fields && i < m->nfields; i++) {
         const struct field *f = &m->fields[i];
-        if (f->flags & FF_CONST)
-            continue;
+        if (f->flags & FF_CONST) continue;
         buf_putc(b, ',');
         str(b, f->name);
         buf_puts(b, ":{\"type\":");
         str(b, json_type(f->conv));
         const struct schema_column *c = f->column ? schema_column(m->t, f->column) : NULL;
-        if (f->conv == CV_DATE)
-            buf_puts(b, ",\"format\":\"date\"");
+        if (f->conv == CV_DATE) buf_puts(b, ",\"format\":\"date\"");
         if (c && (c->type == COL_VARCHAR) && f->conv != CV_SECRET)
             buf_printf(b, ",\"maxLength\":%u", (unsigned)c->max_len);
         buf_putc(b, '}');
@@ -162,8 +158,9 @@ static void plain_path(struct buf *b, const char *path, const char *summary, con
     str(b, path);
     buf_puts(b, ":{\"get\":{\"summary\":");
     str(b, summary);
-    buf_printf(b, ",\"security\":[],\"responses\":{\"200\":{\"description\":\"OK\",\"content\":{"
-                  "\"%s\":{}}}}}}",
+    buf_printf(b,
+               ",\"security\":[],\"responses\":{\"200\":{\"description\":\"OK\",\"content\":{"
+               "\"%s\":{}}}}}}",
                ctype);
 }
 
@@ -182,8 +179,9 @@ int openapi_build(void)
         const struct module *m = module_registry[i];
         for (size_t k = 0; k < m->nendpoints; k++) {
             const struct endpoint *ep = &m->endpoints[k];
-            buf_printf(&b, "%s\"/api/v1/%s/%s.php\":{\"%s\":{\"operationId\":\"%s_%s\","
-                           "\"tags\":[\"%s\"],",
+            buf_printf(&b,
+                       "%s\"/api/v1/%s/%s.php\":{\"%s\":{\"operationId\":\"%s_%s\","
+                       "\"tags\":[\"%s\"],",
                        first ? "" : ",", m->name, ep->function, ep->op == OP_READ ? "get" : "post",
                        m->name, ep->function, m->name);
             first = 0;

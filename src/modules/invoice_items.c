@@ -6,7 +6,8 @@ static const struct filter filters[] = {
     {"invoice_id", FK_ID, "item_invoice_id", NULL, FS_LIST, 0},
 };
 
-static const struct join invoice = {"invoices", "invoices.invoice_id = invoice_items.item_invoice_id"};
+static const struct join invoice = {"invoices",
+                                    "invoices.invoice_id = invoice_items.item_invoice_id"};
 
 static const struct endpoint endpoints[] = {
     {.function = "read", .op = OP_READ},

@@ -1,4 +1,5 @@
-/* software: reference 2.16 with F6 (software_key and software_name compare what they name); read only in v1. */
+/* software: reference 2.16 with F6 (software_key and software_name compare what they name); read
+ * only in v1. */
 #include "engine/engine_int.h"
 
 static const struct filter filters[] = {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Black-box API tests for itflowd (ITFlow API v1 server).
 
-usage: python3 tests/api/test_api.py PATH/TO/itflowd [-v]
+usage: python3 tests/api/test_api.py PATH/TO/itflowd [-v] [TestClass[.test_name] ...]
 
 Every server this file needs is started here, on 127.0.0.1 on a free port, with TZ=UTC, each on a
 private database in a temporary directory, and stopped at the end. The shared conformance seed is
@@ -306,6 +306,8 @@ def shared_server():
     global _SHARED_SERVER
     if _SHARED_SERVER is None:
         _SHARED_SERVER = Server(make_seeded_db("shared"), "shared").start()
+    elif not _SHARED_SERVER.alive():  # stopped by FinalChecks when tests run in another order
+        _SHARED_SERVER.start()
     return _SHARED_SERVER
 
 
@@ -424,6 +426,22 @@ class CliTests(ApiTestCase):
             self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
             self.assertTrue(r.stderr.startswith("itflowd: "), r.stderr)
         self.assertEqual(db_dump(self.db), before)
+
+    # BUG (init not atomic): with an unreadable or empty --admin-password-file, init exits 1
+    # but has already created the schema (without company, settings or admin), so every retry is
+    # refused with "already has the ITFlow tables" until the file is deleted by hand.
+    @unittest.expectedFailure
+    def test_failed_init_can_be_retried(self):
+        d = workdir("cli-failed-init")
+        db = os.path.join(d, "itflow.db")
+        empty = write_file(os.path.join(d, "empty.pw"), "")
+        for bad in (os.path.join(d, "no-such-file"), empty):
+            r = cli("init", "--db", db, "--admin-password-file", bad)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        r = cli("init", "--db", db, "--admin-password-file", self.pwfile)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(db_rows(db, "SELECT config_ticket_prefix FROM settings"), [("TCK-",)])
 
     def test_key_create_prints_key_and_decrypt_password(self):
         self.assertGreaterEqual(len(self.key), 16)
@@ -1110,9 +1128,10 @@ def main(argv):
     global BIN, TMP
     args = [a for a in argv[1:] if not a.startswith("-")]
     verbose = any(a in ("-v", "--verbose") for a in argv[1:])
-    if len(args) != 1:
-        sys.stderr.write("usage: %s PATH/TO/itflowd [-v]\n" % argv[0])
+    if not args:
+        sys.stderr.write("usage: %s PATH/TO/itflowd [-v] [TestClass[.test_name] ...]\n" % argv[0])
         return 2
+    args, names = args[:1], args[1:]
     BIN = os.path.abspath(args[0])
     if not os.access(BIN, os.X_OK):
         sys.stderr.write("%s is not an executable\n" % BIN)
@@ -1122,7 +1141,10 @@ def main(argv):
         return 2
     TMP = tempfile.mkdtemp(prefix="itflowd-api-")
     loader = unittest.TestLoader()
-    suite = unittest.TestSuite(loader.loadTestsFromTestCase(c) for c in ORDER)
+    if names:
+        suite = loader.loadTestsFromNames(names, sys.modules[__name__])
+    else:
+        suite = unittest.TestSuite(loader.loadTestsFromTestCase(c) for c in ORDER)
     result = None
     t0 = time.time()
     try:

@@ -72,9 +72,9 @@ static void test_unwrap_manual_steps(void **state)
     assert_int_equal(crypto_derive_key(REF_PASSWORD, strlen(REF_PASSWORD), REF_WRAPPED, key), 0);
     assert_string_equal(key, "2a9767d1508d0f95");
     const char *wrapped = REF_WRAPPED;
-    assert_int_equal(crypto_aes_decrypt_b64(key, 16, wrapped + 16, 16, wrapped + 32,
-                                            strlen(wrapped) - 32, &b),
-                     0);
+    assert_int_equal(
+        crypto_aes_decrypt_b64(key, 16, wrapped + 16, 16, wrapped + 32, strlen(wrapped) - 32, &b),
+        0);
     assert_string_equal(b.p, MASTER);
     buf_free(&b);
 }

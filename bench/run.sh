@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# bench/run.sh — the itflowd benchmark in one command (see bench/README.md).
+#
+# Builds a Release binary into build-bench/, generates (or reuses) the deterministic dataset,
+# starts `itflowd serve` on a free 127.0.0.1 port on a private copy of it, runs every scenario
+# with wrk (Lua scripts in bench/lua/), samples the server's memory after each one, prints one
+# table and writes it to build-bench/results.txt. Raw wrk output: build-bench/bench-logs/.
+#
+# Environment (all optional):
+#   BENCH_DURATION=10      seconds per scenario        BENCH_THREADS=2       wrk threads
+#   BENCH_CONNECTIONS=32   wrk connections             BENCH_TIMEOUT=10s     wrk per-request timeout
+#   BENCH_SCENARIOS="..."  subset, in table order      BENCH_SEED=1          Lua RNG seed
+#   BENCH_SERVE_ARGS="..." extra `itflowd serve` flags (e.g. "--threads 4")
+#   BENCH_PORT=N           fixed port instead of a free one
+set -euo pipefail
+# shellcheck source=bench/lib.sh
+source "$(cd "$(dirname "$0")" && pwd)/lib.sh"
+trap bench_cleanup EXIT
+trap 'exit 130' INT TERM
+
+DURATION=${BENCH_DURATION:-10}
+THREADS=${BENCH_THREADS:-2}
+CONNECTIONS=${BENCH_CONNECTIONS:-32}
+WRK_TIMEOUT=${BENCH_TIMEOUT:-10s}
+[[ $DURATION =~ ^[0-9]+$ && $DURATION -gt 0 ]] || die "BENCH_DURATION must be a positive integer"
+
+# name | Lua script | one representative request for the curl smoke check (METHOD URL [JSON])
+# The smoke check shows the exact request when the server answers it with anything but
+# 200 + the expected body; wrk then measures the randomised stream of such requests.
+ALL=$ALL_KEY CK=$CLIENT_KEY
+SCENARIOS=(
+  "ceiling|ceiling.lua|GET /healthz"
+  "asset_by_id|asset_by_id.lua|GET /api/v1/assets/read.php?asset_id=123457&api_key=$ALL"
+  "clients_list|clients_list.lua|GET /api/v1/clients/read.php?limit=50&api_key=$ALL"
+  "contact_by_email|contact_by_email.lua|GET /api/v1/contacts/read.php?contact_email=c31337%40client3134.example&api_key=$ALL"
+  "asset_by_mac|asset_by_mac.lua|GET /api/v1/assets/read.php?asset_mac=02:00:00:01:E2:41&api_key=$ALL"
+  "tickets_deep_page|tickets_deep_page.lua|GET /api/v1/tickets/read.php?limit=50&offset=95000&api_key=$ALL"
+  "credentials_list|credentials_list.lua|GET /api/v1/credentials/read.php?limit=50&api_key_decrypt_password=$DECRYPT_PW&api_key=$ALL"
+  "ticket_create|ticket_create.lua|POST /api/v1/tickets/create.php {\"api_key\":\"$CK\",\"ticket_subject\":\"Smoke ticket\",\"ticket_details\":\"<p>smoke</p>\"}"
+  "contact_update|contact_update.lua|POST /api/v1/contacts/update.php {\"api_key\":\"$CK\",\"contact_id\":3,\"contact_title\":\"Smoke title\"}"
+  "mixed|mixed.lua|GET /api/v1/assets/read.php?asset_id=42&api_key=$ALL"
+)
+if [ -n "${BENCH_SCENARIOS:-}" ]; then
+  selected=()
+  for s in "${SCENARIOS[@]}"; do
+    for want in $BENCH_SCENARIOS; do [ "${s%%|*}" = "$want" ] && selected+=("$s"); done
+  done
+  [ ${#selected[@]} -gt 0 ] || die "BENCH_SCENARIOS matched nothing"
+  SCENARIOS=("${selected[@]}")
+fi
+
+bench_need_tools wrk curl sqlite3 python3
+bench_build
+bench_dataset
+bench_fresh_db
+bench_start_server
+LOG_DIR=$BUILD_DIR/bench-logs
+rm -rf "$LOG_DIR"; mkdir -p "$LOG_DIR"
+hwm_note=""
+reset_hwm || hwm_note=" (VmHWM could not be reset: peak since server start)"
+
+# One curl request; prints "OK" or "FAIL <request> -> <status> <body excerpt>".
+smoke() {
+  local method=$1 path=$2 body=${3:-} expect code out=$BENCH_TMP/smoke.out
+  expect='"success":"True"'; [ "$path" = /healthz ] && expect='"status":"ok"'
+  if [ "$method" = POST ]; then
+    code=$(curl -s --max-time 30 -o "$out" -w '%{http_code}' -X POST \
+           -H 'Content-Type: application/json' --data-binary "$body" "$BASE$path") || code=000
+  else
+    code=$(curl -s --max-time 30 -o "$out" -w '%{http_code}' "$BASE$path") || code=000
+  fi
+  if [ "$code" = 200 ] && grep -qF "$expect" "$out"; then echo OK; return; fi
+  echo "FAIL $method $path${body:+ body $body} -> HTTP $code $(head -c 300 "$out" | tr '\n' ' ')"
+}
+
+# field NAME FILE: value of NAME= on the BENCH_RESULT line
+field() { sed -n 's/^BENCH_RESULT.* '"$1"'=\([^ ]*\).*/\1/p' "$2" | head -1; }
+
+rows=()       # name rps p50 p99 hwm_mib rss_mib errors
+notes=()
+ceiling_rps=
+for s in "${SCENARIOS[@]}"; do
+  IFS='|' read -r name lua req <<<"$s"
+  read -r smethod spath sbody <<<"$req"
+  bench_server_alive
+  sm=$(smoke "$smethod" "$spath" "$sbody")
+  [ "$sm" = OK ] || notes+=("$name: smoke check $sm")
+  reset_hwm || true
+  out=$LOG_DIR/$name.txt
+  log "scenario $name: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s"
+  wrk_rc=0
+  BENCH_LUA_DIR=$BENCH_DIR/lua timeout --kill-after=5 $((DURATION + 60)) \
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout "$WRK_TIMEOUT" --latency \
+        -s "$BENCH_DIR/lua/$lua" "$BASE" > "$out" 2>&1 || wrk_rc=$?
+  bench_server_alive
+  hwm=$(proc_kib VmHWM); rss=$(proc_kib VmRSS)
+  if [ $wrk_rc -ne 0 ] || ! grep -q '^BENCH_RESULT' "$out"; then
+    notes+=("$name: wrk failed (exit $wrk_rc), see $out")
+    rows+=("$name - - - $(kib_to_mib "$hwm") $(kib_to_mib "$rss") wrk-failed")
+    continue
+  fi
+  rps=$(field rps "$out")
+  non200=$(field non200 "$out"); bad=$(field bad_body "$out")
+  sock=$(( $(field connect "$out") + $(field read "$out") + $(field write "$out") ))
+  tmo=$(field timeout "$out")
+  errs=""
+  [ "$non200" = 0 ] || errs+="non200=$non200 "
+  [ "$bad" = 0 ] || errs+="not-success=$bad "
+  [ "$sock" = 0 ] || errs+="socket=$sock "
+  [ "$tmo" = 0 ] || errs+="timeout=$tmo "
+  [ "$sm" = OK ] || errs+="smoke-fail "
+  if [ -n "$errs" ]; then
+    errs="!! ${errs% }"
+    sample=$(sed -n 's/^BENCH_SAMPLE //p' "$out" | head -1)
+    notes+=("$name: $errs${sample:+; first bad response: $sample}")
+  else
+    errs=0
+  fi
+  [ "$name" = ceiling ] && ceiling_rps=$rps
+  rows+=("$name $rps $(field p50_ms "$out") $(field p99_ms "$out") $(kib_to_mib "$hwm") $(kib_to_mib "$rss") $errs")
+  sleep 1
+done
+
+# 6. The table.
+fmt() { if [ "$1" = - ]; then echo -; else awk -v v="$1" -v d="$2" 'BEGIN { printf "%.*f", d, v }'; fi; }
+{
+  echo "itflowd benchmark — $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO_DIR" diff --quiet 2>/dev/null || echo '+dirty')"
+  echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency; $(nproc) cores; dataset $(basename "$BENCH_CACHED_DB")${BENCH_SERVE_ARGS:+; serve $BENCH_SERVE_ARGS}"
+  echo "peak RSS = server VmHWM during the scenario$hwm_note; RSS = VmRSS after it"
+  echo
+  printf '%-18s %10s %9s %9s %9s %8s %8s  %s\n' scenario 'req/s' 'p50 ms' 'p99 ms' 'peak MiB' 'RSS MiB' ratio errors
+  printf '%-18s %10s %9s %9s %9s %8s %8s  %s\n' ------------------ ---------- --------- --------- --------- -------- -------- ------
+  for r in "${rows[@]}"; do
+    read -r name rps p50 p99 hwm rss errs <<<"$r"
+    ratio=-
+    if [ -n "$ceiling_rps" ] && [ "$rps" != - ]; then
+      ratio=$(awk -v a="$rps" -v b="$ceiling_rps" 'BEGIN { printf "%.4f", a / b }')
+    fi
+    printf '%-18s %10s %9s %9s %9s %8s %8s  %s\n' "$name" "$(fmt "$rps" 1)" "$(fmt "$p50" 2)" \
+      "$(fmt "$p99" 2)" "$hwm" "$rss" "$ratio" "$errs"
+  done
+  if [ ${#notes[@]} -gt 0 ]; then
+    echo
+    echo "problems:"
+    for n in "${notes[@]}"; do echo "  - $n"; done
+  fi
+} | tee "$BUILD_DIR/results.txt"
+log "table written to $BUILD_DIR/results.txt"
