@@ -10,6 +10,7 @@
 #   BENCH_DURATION=10      seconds per scenario        BENCH_THREADS=2       wrk threads
 #   BENCH_CONNECTIONS=32   wrk connections             BENCH_TIMEOUT=10s     wrk per-request timeout
 #   BENCH_SCENARIOS="..."  subset, in table order      BENCH_SEED=1          Lua RNG seed
+#   BENCH_WARMUP=1         seconds of unmeasured wrk load before each scenario (0 = none)
 #   BENCH_SERVE_ARGS="..." extra `itflowd serve` flags (e.g. "--threads 4")
 #   BENCH_PORT=N           fixed port instead of a free one
 set -euo pipefail
@@ -22,7 +23,9 @@ DURATION=${BENCH_DURATION:-10}
 THREADS=${BENCH_THREADS:-2}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 WRK_TIMEOUT=${BENCH_TIMEOUT:-10s}
+WARMUP=${BENCH_WARMUP:-1}
 [[ $DURATION =~ ^[0-9]+$ && $DURATION -gt 0 ]] || die "BENCH_DURATION must be a positive integer"
+[[ $WARMUP =~ ^[0-9]+$ ]] || die "BENCH_WARMUP must be a whole number of seconds"
 
 # name | Lua script | one representative request for the curl smoke check (METHOD URL [JSON])
 # The smoke check shows the exact request when the server answers it with anything but
@@ -87,6 +90,12 @@ for s in "${SCENARIOS[@]}"; do
   [ "$sm" = OK ] || notes+=("$name: smoke check $sm")
   reset_hwm || true
   out=$LOG_DIR/$name.txt
+  if [ "$WARMUP" -gt 0 ]; then  # fills the connection pool, caches and prepared statements
+    BENCH_LUA_DIR=$BENCH_DIR/lua timeout --kill-after=5 $((WARMUP + 30)) \
+      wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" --timeout "$WRK_TIMEOUT" \
+          -s "$BENCH_DIR/lua/$lua" "$BASE" > "$LOG_DIR/$name.warmup.txt" 2>&1 || true
+    sleep 1  # let the server finish the requests wrk abandoned
+  fi
   log "scenario $name: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s"
   wrk_rc=0
   BENCH_LUA_DIR=$BENCH_DIR/lua timeout --kill-after=5 $((DURATION + 60)) \
@@ -125,7 +134,7 @@ done
 fmt() { if [ "$1" = - ]; then echo -; else awk -v v="$1" -v d="$2" 'BEGIN { printf "%.*f", d, v }'; fi; }
 {
   echo "itflowd benchmark — $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO_DIR" diff --quiet 2>/dev/null || echo '+dirty')"
-  echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency; $(nproc) cores; dataset $(basename "$BENCH_CACHED_DB")${BENCH_SERVE_ARGS:+; serve $BENCH_SERVE_ARGS}"
+  echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency (after ${WARMUP}s warm-up); $(nproc) cores; dataset $(basename "$BENCH_CACHED_DB")${BENCH_SERVE_ARGS:+; serve $BENCH_SERVE_ARGS}"
   echo "peak RSS = server VmHWM during the scenario$hwm_note; RSS = VmRSS after it"
   echo
   printf '%-18s %10s %9s %9s %9s %8s %8s  %s\n' scenario 'req/s' 'p50 ms' 'p99 ms' 'peak MiB' 'RSS MiB' ratio errors

@@ -151,9 +151,52 @@ static int insert_admin(struct db *db, const char *email, const char *password)
     return rc == DB_OK ? 0 : -1;
 }
 
+/* Removes a database file (and its WAL companions) that a failed init created. */
+static void remove_db_files(const char *path)
+{
+    char tmp[4096];
+    unlink(path);
+    snprintf(tmp, sizeof(tmp), "%s-wal", path);
+    unlink(tmp);
+    snprintf(tmp, sizeof(tmp), "%s-shm", path);
+    unlink(tmp);
+}
+
+static int write_defaults(struct db *db, const char *email, const char *pw)
+{
+    return db_begin(db, 1) == DB_OK &&
+           db_exec(db, "INSERT INTO companies (company_id, company_name) VALUES (1, 'My "
+                       "Company')") == DB_OK &&
+           db_exec(db, "INSERT INTO settings (company_id, config_current_database_version, "
+                       "config_ticket_prefix, config_ticket_next_number) VALUES "
+                       "(1, '2.4.4', 'TCK-', 1)") == DB_OK &&
+           db_exec(db, "INSERT INTO ticket_statuses (ticket_status_id, ticket_status_name, "
+                       "ticket_status_color, ticket_status_active, ticket_status_order) VALUES "
+                       "(1, 'New', '#dc3545', 1, 0), (2, 'Open', '#007bff', 1, 0), "
+                       "(3, 'On Hold', '#28a745', 1, 0), (4, 'Resolved', '#343a40', 1, 0), "
+                       "(5, 'Closed', '#343a40', 1, 0)") == DB_OK &&
+           insert_admin(db, email, pw) == 0 && db_commit(db) == DB_OK;
+}
+
 static int cmd_init(const struct opts *o)
 {
-    if (!o->db) return fail("init needs --db PATH.");
+    if (!o->db)
+        return fail("init needs --db PATH.");
+    char pw[256];
+    int generated = 0;
+    if (o->schema_only) {
+        pw[0] = 0;
+    } else if (o->admin_pw_file) {
+        if (read_secret_file(o->admin_pw_file, pw, sizeof(pw)))
+            return 1;
+    } else {
+        crypto_random_string(pw, 24);
+        generated = 1;
+    }
+    const char *email = o->admin_email ? o->admin_email : "admin@localhost";
+    if (!o->schema_only && (!email[0] || strlen(email) > 200))
+        return fail("--admin-email must be 1 to 200 characters.");
+    int existed = access(o->db, F_OK) == 0;
     struct db *db = NULL;
     if (db_open_create(o->db, &db) != DB_OK)
         return fail("cannot open or create the database %s.", o->db);
@@ -164,49 +207,25 @@ static int cmd_init(const struct opts *o)
                     "database.",
                     o->db);
     }
-    if (db_create_schema(db) != DB_OK) {
-        fail("cannot create the schema: %s", db_errmsg(db));
-        db_close(db);
-        return 1;
-    }
-    if (o->schema_only) {
-        db_close(db);
-        printf("Created the ITFlow schema in %s.\n", o->db);
-        return 0;
-    }
-    char pw[256];
-    int generated = 0;
-    if (o->admin_pw_file) {
-        if (read_secret_file(o->admin_pw_file, pw, sizeof(pw))) {
-            db_close(db);
-            return 1;
-        }
-    } else {
-        crypto_random_string(pw, 24);
-        generated = 1;
-    }
-    const char *email = o->admin_email ? o->admin_email : "admin@localhost";
-    int ok = db_begin(db, 1) == DB_OK &&
-             db_exec(db, "INSERT INTO companies (company_id, company_name) VALUES (1, 'My "
-                         "Company')") == DB_OK &&
-             db_exec(db, "INSERT INTO settings (company_id, config_current_database_version, "
-                         "config_ticket_prefix, config_ticket_next_number) VALUES "
-                         "(1, '2.4.4', 'TCK-', 1)") == DB_OK &&
-             db_exec(db, "INSERT INTO ticket_statuses (ticket_status_id, ticket_status_name, "
-                         "ticket_status_color, ticket_status_active, ticket_status_order) VALUES "
-                         "(1, 'New', '#dc3545', 1, 0), (2, 'Open', '#007bff', 1, 0), "
-                         "(3, 'On Hold', '#28a745', 1, 0), (4, 'Resolved', '#343a40', 1, 0), "
-                         "(5, 'Closed', '#343a40', 1, 0)") == DB_OK &&
-             insert_admin(db, email, pw) == 0 && db_commit(db) == DB_OK;
+    int ok = db_create_schema(db) == DB_OK;
+    if (ok && !o->schema_only)
+        ok = write_defaults(db, email, pw);
     if (!ok) {
-        fail("cannot write the default rows: %s", db_errmsg(db));
+        fail("cannot initialise %s: %s", o->db, db_errmsg(db));
         db_rollback(db);
         db_close(db);
+        if (!existed)
+            remove_db_files(o->db);
         return 1;
     }
     db_close(db);
+    if (o->schema_only) {
+        printf("Created the ITFlow schema in %s.\n", o->db);
+        return 0;
+    }
     printf("Created %s: company 1, ticket prefix TCK-, admin %s.\n", o->db, email);
-    if (generated) printf("Admin password (shown once, needed for 'itflowd key create'): %s\n", pw);
+    if (generated)
+        printf("Admin password (shown once, needed for 'itflowd key create'): %s\n", pw);
     memset(pw, 0, sizeof(pw));
     return 0;
 }

@@ -118,6 +118,13 @@ static int paging_param(struct req *r, const char *name, int64_t dflt, int64_t *
     return ENG_OK;
 }
 
+int engine_check_paging(struct req *r)
+{
+    if (r->bad_paging)
+        return reply_bad(r, "%s must be zero or a positive number", r->bad_paging);
+    return ENG_OK;
+}
+
 /* The client scope S (reference 1.8). */
 static int derive_scope(struct req *r, int is_read)
 {
@@ -148,6 +155,8 @@ static int derive_scope(struct req *r, int is_read)
         r->scope = php_intval_double(json_real_value(j));
     else
         r->scope = json_is_true(j);
+    if (r->scope < 0 || r->scope > 2147483647) /* client ids are int(11) */
+        return reply_bad(r, "client_id is out of range (0 to 2147483647)");
     return ENG_OK;
 }
 

@@ -69,6 +69,9 @@ void reply_created(struct req *r, int64_t id);
 /* The "not done" answer of an operation. */
 void reply_not_done(struct req *r, enum op op);
 
+/* 400 when the request's limit or offset is negative (F2); lists call it. ENG_OK or ENG_REPLIED. */
+int engine_check_paging(struct req *r);
+
 /* ---- values (values.c) ---- */
 /* Converts the body's value for f into v (set=0 when absent). ENG_OK or ENG_REPLIED (400). */
 int value_from_body(struct op_ctx *ctx, const struct field *f, struct value *v);

@@ -289,6 +289,8 @@ int engine_read(struct op_ctx *ctx)
     }
     if (f && (rc = filter_value(ctx, f, p, &fv)) != ENG_OK) return rc;
     enum filter_shape shape = f ? f->shape : FS_LIST;
+    if (shape == FS_LIST && (rc = engine_check_paging(r)) != ENG_OK)
+        return rc;
     int join = m->join && (f ? (f->flags & FLT_JOIN) : (m->list_flags & FLT_JOIN));
     if (shape == FS_LIST && r->limit == 0) {
         reply_not_done(r, OP_READ);

@@ -61,6 +61,7 @@ struct req {
     int scope_all; /* reads: the '%' wildcard scope */
     int64_t scope; /* S, when not scope_all */
     int64_t limit, offset;
+    const char *bad_paging; /* "limit" or "offset" when negative, else NULL */
 
     /* output */
     int status;

@@ -38,6 +38,8 @@ static int time_worked(struct op_ctx *ctx)
     int64_t year = int_param(r, "year", tm.tm_year + 1900, NULL);
     int64_t month = int_param(r, "month", 0, &has_month);
     int64_t tech = int_param(r, "technician_id", 0, &has_tech);
+    if (engine_check_paging(r) != ENG_OK)
+        return ENG_OK;
     if (has_month && (month < 1 || month > 12)) {
         reply_message(r, 200, "Invalid month parameter. Must be between 1 and 12.");
         return ENG_OK;
