@@ -79,9 +79,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         }
         size_t k;
         for (k = 0; k < sizeof(valued) / sizeof(valued[0]); k++)
-            if (strcmp(a, valued[k].flag) == 0) break;
+            if (strcmp(a, valued[k].flag) == 0)
+                break;
         if (k < sizeof(valued) / sizeof(valued[0])) {
-            if (i + 1 >= argc) return fail("%s needs a value.", a);
+            if (i + 1 >= argc)
+                return fail("%s needs a value.", a);
             *(const char **)(void *)((char *)o + valued[k].off) = argv[++i];
             continue;
         }
@@ -96,17 +98,21 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 static int read_secret_file(const char *path, char *out, size_t outlen)
 {
     FILE *f = fopen(path, "r");
-    if (!f) return fail("cannot read %s.", path);
-    if (!fgets(out, (int)outlen, f)) out[0] = 0;
+    if (!f)
+        return fail("cannot read %s.", path);
+    if (!fgets(out, (int)outlen, f))
+        out[0] = 0;
     fclose(f);
     out[strcspn(out, "\r\n")] = 0;
-    if (!out[0]) return fail("%s is empty.", path);
+    if (!out[0])
+        return fail("%s is empty.", path);
     return 0;
 }
 
 static int admin_password(const struct opts *o, char *out, size_t outlen)
 {
-    if (o->admin_pw_file) return read_secret_file(o->admin_pw_file, out, outlen);
+    if (o->admin_pw_file)
+        return read_secret_file(o->admin_pw_file, out, outlen);
     const char *env = getenv("ITFLOWD_ADMIN_PASSWORD");
     if (env && env[0]) {
         snprintf(out, outlen, "%s", env);
@@ -132,7 +138,8 @@ static int insert_admin(struct db *db, const char *email, const char *password)
     const char *hash = NULL;
     if (crypt_gensalt_rn("$2y$", 10, NULL, 0, salt, sizeof(salt)))
         hash = crypt_r(password, salt, &cd);
-    if (!hash || hash[0] == '*') hash = "!"; /* no web login possible, the API does not need one */
+    if (!hash || hash[0] == '*')
+        hash = "!"; /* no web login possible, the API does not need one */
     struct db_stmt *st;
     int rc = db_stmt(db,
                      "INSERT INTO users (user_name, user_email, user_password, user_type, "
@@ -234,9 +241,11 @@ static int valid_date(const char *s)
 {
     int y, m, d;
     char extra;
-    if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3) return 0;
+    if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3)
+        return 0;
     static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1000 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) return 0;
+    if (y < 1000 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+        return 0;
     return !(m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
 }
 
@@ -255,10 +264,12 @@ static int site_master(struct db *db, const char *password, char master[CRYPTO_M
     while (!found && (rc = db_step(st)) == DB_ROW) {
         size_t n;
         const char *w = db_column_text(st, 0, &n);
-        if (w && crypto_unwrap_master(w, n, password, strlen(password), master) == 0) found = 1;
+        if (w && crypto_unwrap_master(w, n, password, strlen(password), master) == 0)
+            found = 1;
     }
     db_reset(st);
-    if (!found) return fail("the admin password does not unlock the site master key of any user.");
+    if (!found)
+        return fail("the admin password does not unlock the site master key of any user.");
     return 0;
 }
 
@@ -286,20 +297,26 @@ static int cmd_key_create(const struct opts *o)
         return fail("--decrypt-password must be 1 to 200 characters.");
     snprintf(secret, sizeof(secret), "%s", o->secret ? o->secret : "");
     snprintf(decrypt, sizeof(decrypt), "%s", o->decrypt ? o->decrypt : "");
-    if (!o->secret) crypto_random_string(secret, 32);
-    if (!o->decrypt) crypto_random_string(decrypt, 32);
-    if (admin_password(o, pw, sizeof(pw))) return 1;
+    if (!o->secret)
+        crypto_random_string(secret, 32);
+    if (!o->decrypt)
+        crypto_random_string(decrypt, 32);
+    if (admin_password(o, pw, sizeof(pw)))
+        return 1;
     struct db *db = NULL;
-    if (db_open(o->db, &db) != DB_OK) return fail("cannot open the database %s.", o->db);
+    if (db_open(o->db, &db) != DB_OK)
+        return fail("cannot open the database %s.", o->db);
     char master[CRYPTO_MASTER_LEN + 1];
     int rc = 1;
     struct buf wrapped;
     buf_init(&wrapped, 0);
-    if (site_master(db, pw, master)) goto out;
+    if (site_master(db, pw, master))
+        goto out;
     if (client) {
         struct db_stmt *st;
         int64_t n = 0;
-        if (db_stmt(db, "SELECT COUNT(*) FROM clients WHERE client_id = ?", &st) != DB_OK) goto out;
+        if (db_stmt(db, "SELECT COUNT(*) FROM clients WHERE client_id = ?", &st) != DB_OK)
+            goto out;
         db_bind_int(st, 1, client);
         db_query_int(st, &n);
         if (n == 0) {
@@ -352,9 +369,11 @@ out:
 
 static int cmd_key_list(const struct opts *o)
 {
-    if (!o->db) return fail("key list needs --db PATH.");
+    if (!o->db)
+        return fail("key list needs --db PATH.");
     struct db *db = NULL;
-    if (db_open(o->db, &db) != DB_OK) return fail("cannot open the database %s.", o->db);
+    if (db_open(o->db, &db) != DB_OK)
+        return fail("cannot open the database %s.", o->db);
     struct db_stmt *st;
     if (db_stmt(db,
                 "SELECT api_key_id, api_key_name, api_key_client_id, api_key_expire, "
@@ -393,12 +412,15 @@ static int cmd_key_list(const struct opts *o)
 
 static int cmd_key_revoke(const struct opts *o)
 {
-    if (!o->db || !o->positional) return fail("key revoke needs --db PATH and a key id.");
+    if (!o->db || !o->positional)
+        return fail("key revoke needs --db PATH and a key id.");
     char *end;
     long long id = strtoll(o->positional, &end, 10);
-    if (*end || id <= 0) return fail("%s is not a key id.", o->positional);
+    if (*end || id <= 0)
+        return fail("%s is not a key id.", o->positional);
     struct db *db = NULL;
-    if (db_open(o->db, &db) != DB_OK) return fail("cannot open the database %s.", o->db);
+    if (db_open(o->db, &db) != DB_OK)
+        return fail("cannot open the database %s.", o->db);
     char today[11];
     auth_today(today);
     struct db_stmt *st;
@@ -406,19 +428,23 @@ static int cmd_key_revoke(const struct opts *o)
     if (db_stmt(db, "UPDATE api_keys SET api_key_expire = ? WHERE api_key_id = ?", &st) == DB_OK) {
         db_bind_text(st, 1, today, 10);
         db_bind_int(st, 2, id);
-        if (db_step(st) == DB_DONE) rc = db_changes(db) == 1 ? 0 : 2;
+        if (db_step(st) == DB_DONE)
+            rc = db_changes(db) == 1 ? 0 : 2;
         db_reset(st);
     }
     db_close(db);
-    if (rc == 2) return fail("there is no key %s.", o->positional);
-    if (rc) return fail("cannot revoke the key.");
+    if (rc == 2)
+        return fail("there is no key %s.", o->positional);
+    if (rc)
+        return fail("cannot revoke the key.");
     printf("Revoked API key %lld (it expired today, %s).\n", id, today);
     return 0;
 }
 
 static int cmd_serve(const struct opts *o)
 {
-    if (!o->db) return fail("serve needs --db PATH.");
+    if (!o->db)
+        return fail("serve needs --db PATH.");
     if (access(o->db, R_OK | W_OK) != 0 && !strstr(o->db, "://"))
         return fail("cannot open %s; create it with 'itflowd init --db PATH'.", o->db);
     struct server_config cfg = {0};
@@ -459,17 +485,24 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     char err[256];
-    if (module_registry_init(err, sizeof(err)) != 0) return fail("%s", err);
+    if (module_registry_init(err, sizeof(err)) != 0)
+        return fail("%s", err);
     struct opts o;
     memset(&o, 0, sizeof(o));
     const char *cmd = argv[1];
     int sub = !strcmp(cmd, "key") && argc >= 3;
-    if (parse_opts(argc - 2 - sub, argv + 2 + sub, &o)) return 2;
-    if (!strcmp(cmd, "init")) return cmd_init(&o);
-    if (!strcmp(cmd, "serve")) return cmd_serve(&o);
-    if (sub && !strcmp(argv[2], "create")) return cmd_key_create(&o);
-    if (sub && !strcmp(argv[2], "list")) return cmd_key_list(&o);
-    if (sub && !strcmp(argv[2], "revoke")) return cmd_key_revoke(&o);
+    if (parse_opts(argc - 2 - sub, argv + 2 + sub, &o))
+        return 2;
+    if (!strcmp(cmd, "init"))
+        return cmd_init(&o);
+    if (!strcmp(cmd, "serve"))
+        return cmd_serve(&o);
+    if (sub && !strcmp(argv[2], "create"))
+        return cmd_key_create(&o);
+    if (sub && !strcmp(argv[2], "list"))
+        return cmd_key_list(&o);
+    if (sub && !strcmp(argv[2], "revoke"))
+        return cmd_key_revoke(&o);
     usage(stderr);
     return 2;
 }

@@ -65,7 +65,8 @@ static void fill_key(struct req *r, struct db_stmt *st)
     struct buf b = {r->key.name_html, 0, sizeof(r->key.name_html), sizeof(r->key.name_html) - 1, 0};
     r->key.name_html[0] = 0;
     php_htmlentities(&b, name ? name : "", name ? n : 0);
-    if (b.failed) r->key.name_html[0] = 0;
+    if (b.failed)
+        r->key.name_html[0] = 0;
     r->key.id = db_column_int(st, 0);
     const char *h = db_column_text(st, 3, &n);
     snprintf(r->key.decrypt_hash, sizeof(r->key.decrypt_hash), "%.*s", (int)(h ? n : 0),
@@ -79,7 +80,8 @@ static int lookup(struct req *r, struct db *db, const char *key, size_t klen, co
     struct db_stmt *st;
     char hash[CRYPTO_KEY_HASH_LEN + 1];
     crypto_key_hash(key, klen, hash);
-    if (db_stmt_static(db, SQL_CANDIDATES, &st) != DB_OK) return -1;
+    if (db_stmt_static(db, SQL_CANDIDATES, &st) != DB_OK)
+        return -1;
     db_bind_text(st, 1, today, 10);
     db_bind_text(st, 2, hash, strlen(hash));
     int found = 0, rc;
@@ -109,8 +111,10 @@ enum auth_result auth_request(struct req *r, struct db *db)
     auth_today(today);
     int found = key.failed ? 0 : lookup(r, db, key.p ? key.p : "", key.len, today);
     buf_free(&key);
-    if (found < 0) return AUTH_ERROR;
-    if (found) return AUTH_OK;
+    if (found < 0)
+        return AUTH_ERROR;
+    if (found)
+        return AUTH_OK;
     struct buf desc, path;
     buf_init(&desc, 0);
     buf_init(&path, 0);

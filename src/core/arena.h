@@ -14,8 +14,9 @@ struct arena {
 };
 
 void arena_init(struct arena *a, size_t max);
-void *arena_alloc(struct arena *a, size_t n); /* 16-byte aligned; NULL when over max/out of memory */
+void *arena_alloc(struct arena *a,
+                  size_t n); /* 16-byte aligned; NULL when over max/out of memory */
 char *arena_strndup(struct arena *a, const char *s, size_t n); /* NUL-terminated copy */
-void arena_free(struct arena *a); /* accepts a zeroed arena */
+void arena_free(struct arena *a);                              /* accepts a zeroed arena */
 
 #endif

@@ -17,8 +17,8 @@ struct buf {
 };
 
 void buf_init(struct buf *b, size_t max);
-void buf_free(struct buf *b); /* accepts a zeroed or freed buf */
-void buf_reset(struct buf *b); /* len = 0, keeps the allocation */
+void buf_free(struct buf *b);                 /* accepts a zeroed or freed buf */
+void buf_reset(struct buf *b);                /* len = 0, keeps the allocation */
 int buf_reserve(struct buf *b, size_t extra); /* 0 on success, -1 and failed=1 otherwise */
 void buf_append(struct buf *b, const void *data, size_t n);
 void buf_puts(struct buf *b, const char *s);

@@ -260,10 +260,12 @@ static uint32_t bmp_weight(uint32_t cp)
 {
     size_t lo = 0, hi = sizeof(folds) / sizeof(folds[0]);
 
-    if (cp < 0x100) return page00[cp];
+    if (cp < 0x100)
+        return page00[cp];
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (folds[mid].cp == cp) return folds[mid].w;
+        if (folds[mid].cp == cp)
+            return folds[mid].w;
         if (folds[mid].cp < cp)
             lo = mid + 1;
         else
@@ -285,12 +287,14 @@ static unsigned scan_mb(const unsigned char *s, size_t avail, uint32_t *w)
     unsigned char b0 = s[0];
 
     if (b0 < 0xE0) {
-        if (avail < 2 || !is_cont(s[1])) return 0;
+        if (avail < 2 || !is_cont(s[1]))
+            return 0;
         *w = bmp_weight(((uint32_t)(b0 & 0x1F) << 6) | (s[1] & 0x3F));
         return 2;
     }
     if (b0 < 0xF0) {
-        if (avail < 3 || !is_cont(s[1]) || !is_cont(s[2]) || (b0 == 0xE0 && s[1] < 0xA0)) return 0;
+        if (avail < 3 || !is_cont(s[1]) || !is_cont(s[2]) || (b0 == 0xE0 && s[1] < 0xA0))
+            return 0;
         *w = bmp_weight(((uint32_t)(b0 & 0x0F) << 12) | ((uint32_t)(s[1] & 0x3F) << 6) |
                         (s[2] & 0x3F));
         return 3;
@@ -317,7 +321,8 @@ static unsigned scan_weight(const unsigned char *s, size_t avail, uint32_t *w)
         return 1;
     }
     len = s[0] < 0xC2 ? 0 : scan_mb(s, avail, w);
-    if (len) return len;
+    if (len)
+        return len;
     *w = 0xFF0000u + s[0];
     return 1;
 }
@@ -330,8 +335,10 @@ int collate_ci_compare(const char *a, size_t alen, const char *b, size_t blen)
         uint32_t wa, wb;
         unsigned la = scan_weight(pa, alen, &wa);
         unsigned lb = scan_weight(pb, blen, &wb);
-        if (wa != wb) return wa < wb ? -1 : 1;
-        if (!la && !lb) return 0;
+        if (wa != wb)
+            return wa < wb ? -1 : 1;
+        if (!la && !lb)
+            return 0;
         pa += la;
         alen -= la;
         pb += lb;

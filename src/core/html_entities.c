@@ -62,10 +62,12 @@ const char *php_html401_entity(uint32_t cp)
 {
     size_t lo = 0, hi = sizeof(others) / sizeof(others[0]);
 
-    if (cp >= 0xA0 && cp <= 0xFF) return latin1[cp - 0xA0];
+    if (cp >= 0xA0 && cp <= 0xFF)
+        return latin1[cp - 0xA0];
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (others[mid].cp == cp) return others[mid].name;
+        if (others[mid].cp == cp)
+            return others[mid].name;
         if (others[mid].cp < cp)
             lo = mid + 1;
         else

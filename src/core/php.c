@@ -39,10 +39,13 @@ static size_t scan_exponent(const char *s, size_t n, size_t i, int *is_double)
 {
     size_t j = i + 1, k;
 
-    if (i >= n || (s[i] != 'e' && s[i] != 'E')) return i;
-    if (j < n && (s[j] == '+' || s[j] == '-')) j++;
+    if (i >= n || (s[i] != 'e' && s[i] != 'E'))
+        return i;
+    if (j < n && (s[j] == '+' || s[j] == '-'))
+        j++;
     k = skip_digits(s, n, j);
-    if (k == j) return i;
+    if (k == j)
+        return i;
     *is_double = 1;
     return k;
 }
@@ -55,12 +58,14 @@ static void num_scan(const char *s, size_t n, struct num_prefix *np)
         i++;
     np->start = np->end = i;
     np->is_double = 0;
-    if (i < n && (s[i] == '+' || s[i] == '-')) i++;
+    if (i < n && (s[i] == '+' || s[i] == '-'))
+        i++;
     digits_at = i;
     i = skip_digits(s, n, i);
     if (i < n && s[i] == '.') {
         size_t j = skip_digits(s, n, i + 1);
-        if (i == digits_at && j == i + 1) return; /* "." without digits on either side */
+        if (i == digits_at && j == i + 1)
+            return; /* "." without digits on either side */
         np->is_double = 1;
         i = j;
     } else if (i == digits_at) {
@@ -77,11 +82,13 @@ static double num_double(const char *s, const struct num_prefix *np)
     char *tmp = len < sizeof(small) ? small : malloc(len + 1);
     double d;
 
-    if (!tmp) return 0.0;
+    if (!tmp)
+        return 0.0;
     memcpy(tmp, s + np->start, len);
     tmp[len] = 0;
     d = strtod(tmp, NULL);
-    if (tmp != small) free(tmp);
+    if (tmp != small)
+        free(tmp);
     return d;
 }
 
@@ -92,7 +99,8 @@ static int64_t num_integer(const char *s, const struct num_prefix *np)
     int neg = 0;
     uint64_t v = 0;
 
-    if (s[i] == '+' || s[i] == '-') neg = s[i++] == '-';
+    if (s[i] == '+' || s[i] == '-')
+        neg = s[i++] == '-';
     for (; i < np->end; i++) {
         unsigned d = (unsigned)(s[i] - '0');
         if (v > (UINT64_MAX - d) / 10) {
@@ -101,16 +109,20 @@ static int64_t num_integer(const char *s, const struct num_prefix *np)
         }
         v = v * 10 + d;
     }
-    if (neg) return v > (uint64_t)INT64_MAX ? INT64_MIN : -(int64_t)v;
+    if (neg)
+        return v > (uint64_t)INT64_MAX ? INT64_MIN : -(int64_t)v;
     return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
 }
 
 /* zend_dval_to_lval_cap(): what intval() does with a numeric string that parsed as a double. */
 static int64_t dval_to_lval_cap(double d)
 {
-    if (!isfinite(d)) return 0;
-    if (d >= 9223372036854775808.0) return INT64_MAX;
-    if (d < -9223372036854775808.0) return INT64_MIN;
+    if (!isfinite(d))
+        return 0;
+    if (d >= 9223372036854775808.0)
+        return INT64_MAX;
+    if (d < -9223372036854775808.0)
+        return INT64_MIN;
     return (int64_t)d;
 }
 
@@ -119,8 +131,10 @@ int64_t php_intval_str(const char *s, size_t n)
     struct num_prefix np;
 
     num_scan(s, n, &np);
-    if (np.end == np.start) return 0;
-    if (np.is_double) return dval_to_lval_cap(num_double(s, &np));
+    if (np.end == np.start)
+        return 0;
+    if (np.is_double)
+        return dval_to_lval_cap(num_double(s, &np));
     return num_integer(s, &np);
 }
 
@@ -129,11 +143,14 @@ int64_t php_intval_double(double d)
     const double two64 = 18446744073709551616.0;
     double dmod;
 
-    if (!isfinite(d)) return 0;
-    if (d >= -9223372036854775808.0 && d < 9223372036854775808.0) return (int64_t)d;
+    if (!isfinite(d))
+        return 0;
+    if (d >= -9223372036854775808.0 && d < 9223372036854775808.0)
+        return (int64_t)d;
     /* zend_dval_to_lval(): |d| >= 2^63 is an integer, so fmod and the additions are exact. */
     dmod = fmod(d, two64);
-    if (dmod < 0) dmod += two64;
+    if (dmod < 0)
+        dmod += two64;
     return (int64_t)(uint64_t)dmod;
 }
 
@@ -142,7 +159,8 @@ double php_floatval_str(const char *s, size_t n)
     struct num_prefix np;
 
     num_scan(s, n, &np);
-    if (np.end == np.start) return 0.0;
+    if (np.end == np.start)
+        return 0.0;
     return num_double(s, &np);
 }
 
@@ -215,7 +233,8 @@ void php_float_to_string(double d, struct buf *out)
         buf_puts(out, d < 0 ? "-INF" : "INF");
         return;
     }
-    if (signbit(d)) buf_putc(out, '-');
+    if (signbit(d))
+        buf_putc(out, '-');
     if (d == 0) {
         buf_putc(out, '0');
         return;
@@ -258,7 +277,8 @@ static int next_is_space(const struct strip *st)
 /* Toggles the open quote the way PHP does for tags and declarations. */
 static void toggle_quote(struct strip *st, char c)
 {
-    if (st->i != 0 && (!st->in_q || c == st->in_q)) st->in_q = st->in_q ? 0 : c;
+    if (st->i != 0 && (!st->in_q || c == st->in_q))
+        st->in_q = st->in_q ? 0 : c;
 }
 
 static void strip_text(struct strip *st, char *w, char c)
@@ -267,7 +287,8 @@ static void strip_text(struct strip *st, char *w, char c)
     case '\0':
         return;
     case '<':
-        if (st->in_q) return;
+        if (st->in_q)
+            return;
         if (next_is_space(st)) {
             w[st->out++] = c;
             return;
@@ -280,7 +301,8 @@ static void strip_text(struct strip *st, char *w, char c)
             st->depth--;
             return;
         }
-        if (st->in_q) return;
+        if (st->in_q)
+            return;
         w[st->out++] = c;
         return;
     default:
@@ -294,9 +316,11 @@ static void strip_tag_close(struct strip *st)
         st->depth--;
         return;
     }
-    if (st->in_q) return;
+    if (st->in_q)
+        return;
     st->lc = '>';
-    if (st->is_xml && back(st, 1) == '-') return;
+    if (st->is_xml && back(st, 1) == '-')
+        return;
     st->in_q = 0;
     st->state = 0;
     st->is_xml = 0;
@@ -306,7 +330,8 @@ static void strip_tag(struct strip *st, char c)
 {
     switch (c) {
     case '<':
-        if (!st->in_q && !next_is_space(st)) st->depth++;
+        if (!st->in_q && !next_is_space(st))
+            st->depth++;
         return;
     case '>':
         strip_tag_close(st);
@@ -341,7 +366,8 @@ static int is_xml_open(const struct strip *st)
 
 static void strip_php_quote(struct strip *st, char c)
 {
-    if (st->i < 1 || back(st, 1) == '\\') return;
+    if (st->i < 1 || back(st, 1) == '\\')
+        return;
     if (st->lc == c)
         st->lc = '\0';
     else if (st->lc != '\\')
@@ -390,11 +416,14 @@ static int is_doctype(const struct strip *st)
     static const char word[] = "doctyp"; /* the letters before the final 'e', read backwards */
     unsigned k;
 
-    if (st->i <= 6) return 0;
+    if (st->i <= 6)
+        return 0;
     for (k = 1; k <= 6; k++) {
         char c = back(st, k);
-        if (c >= 'A' && c <= 'Z') c = (char)(c + 32);
-        if (c != word[6 - k]) return 0;
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c + 32);
+        if (c != word[6 - k])
+            return 0;
     }
     return 1;
 }
@@ -414,14 +443,17 @@ static void strip_decl(struct strip *st, char c)
         return;
     case '"':
     case '\'':
-        if (back(st, 1) != '\\') toggle_quote(st, c);
+        if (back(st, 1) != '\\')
+            toggle_quote(st, c);
         return;
     case '-':
-        if (st->i >= 2 && back(st, 1) == '-' && back(st, 2) == '!') st->state = 4;
+        if (st->i >= 2 && back(st, 1) == '-' && back(st, 2) == '!')
+            st->state = 4;
         return;
     case 'E':
     case 'e':
-        if (is_doctype(st)) st->state = 1;
+        if (is_doctype(st))
+            st->state = 1;
         return;
     default:
         return;
@@ -498,7 +530,8 @@ void php_sanitize(struct buf *out, const char *s, size_t n)
         php_cp1252_to_utf8(out, s, n);
     else
         buf_append(out, s, n);
-    if (out->failed || !out->p) return;
+    if (out->failed || !out->p)
+        return;
     len = php_strip_tags(out->p + start, out->len - start);
     t = out->p + start;
     php_trim(&t, &len);
@@ -525,7 +558,8 @@ static size_t bad_len(const unsigned char *u, size_t avail, size_t need)
     size_t k;
 
     for (k = 1; k < need; k++) {
-        if (avail <= k || utf8_lead(u[k])) return k;
+        if (avail <= k || utf8_lead(u[k]))
+            return k;
     }
     return need;
 }
@@ -547,9 +581,11 @@ int32_t utf8_next(const char *s, size_t n, size_t *pos)
         *pos += 1;
         return (int32_t)c;
     }
-    if (c < 0xC2 || c > 0xF4) return utf8_fail(pos, 1);
+    if (c < 0xC2 || c > 0xF4)
+        return utf8_fail(pos, 1);
     need = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-    if (need == 2 && avail < 2) return utf8_fail(pos, 1);
+    if (need == 2 && avail < 2)
+        return utf8_fail(pos, 1);
     for (k = 1; k < need; k++) {
         if (avail <= k || !utf8_trail(u[k]))
             return utf8_fail(pos, need == 2 ? (utf8_lead(u[1]) ? 1 : 2) : bad_len(u, avail, need));
@@ -572,7 +608,8 @@ int utf8_valid(const char *s, size_t n)
             pos++;
             continue;
         }
-        if (utf8_next(s, n, &pos) < 0) return 0;
+        if (utf8_next(s, n, &pos) < 0)
+            return 0;
     }
     return 1;
 }
@@ -591,7 +628,8 @@ size_t utf8_prefix(const char *s, size_t n, size_t max_chars)
     size_t i, chars = 0;
 
     for (i = 0; i < n; i++) {
-        if (((unsigned char)s[i] & 0xC0) != 0x80 && chars++ == max_chars) return i;
+        if (((unsigned char)s[i] & 0xC0) != 0x80 && chars++ == max_chars)
+            return i;
     }
     return n;
 }
@@ -692,7 +730,8 @@ void php_htmlentities(struct buf *out, const char *s, size_t n)
             run++;
         buf_append(out, s + i, run - i);
         i = run;
-        if (i >= n) break;
+        if (i >= n)
+            break;
         if (ent) {
             buf_puts(out, ent);
             i++;
@@ -709,7 +748,8 @@ void php_digits_only(struct buf *out, const char *s, size_t n)
     size_t i;
 
     for (i = 0; i < n; i++) {
-        if (is_digit(s[i])) buf_putc(out, s[i]);
+        if (is_digit(s[i]))
+            buf_putc(out, s[i]);
     }
 }
 

@@ -44,9 +44,11 @@ static int ensure_init(void)
 /* One cipher context per thread, freed at thread exit by the key destructor. */
 static EVP_CIPHER_CTX *thread_ctx(void)
 {
-    if (ensure_init()) return NULL;
+    if (ensure_init())
+        return NULL;
     EVP_CIPHER_CTX *ctx = pthread_getspecific(ctx_key);
-    if (ctx) return ctx;
+    if (ctx)
+        return ctx;
     ctx = EVP_CIPHER_CTX_new();
     if (ctx && pthread_setspecific(ctx_key, ctx) != 0) {
         EVP_CIPHER_CTX_free(ctx);
@@ -59,7 +61,8 @@ static EVP_CIPHER_CTX *thread_ctx(void)
 static void pad16(unsigned char dst[AES_BLOCK], const char *src, size_t n)
 {
     memset(dst, 0, AES_BLOCK);
-    if (src && n) memcpy(dst, src, n < AES_BLOCK ? n : AES_BLOCK);
+    if (src && n)
+        memcpy(dst, src, n < AES_BLOCK ? n : AES_BLOCK);
 }
 
 /* One complete AES-128-CBC/PKCS#7 operation. out needs inl + 16 bytes; out == in is allowed.
@@ -71,7 +74,8 @@ static long aes_run(int enc, const char *key, size_t keylen, const char *iv, siz
     EVP_CIPHER_CTX *ctx = thread_ctx();
     unsigned char k[AES_BLOCK], v[AES_BLOCK];
     int n1 = 0, n2 = 0;
-    if (!ctx || inl > AES_MAX_INPUT) return -1;
+    if (!ctx || inl > AES_MAX_INPUT)
+        return -1;
     pad16(k, key, keylen);
     pad16(v, iv, ivlen);
     /* Re-keying with a NULL cipher keeps the provider context: no allocation per call. */
@@ -80,17 +84,23 @@ static long aes_run(int enc, const char *key, size_t keylen, const char *iv, siz
              EVP_CipherUpdate(ctx, out, &n1, in ? in : empty, (int)inl) &&
              EVP_CipherFinal_ex(ctx, out + n1, &n2);
     OPENSSL_cleanse(k, sizeof(k));
-    if (!ok) ERR_clear_error(); /* a bad padding is an answer, not an error to leave queued */
+    if (!ok)
+        ERR_clear_error(); /* a bad padding is an answer, not an error to leave queued */
     return ok ? (long)n1 + n2 : -1;
 }
 
 static int b64_value(unsigned char c)
 {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
     return -1;
 }
 
@@ -103,7 +113,8 @@ static size_t b64_decode_php(const char *in, size_t n, unsigned char *out)
     size_t groups = 0, j = 0;
     for (size_t i = 0; i < n; i++) {
         int v = b64_value((unsigned char)in[i]);
-        if (v < 0) continue;
+        if (v < 0)
+            continue;
         acc = (acc << 6) | (unsigned long)v;
         if (++groups == 4) {
             out[j++] = (unsigned char)(acc >> 16);
@@ -113,8 +124,10 @@ static size_t b64_decode_php(const char *in, size_t n, unsigned char *out)
             groups = 0;
         }
     }
-    if (groups >= 2) out[j++] = (unsigned char)(acc >> (6 * groups - 8));
-    if (groups == 3) out[j++] = (unsigned char)(acc >> 2);
+    if (groups >= 2)
+        out[j++] = (unsigned char)(acc >> (6 * groups - 8));
+    if (groups == 3)
+        out[j++] = (unsigned char)(acc >> 2);
     return j;
 }
 
@@ -126,7 +139,8 @@ static size_t b64_decoded_max(size_t n)
 static void buf_truncate(struct buf *b, size_t len)
 {
     b->len = len;
-    if (b->p) b->p[len] = 0;
+    if (b->p)
+        b->p[len] = 0;
 }
 
 static int is_random_char(unsigned char c)
@@ -140,7 +154,8 @@ int crypto_random_string(char *out, size_t n)
     unsigned char raw[48], enc[65];
     size_t done = 0;
     int rc = 0;
-    if (!out) return -1;
+    if (!out)
+        return -1;
     while (done < n && rc == 0) {
         size_t want = n - done > 64 ? 64 : n - done;
         size_t nbytes = (want * 3 + 3) / 4; /* ceil(want * 3 / 4) */
@@ -162,11 +177,13 @@ int crypto_random_string(char *out, size_t n)
 int crypto_aes_encrypt_b64(const char *key, size_t keylen, const char *iv, size_t ivlen,
                            const char *pt, size_t ptlen, struct buf *out)
 {
-    if (ptlen > AES_MAX_INPUT) return -1;
+    if (ptlen > AES_MAX_INPUT)
+        return -1;
     size_t ctlen = (ptlen / AES_BLOCK + 1) * AES_BLOCK;
     size_t b64len = (ctlen + 2) / 3 * 4;
     /* The ciphertext goes just past where its base64 will be written: no temporary buffer. */
-    if (buf_reserve(out, b64len + ctlen)) return -1;
+    if (buf_reserve(out, b64len + ctlen))
+        return -1;
     unsigned char *dst = (unsigned char *)out->p + out->len;
     unsigned char *ct = dst + b64len;
     long n = aes_run(1, key, keylen, iv, ivlen, (const unsigned char *)pt, ptlen, ct);
@@ -183,7 +200,8 @@ int crypto_aes_decrypt_b64(const char *key, size_t keylen, const char *iv, size_
                            const char *b64, size_t b64len, struct buf *out)
 {
     size_t room = b64_decoded_max(b64len) + AES_BLOCK;
-    if (!b64 || buf_reserve(out, room)) return -1;
+    if (!b64 || buf_reserve(out, room))
+        return -1;
     /* Decode into the buffer's spare room and decrypt in place (EVP allows out == in). */
     unsigned char *dst = (unsigned char *)out->p + out->len;
     size_t ctlen = b64_decode_php(b64, b64len, dst);
@@ -201,7 +219,8 @@ int crypto_derive_key(const char *password, size_t plen, const char *salt16, cha
 {
     static const char hex[] = "0123456789abcdef";
     unsigned char dk[PBKDF2_BYTES];
-    if (!salt16 || plen > INT_MAX || ensure_init()) return -1;
+    if (!salt16 || plen > INT_MAX || ensure_init())
+        return -1;
     if (PKCS5_PBKDF2_HMAC(password ? password : "", (int)plen, (const unsigned char *)salt16, 16,
                           PBKDF2_ITERATIONS, sha256_md, (int)sizeof(dk), dk) != 1)
         return -1;
@@ -226,7 +245,8 @@ int crypto_wrap_master(const char *master, size_t mlen, const char *password, si
     buf_append(out, iv, 16);
     int rc = out->failed ? -1 : crypto_aes_encrypt_b64(key, 16, iv, 16, master, mlen, out);
     OPENSSL_cleanse(key, sizeof(key));
-    if (rc) buf_truncate(out, mark);
+    if (rc)
+        buf_truncate(out, mark);
     return rc;
 }
 
@@ -236,10 +256,13 @@ int crypto_unwrap_master(const char *wrapped, size_t wlen, const char *password,
     unsigned char ct[WRAPPED_MAX], pt[WRAPPED_MAX];
     char key[17];
     int rc = -1;
-    if (!wrapped || wlen <= 32 || wlen > WRAPPED_MAX) return -1;
+    if (!wrapped || wlen <= 32 || wlen > WRAPPED_MAX)
+        return -1;
     /* A 16-byte master always encrypts to exactly 32 bytes: check before the costly PBKDF2. */
-    if (b64_decode_php(wrapped + 32, wlen - 32, ct) != 2 * AES_BLOCK) return -1;
-    if (crypto_derive_key(password, plen, wrapped, key)) return -1;
+    if (b64_decode_php(wrapped + 32, wlen - 32, ct) != 2 * AES_BLOCK)
+        return -1;
+    if (crypto_derive_key(password, plen, wrapped, key))
+        return -1;
     long n = aes_run(0, key, 16, wrapped + 16, 16, ct, 2 * AES_BLOCK, pt);
     if (n == CRYPTO_MASTER_LEN) {
         rc = 0;
@@ -259,7 +282,8 @@ int crypto_field_encrypt(const char *master16, const char *pt, size_t n, struct 
 {
     char iv[17];
     size_t mark = out->len;
-    if (crypto_random_string(iv, 16)) return -1;
+    if (crypto_random_string(iv, 16))
+        return -1;
     buf_append(out, iv, 16);
     if (out->failed || crypto_aes_encrypt_b64(master16, 16, iv, 16, pt, n, out)) {
         buf_truncate(out, mark);
@@ -271,14 +295,16 @@ int crypto_field_encrypt(const char *master16, const char *pt, size_t n, struct 
 int crypto_field_decrypt(const char *master16, const char *ct, size_t n, struct buf *out)
 {
     /* ITFlow: iv = substr(0, 16), ciphertext = the rest; an empty ciphertext never decrypts. */
-    if (!ct || n <= 16) return -1;
+    if (!ct || n <= 16)
+        return -1;
     return crypto_aes_decrypt_b64(master16, 16, ct, 16, ct + 16, n - 16, out);
 }
 
 static int sha256(const char *data, size_t n, unsigned char md[SHA256_BYTES])
 {
     unsigned int mdlen = 0;
-    if (ensure_init()) return -1;
+    if (ensure_init())
+        return -1;
     if (EVP_Digest(data ? data : "", n, md, &mdlen, sha256_md, NULL) != 1 || mdlen != SHA256_BYTES)
         return -1;
     return 0;
@@ -286,8 +312,10 @@ static int sha256(const char *data, size_t n, unsigned char md[SHA256_BYTES])
 
 static int hex_value(unsigned char c)
 {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
     return -1;
 }
 
@@ -318,7 +346,8 @@ int crypto_key_is_hashed(const char *stored, size_t slen)
     if (!stored || slen != CRYPTO_KEY_HASH_LEN || memcmp(stored, CRYPTO_KEY_HASH_PREFIX, plen))
         return 0;
     for (size_t i = plen; i < plen + 2 * SHA256_BYTES; i++)
-        if (hex_value((unsigned char)stored[i]) < 0) return 0;
+        if (hex_value((unsigned char)stored[i]) < 0)
+            return 0;
     return stored[plen + 2 * SHA256_BYTES] == '$';
 }
 
@@ -334,12 +363,14 @@ static void stored_digest(const char *stored, unsigned char md[SHA256_BYTES])
 int crypto_key_matches(const char *stored, size_t slen, const char *presented, size_t plen)
 {
     unsigned char want[SHA256_BYTES], got[SHA256_BYTES];
-    if (!stored || !presented || slen == 0 || plen == 0) return 0;
+    if (!stored || !presented || slen == 0 || plen == 0)
+        return 0;
     if (crypto_key_is_hashed(stored, slen))
         stored_digest(stored, want);
     else if (sha256(stored, slen, want))
         return 0;
-    if (sha256(presented, plen, got)) return 0;
+    if (sha256(presented, plen, got))
+        return 0;
     int same = CRYPTO_memcmp(want, got, SHA256_BYTES) == 0;
     OPENSSL_cleanse(got, sizeof(got));
     OPENSSL_cleanse(want, sizeof(want));

@@ -7,7 +7,7 @@
 
 #include "core/buf.h"
 
-#define CRYPTO_MASTER_LEN 16   /* site master key: 16 base64url characters */
+#define CRYPTO_MASTER_LEN 16  /* site master key: 16 base64url characters */
 #define CRYPTO_WRAPPED_LEN 76 /* salt(16) + iv(16) + base64 of 32 bytes (44) */
 #define CRYPTO_KEY_HASH_PREFIX "$itfd-sha256$"
 #define CRYPTO_KEY_HASH_LEN (sizeof(CRYPTO_KEY_HASH_PREFIX) - 1 + 64 + 5)

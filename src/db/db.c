@@ -19,7 +19,8 @@ static int open_with(const char *target, int create, struct db **ret)
     const struct db_ops *ops = backend_for(target);
     struct db *db = NULL;
     int rc = ops->open(target, create, &db);
-    if (rc) return rc;
+    if (rc)
+        return rc;
     db->ops = ops;
     db->in_txn = 0;
     memset(db->cache, 0, sizeof(db->cache));
@@ -41,13 +42,16 @@ int db_open_create(const char *target, struct db **ret)
 
 void db_close(struct db *db)
 {
-    if (!db) return;
+    if (!db)
+        return;
     for (int i = 0; i < DB_CACHE_SLOTS; i++) {
-        if (db->cache[i].st) db->ops->finalize(db->cache[i].st);
+        if (db->cache[i].st)
+            db->ops->finalize(db->cache[i].st);
         free(db->cache[i].sql);
     }
     for (int i = 0; i < DB_STATIC_SLOTS; i++)
-        if (db->statics[i].st) db->ops->finalize(db->statics[i].st);
+        if (db->statics[i].st)
+            db->ops->finalize(db->statics[i].st);
     db->ops->close(db);
 }
 
@@ -74,14 +78,16 @@ int db_exec(struct db *db, const char *sql)
 int db_begin(struct db *db, int write)
 {
     int rc = db->ops->begin(db, write);
-    if (rc == DB_OK) db->in_txn = 1;
+    if (rc == DB_OK)
+        db->in_txn = 1;
     return rc;
 }
 
 int db_commit(struct db *db)
 {
     int rc = db->ops->exec(db, "COMMIT");
-    if (rc == DB_OK) db->in_txn = 0;
+    if (rc == DB_OK)
+        db->in_txn = 0;
     return rc;
 }
 
@@ -92,7 +98,8 @@ int db_in_transaction(const struct db *db)
 
 int db_rollback(struct db *db)
 {
-    if (!db->in_txn) return DB_OK;
+    if (!db->in_txn)
+        return DB_OK;
     db->in_txn = 0;
     return db->ops->exec(db, "ROLLBACK");
 }
@@ -118,13 +125,15 @@ int db_stmt(struct db *db, const char *sql, struct db_stmt **ret)
     }
     struct db_stmt *st = NULL;
     int rc = db->ops->prepare(db, sql, &st);
-    if (rc) return rc;
+    if (rc)
+        return rc;
     char *copy = strdup(sql);
     if (!copy) {
         db->ops->finalize(st);
         return DB_ERROR;
     }
-    if (slot->st) db->ops->finalize(slot->st);
+    if (slot->st)
+        db->ops->finalize(slot->st);
     free(slot->sql);
     slot->sql = copy;
     slot->hash = h;
@@ -146,8 +155,10 @@ int db_stmt_static(struct db *db, const char *sql, struct db_stmt **ret)
     }
     struct db_stmt *st = NULL;
     int rc = db->ops->prepare(db, sql, &st);
-    if (rc) return rc;
-    if (slot->st) db->ops->finalize(slot->st);
+    if (rc)
+        return rc;
+    if (slot->st)
+        db->ops->finalize(slot->st);
     slot->sql = sql;
     slot->st = st;
     *ret = st;
@@ -172,13 +183,15 @@ const char *sql_intern(const char *sql)
             s = atomic_load_explicit(&interned[k], memory_order_acquire);
             if (!s) {
                 char *copy = strdup(sql);
-                if (copy) atomic_store_explicit(&interned[k], copy, memory_order_release);
+                if (copy)
+                    atomic_store_explicit(&interned[k], copy, memory_order_release);
                 pthread_mutex_unlock(&intern_mu);
                 return copy;
             }
             pthread_mutex_unlock(&intern_mu);
         }
-        if (strcmp(s, sql) == 0) return s;
+        if (strcmp(s, sql) == 0)
+            return s;
     }
     return NULL; /* full: callers fall back to db_stmt */
 }
@@ -232,7 +245,8 @@ int64_t db_column_int(struct db_stmt *st, int i)
 {
     size_t n;
     const char *s = db_column_text(st, i, &n);
-    if (!s) return 0;
+    if (!s)
+        return 0;
     return strtoll(s, NULL, 10);
 }
 
@@ -249,7 +263,8 @@ int64_t db_last_insert_id(struct db *db)
 int db_query_int(struct db_stmt *st, int64_t *ret)
 {
     int rc = db_step(st);
-    if (rc == DB_ROW) *ret = db_column_int(st, 0);
+    if (rc == DB_ROW)
+        *ret = db_column_int(st, 0);
     db_reset(st);
     return rc;
 }
@@ -267,7 +282,8 @@ struct db_pool {
 int db_pool_new(const char *target, unsigned max_conns, struct db_pool **ret)
 {
     struct db_pool *p = calloc(1, sizeof(*p));
-    if (!p) return DB_ERROR;
+    if (!p)
+        return DB_ERROR;
     p->target = strdup(target);
     if (!p->target) {
         free(p);
@@ -290,7 +306,8 @@ int db_pool_new(const char *target, unsigned max_conns, struct db_pool **ret)
 
 void db_pool_free(struct db_pool *pool)
 {
-    if (!pool) return;
+    if (!pool)
+        return;
     while (pool->free_list) {
         struct db *db = pool->free_list;
         pool->free_list = db->next_free;
@@ -331,8 +348,10 @@ int db_pool_get(struct db_pool *pool, struct db **ret)
 
 void db_pool_put(struct db_pool *pool, struct db *db, int broken)
 {
-    if (!db) return;
-    if (!broken && db->in_txn && db_rollback(db) != DB_OK) broken = 1;
+    if (!db)
+        return;
+    if (!broken && db->in_txn && db_rollback(db) != DB_OK)
+        broken = 1;
     pthread_mutex_lock(&pool->mu);
     if (broken) {
         pool->open_conns--;

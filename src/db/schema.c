@@ -6,14 +6,16 @@
 const struct schema_table *schema_table(const char *name)
 {
     for (size_t i = 0; i < schema_ntables; i++)
-        if (strcmp(schema_tables[i].name, name) == 0) return &schema_tables[i];
+        if (strcmp(schema_tables[i].name, name) == 0)
+            return &schema_tables[i];
     return NULL;
 }
 
 int schema_column_index(const struct schema_table *t, const char *name)
 {
     for (size_t i = 0; i < t->ncols; i++)
-        if (strcmp(t->cols[i].name, name) == 0) return (int)i;
+        if (strcmp(t->cols[i].name, name) == 0)
+            return (int)i;
     return -1;
 }
 
@@ -41,7 +43,8 @@ static void sqlite_foreign_keys(struct buf *out, const struct schema_table *t)
     const char *p = t->keys;
     while ((p = strstr(p, "FOREIGN KEY (")) != NULL) {
         const char *end = strstr(p, "ON DELETE CASCADE");
-        if (!end) break;
+        if (!end)
+            break;
         end += strlen("ON DELETE CASCADE");
         buf_puts(out, ",\n  ");
         buf_append(out, p, (size_t)(end - p));
@@ -59,13 +62,15 @@ static void sqlite_table(struct buf *out, const struct schema_table *t)
             buf_puts(out, " PRIMARY KEY AUTOINCREMENT");
             continue;
         }
-        if (c->flags & COL_NOT_NULL) buf_puts(out, " NOT NULL");
+        if (c->flags & COL_NOT_NULL)
+            buf_puts(out, " NOT NULL");
         if (c->flags & COL_DEFAULT_NOW)
             buf_puts(out, " DEFAULT CURRENT_TIMESTAMP");
         else if (c->dflt)
             buf_printf(out, " DEFAULT %s", c->dflt);
     }
-    if (strcmp(t->name, "settings") == 0) buf_puts(out, ",\n  PRIMARY KEY (company_id)");
+    if (strcmp(t->name, "settings") == 0)
+        buf_puts(out, ",\n  PRIMARY KEY (company_id)");
     sqlite_foreign_keys(out, t);
     buf_puts(out, "\n);\n");
 }
@@ -75,8 +80,10 @@ static void sqlite_on_update_trigger(struct buf *out, const struct schema_table 
 {
     const struct schema_column *upd = NULL;
     for (size_t i = 0; i < t->ncols; i++)
-        if (t->cols[i].flags & COL_ON_UPDATE_NOW) upd = &t->cols[i];
-    if (!upd) return;
+        if (t->cols[i].flags & COL_ON_UPDATE_NOW)
+            upd = &t->cols[i];
+    if (!upd)
+        return;
     const char *pk = t->cols[0].name;
     buf_printf(out,
                "CREATE TRIGGER %s_on_update AFTER UPDATE ON %s FOR EACH ROW\n"
@@ -85,7 +92,8 @@ static void sqlite_on_update_trigger(struct buf *out, const struct schema_table 
     int first = 1;
     for (size_t i = 0; i < t->ncols; i++) {
         const struct schema_column *c = &t->cols[i];
-        if (c == upd) continue;
+        if (c == upd)
+            continue;
         buf_printf(out, "%sNEW.%s IS NOT OLD.%s", first ? "" : " OR ", c->name, c->name);
         first = 0;
     }

@@ -16,7 +16,8 @@ char *ctx_strdup(struct op_ctx *ctx, const char *s, size_t n)
 struct value *ctx_val(struct op_ctx *ctx, const char *field)
 {
     for (size_t i = 0; i < ctx->mod->nfields; i++)
-        if (strcmp(ctx->mod->fields[i].name, field) == 0) return ctx->vals ? &ctx->vals[i] : NULL;
+        if (strcmp(ctx->mod->fields[i].name, field) == 0)
+            return ctx->vals ? &ctx->vals[i] : NULL;
     return NULL;
 }
 
@@ -24,10 +25,12 @@ const char *ctx_cur(struct op_ctx *ctx, const char *column, size_t *ret_len)
 {
     int i = schema_column_index(ctx->mod->t, column);
     if (!ctx->cur.found || i < 0) {
-        if (ret_len) *ret_len = 0;
+        if (ret_len)
+            *ret_len = 0;
         return NULL;
     }
-    if (ret_len) *ret_len = ctx->cur.n[i];
+    if (ret_len)
+        *ret_len = ctx->cur.n[i];
     return ctx->cur.p[i];
 }
 
@@ -48,7 +51,8 @@ void ctx_set_var(struct op_ctx *ctx, const char *name, const char *val)
 int ctx_exec_ints(struct op_ctx *ctx, const char *sql, int n, const int64_t *ints)
 {
     struct db_stmt *st;
-    if (db_stmt(ctx->db, sql, &st) != DB_OK) return ENG_DB;
+    if (db_stmt(ctx->db, sql, &st) != DB_OK)
+        return ENG_DB;
     for (int i = 0; i < n; i++)
         db_bind_int(st, i + 1, ints[i]);
     int rc = db_step(st);
@@ -61,7 +65,8 @@ int engine_stmt(struct op_ctx *ctx, const void *a, const void *b, unsigned varia
 {
     variant = variant * 4u + (unsigned)db_dialect(ctx->db);
     const char *sql = sqlmemo_find(a, b, variant);
-    if (sql) return db_stmt_static(ctx->db, sql, ret) == DB_OK ? ENG_OK : ENG_DB;
+    if (sql)
+        return db_stmt_static(ctx->db, sql, ret) == DB_OK ? ENG_OK : ENG_DB;
     struct buf text;
     buf_init(&text, 0);
     build(ctx, &text, arg);
@@ -114,7 +119,8 @@ static int paging_param(struct req *r, const char *name, int64_t dflt, int64_t *
             *ret = dflt;
         }
     }
-    if (*ret < 0) return reply_bad(r, "%s must be zero or a positive number", name);
+    if (*ret < 0 && !r->bad_paging)
+        r->bad_paging = name; /* an error only where paging applies (lists) */
     return ENG_OK;
 }
 
@@ -139,14 +145,17 @@ static int derive_scope(struct req *r, int is_read)
             r->scope_all = 1;
             return ENG_OK;
         }
-        if (p->is_array) return reply_bad(r, "client_id must be a single value, not an array");
+        if (p->is_array)
+            return reply_bad(r, "client_id must be a single value, not an array");
         r->scope = php_intval_str(p->val, p->len);
         return ENG_OK;
     }
     r->scope = 0;
     json_t *j = r->body ? json_object_get(r->body, "client_id") : NULL;
-    if (!j || json_is_null(j)) return ENG_OK;
-    if (json_is_array(j) || json_is_object(j)) return reply_bad(r, "client_id must be a number");
+    if (!j || json_is_null(j))
+        return ENG_OK;
+    if (json_is_array(j) || json_is_object(j))
+        return reply_bad(r, "client_id must be a number");
     if (json_is_string(j))
         r->scope = php_intval_str(json_string_value(j), json_string_length(j));
     else if (json_is_integer(j))
@@ -174,19 +183,22 @@ void engine_handle(struct req *r)
     if (paging_param(r, "limit", 50, &r->limit) != ENG_OK ||
         paging_param(r, "offset", 0, &r->offset) != ENG_OK)
         return;
-    if (derive_scope(r, is_read) != ENG_OK) return;
+    if (derive_scope(r, is_read) != ENG_OK)
+        return;
     if ((m->flags & MOD_ALL_CLIENTS_ONLY) && r->key.client_id != 0) {
         reply_message(r, 403, "This endpoint requires an API key with access to all clients.");
         return;
     }
-    if (m->flags & MOD_ALL_CLIENTS_ONLY) r->scope_all = 1;
+    if (m->flags & MOD_ALL_CLIENTS_ONLY)
+        r->scope_all = 1;
     ctx.S = r->scope;
     int rc;
     if (is_read && (ep->flags & EP_DECRYPT)) {
         const struct param *pw = req_param(r, "api_key_decrypt_password");
         const char *pwv = pw && !pw->is_array ? pw->val : r->hdr_decrypt;
         rc = engine_unwrap_master(&ctx, pwv, pwv ? strlen(pwv) : 0);
-        if (rc != ENG_OK) goto out;
+        if (rc != ENG_OK)
+            goto out;
     }
     if (is_read)
         rc = m->custom_read ? m->custom_read(&ctx) : engine_read(&ctx);

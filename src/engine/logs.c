@@ -13,7 +13,8 @@ static const char SQL_LOG_INSERT[] =
 /* At most max bytes, not splitting a UTF-8 character. */
 static size_t cut_at_char(const char *s, size_t n, size_t max)
 {
-    if (n <= max) return n;
+    if (n <= max)
+        return n;
     while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
         max--;
     return max;
@@ -24,7 +25,8 @@ int logs_insert(struct db *db, struct req *r, const char *type, const char *acti
 {
     struct db_stmt *st;
     int rc = db_stmt_static(db, SQL_LOG_INSERT, &st);
-    if (rc) return rc;
+    if (rc)
+        return rc;
     size_t dlen = cut_at_char(desc, strlen(desc), 1000);
     size_t ualen = r->user_agent ? cut_at_char(r->user_agent, r->user_agent_len, 250) : 0;
     db_bind_text(st, 1, type, strlen(type));
@@ -47,10 +49,12 @@ static const char *lookup_var(struct op_ctx *ctx, const char *name, size_t n)
     for (int i = 0; i < ctx->nvars; i++)
         if (strlen(ctx->var_name[i]) == n && memcmp(ctx->var_name[i], name, n) == 0)
             return ctx->var_val[i];
-    if (n == 3 && memcmp(name, "key", 3) == 0) return ctx->r->key.name_html;
+    if (n == 3 && memcmp(name, "key", 3) == 0)
+        return ctx->r->key.name_html;
     /* a column name: the operation's value for it, else the target row's */
     char col[64];
-    if (n >= sizeof(col)) return NULL;
+    if (n >= sizeof(col))
+        return NULL;
     memcpy(col, name, n);
     col[n] = 0;
     for (size_t i = 0; ctx->vals && i < ctx->mod->nfields; i++) {
@@ -58,7 +62,8 @@ static const char *lookup_var(struct op_ctx *ctx, const char *name, size_t n)
         const struct value *v = &ctx->vals[i];
         if (!f->column || strcmp(f->column, col) != 0 || v->is_null || (!v->p && !v->is_int))
             continue;
-        if (!v->is_int) return ctx_strdup(ctx, v->p, v->n);
+        if (!v->is_int)
+            return ctx_strdup(ctx, v->p, v->n);
         char tmp[24];
         snprintf(tmp, sizeof(tmp), "%lld", (long long)v->i);
         return ctx_strdup(ctx, tmp, strlen(tmp));
@@ -119,7 +124,8 @@ int logs_write_endpoint(struct op_ctx *ctx)
         }
         rc = logs_insert(ctx->db, ctx->r, l->type, l->action, desc.p ? desc.p : "",
                          ref_value(ctx, l->client), ref_value(ctx, l->entity));
-        if (rc) break;
+        if (rc)
+            break;
     }
     buf_free(&desc);
     return rc ? ENG_DB : ENG_OK;

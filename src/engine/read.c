@@ -26,7 +26,8 @@ struct read_state {
 static void append_ci_eq(struct buf *sql, struct db *db, const char *table, const char *col)
 {
     buf_printf(sql, "%s.%s = ?", table, col);
-    if (db_dialect(db) == DB_SQLITE) buf_puts(sql, " COLLATE ITF_CI");
+    if (db_dialect(db) == DB_SQLITE)
+        buf_puts(sql, " COLLATE ITF_CI");
 }
 
 static void append_columns(struct buf *sql, const struct schema_table *t, int *first)
@@ -44,7 +45,8 @@ static void append_from_where(struct buf *sql, struct op_ctx *ctx, const struct 
     buf_printf(sql, " FROM %s", m->table);
     if (m->scope_join)
         buf_printf(sql, " INNER JOIN %s ON %s", m->scope_join->table, m->scope_join->on);
-    if (join) buf_printf(sql, " LEFT JOIN %s ON %s", m->join->table, m->join->on);
+    if (join)
+        buf_printf(sql, " LEFT JOIN %s ON %s", m->join->table, m->join->on);
     buf_puts(sql, " WHERE ");
     if (!f) {
         buf_puts(sql, "1 = 1");
@@ -52,7 +54,8 @@ static void append_from_where(struct buf *sql, struct op_ctx *ctx, const struct 
         buf_printf(sql, "%s.%s = ?", m->table, f->column);
     } else {
         const char *tab = schema_column(m->t, f->column) ? m->table : m->join->table;
-        if (f->column2) buf_putc(sql, '(');
+        if (f->column2)
+            buf_putc(sql, '(');
         append_ci_eq(sql, ctx->db, tab, f->column);
         if (f->column2) {
             buf_puts(sql, " OR ");
@@ -72,9 +75,11 @@ static int bind_filter(struct db_stmt *st, struct op_ctx *ctx, const struct filt
     int idx = 1;
     if (f) {
         value_bind(st, idx++, fv);
-        if (f->column2) value_bind(st, idx++, fv);
+        if (f->column2)
+            value_bind(st, idx++, fv);
     }
-    if (!ctx->r->scope_all && ctx->mod->client_col) db_bind_int(st, idx++, ctx->r->scope);
+    if (!ctx->r->scope_all && ctx->mod->client_col)
+        db_bind_int(st, idx++, ctx->r->scope);
     return idx;
 }
 
@@ -82,7 +87,8 @@ static int write_row(struct buf *out, struct read_state *rs)
 {
     buf_putc(out, '{');
     for (int i = 0; i < rs->ncols; i++) {
-        if (i) buf_putc(out, ',');
+        if (i)
+            buf_putc(out, ',');
         json_write_key(out, rs->cols[i]->name);
         size_t n;
         const char *p = db_column_text(rs->st, i, &n);
@@ -114,9 +120,12 @@ static int fill_rows(struct req *r, struct read_state *rs, size_t chunk)
             buf_puts(&r->out, "]}");
             return 0;
         }
-        if (rc != DB_ROW) return -1;
-        if (rs->rows++) buf_putc(&r->out, ',');
-        if (write_row(&r->out, rs) != 0) return -1;
+        if (rc != DB_ROW)
+            return -1;
+        if (rs->rows++)
+            buf_putc(&r->out, ',');
+        if (write_row(&r->out, rs) != 0)
+            return -1;
     }
     return 1;
 }
@@ -131,8 +140,10 @@ static int stream_next(struct req *r)
 static void stream_free(struct req *r)
 {
     struct read_state *rs = r->stream_state;
-    if (rs && rs->st) db_reset(rs->st);
-    if (rs) OPENSSL_cleanse(rs->master, sizeof(rs->master));
+    if (rs && rs->st)
+        db_reset(rs->st);
+    if (rs)
+        OPENSSL_cleanse(rs->master, sizeof(rs->master));
     r->stream_state = NULL;
 }
 
@@ -142,16 +153,19 @@ static int prepare_state(struct op_ctx *ctx, struct read_state *rs, int join)
     size_t n = m->t->ncols + (join ? m->jt->ncols : 0);
     rs->cols = arena_alloc(&ctx->r->arena, n * sizeof(*rs->cols));
     rs->secret = arena_alloc(&ctx->r->arena, n);
-    if (!rs->cols || !rs->secret) return -1;
+    if (!rs->cols || !rs->secret)
+        return -1;
     memset(rs->secret, 0, n);
     for (size_t i = 0; i < m->t->ncols; i++)
         rs->cols[i] = &m->t->cols[i];
     for (size_t i = 0; join && i < m->jt->ncols; i++)
         rs->cols[m->t->ncols + i] = &m->jt->cols[i];
     for (size_t k = 0; k < m->nfields; k++) {
-        if (m->fields[k].conv != CV_SECRET || !m->fields[k].column) continue;
+        if (m->fields[k].conv != CV_SECRET || !m->fields[k].column)
+            continue;
         int ci = schema_column_index(m->t, m->fields[k].column);
-        if (ci >= 0) rs->secret[ci] = 1;
+        if (ci >= 0)
+            rs->secret[ci] = 1;
     }
     rs->ncols = (int)n;
     memcpy(rs->master, ctx->master, sizeof(rs->master));
@@ -164,7 +178,8 @@ static int filter_value(struct op_ctx *ctx, const struct filter *f, const struct
                         struct value *v)
 {
     struct req *r = ctx->r;
-    if (p->is_array) return reply_bad(r, "%s must be a single value, not an array", f->param);
+    if (p->is_array)
+        return reply_bad(r, "%s must be a single value, not an array", f->param);
     memset(v, 0, sizeof(*v));
     switch (f->kind) {
     case FK_ID:
@@ -178,7 +193,8 @@ static int filter_value(struct op_ctx *ctx, const struct filter *f, const struct
         return v->p ? ENG_OK : ENG_DB;
     }
     case FK_UCFIRST: {
-        if (!utf8_valid(p->val, p->len)) return reply_bad(r, "%s is not valid UTF-8", f->param);
+        if (!utf8_valid(p->val, p->len))
+            return reply_bad(r, "%s is not valid UTF-8", f->param);
         struct buf b;
         buf_init(&b, 0);
         php_ucfirst(&b, p->val, p->len);
@@ -188,7 +204,8 @@ static int filter_value(struct op_ctx *ctx, const struct filter *f, const struct
         return v->p ? ENG_OK : ENG_DB;
     }
     default:
-        if (!utf8_valid(p->val, p->len)) return reply_bad(r, "%s is not valid UTF-8", f->param);
+        if (!utf8_valid(p->val, p->len))
+            return reply_bad(r, "%s is not valid UTF-8", f->param);
         v->p = p->val;
         v->n = p->len;
         return ENG_OK;
@@ -198,7 +215,8 @@ static int filter_value(struct op_ctx *ctx, const struct filter *f, const struct
 static void set_paging_headers(struct req *r, int64_t total)
 {
     snprintf(r->total, sizeof(r->total), "%lld", (long long)total);
-    if (r->limit <= 0 || r->offset + r->limit >= total) return;
+    if (r->limit <= 0 || r->offset + r->limit >= total)
+        return;
     /* the same request's next page; secrets are never echoed into a header */
     buf_printf(&r->link, "<%s?", r->path);
     int first = 1;
@@ -242,7 +260,8 @@ static void build_read(struct op_ctx *ctx, struct buf *sql, const void *arg)
     buf_puts(sql, "SELECT ");
     int first = 1;
     append_columns(sql, m->t, &first);
-    if (sh->join) append_columns(sql, m->jt, &first);
+    if (sh->join)
+        append_columns(sql, m->jt, &first);
     append_from_where(sql, ctx, sh->f, sh->join);
     if (shape == FS_LIST && m->order_by)
         buf_printf(sql, " ORDER BY %s LIMIT ? OFFSET ?", m->order_by);
@@ -265,7 +284,8 @@ static int count_rows(struct op_ctx *ctx, const struct filter *f, const struct v
                       int64_t *ret)
 {
     struct db_stmt *st;
-    if (read_stmt(ctx, f, join, 1, &st) != ENG_OK) return DB_ERROR;
+    if (read_stmt(ctx, f, join, 1, &st) != ENG_OK)
+        return DB_ERROR;
     bind_filter(st, ctx, f, fv);
     int rc = db_query_int(st, ret);
     return rc == DB_ROW ? DB_OK : (rc == DB_DONE ? DB_ERROR : rc);
@@ -278,7 +298,8 @@ int engine_read(struct op_ctx *ctx)
     const struct filter *f = NULL;
     const struct param *p = NULL;
     for (size_t i = 0; i < m->nfilters && !f; i++)
-        if ((p = req_param(r, m->filters[i].param)) != NULL) f = &m->filters[i];
+        if ((p = req_param(r, m->filters[i].param)) != NULL)
+            f = &m->filters[i];
     struct value fv;
     int rc;
     if (!f && m->filter_required) {
@@ -287,7 +308,8 @@ int engine_read(struct op_ctx *ctx)
         buf_puts(&r->out, ",\"count\":0,\"data\":[]}");
         return ENG_OK;
     }
-    if (f && (rc = filter_value(ctx, f, p, &fv)) != ENG_OK) return rc;
+    if (f && (rc = filter_value(ctx, f, p, &fv)) != ENG_OK)
+        return rc;
     enum filter_shape shape = f ? f->shape : FS_LIST;
     if (shape == FS_LIST && (rc = engine_check_paging(r)) != ENG_OK)
         return rc;
@@ -296,12 +318,15 @@ int engine_read(struct op_ctx *ctx)
         reply_not_done(r, OP_READ);
         return ENG_OK;
     }
-    if (!db_in_transaction(ctx->db) && (rc = db_begin(ctx->db, 0)) != DB_OK) return ENG_DB;
+    if (!db_in_transaction(ctx->db) && (rc = db_begin(ctx->db, 0)) != DB_OK)
+        return ENG_DB;
     int64_t total = -1, expect = -1;
     if (shape == FS_LIST) {
-        if ((rc = count_rows(ctx, f, &fv, join, &total)) != DB_OK) return ENG_DB;
+        if ((rc = count_rows(ctx, f, &fv, join, &total)) != DB_OK)
+            return ENG_DB;
         expect = total - r->offset;
-        if (expect > r->limit) expect = r->limit;
+        if (expect > r->limit)
+            expect = r->limit;
         if (expect <= 0) {
             reply_not_done(r, OP_READ);
             set_paging_headers(r, total);
@@ -309,8 +334,10 @@ int engine_read(struct op_ctx *ctx)
         }
     }
     struct read_state *rs = arena_alloc(&r->arena, sizeof(*rs));
-    if (!rs || (memset(rs, 0, sizeof(*rs)), prepare_state(ctx, rs, join)) != 0) return ENG_DB;
-    if (read_stmt(ctx, f, join, 0, &rs->st) != ENG_OK) return ENG_DB;
+    if (!rs || (memset(rs, 0, sizeof(*rs)), prepare_state(ctx, rs, join)) != 0)
+        return ENG_DB;
+    if (read_stmt(ctx, f, join, 0, &rs->st) != ENG_OK)
+        return ENG_DB;
     int idx = bind_filter(rs->st, ctx, f, &fv);
     if (shape == FS_LIST) {
         db_bind_int(rs->st, idx++, r->limit);

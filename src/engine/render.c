@@ -10,7 +10,8 @@ static void decimal_canonical(struct buf *out, const char *p, size_t n, unsigned
 {
     size_t i = 0;
     int neg = 0;
-    if (i < n && (p[i] == '-' || p[i] == '+')) neg = p[i++] == '-';
+    if (i < n && (p[i] == '-' || p[i] == '+'))
+        neg = p[i++] == '-';
     size_t int_start = i;
     while (i < n && p[i] >= '0' && p[i] <= '9')
         i++;
@@ -29,7 +30,8 @@ static void decimal_canonical(struct buf *out, const char *p, size_t n, unsigned
     size_t nd = 0;
     for (size_t k = int_start; k < int_end && nd < 40; k++)
         digits[nd++] = p[k];
-    if (nd == 0) digits[nd++] = '0';
+    if (nd == 0)
+        digits[nd++] = '0';
     size_t int_len = nd;
     size_t flen = frac_end - frac_start;
     for (unsigned k = 0; k < scale; k++)
@@ -58,8 +60,10 @@ static void decimal_canonical(struct buf *out, const char *p, size_t n, unsigned
         lead++;
     int all_zero = 1;
     for (size_t k = lead; k < nd; k++)
-        if (digits[k] != '0') all_zero = 0;
-    if (neg && !all_zero) buf_putc(out, '-');
+        if (digits[k] != '0')
+            all_zero = 0;
+    if (neg && !all_zero)
+        buf_putc(out, '-');
     buf_append(out, digits + lead, int_len - lead);
     if (scale) {
         buf_putc(out, '.');
@@ -85,7 +89,8 @@ int render_column(struct buf *out, const struct schema_column *c, const char *p,
         char tmp[96];
         struct buf b = {tmp, 0, sizeof(tmp), sizeof(tmp) - 1, 0};
         decimal_canonical(&b, p, n, c->scale);
-        if (!b.failed) return json_write_string(out, b.p, b.len);
+        if (!b.failed)
+            return json_write_string(out, b.p, b.len);
     }
     return json_write_string(out, p, n);
 }

@@ -25,7 +25,8 @@ void reply_message(struct req *r, int status, const char *msg)
     r->status = status;
     buf_reset(&r->out);
     buf_puts(&r->out, "{\"success\":\"False\",\"message\":");
-    if (json_write_string(&r->out, msg, strlen(msg)) != 0) buf_puts(&r->out, "\"\"");
+    if (json_write_string(&r->out, msg, strlen(msg)) != 0)
+        buf_puts(&r->out, "\"\"");
     buf_putc(&r->out, '}');
 }
 

@@ -7,9 +7,12 @@
 
 static int hexval(int c)
 {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
     return -1;
 }
 
@@ -17,7 +20,8 @@ static int hexval(int c)
 static char *url_decode(const char *s, size_t n, size_t *ret_len)
 {
     char *out = malloc(n + 1);
-    if (!out) return NULL;
+    if (!out)
+        return NULL;
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '+') {
@@ -46,7 +50,8 @@ static int mangle_name(char *name, int *ret_is_array)
         src++;
     memmove(name, src, strlen(src) + 1);
     *ret_is_array = 0;
-    if (name[0] == 0 || name[0] == '[') return -1;
+    if (name[0] == 0 || name[0] == '[')
+        return -1;
     char *br = strchr(name, '[');
     if (br && strchr(br, ']')) {
         *br = 0;
@@ -54,7 +59,8 @@ static int mangle_name(char *name, int *ret_is_array)
         br = NULL;
     }
     for (char *p = name; *p; p++)
-        if (*p == ' ' || *p == '.' || (br && p >= br && *p == '[')) *p = '_';
+        if (*p == ' ' || *p == '.' || (br && p >= br && *p == '['))
+            *p = '_';
     return 0;
 }
 
@@ -65,9 +71,11 @@ static void add_param(struct req *r, const char *s, size_t n)
     size_t dn, dv;
     char *name = url_decode(s, nlen, &dn);
     char *val = eq ? url_decode(eq + 1, n - nlen - 1, &dv) : url_decode("", 0, &dv);
-    if (!name || !val) goto drop;
+    if (!name || !val)
+        goto drop;
     int is_array;
-    if (mangle_name(name, &is_array) != 0) goto drop;
+    if (mangle_name(name, &is_array) != 0)
+        goto drop;
     /* the last duplicate wins: replace an earlier one in place */
     for (size_t i = 0; i < r->nparams; i++) {
         if (strcmp(r->params[i].name, name) == 0) {
@@ -91,10 +99,12 @@ drop:
 void req_parse_query(struct req *r, const char *q, size_t n)
 {
     size_t start = 0;
-    if (!q) return;
+    if (!q)
+        return;
     for (size_t i = 0; i <= n; i++) {
         if (i == n || q[i] == '&') {
-            if (i > start) add_param(r, q + start, i - start);
+            if (i > start)
+                add_param(r, q + start, i - start);
             start = i + 1;
         }
     }
@@ -103,21 +113,24 @@ void req_parse_query(struct req *r, const char *q, size_t n)
 const struct param *req_param(const struct req *r, const char *name)
 {
     for (size_t i = 0; i < r->nparams; i++)
-        if (strcmp(r->params[i].name, name) == 0) return &r->params[i];
+        if (strcmp(r->params[i].name, name) == 0)
+            return &r->params[i];
     return NULL;
 }
 
 static int all_space(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n') return 0;
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+            return 0;
     return 1;
 }
 
 /* Nesting depth of v (a scalar is 0), stopping once it reaches REQ_MAX_JSON_DEPTH. */
 static int json_depth(json_t *v, int level)
 {
-    if (level >= REQ_MAX_JSON_DEPTH || (!json_is_object(v) && !json_is_array(v))) return level;
+    if (level >= REQ_MAX_JSON_DEPTH || (!json_is_object(v) && !json_is_array(v)))
+        return level;
     int max = level + 1;
     if (json_is_array(v)) {
         size_t i;
@@ -125,8 +138,10 @@ static int json_depth(json_t *v, int level)
         json_array_foreach(v, i, x)
         {
             int d = json_depth(x, level + 1);
-            if (d > max) max = d;
-            if (max >= REQ_MAX_JSON_DEPTH) break;
+            if (d > max)
+                max = d;
+            if (max >= REQ_MAX_JSON_DEPTH)
+                break;
         }
     } else {
         const char *k;
@@ -134,8 +149,10 @@ static int json_depth(json_t *v, int level)
         json_object_foreach(v, k, x)
         {
             int d = json_depth(x, level + 1);
-            if (d > max) max = d;
-            if (max >= REQ_MAX_JSON_DEPTH) break;
+            if (d > max)
+                max = d;
+            if (max >= REQ_MAX_JSON_DEPTH)
+                break;
         }
     }
     return max;
@@ -176,13 +193,15 @@ void req_parse_body(struct req *r, const char *data, size_t n)
 
 void req_free(struct req *r)
 {
-    if (!r) return;
+    if (!r)
+        return;
     for (size_t i = 0; i < r->nparams; i++) {
         free(r->params[i].name);
         free(r->params[i].val);
     }
     r->nparams = 0;
-    if (r->body) json_decref(r->body);
+    if (r->body)
+        json_decref(r->body);
     r->body = NULL;
     free(r->path);
     r->path = NULL;

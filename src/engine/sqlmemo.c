@@ -33,8 +33,10 @@ const char *sqlmemo_find(const void *a, const void *b, unsigned variant)
     for (size_t i = 0; i < MEMO_SLOTS; i++) {
         struct memo_entry *e =
             atomic_load_explicit(&table[(k + i) % MEMO_SLOTS], memory_order_acquire);
-        if (!e) return NULL;
-        if (e->a == a && e->b == b && e->variant == variant) return e->sql;
+        if (!e)
+            return NULL;
+        if (e->a == a && e->b == b && e->variant == variant)
+            return e->sql;
     }
     return NULL;
 }
@@ -42,7 +44,8 @@ const char *sqlmemo_find(const void *a, const void *b, unsigned variant)
 const char *sqlmemo_add(const void *a, const void *b, unsigned variant, const char *sql)
 {
     const char *s = sql_intern(sql);
-    if (!s) return NULL;
+    if (!s)
+        return NULL;
     pthread_mutex_lock(&mu);
     size_t k = slot_of(a, b, variant);
     const char *ret = NULL;

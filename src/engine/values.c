@@ -9,7 +9,8 @@
 /* The body's JSON value for name, NULL when absent or null. */
 static json_t *body_get(struct req *r, const char *name)
 {
-    if (!r->body) return NULL;
+    if (!r->body)
+        return NULL;
     json_t *v = json_object_get(r->body, name);
     return json_is_null(v) ? NULL : v;
 }
@@ -56,7 +57,8 @@ int body_string(struct op_ctx *ctx, const char *name, const char **ret, size_t *
     json_t *j = body_get(ctx->r, name);
     *ret = NULL;
     *ret_len = 0;
-    if (!j) return ENG_OK;
+    if (!j)
+        return ENG_OK;
     return scalar_text(ctx, name, j, ret, ret_len);
 }
 
@@ -80,8 +82,10 @@ int body_int(struct op_ctx *ctx, const char *name, int64_t *ret, int *ret_set)
 {
     json_t *j = body_get(ctx->r, name);
     *ret = 0;
-    if (ret_set) *ret_set = j != NULL;
-    if (!j) return ENG_OK;
+    if (ret_set)
+        *ret_set = j != NULL;
+    if (!j)
+        return ENG_OK;
     if (json_is_array(j) || json_is_object(j))
         return reply_bad(ctx->r, "%s must be a number, not %s", name,
                          json_is_array(j) ? "an array" : "an object");
@@ -106,7 +110,8 @@ void value_from_text(struct value *v, const char *p, size_t n)
 
 static int set_text(struct op_ctx *ctx, struct value *v, struct buf *b)
 {
-    if (b->failed) return ENG_DB;
+    if (b->failed)
+        return ENG_DB;
     v->p = ctx_strdup(ctx, b->p ? b->p : "", b->len);
     v->n = b->len;
     return v->p ? ENG_OK : ENG_DB;
@@ -140,14 +145,18 @@ static int parse_date(const char *s, size_t n, char out[11])
         d = y % 100, m = (y / 100) % 100, y /= 10000;
     } else {
         i = 0;
-        if (read_num(s, n, &i, 4, &y) != 4 || i >= n || is_digit(s[i]) || s[i] == ' ') return -1;
+        if (read_num(s, n, &i, 4, &y) != 4 || i >= n || is_digit(s[i]) || s[i] == ' ')
+            return -1;
         char sep = s[i++];
-        if (read_num(s, n, &i, 2, &m) < 1 || i >= n || s[i] != sep) return -1;
+        if (read_num(s, n, &i, 2, &m) < 1 || i >= n || s[i] != sep)
+            return -1;
         i++;
-        if (read_num(s, n, &i, 2, &d) < 1) return -1;
+        if (read_num(s, n, &i, 2, &d) < 1)
+            return -1;
     }
     if (i < n) { /* a time part: "HH:MM[:SS]" after a space or T */
-        if (s[i] != ' ' && s[i] != 'T') return -1;
+        if (s[i] != ' ' && s[i] != 'T')
+            return -1;
         int hh, mm, ss = 0;
         i++;
         if (read_num(s, n, &i, 2, &hh) < 1 || i >= n || s[i++] != ':' ||
@@ -155,13 +164,17 @@ static int parse_date(const char *s, size_t n, char out[11])
             return -1;
         if (i < n && s[i] == ':') {
             i++;
-            if (read_num(s, n, &i, 2, &ss) < 1) return -1;
+            if (read_num(s, n, &i, 2, &ss) < 1)
+                return -1;
         }
-        if (i != n || hh > 23 || mm > 59 || ss > 59) return -1;
+        if (i != n || hh > 23 || mm > 59 || ss > 59)
+            return -1;
     }
     static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1000 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) return -1;
-    if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return -1;
+    if (y < 1000 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+        return -1;
+    if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return -1;
     char tmp[48];
     snprintf(tmp, sizeof(tmp), "%04d-%02d-%02d", y, m, d);
     memcpy(out, tmp, 11);
@@ -189,7 +202,8 @@ static int convert(struct op_ctx *ctx, const struct field *f, json_t *j, struct 
         v->p = ctx_strdup(ctx, tmp, v->n);
         return v->p ? ENG_OK : ENG_DB;
     }
-    if ((rc = scalar_text(ctx, f->name, j, &s, &n)) != ENG_OK) return rc;
+    if ((rc = scalar_text(ctx, f->name, j, &s, &n)) != ENG_OK)
+        return rc;
     struct buf b;
     buf_init(&b, 0);
     switch (f->conv) {
@@ -261,9 +275,11 @@ int value_from_body(struct op_ctx *ctx, const struct field *f, struct value *v)
 {
     memset(v, 0, sizeof(*v));
     json_t *j = body_get(ctx->r, f->name);
-    if (!j) return ENG_OK;
+    if (!j)
+        return ENG_OK;
     int rc = convert(ctx, f, j, v);
-    if (rc == ENG_OK) v->set = 1;
+    if (rc == ENG_OK)
+        v->set = 1;
     return rc;
 }
 
@@ -300,8 +316,10 @@ void value_default(struct op_ctx *ctx, const struct field *f, struct value *v)
 
 int value_empty(const struct value *v)
 {
-    if (v->is_null) return 1;
-    if (v->is_int) return v->i == 0;
+    if (v->is_null)
+        return 1;
+    if (v->is_int)
+        return v->i == 0;
     return v->n == 0 || (v->n == 1 && v->p[0] == '0');
 }
 
@@ -320,12 +338,15 @@ int field_local(const struct field *f)
 
 const struct schema_column *field_column(const struct module *m, const struct field *f)
 {
-    if (!f->column) return NULL;
+    if (!f->column)
+        return NULL;
     const char *dot = strchr(f->column, '.');
-    if (!dot) return schema_column(m->t, f->column);
+    if (!dot)
+        return schema_column(m->t, f->column);
     char table[64];
     size_t n = (size_t)(dot - f->column);
-    if (n >= sizeof(table)) return NULL;
+    if (n >= sizeof(table))
+        return NULL;
     memcpy(table, f->column, n);
     table[n] = 0;
     const struct schema_table *t = schema_table(table);
@@ -334,9 +355,11 @@ const struct schema_column *field_column(const struct module *m, const struct fi
 
 int value_check_column(struct op_ctx *ctx, const struct field *f, const struct value *v)
 {
-    if (!f->column || v->is_null) return ENG_OK;
+    if (!f->column || v->is_null)
+        return ENG_OK;
     const struct schema_column *c = field_column(ctx->mod, f);
-    if (!c) return ENG_OK;
+    if (!c)
+        return ENG_OK;
     struct req *r = ctx->r;
     if (v->is_int) {
         int64_t lo, hi;
@@ -346,7 +369,8 @@ int value_check_column(struct op_ctx *ctx, const struct field *f, const struct v
                              (long long)hi);
         return ENG_OK;
     }
-    if (!utf8_valid(v->p, v->n)) return reply_bad(r, "%s is not valid UTF-8", f->name);
+    if (!utf8_valid(v->p, v->n))
+        return reply_bad(r, "%s is not valid UTF-8", f->name);
     if (c->type == COL_VARCHAR && utf8_length(v->p, v->n) > c->max_len)
         return reply_bad(r, "%s is longer than %u characters", f->name, (unsigned)c->max_len);
     if ((c->type == COL_TEXT || c->type == COL_VARBINARY) && v->n > c->max_len)
@@ -356,7 +380,9 @@ int value_check_column(struct op_ctx *ctx, const struct field *f, const struct v
 
 int value_bind(struct db_stmt *st, int idx, const struct value *v)
 {
-    if (v->is_null) return db_bind_null(st, idx);
-    if (v->is_int) return db_bind_int(st, idx, v->i);
+    if (v->is_null)
+        return db_bind_null(st, idx);
+    if (v->is_int)
+        return db_bind_int(st, idx, v->i);
     return db_bind_text(st, idx, v->p, v->n);
 }

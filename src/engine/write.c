@@ -27,14 +27,17 @@ static int convert_fields(struct op_ctx *ctx)
 {
     const struct module *m = ctx->mod;
     ctx->vals = arena_alloc(&ctx->r->arena, (m->nfields ? m->nfields : 1) * sizeof(*ctx->vals));
-    if (!ctx->vals) return ENG_DB;
+    if (!ctx->vals)
+        return ENG_DB;
     for (size_t i = 0; i < m->nfields; i++) {
         const struct field *f = &m->fields[i];
         struct value *v = &ctx->vals[i];
         memset(v, 0, sizeof(*v));
-        if (f->flags & FF_CONST) continue;
+        if (f->flags & FF_CONST)
+            continue;
         int rc = value_from_body(ctx, f, v);
-        if (rc != ENG_OK) return rc;
+        if (rc != ENG_OK)
+            return rc;
         if (v->set && f->conv == CV_SECRET) {
             struct buf enc;
             buf_init(&enc, 0);
@@ -46,9 +49,11 @@ static int convert_fields(struct op_ctx *ctx)
             v->p = ctx_strdup(ctx, enc.p, enc.len);
             v->n = enc.len;
             buf_free(&enc);
-            if (!v->p) return ENG_DB;
+            if (!v->p)
+                return ENG_DB;
         }
-        if (v->set && (rc = value_check_column(ctx, f, v)) != ENG_OK) return rc;
+        if (v->set && (rc = value_check_column(ctx, f, v)) != ENG_OK)
+            return rc;
     }
     return ENG_OK;
 }
@@ -57,7 +62,8 @@ static void fill_defaults(struct op_ctx *ctx)
 {
     for (size_t i = 0; i < ctx->mod->nfields; i++) {
         const struct field *f = &ctx->mod->fields[i];
-        if (ctx->vals[i].set) continue;
+        if (ctx->vals[i].set)
+            continue;
         value_default(ctx, f, &ctx->vals[i]);
         if (f->dflt && strcmp(f->dflt, DFLT_NOW) == 0) {
             ctx->vals[i].p = now_text(ctx);
@@ -70,7 +76,8 @@ static void set_name_var(struct op_ctx *ctx, int from_row)
 {
     for (size_t i = 0; i < ctx->mod->nfields; i++) {
         const struct field *f = &ctx->mod->fields[i];
-        if (!(f->flags & FF_NAME)) continue;
+        if (!(f->flags & FF_NAME))
+            continue;
         const char *name = NULL;
         size_t n = 0;
         if (from_row)
@@ -108,8 +115,10 @@ static void build_load(struct op_ctx *ctx, struct buf *sql, const void *arg)
     for (size_t i = 0; i < t->ncols; i++)
         buf_printf(sql, "%s%s", i ? ", " : "", t->cols[i].name);
     buf_printf(sql, " FROM %s WHERE %s = ?", t->name, ctx->mod->pk);
-    if (scoped(ctx)) buf_printf(sql, " AND %s = ?", ctx->mod->client_col);
-    if (extra) buf_printf(sql, " AND %s", extra);
+    if (scoped(ctx))
+        buf_printf(sql, " AND %s = ?", ctx->mod->client_col);
+    if (extra)
+        buf_printf(sql, " AND %s", extra);
 }
 
 /* Loads the target row (pk = id, in scope S, meeting the endpoint's condition) into ctx->cur. */
@@ -118,9 +127,11 @@ static int load_row(struct op_ctx *ctx)
     const struct schema_table *t = ctx->mod->t;
     struct db_stmt *st;
     int rc;
-    if (engine_stmt(ctx, ctx->mod, ctx->ep, 1, build_load, NULL, &st) != ENG_OK) return ENG_DB;
+    if (engine_stmt(ctx, ctx->mod, ctx->ep, 1, build_load, NULL, &st) != ENG_OK)
+        return ENG_DB;
     db_bind_int(st, 1, ctx->id);
-    if (scoped(ctx)) db_bind_int(st, 2, ctx->S);
+    if (scoped(ctx))
+        db_bind_int(st, 2, ctx->S);
     rc = db_step(st);
     ctx->cur.found = rc == DB_ROW;
     if (rc == DB_ROW) {
@@ -132,7 +143,8 @@ static int load_row(struct op_ctx *ctx)
             ctx->cur.p[i] = p ? ctx_strdup(ctx, p, n) : NULL;
             ctx->cur.n[i] = n;
         }
-        if (!ctx->cur.p || !ctx->cur.n) rc = DB_ERROR;
+        if (!ctx->cur.p || !ctx->cur.n)
+            rc = DB_ERROR;
     }
     db_reset(st);
     return rc == DB_ROW || rc == DB_DONE ? ENG_OK : ENG_DB;
@@ -155,12 +167,14 @@ static int clear_other_primaries(struct op_ctx *ctx, int64_t self)
         if (!(f->flags & FF_PRIMARY) || !ctx->vals[i].is_int || ctx->vals[i].i != 1 || !scoped(ctx))
             continue;
         struct db_stmt *st;
-        if (engine_stmt(ctx, m, f, 6, build_clear_primary, f, &st) != ENG_OK) return ENG_DB;
+        if (engine_stmt(ctx, m, f, 6, build_clear_primary, f, &st) != ENG_OK)
+            return ENG_DB;
         db_bind_int(st, 1, ctx->S);
         db_bind_int(st, 2, self);
         int rc = db_step(st) == DB_DONE ? ENG_OK : ENG_DB;
         db_reset(st);
-        if (rc != ENG_OK) return rc;
+        if (rc != ENG_OK)
+            return rc;
     }
     return ENG_OK;
 }
@@ -171,7 +185,8 @@ static void build_unique(struct op_ctx *ctx, struct buf *sql, const void *arg)
     const struct module *m = ctx->mod;
     buf_printf(sql, "SELECT COUNT(*) FROM %s WHERE %s = ?%s", m->table, f->column,
                db_dialect(ctx->db) == DB_SQLITE ? " COLLATE ITF_CI" : "");
-    if (scoped(ctx)) buf_printf(sql, " AND %s = ?", m->client_col);
+    if (scoped(ctx))
+        buf_printf(sql, " AND %s = ?", m->client_col);
 }
 
 static void build_insert(struct op_ctx *ctx, struct buf *sql, const void *arg)
@@ -184,7 +199,8 @@ static void build_insert(struct op_ctx *ctx, struct buf *sql, const void *arg)
         if (field_local(f) && !(f->flags & FF_NO_CREATE))
             buf_printf(sql, "%s%s", n++ ? ", " : "", f->column);
     }
-    if (scoped(ctx)) buf_printf(sql, "%s%s", n++ ? ", " : "", m->client_col);
+    if (scoped(ctx))
+        buf_printf(sql, "%s%s", n++ ? ", " : "", m->client_col);
     buf_puts(sql, ") VALUES (");
     for (int i = 0; i < n; i++)
         buf_puts(sql, i ? ", ?" : "?");
@@ -197,32 +213,45 @@ static int do_create(struct op_ctx *ctx)
     int rc;
     for (size_t i = 0; i < m->nfields; i++) {
         const struct field *f = &m->fields[i];
-        if (!(f->flags & FF_UNIQUE)) continue;
+        if (!(f->flags & FF_UNIQUE))
+            continue;
         struct db_stmt *st;
-        if (engine_stmt(ctx, m, f, 2, build_unique, f, &st) != ENG_OK) return ENG_DB;
+        if (engine_stmt(ctx, m, f, 2, build_unique, f, &st) != ENG_OK)
+            return ENG_DB;
         value_bind(st, 1, &ctx->vals[i]);
-        if (scoped(ctx)) db_bind_int(st, 2, ctx->S);
+        if (scoped(ctx))
+            db_bind_int(st, 2, ctx->S);
         int64_t n = 0;
-        if (db_query_int(st, &n) != DB_ROW) return ENG_DB;
-        if (n > 0) return ENG_NOT_DONE;
+        if (db_query_int(st, &n) != DB_ROW)
+            return ENG_DB;
+        if (n > 0)
+            return ENG_NOT_DONE;
     }
-    if ((rc = clear_other_primaries(ctx, 0)) != ENG_OK) return rc;
-    if (ctx->ep->before && (rc = ctx->ep->before(ctx)) != ENG_OK) return rc;
+    if ((rc = clear_other_primaries(ctx, 0)) != ENG_OK)
+        return rc;
+    if (ctx->ep->before && (rc = ctx->ep->before(ctx)) != ENG_OK)
+        return rc;
     struct db_stmt *st;
-    if (engine_stmt(ctx, m, NULL, 3, build_insert, NULL, &st) != ENG_OK) return ENG_DB;
+    if (engine_stmt(ctx, m, NULL, 3, build_insert, NULL, &st) != ENG_OK)
+        return ENG_DB;
     int idx = 1;
     for (size_t i = 0; i < m->nfields; i++) {
         const struct field *f = &m->fields[i];
-        if (field_local(f) && !(f->flags & FF_NO_CREATE)) value_bind(st, idx++, &ctx->vals[i]);
+        if (field_local(f) && !(f->flags & FF_NO_CREATE))
+            value_bind(st, idx++, &ctx->vals[i]);
     }
-    if (scoped(ctx)) db_bind_int(st, idx++, ctx->S);
+    if (scoped(ctx))
+        db_bind_int(st, idx++, ctx->S);
     rc = db_step(st);
     db_reset(st);
-    if (rc != DB_DONE) return ENG_DB;
+    if (rc != DB_DONE)
+        return ENG_DB;
     ctx->new_id = db_last_insert_id(ctx->db);
     ctx->count = 1;
-    if (ctx->ep->after && (rc = ctx->ep->after(ctx)) != ENG_OK) return rc;
-    if ((rc = logs_write_endpoint(ctx)) != ENG_OK) return rc;
+    if (ctx->ep->after && (rc = ctx->ep->after(ctx)) != ENG_OK)
+        return rc;
+    if ((rc = logs_write_endpoint(ctx)) != ENG_OK)
+        return rc;
     return ENG_OK;
 }
 
@@ -233,8 +262,10 @@ static void merge_current(struct op_ctx *ctx)
     for (size_t i = 0; i < ctx->mod->nfields; i++) {
         const struct field *f = &ctx->mod->fields[i];
         struct value *v = &ctx->vals[i];
-        if (!field_local(f) || (f->flags & FF_NO_UPDATE)) continue;
-        if (v->set && !(f->conv == CV_DATE && v->is_null)) continue;
+        if (!field_local(f) || (f->flags & FF_NO_UPDATE))
+            continue;
+        if (v->set && !(f->conv == CV_DATE && v->is_null))
+            continue;
         size_t n;
         const char *cur = ctx_cur(ctx, f->column, &n);
         if (!cur && is_textual(f->conv)) {
@@ -252,7 +283,8 @@ static int field_changed(struct op_ctx *ctx, const struct field *f, const struct
     const struct schema_column *c = schema_column(ctx->mod->t, f->column);
     size_t n;
     const char *cur = ctx_cur(ctx, f->column, &n);
-    if (v->is_null || !cur) return v->is_null != (cur == NULL);
+    if (v->is_null || !cur)
+        return v->is_null != (cur == NULL);
     char tmp[32];
     const char *np = v->p;
     size_t nn = v->n;
@@ -276,7 +308,8 @@ static int field_changed(struct op_ctx *ctx, const struct field *f, const struct
 static int row_missing(struct op_ctx *ctx)
 {
     const struct log_spec *l = ctx->ep->miss_log;
-    if (!l) return ENG_NOT_DONE;
+    if (!l)
+        return ENG_NOT_DONE;
     struct op_ctx tmp = *ctx;
     struct endpoint ep = *ctx->ep;
     memset(ep.logs, 0, sizeof(ep.logs));
@@ -303,37 +336,48 @@ static void build_update(struct op_ctx *ctx, struct buf *sql, const void *arg)
         if (updatable(&m->fields[i]))
             buf_printf(sql, "%s%s = ?", n++ ? ", " : "", m->fields[i].column);
     buf_printf(sql, " WHERE %s = ?", m->pk);
-    if (scoped(ctx)) buf_printf(sql, " AND %s = ?", m->client_col);
+    if (scoped(ctx))
+        buf_printf(sql, " AND %s = ?", m->client_col);
 }
 
 static int do_update(struct op_ctx *ctx)
 {
     const struct module *m = ctx->mod;
     int rc;
-    if ((rc = load_row(ctx)) != ENG_OK) return rc;
-    if (!ctx->cur.found) return row_missing(ctx);
+    if ((rc = load_row(ctx)) != ENG_OK)
+        return rc;
+    if (!ctx->cur.found)
+        return row_missing(ctx);
     merge_current(ctx);
     set_name_var(ctx, 0);
-    if ((rc = clear_other_primaries(ctx, ctx->id)) != ENG_OK) return rc;
-    if (ctx->ep->before && (rc = ctx->ep->before(ctx)) != ENG_OK) return rc;
+    if ((rc = clear_other_primaries(ctx, ctx->id)) != ENG_OK)
+        return rc;
+    if (ctx->ep->before && (rc = ctx->ep->before(ctx)) != ENG_OK)
+        return rc;
     /* K13: a statement that would change nothing is not run (count 0), as MariaDB counts */
     int changed = 0;
     for (size_t i = 0; i < m->nfields && !changed; i++)
-        if (updatable(&m->fields[i])) changed = field_changed(ctx, &m->fields[i], &ctx->vals[i]);
+        if (updatable(&m->fields[i]))
+            changed = field_changed(ctx, &m->fields[i], &ctx->vals[i]);
     if (changed) {
         struct db_stmt *st;
-        if (engine_stmt(ctx, m, NULL, 4, build_update, NULL, &st) != ENG_OK) return ENG_DB;
+        if (engine_stmt(ctx, m, NULL, 4, build_update, NULL, &st) != ENG_OK)
+            return ENG_DB;
         int idx = 1;
         for (size_t i = 0; i < m->nfields; i++)
-            if (updatable(&m->fields[i])) value_bind(st, idx++, &ctx->vals[i]);
+            if (updatable(&m->fields[i]))
+                value_bind(st, idx++, &ctx->vals[i]);
         db_bind_int(st, idx++, ctx->id);
-        if (scoped(ctx)) db_bind_int(st, idx++, ctx->S);
+        if (scoped(ctx))
+            db_bind_int(st, idx++, ctx->S);
         rc = db_step(st);
         db_reset(st);
-        if (rc != DB_DONE) return ENG_DB;
+        if (rc != DB_DONE)
+            return ENG_DB;
         ctx->count = db_changes(ctx->db);
     }
-    if (ctx->ep->after && (rc = ctx->ep->after(ctx)) != ENG_OK) return rc;
+    if (ctx->ep->after && (rc = ctx->ep->after(ctx)) != ENG_OK)
+        return rc;
     return logs_write_endpoint(ctx);
 }
 
@@ -350,26 +394,34 @@ static void build_row_op(struct op_ctx *ctx, struct buf *sql, const void *arg)
                    op == OP_ARCHIVE ? "CURRENT_TIMESTAMP" : "NULL", ctx->ep->sets ? ", " : "",
                    ctx->ep->sets ? ctx->ep->sets : "");
     buf_printf(sql, " WHERE %s = ?", m->pk);
-    if (scoped(ctx)) buf_printf(sql, " AND %s = ?", m->client_col);
+    if (scoped(ctx))
+        buf_printf(sql, " AND %s = ?", m->client_col);
 }
 
 /* delete, archive, unarchive, set: one statement on the row found in scope. */
 static int do_row_op(struct op_ctx *ctx)
 {
     int rc = load_row(ctx);
-    if (rc != ENG_OK) return rc;
-    if (!ctx->cur.found) return row_missing(ctx);
+    if (rc != ENG_OK)
+        return rc;
+    if (!ctx->cur.found)
+        return row_missing(ctx);
     set_name_var(ctx, 1);
-    if (ctx->ep->before && (rc = ctx->ep->before(ctx)) != ENG_OK) return rc;
+    if (ctx->ep->before && (rc = ctx->ep->before(ctx)) != ENG_OK)
+        return rc;
     struct db_stmt *st;
-    if (engine_stmt(ctx, ctx->mod, ctx->ep, 5, build_row_op, NULL, &st) != ENG_OK) return ENG_DB;
+    if (engine_stmt(ctx, ctx->mod, ctx->ep, 5, build_row_op, NULL, &st) != ENG_OK)
+        return ENG_DB;
     db_bind_int(st, 1, ctx->id);
-    if (scoped(ctx)) db_bind_int(st, 2, ctx->S);
+    if (scoped(ctx))
+        db_bind_int(st, 2, ctx->S);
     rc = db_step(st);
     db_reset(st);
-    if (rc != DB_DONE) return ENG_DB;
+    if (rc != DB_DONE)
+        return ENG_DB;
     ctx->count = db_changes(ctx->db);
-    if (ctx->ep->after && (rc = ctx->ep->after(ctx)) != ENG_OK) return rc;
+    if (ctx->ep->after && (rc = ctx->ep->after(ctx)) != ENG_OK)
+        return rc;
     return ctx->count > 0 ? logs_write_endpoint(ctx) : ENG_OK;
 }
 
@@ -385,21 +437,27 @@ static int prepare_write(struct op_ctx *ctx)
         return ENG_NOT_DONE;
     if (ep->op != OP_CREATE) {
         if (ep->id_param) {
-            if ((rc = body_int(ctx, ep->id_param, &ctx->id, NULL)) != ENG_OK) return rc;
+            if ((rc = body_int(ctx, ep->id_param, &ctx->id, NULL)) != ENG_OK)
+                return rc;
         } else {
             ctx->id = ctx->S;
         }
-        if (ctx->id == 0) return ENG_NOT_DONE;
+        if (ctx->id == 0)
+            return ENG_NOT_DONE;
     }
     if (ep->flags & EP_DECRYPT) {
         const char *pw;
         size_t pwlen;
-        if ((rc = body_string(ctx, "api_key_decrypt_password", &pw, &pwlen)) != ENG_OK) return rc;
-        if (!pw && r->hdr_decrypt) pw = r->hdr_decrypt, pwlen = strlen(pw);
-        if ((rc = engine_unwrap_master(ctx, pw, pwlen)) != ENG_OK) return rc;
+        if ((rc = body_string(ctx, "api_key_decrypt_password", &pw, &pwlen)) != ENG_OK)
+            return rc;
+        if (!pw && r->hdr_decrypt)
+            pw = r->hdr_decrypt, pwlen = strlen(pw);
+        if ((rc = engine_unwrap_master(ctx, pw, pwlen)) != ENG_OK)
+            return rc;
     }
     int with_fields = ep->op == OP_CREATE || ep->op == OP_UPDATE || ep->op == OP_CUSTOM;
-    if (with_fields && (rc = convert_fields(ctx)) != ENG_OK) return rc;
+    if (with_fields && (rc = convert_fields(ctx)) != ENG_OK)
+        return rc;
     if (ep->op == OP_CREATE) {
         fill_defaults(ctx);
         for (size_t i = 0; i < ctx->mod->nfields; i++)
@@ -413,8 +471,10 @@ static int prepare_write(struct op_ctx *ctx)
 int engine_write(struct op_ctx *ctx)
 {
     int rc = prepare_write(ctx);
-    if (rc != ENG_OK) return rc;
-    if (db_begin(ctx->db, 1) != DB_OK) return ENG_DB;
+    if (rc != ENG_OK)
+        return rc;
+    if (db_begin(ctx->db, 1) != DB_OK)
+        return ENG_DB;
     switch (ctx->ep->op) {
     case OP_CREATE:
         rc = do_create(ctx);

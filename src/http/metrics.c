@@ -33,7 +33,8 @@ void metrics_observe(const char *mod, const char *fn, const char *other, int sta
             break;
     if (i == ncounters && ncounters < METRIC_SLOTS)
         counters[ncounters++] = (struct counter){mod, fn, other, status, 0};
-    if (i < ncounters) counters[i].n++;
+    if (i < ncounters)
+        counters[i].n++;
     size_t b = 0;
     while (b < NBOUNDS && seconds > bounds[b])
         b++;

@@ -68,7 +68,8 @@ static void body_schema(struct buf *b, const struct module *m, const struct endp
     buf_puts(b, "\"requestBody\":{\"required\":true,\"content\":{\"application/json\":{"
                 "\"schema\":{\"type\":\"object\",\"properties\":{"
                 "\"api_key\":{\"type\":\"string\"},\"client_id\":{\"type\":\"integer\"}");
-    if (ep->flags & EP_DECRYPT) buf_puts(b, ",\"api_key_decrypt_password\":{\"type\":\"string\"}");
+    if (ep->flags & EP_DECRYPT)
+        buf_puts(b, ",\"api_key_decrypt_password\":{\"type\":\"string\"}");
     if (ep->id_param) {
         buf_putc(b, ',');
         str(b, ep->id_param);
@@ -77,13 +78,15 @@ static void body_schema(struct buf *b, const struct module *m, const struct endp
     int with_fields = ep->op == OP_CREATE || ep->op == OP_UPDATE || ep->op == OP_CUSTOM;
     for (size_t i = 0; with_fields && i < m->nfields; i++) {
         const struct field *f = &m->fields[i];
-        if (f->flags & FF_CONST) continue;
+        if (f->flags & FF_CONST)
+            continue;
         buf_putc(b, ',');
         str(b, f->name);
         buf_puts(b, ":{\"type\":");
         str(b, json_type(f->conv));
         const struct schema_column *c = f->column ? schema_column(m->t, f->column) : NULL;
-        if (f->conv == CV_DATE) buf_puts(b, ",\"format\":\"date\"");
+        if (f->conv == CV_DATE)
+            buf_puts(b, ",\"format\":\"date\"");
         if (c && (c->type == COL_VARCHAR) && f->conv != CV_SECRET)
             buf_printf(b, ",\"maxLength\":%u", (unsigned)c->max_len);
         buf_putc(b, '}');

@@ -52,7 +52,8 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *con)
 {
     struct server *srv = cls;
     struct http_req *h = calloc(1, sizeof(*h));
-    if (!h) return NULL;
+    if (!h)
+        return NULL;
     h->raw_uri = strdup(uri ? uri : "");
     buf_init(&h->body, srv->cfg->max_body);
     buf_init(&h->r.out, 0);
@@ -76,9 +77,11 @@ static void completed(void *cls, struct MHD_Connection *con, void **req_cls,
 {
     struct server *srv = cls;
     struct http_req *h = *req_cls;
-    if (!h) return;
+    if (!h)
+        return;
     struct req *r = &h->r;
-    if (r->stream_free) r->stream_free(r);
+    if (r->stream_free)
+        r->stream_free(r);
     release_db(r, 0);
     if (r->status) {
         if (h->route.kind == ROUTE_API && h->route.ep)
@@ -87,7 +90,8 @@ static void completed(void *cls, struct MHD_Connection *con, void **req_cls,
         else
             metrics_observe(NULL, NULL, h->label ? h->label : "unknown", r->status,
                             elapsed(&h->t0));
-        if (r->status >= 500) metrics_store_error();
+        if (r->status >= 500)
+            metrics_store_error();
         if (!srv->cfg->quiet)
             fprintf(stderr, "%s %s %s %d %.3fms%s\n", r->ip, r->method_name ? r->method_name : "-",
                     r->path ? r->path : "-", r->status, elapsed(&h->t0) * 1000.0,
@@ -105,7 +109,8 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *out, size_t max)
     struct http_req *h = cls;
     struct req *r = &h->r;
     while (h->stream_pos >= r->out.len) {
-        if (h->stream_done) return MHD_CONTENT_READER_END_OF_STREAM;
+        if (h->stream_done)
+            return MHD_CONTENT_READER_END_OF_STREAM;
         int more = r->stream_next(r);
         h->stream_pos = 0;
         if (more < 0) {
@@ -113,10 +118,12 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *out, size_t max)
                     r->db ? db_errmsg(r->db) : "no connection");
             return MHD_CONTENT_READER_END_WITH_ERROR;
         }
-        if (more == 0) h->stream_done = 1;
+        if (more == 0)
+            h->stream_done = 1;
     }
     size_t n = r->out.len - h->stream_pos;
-    if (n > max) n = max;
+    if (n > max)
+        n = max;
     memcpy(out, r->out.p + h->stream_pos, n);
     h->stream_pos += n;
     return (ssize_t)n;
@@ -136,11 +143,15 @@ static enum MHD_Result send_reply(struct MHD_Connection *con, struct http_req *h
         resp = MHD_create_response_from_buffer(len, p, MHD_RESPMEM_MUST_FREE);
         release_db(r, 0);
     }
-    if (!resp) return MHD_NO;
+    if (!resp)
+        return MHD_NO;
     MHD_add_response_header(resp, "Content-Type", content_type);
-    if (r->allow[0]) MHD_add_response_header(resp, "Allow", r->allow);
-    if (r->total[0]) MHD_add_response_header(resp, "X-Total-Count", r->total);
-    if (r->link.len) MHD_add_response_header(resp, "Link", r->link.p);
+    if (r->allow[0])
+        MHD_add_response_header(resp, "Allow", r->allow);
+    if (r->total[0])
+        MHD_add_response_header(resp, "X-Total-Count", r->total);
+    if (r->link.len)
+        MHD_add_response_header(resp, "Link", r->link.p);
     enum MHD_Result ret = MHD_queue_response(con, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -183,7 +194,8 @@ static void handle_special(struct server *srv, struct http_req *h, const char **
         h->label = "healthz";
         struct db *db = NULL;
         int ok = db_pool_get(srv->pool, &db) == DB_OK && db_exec(db, "SELECT 1") == DB_OK;
-        if (db) db_pool_put(srv->pool, db, !ok);
+        if (db)
+            db_pool_put(srv->pool, db, !ok);
         r->status = ok ? 200 : 503;
         buf_puts(&r->out, ok ? "{\"status\":\"ok\"}" : "{\"status\":\"store unavailable\"}");
     } else if (h->route.kind == ROUTE_METRICS) {
@@ -278,7 +290,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
 {
     struct server *srv = cls;
     struct http_req *h = *req_cls;
-    if (!h) return MHD_NO;
+    if (!h)
+        return MHD_NO;
     if (!h->started) {
         h->started = 1;
         return MHD_YES;
@@ -286,7 +299,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
     if (*upload_data_size) {
         if (!h->too_large) {
             buf_append(&h->body, upload_data, *upload_data_size);
-            if (h->body.failed) h->too_large = 1;
+            if (h->body.failed)
+                h->too_large = 1;
         }
         *upload_data_size = 0;
         return MHD_YES;
@@ -295,7 +309,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
     r->method_name = method;
     r->path = strdup(url ? url : "/");
     const char *q = strchr(h->raw_uri, '?');
-    if (q) req_parse_query(r, q + 1, strlen(q + 1));
+    if (q)
+        req_parse_query(r, q + 1, strlen(q + 1));
     read_headers(con, r);
     const char *ctype = "application/json";
     if (!r->path) {

@@ -82,13 +82,15 @@ int json_write_string(struct buf *out, const char *s, size_t n)
             run++;
         buf_append(out, s + i, run - i);
         i = run;
-        if (i >= n) break;
+        if (i >= n)
+            break;
         if ((unsigned char)s[i] < 0x80) {
             put_ascii_escape(out, (unsigned char)s[i++]);
             continue;
         }
         int32_t cp = utf8_next(s, n, &i);
-        if (cp < 0) goto invalid;
+        if (cp < 0)
+            goto invalid;
         put_codepoint(out, (uint32_t)cp);
     }
     buf_putc(out, '"');
@@ -98,7 +100,8 @@ invalid:
     /* json_encode() fails as a whole on invalid UTF-8: drop what was written. */
     out->len = start_len;
     out->failed = start_failed;
-    if (out->p) out->p[start_len] = 0;
+    if (out->p)
+        out->p[start_len] = 0;
     return -1;
 }
 

@@ -47,7 +47,8 @@ static int bind_run(struct op_ctx *ctx, const char *sql, const struct value *con
                     int64_t id)
 {
     struct db_stmt *st;
-    if (db_stmt(ctx->db, sql, &st) != DB_OK) return ENG_DB;
+    if (db_stmt(ctx->db, sql, &st) != DB_OK)
+        return ENG_DB;
     for (int i = 0; i < n; i++)
         value_bind(st, i + 1, vals[i]);
     db_bind_int(st, n + 1, id);

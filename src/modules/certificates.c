@@ -29,7 +29,8 @@ static int pem_facts(const char *pem, size_t n, char expire[11], struct buf *iss
     BIO *bio = BIO_new_mem_buf(pem, (int)n);
     X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
     BIO_free(bio);
-    if (!x) return -1;
+    if (!x)
+        return -1;
     struct tm tm;
     int rc = -1;
     if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1 && tm.tm_year + 1900 >= 1000 &&
@@ -43,7 +44,8 @@ static int pem_facts(const char *pem, size_t n, char expire[11], struct buf *iss
         unsigned char *utf8 = NULL;
         int len =
             ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx)));
-        if (len >= 0) php_sanitize(issuer, (const char *)utf8, (size_t)len);
+        if (len >= 0)
+            php_sanitize(issuer, (const char *)utf8, (size_t)len);
         OPENSSL_free(utf8);
     }
     X509_free(x);
@@ -55,11 +57,13 @@ static int fill_from_pem(struct op_ctx *ctx)
     struct value *key = ctx_val(ctx, "certificate_public_key");
     struct value *expire = ctx_val(ctx, "certificate_expire");
     struct value *issuer = ctx_val(ctx, "certificate_issued_by");
-    if (value_empty(key) || !expire->is_null || issuer->n) return ENG_OK;
+    if (value_empty(key) || !expire->is_null || issuer->n)
+        return ENG_OK;
     const char *raw;
     size_t n;
     int rc = body_string(ctx, "certificate_public_key", &raw, &n);
-    if (rc != ENG_OK || !raw) return rc;
+    if (rc != ENG_OK || !raw)
+        return rc;
     char date[11];
     struct buf o;
     buf_init(&o, 0);

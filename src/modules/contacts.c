@@ -32,7 +32,8 @@ static int archive_user(struct op_ctx *ctx, int archive)
     size_t n;
     const char *uid = ctx_cur(ctx, "contact_user_id", &n);
     int64_t id = uid ? strtoll(uid, NULL, 10) : 0;
-    if (id <= 0) return ENG_OK;
+    if (id <= 0)
+        return ENG_OK;
     return ctx_exec_ints(ctx,
                          archive ? "UPDATE users SET user_archived_at = CURRENT_TIMESTAMP "
                                    "WHERE user_id = ?"

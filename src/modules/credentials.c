@@ -23,7 +23,8 @@ static const struct field fields[] = {
 /* A new password restarts the password age. */
 static int password_changed(struct op_ctx *ctx)
 {
-    if (!ctx_val(ctx, "credential_password")->set) return ENG_OK;
+    if (!ctx_val(ctx, "credential_password")->set)
+        return ENG_OK;
     int64_t args[2] = {ctx->id, ctx->S};
     return ctx_exec_ints(ctx,
                          "UPDATE credentials SET credential_password_changed_at = "

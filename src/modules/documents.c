@@ -28,7 +28,8 @@ static int set_search_text(struct op_ctx *ctx, const char *head, size_t hn)
     buf_append(&in, head, hn);
     buf_putc(&in, ' ');
     for (size_t i = 0; content->p && i < content->n; i++) {
-        if (content->p[i] == '<') buf_putc(&in, ' ');
+        if (content->p[i] == '<')
+            buf_putc(&in, ' ');
         buf_putc(&in, content->p[i]);
     }
     php_sanitize(&out, in.p ? in.p : "", in.len);
@@ -47,8 +48,10 @@ static int search_text_on_create(struct op_ctx *ctx)
     const char *name, *desc;
     size_t nn, dn;
     int rc = body_string(ctx, "document_name", &name, &nn);
-    if (rc == ENG_OK) rc = body_string(ctx, "document_description", &desc, &dn);
-    if (rc != ENG_OK) return rc;
+    if (rc == ENG_OK)
+        rc = body_string(ctx, "document_description", &desc, &dn);
+    if (rc != ENG_OK)
+        return rc;
     struct buf head;
     buf_init(&head, 0);
     buf_append(&head, name ? name : "", nn);
@@ -68,7 +71,8 @@ static int keep_version(struct op_ctx *ctx)
         "document_content, CASE WHEN document_updated_by <> 0 THEN document_updated_by ELSE "
         "document_created_by END, COALESCE(document_updated_at, document_created_at), "
         "document_id FROM documents WHERE document_id = ?";
-    if (ctx_exec_ints(ctx, sql, 1, &ctx->id) != ENG_OK) return ENG_DB;
+    if (ctx_exec_ints(ctx, sql, 1, &ctx->id) != ENG_OK)
+        return ENG_DB;
     ctx->aux = db_last_insert_id(ctx->db);
     const struct value *name = ctx_val(ctx, "document_name");
     return set_search_text(ctx, name->p ? name->p : "", name->p ? name->n : 0);

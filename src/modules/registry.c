@@ -22,7 +22,8 @@ const size_t module_count = COUNT_OF(module_registry);
 static int check_column(const struct module *m, const char *col, const char *what, char *err,
                         size_t errlen)
 {
-    if (!col || schema_column(m->t, col) || (m->jt && schema_column(m->jt, col))) return 0;
+    if (!col || schema_column(m->t, col) || (m->jt && schema_column(m->jt, col)))
+        return 0;
     snprintf(err, errlen, "module %s: %s names unknown column %s", m->name, what, col);
     return -1;
 }
@@ -83,7 +84,8 @@ static int check_module(struct module *m, char *err, size_t errlen)
 int module_registry_init(char *err, size_t errlen)
 {
     for (size_t i = 0; i < module_count; i++) {
-        if (check_module(module_registry[i], err, errlen)) return -1;
+        if (check_module(module_registry[i], err, errlen))
+            return -1;
         for (size_t k = 0; k < i; k++)
             if (strcmp(module_registry[k]->name, module_registry[i]->name) == 0) {
                 snprintf(err, errlen, "module %s registered twice", module_registry[i]->name);
@@ -112,6 +114,7 @@ const struct endpoint *module_endpoint(const struct module *m, const char *fn, s
 const struct field *module_field(const struct module *m, const char *name)
 {
     for (size_t i = 0; i < m->nfields; i++)
-        if (strcmp(m->fields[i].name, name) == 0) return &m->fields[i];
+        if (strcmp(m->fields[i].name, name) == 0)
+            return &m->fields[i];
     return NULL;
 }

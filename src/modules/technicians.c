@@ -17,15 +17,18 @@
 static int64_t int_param(struct req *r, const char *name, int64_t dflt, int *ret_present)
 {
     const struct param *p = req_param(r, name);
-    if (ret_present) *ret_present = p != NULL;
+    if (ret_present)
+        *ret_present = p != NULL;
     return p ? php_intval_str(p->val, p->len) : dflt;
 }
 
 static void write_pair(struct buf *out, const char *key, const char *v, size_t n, int first)
 {
-    if (!first) buf_putc(out, ',');
+    if (!first)
+        buf_putc(out, ',');
     json_write_key(out, key);
-    if (!v || json_write_string(out, v, n) != 0) buf_puts(out, "null");
+    if (!v || json_write_string(out, v, n) != 0)
+        buf_puts(out, "null");
 }
 
 static int time_worked(struct op_ctx *ctx)
@@ -79,12 +82,15 @@ static int time_worked(struct op_ctx *ctx)
     struct db_stmt *st;
     int rc = sql.failed ? DB_ERROR : db_stmt(ctx->db, sql.p, &st);
     buf_free(&sql);
-    if (rc) return ENG_DB;
+    if (rc)
+        return ENG_DB;
     int idx = 1;
     db_bind_text(st, idx++, from, strlen(from));
     db_bind_text(st, idx++, to, strlen(to));
-    if (!r->scope_all) db_bind_int(st, idx++, r->scope);
-    if (has_tech) db_bind_int(st, idx++, tech);
+    if (!r->scope_all)
+        db_bind_int(st, idx++, r->scope);
+    if (has_tech)
+        db_bind_int(st, idx++, tech);
     db_bind_int(st, idx++, r->limit);
     db_bind_int(st, idx++, r->offset);
     struct buf rows;
@@ -99,7 +105,8 @@ static int time_worked(struct op_ctx *ctx)
         snprintf(number, sizeof(number), "%.*s%.*s", (int)n[1], v[1] ? v[1] : "", (int)n[2],
                  v[2] ? v[2] : "");
         int64_t secs = db_column_int(st, 8);
-        if (secs > 838 * 3600 + 59 * 60 + 59) secs = 838 * 3600 + 59 * 60 + 59;
+        if (secs > 838 * 3600 + 59 * 60 + 59)
+            secs = 838 * 3600 + 59 * 60 + 59;
         snprintf(worked, sizeof(worked), "%02lld:%02lld:%02lld", (long long)(secs / 3600),
                  (long long)(secs / 60 % 60), (long long)(secs % 60));
         buf_puts(&rows, count++ ? ",{" : "{");

@@ -46,14 +46,17 @@ static int number_ticket(struct op_ctx *ctx)
     struct value *contact = ctx_val(ctx, "ticket_contact_id");
     struct db_stmt *st;
     if (contact->i == 0 && ctx->S != 0) {
-        if (db_stmt(ctx->db, SQL_PRIMARY_CONTACT, &st) != DB_OK) return ENG_DB;
+        if (db_stmt(ctx->db, SQL_PRIMARY_CONTACT, &st) != DB_OK)
+            return ENG_DB;
         db_bind_int(st, 1, ctx->S);
         int64_t id = 0;
-        if (db_query_int(st, &id) == DB_ROW) value_int(contact, id);
+        if (db_query_int(st, &id) == DB_ROW)
+            value_int(contact, id);
     }
     if (ctx_exec_ints(ctx, SQL_TAKE_NUMBER, 0, NULL) != ENG_OK || db_changes(ctx->db) != 1)
         return ENG_DB;
-    if (db_stmt(ctx->db, SQL_TAKEN_NUMBER, &st) != DB_OK || db_step(st) != DB_ROW) return ENG_DB;
+    if (db_stmt(ctx->db, SQL_TAKEN_NUMBER, &st) != DB_OK || db_step(st) != DB_ROW)
+        return ENG_DB;
     size_t n;
     const char *prefix = db_column_text(st, 0, &n);
     struct value *pv = ctx_val(ctx, "ticket_prefix");
@@ -61,7 +64,8 @@ static int number_ticket(struct op_ctx *ctx)
     value_int(ctx_val(ctx, "ticket_number"), db_column_int(st, 1));
     db_reset(st);
     char key[33];
-    if (!pv->p || crypto_random_string(key, 32) != 0) return ENG_DB;
+    if (!pv->p || crypto_random_string(key, 32) != 0)
+        return ENG_DB;
     value_from_text(ctx_val(ctx, "ticket_url_key"), ctx_strdup(ctx, key, 32), 32);
     return ENG_OK;
 }

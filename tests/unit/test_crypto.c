@@ -29,7 +29,8 @@ static int alphabet_ok(const char *s, size_t n)
         char c = s[i];
         int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
                  c == '-' || c == '_';
-        if (!ok) return 0;
+        if (!ok)
+            return 0;
     }
     return 1;
 }
@@ -205,7 +206,8 @@ static void field_round_trip(const char *pt, size_t n)
     assert_true(alphabet_ok(b.p, 16));
     assert_int_equal(crypto_field_decrypt(MASTER, b.p, b.len, &p), 0);
     assert_int_equal(p.len, n);
-    if (n) assert_memory_equal(p.p, pt, n);
+    if (n)
+        assert_memory_equal(p.p, pt, n);
     buf_free(&b);
     buf_free(&p);
 }

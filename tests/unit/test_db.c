@@ -29,7 +29,8 @@ struct fixture {
 static char *read_file(const char *path)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
+    if (!f)
+        return NULL;
     struct buf b;
     buf_init(&b, 0);
     char chunk[4096];
@@ -57,7 +58,8 @@ static void remove_db_files(struct fixture *fx)
 static int setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
-    if (!fx) return -1;
+    if (!fx)
+        return -1;
     snprintf(fx->dir, sizeof(fx->dir), "/tmp/itflowd_test_db.XXXXXX");
     if (!mkdtemp(fx->dir)) {
         free(fx);
@@ -91,7 +93,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *fx = *state;
-    if (!fx) return 0;
+    if (!fx)
+        return 0;
     db_close(fx->db);
     remove_db_files(fx);
     rmdir(fx->dir);
@@ -109,13 +112,15 @@ static void need_seed(const struct fixture *fx)
 
 static void exec_ok(struct db *db, const char *sql)
 {
-    if (db_exec(db, sql) != DB_OK) fail_msg("%s: %s", sql, db_errmsg(db));
+    if (db_exec(db, sql) != DB_OK)
+        fail_msg("%s: %s", sql, db_errmsg(db));
 }
 
 static int64_t q_int(struct db *db, const char *sql)
 {
     struct db_stmt *st;
-    if (db_stmt(db, sql, &st) != DB_OK) fail_msg("prepare %s: %s", sql, db_errmsg(db));
+    if (db_stmt(db, sql, &st) != DB_OK)
+        fail_msg("prepare %s: %s", sql, db_errmsg(db));
     int64_t v = -1;
     assert_int_equal(db_query_int(st, &v), DB_ROW);
     return v;
@@ -125,7 +130,8 @@ static int64_t q_int(struct db *db, const char *sql)
 static const char *q_text(struct db *db, const char *sql, char *out, size_t outlen)
 {
     struct db_stmt *st;
-    if (db_stmt(db, sql, &st) != DB_OK) fail_msg("prepare %s: %s", sql, db_errmsg(db));
+    if (db_stmt(db, sql, &st) != DB_OK)
+        fail_msg("prepare %s: %s", sql, db_errmsg(db));
     assert_int_equal(db_step(st), DB_ROW);
     size_t n;
     const char *s = db_column_text(st, 0, &n);
@@ -173,7 +179,8 @@ static void test_every_table_created(void **state)
         while ((rc = db_step(st)) == DB_ROW) {
             size_t n;
             const char *name = db_column_text(st, 1, &n);
-            if (k >= t->ncols) fail_msg("%s: extra column %.*s", t->name, (int)n, name);
+            if (k >= t->ncols)
+                fail_msg("%s: extra column %.*s", t->name, (int)n, name);
             if (strlen(t->cols[k].name) != n || memcmp(name, t->cols[k].name, n) != 0)
                 fail_msg("%s: column %zu is %.*s, schema says %s", t->name, k, (int)n, name,
                          t->cols[k].name);
@@ -181,7 +188,8 @@ static void test_every_table_created(void **state)
         }
         db_reset(st);
         assert_int_equal(rc, DB_DONE);
-        if (k != t->ncols) fail_msg("%s: %zu columns, schema has %zu", t->name, k, t->ncols);
+        if (k != t->ncols)
+            fail_msg("%s: %zu columns, schema has %zu", t->name, k, t->ncols);
     }
 }
 
@@ -281,7 +289,8 @@ static void test_autoincrement(void **state)
     /* every seeded table continues after its highest id */
     for (size_t i = 0; i < schema_ntables; i++) {
         const struct schema_table *t = &schema_tables[i];
-        if (!(t->cols[0].flags & COL_AUTO_INC) || strcmp(t->name, "clients") == 0) continue;
+        if (!(t->cols[0].flags & COL_AUTO_INC) || strcmp(t->name, "clients") == 0)
+            continue;
         snprintf(sql, sizeof(sql), "SELECT COALESCE(MAX(%s), 0) FROM %s", t->cols[0].name, t->name);
         int64_t hi = q_int(fx->db, sql);
         char seq_sql[192];

@@ -61,7 +61,8 @@ static json_t *path_item(const struct module *m, const struct endpoint *ep)
     char path[256];
     snprintf(path, sizeof(path), "/api/v1/%s/%s.php", m->name, ep->function);
     json_t *item = json_object_get(paths(), path);
-    if (!item) fail_msg("path %s missing", path);
+    if (!item)
+        fail_msg("path %s missing", path);
     return item;
 }
 
@@ -103,7 +104,8 @@ static void test_paths_equal_routes(void **state)
     {
         struct route rt;
         route_match(key, &rt);
-        if (rt.kind == ROUTE_UNKNOWN) fail_msg("documented path %s is not routed", key);
+        if (rt.kind == ROUTE_UNKNOWN)
+            fail_msg("documented path %s is not routed", key);
         if (strcmp(key, "/healthz") == 0) {
             assert_int_equal(rt.kind, ROUTE_HEALTHZ);
         } else if (strcmp(key, "/metrics") == 0) {
@@ -174,7 +176,8 @@ static void test_read_parameters(void **state)
         const struct module *m = module_registry[i];
         for (size_t k = 0; k < m->nendpoints; k++) {
             const struct endpoint *ep = &m->endpoints[k];
-            if (ep->op != OP_READ) continue;
+            if (ep->op != OP_READ)
+                continue;
             nreads++;
             json_t *params =
                 json_object_get(json_object_get(path_item(m, ep), "get"), "parameters");
@@ -210,7 +213,8 @@ static void test_create_required(void **state)
         const struct module *m = module_registry[i];
         for (size_t k = 0; k < m->nendpoints; k++) {
             const struct endpoint *ep = &m->endpoints[k];
-            if (ep->op != OP_CREATE) continue;
+            if (ep->op != OP_CREATE)
+                continue;
             ncreates++;
             json_t *schema = json_object_get(
                 json_object_get(
@@ -229,7 +233,8 @@ static void test_create_required(void **state)
                 const struct field *fl = &m->fields[f];
                 if (!(fl->flags & FF_CONST) && !json_object_get(props, fl->name))
                     fail_msg("%s/create: property %s missing", m->name, fl->name);
-                if (!(fl->flags & FF_REQUIRED)) continue;
+                if (!(fl->flags & FF_REQUIRED))
+                    continue;
                 nreq++;
                 int found = 0;
                 size_t r;
@@ -238,7 +243,8 @@ static void test_create_required(void **state)
                 {
                     found |= strcmp(json_string_value(rv), fl->name) == 0;
                 }
-                if (!found) fail_msg("%s/create: %s not in required", m->name, fl->name);
+                if (!found)
+                    fail_msg("%s/create: %s not in required", m->name, fl->name);
             }
             /* and nothing else is required */
             assert_int_equal(json_array_size(required), nreq);

@@ -311,7 +311,8 @@ static void expect_buf(void (*fn)(struct buf *, const char *, size_t), const cha
     fn(&b, in, n);
     assert_false(b.failed);
     assert_int_equal(b.len, strlen(want));
-    if (b.len) assert_memory_equal(b.p, want, b.len);
+    if (b.len)
+        assert_memory_equal(b.p, want, b.len);
     buf_free(&b);
 }
 

@@ -34,10 +34,12 @@ static int setup(void **state)
 static const struct schema_column *qualified_column(const struct schema_table *t, const char *col)
 {
     const char *dot = strchr(col, '.');
-    if (!dot) return schema_column(t, col);
+    if (!dot)
+        return schema_column(t, col);
     char table[64];
     size_t n = (size_t)(dot - col);
-    if (n == 0 || n >= sizeof(table)) return NULL;
+    if (n == 0 || n >= sizeof(table))
+        return NULL;
     memcpy(table, col, n);
     table[n] = 0;
     const struct schema_table *other = schema_table(table);
@@ -71,14 +73,16 @@ static void test_module_list(void **state)
     assert_int_equal(module_count, n);
     for (size_t i = 0; i < n; i++) {
         const struct module *m = module_find(url_names[i], strlen(url_names[i]));
-        if (!m) fail_msg("module %s is not registered", url_names[i]);
+        if (!m)
+            fail_msg("module %s is not registered", url_names[i]);
         assert_string_equal(m->name, url_names[i]);
     }
     for (size_t i = 0; i < module_count; i++) {
         int known = 0;
         for (size_t k = 0; k < n; k++)
             known |= strcmp(module_registry[i]->name, url_names[k]) == 0;
-        if (!known) fail_msg("unexpected module %s", module_registry[i]->name);
+        if (!known)
+            fail_msg("unexpected module %s", module_registry[i]->name);
     }
     /* module_find compares the whole name */
     assert_null(module_find("client", 6));
@@ -93,7 +97,8 @@ static void test_tables_exist(void **state)
     for (size_t i = 0; i < module_count; i++) {
         const struct module *m = module_registry[i];
         const struct schema_table *t = schema_table(m->table);
-        if (!t) fail_msg("module %s: table %s not in the schema", m->name, m->table);
+        if (!t)
+            fail_msg("module %s: table %s not in the schema", m->name, m->table);
         assert_ptr_equal(m->t, t);
         /* the first column is the AUTO_INCREMENT primary key */
         assert_true(t->ncols > 1);
@@ -124,11 +129,14 @@ static void test_columns_exist(void **state)
             const char *cols[2] = {f->column, f->column2};
             assert_non_null(f->column);
             for (int c = 0; c < 2; c++) {
-                if (!cols[c]) continue;
+                if (!cols[c])
+                    continue;
                 int ok = schema_column(t, cols[c]) != NULL;
                 /* a filter on a joined column needs the join in its rows */
-                if (!ok && jt && schema_column(jt, cols[c])) ok = 1;
-                if (!ok) fail_msg("module %s: filter %s: no column %s", m->name, f->param, cols[c]);
+                if (!ok && jt && schema_column(jt, cols[c]))
+                    ok = 1;
+                if (!ok)
+                    fail_msg("module %s: filter %s: no column %s", m->name, f->param, cols[c]);
             }
         }
         if (m->client_col) {
@@ -206,7 +214,8 @@ static void test_read_endpoints(void **state)
 static int has_name_field(const struct module *m)
 {
     for (size_t k = 0; k < m->nfields; k++)
-        if (m->fields[k].flags & FF_NAME) return 1;
+        if (m->fields[k].flags & FF_NAME)
+            return 1;
     return 0;
 }
 
@@ -224,10 +233,12 @@ static void test_name_fields(void **state)
         const struct module *m = module_registry[i];
         for (size_t k = 0; k < m->nendpoints; k++) {
             const struct endpoint *ep = &m->endpoints[k];
-            if (ep->op == OP_READ) continue;
+            if (ep->op == OP_READ)
+                continue;
             for (int l = 0; l < EP_MAX_LOGS && ep->logs[l].type; l++)
                 check_name_use(m, ep, &ep->logs[l]);
-            if (ep->miss_log) check_name_use(m, ep, ep->miss_log);
+            if (ep->miss_log)
+                check_name_use(m, ep, ep->miss_log);
         }
         /* an FF_NAME field names a column the log code can read back from the row */
         for (size_t k = 0; k < m->nfields; k++)

@@ -27,7 +27,8 @@ static void expect_param(const struct req *r, const char *name, const char *val,
                          int is_array)
 {
     const struct param *p = req_param(r, name);
-    if (!p) fail_msg("parameter %s missing", name);
+    if (!p)
+        fail_msg("parameter %s missing", name);
     assert_string_equal(p->name, name);
     assert_int_equal(p->len, len);
     assert_memory_equal(p->val, val, len);

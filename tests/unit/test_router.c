@@ -27,7 +27,8 @@ static void expect_api(const char *path, const struct module *m, const struct en
     struct route rt;
     memset(&rt, 0xAB, sizeof(rt));
     route_match(path, &rt);
-    if (rt.kind != ROUTE_API) fail_msg("%s: kind %d, want ROUTE_API", path, (int)rt.kind);
+    if (rt.kind != ROUTE_API)
+        fail_msg("%s: kind %d, want ROUTE_API", path, (int)rt.kind);
     assert_ptr_equal(rt.mod, m);
     assert_ptr_equal(rt.ep, ep);
 }
@@ -37,7 +38,8 @@ static void expect_kind(const char *path, enum route_kind kind)
     struct route rt;
     memset(&rt, 0xAB, sizeof(rt));
     route_match(path, &rt);
-    if (rt.kind != kind) fail_msg("%s: kind %d, want %d", path, (int)rt.kind, (int)kind);
+    if (rt.kind != kind)
+        fail_msg("%s: kind %d, want %d", path, (int)rt.kind, (int)kind);
     /* only API routes carry a module and an endpoint */
     assert_null(rt.mod);
     assert_null(rt.ep);

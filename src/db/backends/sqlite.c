@@ -58,8 +58,10 @@ static int ci_collate(void *arg, int alen, const void *a, int blen, const void *
 
 static const char *strip_scheme(const char *target)
 {
-    if (strncmp(target, "sqlite://", 9) == 0) return target + 9;
-    if (strncmp(target, "sqlite:", 7) == 0) return target + 7;
+    if (strncmp(target, "sqlite://", 9) == 0)
+        return target + 9;
+    if (strncmp(target, "sqlite:", 7) == 0)
+        return target + 7;
     return target;
 }
 
@@ -76,7 +78,8 @@ static int sq_open(const char *target, int create, struct db **ret)
 {
     pthread_once(&sqlite_once, sqlite_setup);
     struct sqlite_db *d = calloc(1, sizeof(*d));
-    if (!d) return DB_ERROR;
+    if (!d)
+        return DB_ERROR;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
     int rc = sqlite3_open_v2(strip_scheme(target), &d->h, flags, NULL);
     if (rc != SQLITE_OK) {
@@ -122,7 +125,8 @@ static int run_tx(struct db *db, int which)
 static int sq_exec(struct db *db, const char *sql)
 {
     for (int i = TX_COMMIT; i < TX__MAX; i++)
-        if (strcmp(sql, tx_sql[i]) == 0) return run_tx(db, i);
+        if (strcmp(sql, tx_sql[i]) == 0)
+            return run_tx(db, i);
     return map_rc(sqlite3_exec(handle(db), sql, NULL, NULL, NULL));
 }
 
@@ -134,7 +138,8 @@ static int sq_begin(struct db *db, int write)
 static int sq_prepare(struct db *db, const char *sql, struct db_stmt **ret)
 {
     struct db_stmt *st = calloc(1, sizeof(*st));
-    if (!st) return DB_ERROR;
+    if (!st)
+        return DB_ERROR;
     st->db = db;
     int rc = sqlite3_prepare_v3(handle(db), sql, -1, SQLITE_PREPARE_PERSISTENT, &st->st, NULL);
     if (rc != SQLITE_OK) {
@@ -216,7 +221,8 @@ static int sq_create_schema(struct db *db)
     schema_sqlite_ddl(&ddl);
     buf_puts(&ddl, "COMMIT;\n");
     int rc = ddl.failed ? DB_ERROR : sq_exec(db, ddl.p);
-    if (rc != DB_OK) sq_exec(db, "ROLLBACK");
+    if (rc != DB_OK)
+        sq_exec(db, "ROLLBACK");
     buf_free(&ddl);
     return rc;
 }
