@@ -46,8 +46,12 @@ bench_need_tools() {
   for t in "$@"; do command -v "$t" >/dev/null 2>&1 || die "$t still missing after apt-get install"; done
 }
 
-# 1. Optimised build into build-bench/.
+# 1. Optimised build into build-bench/. BENCH_SKIP_BUILD=1 reuses the binary already there.
 bench_build() {
+  if [ "${BENCH_SKIP_BUILD:-0}" = 1 ] && [ -x "$ITFLOWD" ]; then
+    log "BENCH_SKIP_BUILD=1: using the existing $ITFLOWD"
+    return 0
+  fi
   log "building (Release) into $BUILD_DIR"
   (cd "$REPO_DIR" && cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null \
      && cmake --build build-bench -j2 >/dev/null) || die "build failed"

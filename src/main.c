@@ -12,6 +12,7 @@
 #include "core/php.h"
 #include "crypto/crypto.h"
 #include "db/db.h"
+#include "engine/engine_int.h"
 #include "engine/module.h"
 #include "http/server.h"
 
@@ -158,6 +159,17 @@ static int insert_admin(struct db *db, const char *email, const char *password)
     return rc == DB_OK ? 0 : -1;
 }
 
+/* The read indexes of every module filter (CREATE INDEX IF NOT EXISTS: cheap when present). */
+static int ensure_indexes(struct db *db)
+{
+    struct buf ddl;
+    buf_init(&ddl, 0);
+    engine_index_ddl(db_dialect(db), &ddl);
+    int rc = ddl.failed ? DB_ERROR : db_exec(db, ddl.p ? ddl.p : "");
+    buf_free(&ddl);
+    return rc;
+}
+
 /* Removes a database file (and its WAL companions) that a failed init created. */
 static void remove_db_files(const char *path)
 {
@@ -214,7 +226,7 @@ static int cmd_init(const struct opts *o)
                     "database.",
                     o->db);
     }
-    int ok = db_create_schema(db) == DB_OK;
+    int ok = db_create_schema(db) == DB_OK && ensure_indexes(db) == DB_OK;
     if (ok && !o->schema_only)
         ok = write_defaults(db, email, pw);
     if (!ok) {
@@ -470,6 +482,15 @@ static int cmd_serve(const struct opts *o)
     long max_body = o->max_body ? strtol(o->max_body, &end, 10) : 16L << 20;
     if ((o->max_body && *end) || max_body < 1024)
         return fail("--max-body must be a number of bytes, at least 1024.");
+    struct db *db = NULL;
+    if (db_open(o->db, &db) != DB_OK)
+        return fail("cannot open the database %s.", o->db);
+    int rc = db_dialect(db) == DB_SQLITE ? ensure_indexes(db) : DB_OK;
+    if (rc != DB_OK)
+        fail("cannot create the read indexes: %s", db_errmsg(db));
+    db_close(db);
+    if (rc != DB_OK)
+        return 1;
     cfg.listen_host = host;
     cfg.port = (unsigned short)port;
     cfg.threads = (unsigned)threads;

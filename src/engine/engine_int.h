@@ -120,6 +120,20 @@ typedef void (*sql_build_fn)(struct op_ctx *ctx, struct buf *out, const void *ar
 int engine_stmt(struct op_ctx *ctx, const void *a, const void *b, unsigned variant,
                 sql_build_fn build, const void *arg, struct db_stmt **ret);
 
+/* ---- K12 text equality (textmatch.c) ---- */
+/* Appends the case-insensitive equality of table.col with a bound value and returns how many
+ * placeholders it used (each bound to the same value). On SQLite, indexed = 1 (the value is
+ * ASCII) gives a form that uses the rtrim/NOCASE expression index plus the partial index of rows
+ * holding non-ASCII text, with the exact ITF_CI comparison on top; indexed = 0 is the plain
+ * ITF_CI comparison (a scan). MariaDB's column collation does it all. */
+int sql_text_eq(struct buf *sql, enum db_dialect d, const char *table, const char *col,
+                int indexed);
+/* 1 when the value may use the indexed form: printable ASCII and tabs only. */
+int text_indexable(const char *s, size_t n);
+/* CREATE INDEX IF NOT EXISTS statements for every text filter and unique field column, and the
+ * scope column of every module table. */
+void engine_index_ddl(enum db_dialect d, struct buf *out);
+
 /* ---- logs (logs.c) ---- */
 /* Writes the endpoint's log rows in the request's transaction. */
 int logs_write_endpoint(struct op_ctx *ctx);

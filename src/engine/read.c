@@ -23,13 +23,6 @@ struct read_state {
     int failed;
 };
 
-static void append_ci_eq(struct buf *sql, struct db *db, const char *table, const char *col)
-{
-    buf_printf(sql, "%s.%s = ?", table, col);
-    if (db_dialect(db) == DB_SQLITE)
-        buf_puts(sql, " COLLATE ITF_CI");
-}
-
 static void append_columns(struct buf *sql, const struct schema_table *t, int *first)
 {
     for (size_t i = 0; i < t->ncols; i++) {
@@ -39,7 +32,8 @@ static void append_columns(struct buf *sql, const struct schema_table *t, int *f
 }
 
 /* FROM ... WHERE ... for the chosen filter (NULL = the unfiltered list). */
-static void append_from_where(struct buf *sql, struct op_ctx *ctx, const struct filter *f, int join)
+static void append_from_where(struct buf *sql, struct op_ctx *ctx, const struct filter *f, int join,
+                              int indexed)
 {
     const struct module *m = ctx->mod;
     buf_printf(sql, " FROM %s", m->table);
@@ -54,28 +48,38 @@ static void append_from_where(struct buf *sql, struct op_ctx *ctx, const struct 
         buf_printf(sql, "%s.%s = ?", m->table, f->column);
     } else {
         const char *tab = schema_column(m->t, f->column) ? m->table : m->join->table;
-        if (f->column2)
-            buf_putc(sql, '(');
-        append_ci_eq(sql, ctx->db, tab, f->column);
+        enum db_dialect d = db_dialect(ctx->db);
+        buf_puts(sql, "((");
+        sql_text_eq(sql, d, tab, f->column, indexed);
         if (f->column2) {
-            buf_puts(sql, " OR ");
-            append_ci_eq(sql, ctx->db, tab, f->column2);
-            buf_putc(sql, ')');
+            buf_puts(sql, ") OR (");
+            sql_text_eq(sql, d, tab, f->column2, indexed);
         }
+        buf_puts(sql, "))");
     }
     if (!ctx->r->scope_all && m->client_col)
         buf_printf(sql, " AND %s.%s = ?", m->scope_join ? m->scope_join->table : m->table,
                    m->client_col);
 }
 
-/* Binds the filter value (once or twice) and the scope; returns the next index. */
+/* Whether a text filter value may use the indexed comparison. */
+static int filter_indexed(const struct filter *f, const struct value *fv)
+{
+    return f && f->kind != FK_ID && text_indexable(fv->p, fv->n);
+}
+
+/* Binds the filter value (as often as its comparison needs) and the scope; returns the next
+ * index. */
 static int bind_filter(struct db_stmt *st, struct op_ctx *ctx, const struct filter *f,
                        const struct value *fv)
 {
     int idx = 1;
     if (f) {
-        value_bind(st, idx++, fv);
-        if (f->column2)
+        int per = f->kind == FK_ID                                              ? 1
+                  : (db_dialect(ctx->db) == DB_SQLITE && filter_indexed(f, fv)) ? 2
+                                                                                : 1;
+        int n = per * (f->column2 ? 2 : 1);
+        for (int i = 0; i < n; i++)
             value_bind(st, idx++, fv);
     }
     if (!ctx->r->scope_all && ctx->mod->client_col)
@@ -244,7 +248,8 @@ static void set_paging_headers(struct req *r, int64_t total)
 struct read_shape {
     const struct filter *f;
     int join;
-    int count; /* SELECT COUNT(*) instead of the rows */
+    int indexed; /* the text comparison's indexed form */
+    int count;   /* SELECT COUNT(*) instead of the rows */
 };
 
 static void build_read(struct op_ctx *ctx, struct buf *sql, const void *arg)
@@ -254,7 +259,7 @@ static void build_read(struct op_ctx *ctx, struct buf *sql, const void *arg)
     enum filter_shape shape = sh->f ? sh->f->shape : FS_LIST;
     if (sh->count) {
         buf_puts(sql, "SELECT COUNT(*)");
-        append_from_where(sql, ctx, sh->f, sh->join);
+        append_from_where(sql, ctx, sh->f, sh->join, sh->indexed);
         return;
     }
     buf_puts(sql, "SELECT ");
@@ -262,7 +267,7 @@ static void build_read(struct op_ctx *ctx, struct buf *sql, const void *arg)
     append_columns(sql, m->t, &first);
     if (sh->join)
         append_columns(sql, m->jt, &first);
-    append_from_where(sql, ctx, sh->f, sh->join);
+    append_from_where(sql, ctx, sh->f, sh->join, sh->indexed);
     if (shape == FS_LIST && m->order_by)
         buf_printf(sql, " ORDER BY %s LIMIT ? OFFSET ?", m->order_by);
     else if (shape == FS_LIST)
@@ -271,12 +276,13 @@ static void build_read(struct op_ctx *ctx, struct buf *sql, const void *arg)
         buf_puts(sql, " LIMIT 1");
 }
 
-static int read_stmt(struct op_ctx *ctx, const struct filter *f, int join, int count,
-                     struct db_stmt **ret)
+static int read_stmt(struct op_ctx *ctx, const struct filter *f, const struct value *fv, int join,
+                     int count, struct db_stmt **ret)
 {
-    struct read_shape sh = {f, join, count};
-    unsigned variant =
-        0x100u | (unsigned)join | (unsigned)count << 1 | (unsigned)ctx->r->scope_all << 2;
+    int indexed = filter_indexed(f, fv);
+    struct read_shape sh = {f, join, indexed, count};
+    unsigned variant = 0x100u | (unsigned)join | (unsigned)count << 1 |
+                       (unsigned)ctx->r->scope_all << 2 | (unsigned)indexed << 3;
     return engine_stmt(ctx, ctx->mod, f, variant, build_read, &sh, ret);
 }
 
@@ -284,7 +290,7 @@ static int count_rows(struct op_ctx *ctx, const struct filter *f, const struct v
                       int64_t *ret)
 {
     struct db_stmt *st;
-    if (read_stmt(ctx, f, join, 1, &st) != ENG_OK)
+    if (read_stmt(ctx, f, fv, join, 1, &st) != ENG_OK)
         return DB_ERROR;
     bind_filter(st, ctx, f, fv);
     int rc = db_query_int(st, ret);
@@ -336,7 +342,7 @@ int engine_read(struct op_ctx *ctx)
     struct read_state *rs = arena_alloc(&r->arena, sizeof(*rs));
     if (!rs || (memset(rs, 0, sizeof(*rs)), prepare_state(ctx, rs, join)) != 0)
         return ENG_DB;
-    if (read_stmt(ctx, f, join, 0, &rs->st) != ENG_OK)
+    if (read_stmt(ctx, f, &fv, join, 0, &rs->st) != ENG_OK)
         return ENG_DB;
     int idx = bind_filter(rs->st, ctx, f, &fv);
     if (shape == FS_LIST) {

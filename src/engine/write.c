@@ -179,12 +179,17 @@ static int clear_other_primaries(struct op_ctx *ctx, int64_t self)
     return ENG_OK;
 }
 
+struct unique_shape {
+    const struct field *f;
+    int indexed;
+};
+
 static void build_unique(struct op_ctx *ctx, struct buf *sql, const void *arg)
 {
-    const struct field *f = arg;
+    const struct unique_shape *u = arg;
     const struct module *m = ctx->mod;
-    buf_printf(sql, "SELECT COUNT(*) FROM %s WHERE %s = ?%s", m->table, f->column,
-               db_dialect(ctx->db) == DB_SQLITE ? " COLLATE ITF_CI" : "");
+    buf_printf(sql, "SELECT COUNT(*) FROM %s WHERE ", m->table);
+    sql_text_eq(sql, db_dialect(ctx->db), m->table, u->f->column, u->indexed);
     if (scoped(ctx))
         buf_printf(sql, " AND %s = ?", m->client_col);
 }
@@ -215,12 +220,17 @@ static int do_create(struct op_ctx *ctx)
         const struct field *f = &m->fields[i];
         if (!(f->flags & FF_UNIQUE))
             continue;
+        const struct value *v = &ctx->vals[i];
+        struct unique_shape u = {f, !v->is_int && text_indexable(v->p, v->n)};
         struct db_stmt *st;
-        if (engine_stmt(ctx, m, f, 2, build_unique, f, &st) != ENG_OK)
+        if (engine_stmt(ctx, m, f, 2 | (unsigned)u.indexed << 4, build_unique, &u, &st) != ENG_OK)
             return ENG_DB;
-        value_bind(st, 1, &ctx->vals[i]);
+        int idx = 1;
+        int per = db_dialect(ctx->db) == DB_SQLITE && u.indexed ? 2 : 1;
+        for (int k = 0; k < per; k++)
+            value_bind(st, idx++, v);
         if (scoped(ctx))
-            db_bind_int(st, 2, ctx->S);
+            db_bind_int(st, idx++, ctx->S);
         int64_t n = 0;
         if (db_query_int(st, &n) != DB_ROW)
             return ENG_DB;
