@@ -123,6 +123,9 @@ bench_server_alive() {
 # Memory of the server in KiB: proc_kib VmRSS|VmHWM
 proc_kib() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$SERVER_PID/status"; }
 
+# CPU time the server has used so far (user + system), in clock ticks (getconf CLK_TCK per second).
+proc_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"; }
+
 # Reset VmHWM to the current RSS (Linux clear_refs "5"); returns 1 if the kernel refuses.
 reset_hwm() { { echo 5 > "/proc/$SERVER_PID/clear_refs"; } 2>/dev/null; }
 

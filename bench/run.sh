@@ -52,6 +52,7 @@ if [ -n "${BENCH_SCENARIOS:-}" ]; then
   SCENARIOS=("${selected[@]}")
 fi
 
+LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
 bench_need_tools wrk curl sqlite3 python3
 bench_build
 bench_dataset
@@ -79,7 +80,8 @@ smoke() {
 # field NAME FILE: value of NAME= on the BENCH_RESULT line
 field() { sed -n 's/^BENCH_RESULT.* '"$1"'=\([^ ]*\).*/\1/p' "$2" | head -1; }
 
-rows=()       # name rps p50 p99 hwm_mib rss_mib errors
+CLK_TCK=$(getconf CLK_TCK)
+rows=()       # name rps p50 p99 hwm_mib rss_mib cpu_us_per_request errors
 notes=()
 ceiling_rps=
 for s in "${SCENARIOS[@]}"; do
@@ -98,14 +100,16 @@ for s in "${SCENARIOS[@]}"; do
   fi
   log "scenario $name: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s"
   wrk_rc=0
+  cpu0=$(proc_cpu_ticks)
   BENCH_LUA_DIR=$BENCH_DIR/lua timeout --kill-after=5 $((DURATION + 60)) \
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout "$WRK_TIMEOUT" --latency \
         -s "$BENCH_DIR/lua/$lua" "$BASE" > "$out" 2>&1 || wrk_rc=$?
   bench_server_alive
+  cpu_ticks=$(( $(proc_cpu_ticks) - cpu0 ))
   hwm=$(proc_kib VmHWM); rss=$(proc_kib VmRSS)
   if [ $wrk_rc -ne 0 ] || ! grep -q '^BENCH_RESULT' "$out"; then
     notes+=("$name: wrk failed (exit $wrk_rc), see $out")
-    rows+=("$name - - - $(kib_to_mib "$hwm") $(kib_to_mib "$rss") wrk-failed")
+    rows+=("$name - - - $(kib_to_mib "$hwm") $(kib_to_mib "$rss") - wrk-failed")
     continue
   fi
   rps=$(field rps "$out")
@@ -126,7 +130,10 @@ for s in "${SCENARIOS[@]}"; do
     errs=0
   fi
   [ "$name" = ceiling ] && ceiling_rps=$rps
-  rows+=("$name $rps $(field p50_ms "$out") $(field p99_ms "$out") $(kib_to_mib "$hwm") $(kib_to_mib "$rss") $errs")
+  # server CPU per request (user+sys), less sensitive than req/s to other load on the machine
+  cpu_us=$(awk -v t="$cpu_ticks" -v hz="$CLK_TCK" -v n="$(field requests "$out")" \
+             'BEGIN { printf "%.0f", (n > 0 ? t * 1e6 / hz / n : 0) }')
+  rows+=("$name $rps $(field p50_ms "$out") $(field p99_ms "$out") $(kib_to_mib "$hwm") $(kib_to_mib "$rss") $cpu_us $errs")
   sleep 1
 done
 
@@ -135,18 +142,21 @@ fmt() { if [ "$1" = - ]; then echo -; else awk -v v="$1" -v d="$2" 'BEGIN { prin
 {
   echo "itflowd benchmark — $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO_DIR" diff --quiet 2>/dev/null || echo '+dirty')"
   echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency (after ${WARMUP}s warm-up); $(nproc) cores; dataset $(basename "$BENCH_CACHED_DB")${BENCH_SERVE_ARGS:+; serve $BENCH_SERVE_ARGS}"
-  echo "peak RSS = server VmHWM during the scenario$hwm_note; RSS = VmRSS after it"
+  echo "peak RSS = server VmHWM during the scenario$hwm_note; RSS = VmRSS after it;"
+  echo "cpu us/r = server user+sys CPU per request; load average at start: $LOAD_AT_START"
   echo
-  printf '%-18s %10s %9s %9s %9s %8s %8s  %s\n' scenario 'req/s' 'p50 ms' 'p99 ms' 'peak MiB' 'RSS MiB' ratio errors
-  printf '%-18s %10s %9s %9s %9s %8s %8s  %s\n' ------------------ ---------- --------- --------- --------- -------- -------- ------
+  printf '%-18s %10s %9s %9s %9s %8s %8s %9s  %s\n' scenario 'req/s' 'p50 ms' 'p99 ms' 'peak MiB' \
+    'RSS MiB' ratio 'cpu us/r' errors
+  printf '%-18s %10s %9s %9s %9s %8s %8s %9s  %s\n' ------------------ ---------- --------- --------- \
+    --------- -------- -------- --------- ------
   for r in "${rows[@]}"; do
-    read -r name rps p50 p99 hwm rss errs <<<"$r"
+    read -r name rps p50 p99 hwm rss cpu_us errs <<<"$r"
     ratio=-
     if [ -n "$ceiling_rps" ] && [ "$rps" != - ]; then
       ratio=$(awk -v a="$rps" -v b="$ceiling_rps" 'BEGIN { printf "%.4f", a / b }')
     fi
-    printf '%-18s %10s %9s %9s %9s %8s %8s  %s\n' "$name" "$(fmt "$rps" 1)" "$(fmt "$p50" 2)" \
-      "$(fmt "$p99" 2)" "$hwm" "$rss" "$ratio" "$errs"
+    printf '%-18s %10s %9s %9s %9s %8s %8s %9s  %s\n' "$name" "$(fmt "$rps" 1)" "$(fmt "$p50" 2)" \
+      "$(fmt "$p99" 2)" "$hwm" "$rss" "$ratio" "$cpu_us" "$errs"
   done
   if [ ${#notes[@]} -gt 0 ]; then
     echo

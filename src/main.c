@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "auth/auth.h"
+#include "auth/throttle.h"
 #include "core/php.h"
 #include "crypto/crypto.h"
 #include "db/db.h"
@@ -39,14 +40,18 @@ static void usage(FILE *f)
           "                     [--secret S] [--decrypt-password P] [--admin-password-file F]\n"
           "  itflowd key list --db PATH\n"
           "  itflowd key revoke --db PATH ID\n"
-          "  itflowd serve --db PATH [--listen 127.0.0.1:8080] [--threads N] [--quiet]\n",
+          "  itflowd serve --db PATH [--listen 127.0.0.1:8080] [--threads N] [--quiet]\n"
+          "                [--max-body BYTES] [--max-connections N] [--timeout SEC]\n"
+          "                [--auth-fail-limit N] [--auth-fail-window SEC]\n"
+          "                [--shutdown-timeout SEC] [--log FILE]\n",
           f);
 }
 
 /* Options: --name VALUE pairs and bare flags; one positional argument allowed. */
 struct opts {
     const char *db, *name, *expires, *client, *secret, *decrypt, *admin_pw_file, *admin_email;
-    const char *listen, *threads, *positional, *max_body;
+    const char *listen, *threads, *positional, *max_body, *auth_fail_limit, *auth_fail_window;
+    const char *max_connections, *timeout, *shutdown_timeout, *log;
     int schema_only, quiet;
 };
 
@@ -67,6 +72,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"--listen", offsetof(struct opts, listen)},
         {"--threads", offsetof(struct opts, threads)},
         {"--max-body", offsetof(struct opts, max_body)},
+        {"--auth-fail-limit", offsetof(struct opts, auth_fail_limit)},
+        {"--auth-fail-window", offsetof(struct opts, auth_fail_window)},
+        {"--max-connections", offsetof(struct opts, max_connections)},
+        {"--timeout", offsetof(struct opts, timeout)},
+        {"--shutdown-timeout", offsetof(struct opts, shutdown_timeout)},
+        {"--log", offsetof(struct opts, log)},
     };
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -491,6 +502,28 @@ static int cmd_serve(const struct opts *o)
     db_close(db);
     if (rc != DB_OK)
         return 1;
+    static const struct {
+        const char *flag;
+        long lo, hi, dflt;
+    } limits[] = {
+        {"--auth-fail-limit", 0, 1000000, 30},  {"--auth-fail-window", 1, 86400, 60},
+        {"--max-connections", 1, 100000, 1000}, {"--timeout", 1, 3600, 30},
+        {"--shutdown-timeout", 0, 3600, 10},
+    };
+    const char *given[] = {o->auth_fail_limit, o->auth_fail_window, o->max_connections, o->timeout,
+                           o->shutdown_timeout};
+    long val[5];
+    for (int i = 0; i < 5; i++) {
+        val[i] = given[i] ? strtol(given[i], &end, 10) : limits[i].dflt;
+        if ((given[i] && (*end || !given[i][0])) || val[i] < limits[i].lo || val[i] > limits[i].hi)
+            return fail("%s must be a number from %ld to %ld.", limits[i].flag, limits[i].lo,
+                        limits[i].hi);
+    }
+    throttle_configure((unsigned)val[0], (unsigned)val[1]);
+    cfg.max_connections = (unsigned)val[2];
+    cfg.timeout_sec = (unsigned)val[3];
+    cfg.shutdown_sec = (unsigned)val[4];
+    cfg.log_path = o->log;
     cfg.listen_host = host;
     cfg.port = (unsigned short)port;
     cfg.threads = (unsigned)threads;

@@ -65,10 +65,11 @@ struct req {
 
     /* output */
     int status;
-    struct buf out;  /* the body (or its first part when streaming) */
-    char allow[32];  /* Allow header, or "" */
-    char total[24];  /* X-Total-Count, or "" */
-    struct buf link; /* Link header, or empty */
+    struct buf out;       /* the body (or its first part when streaming) */
+    char allow[32];       /* Allow header, or "" */
+    char total[24];       /* X-Total-Count, or "" */
+    char retry_after[16]; /* Retry-After, or "" */
+    struct buf link;      /* Link header, or empty */
     /* Streaming: when stream_next is set, the http layer keeps calling it to refill out until it
      * returns 0 (done) or -1 (abort), then calls stream_free. */
     int (*stream_next)(struct req *r);

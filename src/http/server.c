@@ -3,6 +3,8 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <stdatomic.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -15,6 +17,7 @@
 #include <unistd.h>
 
 #include "auth/auth.h"
+#include "auth/throttle.h"
 #include "db/db.h"
 #include "engine/engine.h"
 #include "engine/engine_int.h"
@@ -41,6 +44,8 @@ struct http_req {
     const char *label; /* metrics label for non-API routes */
 };
 
+static atomic_int in_flight; /* requests between uri_logger() and completed() */
+
 static double elapsed(const struct timespec *t0)
 {
     struct timespec t1;
@@ -61,6 +66,7 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *con)
     arena_init(&h->r.arena, 64u << 20);
     h->r.pool = srv->pool;
     clock_gettime(CLOCK_MONOTONIC, &h->t0);
+    atomic_fetch_add(&in_flight, 1);
     return h;
 }
 
@@ -102,6 +108,7 @@ static void completed(void *cls, struct MHD_Connection *con, void **req_cls,
     free(h->raw_uri);
     free(h);
     *req_cls = NULL;
+    atomic_fetch_sub(&in_flight, 1);
 }
 
 static ssize_t stream_reader(void *cls, uint64_t pos, char *out, size_t max)
@@ -150,6 +157,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *con, struct http_req *h
         MHD_add_response_header(resp, "Allow", r->allow);
     if (r->total[0])
         MHD_add_response_header(resp, "X-Total-Count", r->total);
+    if (r->retry_after[0])
+        MHD_add_response_header(resp, "Retry-After", r->retry_after);
     if (r->link.len)
         MHD_add_response_header(resp, "Link", r->link.p);
     enum MHD_Result ret = MHD_queue_response(con, (unsigned)r->status, resp);
@@ -208,6 +217,12 @@ static void handle_special(struct server *srv, struct http_req *h, const char **
     }
 }
 
+static void note_failure(struct req *r)
+{
+    if (throttle_failure(r->ip))
+        fprintf(stderr, "itflowd: %s blocked after repeated failed authentications\n", r->ip);
+}
+
 static void handle(struct server *srv, struct http_req *h, const char **ctype)
 {
     struct req *r = &h->r;
@@ -245,6 +260,14 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
         reply_message(r, 400, msg);
         return;
     }
+    unsigned wait = throttle_blocked(r->ip);
+    if (wait) { /* A6: too many failed authentications from this address */
+        snprintf(r->retry_after, sizeof(r->retry_after), "%u", wait);
+        reply_message(r, 429,
+                      "Too many failed authentication attempts from this address. "
+                      "Try again later.");
+        return;
+    }
     int rc = db_pool_get(srv->pool, &r->db);
     if (rc != DB_OK) {
         reply_server_error(r, rc == DB_BUSY ? DB_BUSY : DB_UNAVAILABLE);
@@ -264,6 +287,7 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
         return;
     case AUTH_INVALID:
         reply_message(r, 401, "Authentication failed. API key is invalid or has expired.");
+        note_failure(r);
         return;
     case AUTH_REPLIED:
         return;
@@ -279,6 +303,8 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
         return;
     }
     engine_handle(r);
+    if (r->status == 403 && (r->ep->flags & EP_DECRYPT))
+        note_failure(r); /* a wrong decrypt password costs a key derivation: throttled too */
     if (r->status >= 500 && r->db)
         fprintf(stderr, "itflowd: %s %s failed: %s\n", r->method_name, r->path, db_errmsg(r->db));
 }
@@ -325,6 +351,21 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
     return send_reply(con, h, ctype);
 }
 
+/* Points stderr (access and error log) at the log file, (re)opened for appending. */
+static int reopen_log(const struct server_config *cfg)
+{
+    if (!cfg->log_path)
+        return 0;
+    int fd = open(cfg->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        fprintf(stderr, "itflowd: cannot open the log file %s\n", cfg->log_path);
+        return -1;
+    }
+    dup2(fd, STDERR_FILENO);
+    close(fd);
+    return 0;
+}
+
 int server_run(const struct server_config *cfg)
 {
     struct server srv = {cfg, NULL};
@@ -343,7 +384,7 @@ int server_run(const struct server_config *cfg)
     memset(&ss, 0, sizeof(ss));
     struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
     struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC;
     if (inet_pton(AF_INET, cfg->listen_host, &sin->sin_addr) == 1) {
         sin->sin_family = AF_INET;
         sin->sin_port = htons(cfg->port);
@@ -361,15 +402,20 @@ int server_run(const struct server_config *cfg)
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGHUP);
+    if (reopen_log(cfg) != 0) {
+        db_pool_free(srv.pool);
+        return 1;
+    }
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, cfg->port, NULL, NULL, access_handler, &srv, MHD_OPTION_SOCK_ADDR, &ss,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_URI_LOG_CALLBACK, uri_logger, &srv,
         MHD_OPTION_NOTIFY_COMPLETED, completed, &srv, MHD_OPTION_CONNECTION_TIMEOUT,
-        cfg->timeout_sec ? cfg->timeout_sec : 30, MHD_OPTION_CONNECTION_LIMIT, 1000,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024), MHD_OPTION_LISTENING_ADDRESS_REUSE,
-        1, MHD_OPTION_END);
+        cfg->timeout_sec ? cfg->timeout_sec : 30, MHD_OPTION_CONNECTION_LIMIT,
+        cfg->max_connections ? cfg->max_connections : 1000u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)(32 * 1024), MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "itflowd: cannot listen on %s:%u\n", cfg->listen_host, cfg->port);
         db_pool_free(srv.pool);
@@ -378,8 +424,17 @@ int server_run(const struct server_config *cfg)
     fprintf(stderr, "itflowd: listening on http://%s:%u (%u threads)\n", cfg->listen_host,
             cfg->port, threads);
     int sig = 0;
-    sigwait(&stop, &sig);
-    fprintf(stderr, "itflowd: shutting down\n");
+    while (sigwait(&stop, &sig) == 0 && sig == SIGHUP)
+        if (reopen_log(cfg) == 0)
+            fprintf(stderr, "itflowd: log reopened\n");
+    /* graceful stop: no new connections, in-flight requests get shutdown_sec to finish */
+    MHD_socket lfd = MHD_quiesce_daemon(d);
+    if (lfd != MHD_INVALID_SOCKET)
+        close(lfd);
+    fprintf(stderr, "itflowd: shutting down (%d requests in flight)\n", atomic_load(&in_flight));
+    unsigned grace = cfg->shutdown_sec ? cfg->shutdown_sec : 10;
+    for (unsigned i = 0; i < grace * 20 && atomic_load(&in_flight) > 0; i++)
+        usleep(50000);
     MHD_stop_daemon(d);
     db_pool_free(srv.pool);
     openapi_free();

@@ -11,10 +11,14 @@ struct server_config {
     unsigned threads;
     size_t max_body;      /* bytes; larger bodies get 413 */
     unsigned timeout_sec; /* idle connection timeout */
-    int quiet;            /* no access log */
+    unsigned max_connections;
+    unsigned shutdown_sec; /* SIGTERM: how long in-flight requests may take to finish */
+    const char *log_path;  /* access and error log (reopened on SIGHUP); NULL = stderr */
+    int quiet;             /* no access log */
 };
 
-/* Runs until SIGINT/SIGTERM; returns the process exit code. */
+/* Runs until SIGINT/SIGTERM (graceful: stops accepting, lets in-flight requests finish within
+ * shutdown_sec); SIGHUP reopens the log file. Returns the process exit code. */
 int server_run(const struct server_config *cfg);
 
 #endif

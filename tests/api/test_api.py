@@ -21,6 +21,7 @@ Areas (one TestCase class each, run in this order):
 import datetime
 import http.client
 import json
+import signal
 import os
 import re
 import shutil
@@ -217,10 +218,11 @@ def encode_body(body):
 class Server:
     """One itflowd serve process on 127.0.0.1:<free port>, stderr captured to a log file."""
 
-    def __init__(self, db, name, threads=4):
+    def __init__(self, db, name, threads=4, extra_args=()):
         self.db = db
         self.name = name
         self.threads = threads
+        self.extra_args = list(extra_args)
         self.log_path = os.path.join(os.path.dirname(db), name + ".stderr.log")
         self.proc = None
         self.port = None
@@ -233,7 +235,7 @@ class Server:
             # no --quiet: the access log is part of what FinalChecks inspects
             self.proc = subprocess.Popen(
                 [BIN, "serve", "--db", self.db, "--listen", "127.0.0.1:%d" % self.port,
-                 "--threads", str(self.threads)],
+                 "--threads", str(self.threads)] + self.extra_args,
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._log, env=ENV)
             if self._wait_ready():
                 SERVERS.append(self)
@@ -272,10 +274,12 @@ class Server:
     def log_text(self):
         return read_text(self.log_path)
 
-    def request(self, method, path, query=None, body=None, headers=None, timeout=30):
+    def request(self, method, path, query=None, body=None, headers=None, timeout=30,
+                source=None):
         if query:
             path += "?" + (query if isinstance(query, str) else urlencode(query))
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout,
+                                          source_address=(source, 0) if source else None)
         try:
             conn.request(method, path, body=encode_body(body), headers=headers or {})
             resp = conn.getresponse()
@@ -1087,6 +1091,103 @@ class RoutingTests(ApiTestCase):
 # ---------------------------------------------------------------------------------------------
 # 7. Final checks (run last): OpenAPI coverage, no secrets in any server log
 # ---------------------------------------------------------------------------------------------
+
+class HardeningTests(ApiTestCase):
+    """A6 throttling, graceful shutdown on SIGTERM, log reopening on SIGHUP."""
+
+    def test_failed_auth_throttled_per_address(self):
+        db = make_seeded_db("throttle")
+        s = Server(db, "throttle", extra_args=["--auth-fail-limit", "3",
+                                               "--auth-fail-window", "60"]).start()
+        try:
+            for _ in range(3):
+                self.assertJsonError(s.get("clients/read", key="wrong-key-000"), 401)
+            r = s.get("clients/read", key="wrong-key-000")
+            self.assertJsonError(r, 429, "Try again later")
+            self.assertTrue(1 <= int(r.header("Retry-After")) <= 60, r.header("Retry-After"))
+            # the blocked address is refused even with a good key (no more guessing) ...
+            self.assertEqual(s.get("clients/read", key=ALL_KEY).status, 429)
+            # ... but another client address is not slowed
+            r = s.request("GET", "/api/v1/clients/read.php", query={"api_key": ALL_KEY},
+                          source="127.0.0.2")
+            self.assertEqual(r.status, 200, r)
+            # wrong decrypt passwords count as failures too (each costs a key derivation)
+            for _ in range(3):
+                r = s.request("GET", "/api/v1/credentials/read.php", source="127.0.0.3",
+                              query={"api_key": ALL_KEY, "api_key_decrypt_password": "nope"})
+                self.assertEqual(r.status, 403, r)
+            r = s.request("GET", "/api/v1/credentials/read.php", source="127.0.0.3",
+                          query={"api_key": ALL_KEY, "api_key_decrypt_password": DECRYPT_PW})
+            self.assertEqual(r.status, 429, r)
+            self.assertIn("blocked after repeated failed authentications", s.log_text())
+        finally:
+            s.stop()
+
+    def test_throttling_can_be_disabled(self):
+        s = Server(make_seeded_db("nothrottle"), "nothrottle",
+                   extra_args=["--auth-fail-limit", "0"]).start()
+        try:
+            for _ in range(40):
+                self.assertEqual(s.get("clients/read", key="wrong").status, 401)
+        finally:
+            s.stop()
+
+    def test_sigterm_finishes_in_flight_requests_and_exits_0(self):
+        db = make_seeded_db("shutdown", extra=_insert_bulk_clients)
+        s = Server(db, "shutdown").start()
+        results = []
+
+        def slow_reader():
+            # a large streamed read, consumed slowly so that it is still in flight at SIGTERM
+            conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
+            conn.request("GET", "/api/v1/clients/read.php?limit=100000&api_key=" + ALL_KEY)
+            resp = conn.getresponse()
+            chunks = []
+            while True:
+                c = resp.read(4096)
+                if not c:
+                    break
+                chunks.append(c)
+                time.sleep(0.002)
+            results.append((resp.status, b"".join(chunks)))
+            conn.close()
+
+        t = threading.Thread(target=slow_reader)
+        t.start()
+        time.sleep(0.3)
+        s.proc.send_signal(signal.SIGTERM)
+        t.join(30)
+        self.assertEqual(s.proc.wait(timeout=20), 0)
+        self.assertEqual(len(results), 1)
+        status, body = results[0]
+        self.assertEqual(status, 200)
+        self.assertEqual(json.loads(body)["count"], BULK_CLIENTS + 3)  # complete, not cut
+        with self.assertRaises(OSError):
+            s.request("GET", "/healthz", timeout=2)
+        self.assertIn("shutting down", s.log_text())
+        s.stop()
+
+    def test_sighup_reopens_the_log_file(self):
+        d = workdir("sighup")
+        log = os.path.join(d, "itflowd.log")
+        s = Server(make_seeded_db("sighup"), "sighup", extra_args=["--log", log]).start()
+        try:
+            s.get("clients/read", key=ALL_KEY, limit=1)
+            os.rename(log, log + ".1")
+            s.proc.send_signal(signal.SIGHUP)
+            deadline = time.time() + 5
+            while not os.path.exists(log) and time.time() < deadline:
+                time.sleep(0.05)
+            s.get("contacts/read", key=ALL_KEY, limit=1)
+            time.sleep(0.2)
+            self.assertIn("/api/v1/clients/read.php", read_text(log + ".1"))
+            new = read_text(log)
+            self.assertIn("log reopened", new)
+            self.assertIn("/api/v1/contacts/read.php", new)
+            self.assertNotIn(ALL_KEY, new + read_text(log + ".1"))
+        finally:
+            s.stop()
+
 
 class FinalChecks(ApiTestCase):
     def test_1_openapi_lists_every_endpoint_exercised(self):
