@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # (the keys below are used by the scripts that source this)
 # bench/lib.sh — helpers shared by bench/run.sh and bench/stream_rss.sh (source it, don't run it).
 # Builds the optimised binary, produces the cached benchmark dataset, starts/stops the server and
 # reads its memory figures from /proc. Callers set `set -euo pipefail` and call bench_cleanup from
@@ -104,8 +105,7 @@ bench_start_server() {
   TZ=UTC "$ITFLOWD" serve --db "$BENCH_DB" --listen "127.0.0.1:$port" --quiet \
     ${BENCH_SERVE_ARGS:-} 2> "$BENCH_TMP/server.log" &
   SERVER_PID=$!
-  local i
-  for i in $(seq 150); do
+  for _ in $(seq 150); do
     if curl -fs --max-time 1 "$BASE/healthz" >/dev/null 2>&1; then
       log "server pid $SERVER_PID listening on $BASE"
       return 0

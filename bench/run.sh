@@ -13,6 +13,7 @@
 #   BENCH_WARMUP=1         seconds of unmeasured wrk load before each scenario (0 = none)
 #   BENCH_SERVE_ARGS="..." extra `itflowd serve` flags (e.g. "--threads 4")
 #   BENCH_PORT=N           fixed port instead of a free one
+#   BENCH_SKIP_BUILD=1     reuse build-bench/itflowd as it is (e.g. while the tree does not build)
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 source "$(cd "$(dirname "$0")" && pwd)/lib.sh"

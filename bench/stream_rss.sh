@@ -28,6 +28,7 @@ shown="$BASE/api/v1/assets/read.php?limit=100000&api_key=<all-clients key>"
 curl -fs --max-time 30 -o /dev/null "$BASE/api/v1/assets/read.php?limit=1&api_key=$ALL_KEY" \
   || die "warm-up request failed"
 before=$(proc_kib VmRSS)
+anon_before=$(proc_kib RssAnon)
 hwm_note=""
 reset_hwm || hwm_note=" (VmHWM could not be reset: peak since server start)"
 echo "GET $shown  x $RUNS"
@@ -45,6 +46,9 @@ done
 hwm=$(proc_kib VmHWM); after=$(proc_kib VmRSS)
 growth=$(awk -v a="$hwm" -v b="$before" 'BEGIN { printf "%.1f", (a - b) / 1024 }')
 echo "peak RSS (VmHWM): $(kib_to_mib "$hwm") MiB$hwm_note; VmRSS after: $(kib_to_mib "$after") MiB"
+# VmRSS also counts file pages the server maps (e.g. an SQLite mmap); RssAnon is heap/stacks only.
+echo "RssAnon before/after: $(kib_to_mib "$anon_before") / $(kib_to_mib "$(proc_kib RssAnon)") MiB;" \
+     "RssFile after: $(kib_to_mib "$(proc_kib RssFile)") MiB"
 if awk -v g="$growth" -v l="$LIMIT_MIB" 'BEGIN { exit !(g < l) }'; then verdict=PASS; else verdict=FAIL; fi
 echo "growth (peak - before): $growth MiB — $verdict (target < $LIMIT_MIB MiB)"
 [ $failed -eq 0 ] || { echo "a request failed (expected HTTP 200 and a multi-MiB body)"; exit 1; }

@@ -1,19 +1,36 @@
 #!/usr/bin/env bash
 # Everything CI runs: packages, a warnings-as-errors build, the unit tests (cmocka under ctest),
-# our API tests and the shared conformance suite against a freshly started server.
+# our API tests and the shared conformance suite against a freshly started server — once on a
+# plain debug build and once under AddressSanitizer + UndefinedBehaviorSanitizer (leak checks on).
+# ITFLOWD_SKIP_SANITIZERS=1 skips the second pass.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 "$repo/scripts/deps.sh"
-BUILD_TYPE=Debug "$repo/scripts/build.sh" "$repo/build-test"
-cd "$repo/build-test"
-set +e
-ctest --output-on-failure -V > ctest.log 2>&1
-status=$?
-set -e
-# the runners' own summary lines: cmocka per test program, the conformance runner, then ctest
-sed -E 's/^[0-9]+: //' ctest.log > ctest.plain.log
-grep -E '^\[(  PASSED  |  FAILED  )\]|^[0-9]+ passed, [0-9]+ failed|^Ran [0-9]+ tests|^(OK|FAILED)( \(|$)' ctest.plain.log || true
-grep -E '^FAIL |^ERROR:|^FAIL:' ctest.plain.log | head -50 || true
-grep -E '^[0-9]+% tests passed|tests failed out of|^The following tests FAILED|^\s+[0-9]+ - ' ctest.plain.log || true
-[ $status -eq 0 ] || { echo "see $repo/build-test/ctest.log"; tail -60 ctest.log; }
+
+# run_suite NAME BUILD_DIR [cmake args...]: build, run ctest, print the runners' summary lines
+run_suite() {
+  local name=$1 dir=$2; shift 2
+  echo "== $name"
+  BUILD_TYPE=Debug "$repo/scripts/build.sh" "$dir" "$@" >/dev/null
+  cd "$dir"
+  set +e
+  ctest --output-on-failure -V > ctest.log 2>&1
+  local status=$?
+  set -e
+  sed -E 's/^[0-9]+: //' ctest.log > ctest.plain.log
+  # cmocka per test program, the conformance runner, unittest, then ctest's own summary
+  grep -E '^\[(  PASSED  |  FAILED  )\]|^[0-9]+ passed, [0-9]+ failed|^Ran [0-9]+ tests|^(OK|FAILED)( \(|$)' ctest.plain.log || true
+  grep -E '^FAIL |^ERROR:|^FAIL:|runtime error|AddressSanitizer|LeakSanitizer' ctest.plain.log | head -50 || true
+  grep -E '^[0-9]+% tests passed|tests failed out of|^The following tests FAILED|^\s+[0-9]+ - ' ctest.plain.log || true
+  if [ $status -ne 0 ]; then echo "see $dir/ctest.log"; tail -60 ctest.log; fi
+  cd "$repo"
+  return $status
+}
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+status=0
+run_suite "debug build" "$repo/build-test" || status=1
+if [ "${ITFLOWD_SKIP_SANITIZERS:-0}" != 1 ]; then
+  run_suite "ASan + UBSan build" "$repo/build-sanitize" -DSANITIZE=address,undefined || status=1
+fi
 exit $status

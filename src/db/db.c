@@ -10,7 +10,8 @@
 
 static const struct db_ops *backend_for(const char *target)
 {
-    (void)target; /* mariadb:// targets get their backend in a later step */
+    if (strncmp(target, "mariadb://", 10) == 0)
+        return &db_mariadb_ops;
     return &db_sqlite_ops;
 }
 

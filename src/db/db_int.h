@@ -52,5 +52,6 @@ struct db {
 };
 
 extern const struct db_ops db_sqlite_ops;
+extern const struct db_ops db_mariadb_ops; /* mariadb:// targets */
 
 #endif

@@ -48,5 +48,18 @@ if ! kill -0 "$pid" 2>/dev/null; then
   echo "itflowd died during the run:" >&2
   cat "$work/server.log" >&2
   status=1
+else
+  # a clean stop must exit 0 (under sanitizers this is also where leaks are reported)
+  kill -TERM "$pid"
+  set +e
+  wait "$pid"
+  rc=$?
+  set -e
+  pid=
+  if [ $rc -ne 0 ]; then
+    echo "itflowd exited with status $rc after SIGTERM:" >&2
+    tail -50 "$work/server.log" >&2
+    status=1
+  fi
 fi
 exit $status

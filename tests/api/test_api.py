@@ -227,6 +227,7 @@ class Server:
         self.proc = None
         self.port = None
         self._log = None
+        self.exit_code = None  # of the last stop(): 0 for a clean SIGTERM shutdown
 
     def start(self):
         for _ in range(3):
@@ -263,10 +264,11 @@ class Server:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(timeout=5)
+                self.exit_code = self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+                self.exit_code = "killed after SIGTERM timed out"
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -1173,13 +1175,19 @@ class HardeningTests(ApiTestCase):
         s = Server(make_seeded_db("sighup"), "sighup", extra_args=["--log", log]).start()
         try:
             s.get("clients/read", key=ALL_KEY, limit=1)
+            # the access line is written when the request completes, just after the answer
+            deadline = time.time() + 5
+            while "/api/v1/clients/read.php" not in read_text(log) and time.time() < deadline:
+                time.sleep(0.02)
             os.rename(log, log + ".1")
             s.proc.send_signal(signal.SIGHUP)
             deadline = time.time() + 5
             while not os.path.exists(log) and time.time() < deadline:
                 time.sleep(0.05)
             s.get("contacts/read", key=ALL_KEY, limit=1)
-            time.sleep(0.2)
+            deadline = time.time() + 5
+            while "/api/v1/contacts/read.php" not in read_text(log) and time.time() < deadline:
+                time.sleep(0.02)
             self.assertIn("/api/v1/clients/read.php", read_text(log + ".1"))
             new = read_text(log)
             self.assertIn("log reopened", new)
@@ -1187,6 +1195,8 @@ class HardeningTests(ApiTestCase):
             self.assertNotIn(ALL_KEY, new + read_text(log + ".1"))
         finally:
             s.stop()
+            self.assertEqual(s.exit_code, 0)
+            SERVERS.remove(s)  # its log is the --log file, checked here, not its stderr
 
 
 class FinalChecks(ApiTestCase):
@@ -1219,6 +1229,8 @@ class FinalChecks(ApiTestCase):
         for srv in SERVERS:
             log = srv.log_text()
             with self.subTest(server=srv.name):
+                # SIGTERM is a clean stop (under sanitizers, leaks would make this non-zero)
+                self.assertIn(srv.exit_code, (0, None), log[-2000:])
                 self.assertTrue(log.strip(), "empty log")
                 self.assertNotIn("api_key=", log)
                 self.assertNotIn("decrypt_password=", log)
@@ -1231,7 +1243,7 @@ class FinalChecks(ApiTestCase):
 # ---------------------------------------------------------------------------------------------
 
 ORDER = [CliTests, BadInputTests, UpdateTests, ConcurrencyTests, PagingTests, RoutingTests,
-         FinalChecks]
+         HardeningTests, FinalChecks]
 
 
 def main(argv):

@@ -1,0 +1,1035 @@
+/* mariadb: ITFlow's own store, through MariaDB Connector/C.
+ *
+ * Target: mariadb://USER[:PASSWORD]@HOST[:PORT]/DATABASE or mariadb://USER[:PASSWORD]@/DATABASE?
+ * socket=/path (user, password, database and socket percent-decoded). Without a password in the
+ * URL it comes from $ITFLOWD_DB_PASSWORD, else from the first line of $ITFLOWD_DB_PASSWORD_FILE.
+ *
+ * Each connection: utf8mb4, UTC, a strict sql_mode, timeouts, no automatic reconnect by the
+ * library. Statements are server-side prepared statements; parameters are copied at bind time;
+ * every result column is fetched as text into a per-column buffer that only ever grows, rows are
+ * streamed (unbuffered), so memory does not grow with the number of rows. One statement has an
+ * open result set at a time; should another one run meanwhile, the rest of the open one is
+ * buffered first (the engine never does that, but the protocol would otherwise break).
+ *
+ * A lost connection fails the operation with DB_UNAVAILABLE, and an open transaction stays failed
+ * until its ROLLBACK. The connection reconnects itself, and re-prepares its statements lazily, the
+ * next time it is used outside a transaction — also when the server went away while the
+ * connection sat idle in the pool, which a zero-timeout poll() of the socket notices for free.
+ * Nothing that was sent is ever sent again. */
+#include <errmsg.h>
+#include <mysql.h>
+#include <mysqld_error.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/db_int.h"
+#include "db/schema.h"
+
+#define COL_INITIAL 256      /* bytes per result column before it grows */
+#define CONNECT_TIMEOUT 10   /* seconds */
+#define READ_WRITE_TIMEOUT 60 /* seconds a single network read or write may take */
+
+static const char SESSION_SQL[] =
+    "SET time_zone = '+00:00', "
+    "sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', "
+    "innodb_lock_wait_timeout = 10, net_write_timeout = 300";
+
+struct conn_params {
+    char *host, *user, *password, *database, *socket;
+    unsigned port;
+};
+
+struct maria_db {
+    struct db base; /* must be first */
+    MYSQL *h;       /* NULL while disconnected */
+    struct conn_params cp;
+    struct db_stmt *stmts;  /* every statement of this connection */
+    struct db_stmt *active; /* the statement whose result set is being read */
+    unsigned gen;           /* connection generation: bumped by every reconnect */
+    int txn;                /* inside START TRANSACTION ... COMMIT/ROLLBACK */
+    int dead;               /* the connection is lost */
+    int64_t changes, insert_id;
+    char err[512];
+};
+
+struct param_val {
+    int64_t i;
+    char *text; /* owned copy of a bound text value */
+    size_t cap;
+    unsigned long len;
+};
+
+struct col_buf {
+    char *p; /* NUL-terminated value of the current row */
+    size_t cap;
+    unsigned long len;
+    my_bool is_null;
+    my_bool error;
+};
+
+enum st_state { ST_IDLE, ST_ROWS, ST_DONE };
+
+struct db_stmt {
+    struct db *db; /* must be first: db.c dispatches through it */
+    struct maria_db *d;
+    struct db_stmt *next;
+    MYSQL_STMT *st; /* NULL after a reconnect, until re-prepared */
+    unsigned gen;
+    char *sql;
+    unsigned nparams, ncols;
+    MYSQL_BIND *params;
+    struct param_val *pv;
+    MYSQL_BIND *res;
+    struct col_buf *cols;
+    int results_bound;
+    enum st_state state;
+};
+
+/* ---- errors ---- */
+
+static void set_err(struct maria_db *d, const char *msg)
+{
+    snprintf(d->err, sizeof(d->err), "%s", msg && msg[0] ? msg : "unknown MariaDB error");
+}
+
+static void mark_dead(struct maria_db *d)
+{
+    d->dead = 1;
+    d->active = NULL;
+    for (struct db_stmt *s = d->stmts; s; s = s->next)
+        s->state = ST_IDLE;
+}
+
+/* Records the error and maps it; a lost connection marks the connection dead. */
+static int fail_with(struct maria_db *d, unsigned code, const char *msg)
+{
+    set_err(d, msg);
+    switch (code) {
+    case CR_CONNECTION_ERROR:
+    case CR_CONN_HOST_ERROR:
+    case CR_SERVER_GONE_ERROR:
+    case CR_SERVER_LOST:
+    case CR_SERVER_LOST_EXTENDED:
+    case CR_COMMANDS_OUT_OF_SYNC: /* the protocol state is unknown: never reuse it */
+    case CR_ERR_NET_READ:
+    case CR_ERR_NET_WRITE:
+    case ER_CONNECTION_KILLED:
+    case ER_SERVER_SHUTDOWN:
+        mark_dead(d);
+        return DB_UNAVAILABLE;
+    case ER_LOCK_WAIT_TIMEOUT:
+    case ER_LOCK_DEADLOCK:
+    case ER_QUERY_INTERRUPTED:
+    case ER_STATEMENT_TIMEOUT:
+        return DB_BUSY;
+    default:
+        return DB_ERROR;
+    }
+}
+
+static int fail_conn(struct maria_db *d)
+{
+    return fail_with(d, mysql_errno(d->h), mysql_error(d->h));
+}
+
+static int fail_stmt(struct db_stmt *st)
+{
+    return fail_with(st->d, mysql_stmt_errno(st->st), mysql_stmt_error(st->st));
+}
+
+/* ---- the target ---- */
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* A percent-decoded copy of s[0..n), or NULL (bad escape, NUL byte or out of memory). */
+static char *pct_decode(const char *s, size_t n)
+{
+    char *out = malloc(n + 1);
+    if (!out)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '%') {
+            int hi = i + 2 < n ? hexval((unsigned char)s[i + 1]) : -1;
+            int lo = i + 2 < n ? hexval((unsigned char)s[i + 2]) : -1;
+            if (hi < 0 || lo < 0 || (hi | lo) == 0) { /* a NUL would cut the value short */
+                free(out);
+                return NULL;
+            }
+            out[k++] = (char)(hi * 16 + lo);
+            i += 2;
+            continue;
+        }
+        out[k++] = s[i];
+    }
+    out[k] = 0;
+    return out;
+}
+
+static void free_params(struct conn_params *cp)
+{
+    free(cp->host);
+    free(cp->user);
+    if (cp->password) {
+        volatile char *p = cp->password;
+        while (*p)
+            *p++ = 0;
+        free(cp->password);
+    }
+    free(cp->database);
+    free(cp->socket);
+    memset(cp, 0, sizeof(*cp));
+}
+
+/* The password when the URL has none: $ITFLOWD_DB_PASSWORD, else $ITFLOWD_DB_PASSWORD_FILE's
+ * first line. 0 = found or none configured, -1 = the file cannot be read. */
+static int password_from_env(struct conn_params *cp, char *err, size_t errlen)
+{
+    const char *env = getenv("ITFLOWD_DB_PASSWORD");
+    if (env && env[0]) {
+        cp->password = strdup(env);
+        return cp->password ? 0 : -1;
+    }
+    const char *file = getenv("ITFLOWD_DB_PASSWORD_FILE");
+    if (!file || !file[0])
+        return 0;
+    FILE *f = fopen(file, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot read the password file %s", file);
+        return -1;
+    }
+    char line[1024];
+    if (!fgets(line, sizeof(line), f))
+        line[0] = 0;
+    fclose(f);
+    line[strcspn(line, "\r\n")] = 0;
+    cp->password = strdup(line);
+    memset(line, 0, sizeof(line));
+    return cp->password ? 0 : -1;
+}
+
+static int parse_target(const char *target, struct conn_params *cp, char *err, size_t errlen)
+{
+    memset(cp, 0, sizeof(*cp));
+    const char *s = target + strlen("mariadb://");
+    const char *query = strchr(s, '?');
+    const char *end = query ? query : s + strlen(s);
+    const char *at = NULL;
+    for (const char *p = s; p < end; p++)
+        if (*p == '@')
+            at = p;
+    if (!at) {
+        snprintf(err, errlen, "the target needs a user: mariadb://USER[:PASSWORD]@HOST[:PORT]/DB");
+        return -1;
+    }
+    const char *colon = memchr(s, ':', (size_t)(at - s));
+    cp->user = pct_decode(s, (size_t)((colon ? colon : at) - s));
+    if (colon)
+        cp->password = pct_decode(colon + 1, (size_t)(at - colon - 1));
+    const char *hp = at + 1;
+    const char *slash = memchr(hp, '/', (size_t)(end - hp));
+    if (!cp->user || !cp->user[0] || (colon && !cp->password) || !slash) {
+        snprintf(err, errlen, "bad target: expected mariadb://USER[:PASSWORD]@HOST[:PORT]/DB");
+        return -1;
+    }
+    cp->database = pct_decode(slash + 1, (size_t)(end - slash - 1));
+    if (!cp->database || !cp->database[0]) {
+        snprintf(err, errlen, "the target names no database: mariadb://USER@HOST[:PORT]/DB");
+        return -1;
+    }
+    /* host[:port], [v6]:port, or nothing (a UNIX socket) */
+    const char *hend = slash, *pstart = NULL;
+    if (hp < slash && *hp == '[') {
+        const char *rb = memchr(hp, ']', (size_t)(slash - hp));
+        if (!rb) {
+            snprintf(err, errlen, "bad host in the target");
+            return -1;
+        }
+        cp->host = pct_decode(hp + 1, (size_t)(rb - hp - 1));
+        if (rb + 1 < slash) {
+            if (rb[1] != ':') {
+                snprintf(err, errlen, "bad host in the target");
+                return -1;
+            }
+            pstart = rb + 2;
+        }
+    } else {
+        const char *pc = memchr(hp, ':', (size_t)(slash - hp));
+        if (pc) {
+            hend = pc;
+            pstart = pc + 1;
+        }
+        if (hend > hp)
+            cp->host = pct_decode(hp, (size_t)(hend - hp));
+    }
+    if (pstart) {
+        unsigned long port = 0;
+        const char *p = pstart;
+        for (; p < slash && *p >= '0' && *p <= '9' && port <= 65535; p++)
+            port = port * 10 + (unsigned long)(*p - '0');
+        if (p != slash || p == pstart || port == 0 || port > 65535) {
+            snprintf(err, errlen, "bad port in the target");
+            return -1;
+        }
+        cp->port = (unsigned)port;
+    }
+    for (const char *q = query; q && *q;) {
+        q++;
+        const char *amp = strchr(q, '&');
+        const char *qe = amp ? amp : q + strlen(q);
+        if ((size_t)(qe - q) > 7 && strncmp(q, "socket=", 7) == 0) {
+            free(cp->socket);
+            cp->socket = pct_decode(q + 7, (size_t)(qe - q - 7));
+            if (!cp->socket || !cp->socket[0]) {
+                snprintf(err, errlen, "bad socket path in the target");
+                return -1;
+            }
+        } else if (qe > q) {
+            snprintf(err, errlen, "unknown target parameter %.*s (only socket=PATH)", (int)(qe - q),
+                     q);
+            return -1;
+        }
+        q = qe;
+    }
+    if (!cp->host && !cp->socket) {
+        snprintf(err, errlen, "the target needs a host or ?socket=PATH");
+        return -1;
+    }
+    if (!cp->password && password_from_env(cp, err, errlen) != 0) {
+        if (!err[0])
+            snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- connections ---- */
+
+static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+static int lib_ok;
+
+static void lib_init(void)
+{
+    lib_ok = mysql_library_init(0, NULL, NULL) == 0;
+}
+
+/* Opens d->h; on failure d->h stays NULL and d->err says why. */
+static int connect_handle(struct maria_db *d, int create)
+{
+    const struct conn_params *cp = &d->cp;
+    MYSQL *h = mysql_init(NULL);
+    if (!h) {
+        set_err(d, "out of memory");
+        return DB_ERROR;
+    }
+    unsigned ct = CONNECT_TIMEOUT, rw = READ_WRITE_TIMEOUT, no_infile = 0;
+    my_bool no = 0;
+    unsigned proto = cp->socket ? MYSQL_PROTOCOL_SOCKET : MYSQL_PROTOCOL_TCP;
+    mysql_options(h, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    mysql_options(h, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
+    mysql_options(h, MYSQL_OPT_READ_TIMEOUT, &rw);
+    mysql_options(h, MYSQL_OPT_WRITE_TIMEOUT, &rw);
+    mysql_options(h, MYSQL_OPT_RECONNECT, &no);
+    mysql_options(h, MYSQL_OPT_LOCAL_INFILE, &no_infile);
+    mysql_options(h, MYSQL_OPT_PROTOCOL, &proto);
+    const char *host = cp->socket ? "localhost" : cp->host;
+    if (!mysql_real_connect(h, host, cp->user, cp->password, cp->database, cp->port, cp->socket,
+                            0)) {
+        if (!(create && mysql_errno(h) == ER_BAD_DB_ERROR)) {
+            set_err(d, mysql_error(h));
+            mysql_close(h);
+            return DB_UNAVAILABLE;
+        }
+        /* itflowd init: create the database itself when the user may */
+        mysql_close(h);
+        h = mysql_init(NULL);
+        if (!h) {
+            set_err(d, "out of memory");
+            return DB_ERROR;
+        }
+        mysql_options(h, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+        mysql_options(h, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
+        mysql_options(h, MYSQL_OPT_READ_TIMEOUT, &rw);
+        mysql_options(h, MYSQL_OPT_WRITE_TIMEOUT, &rw);
+        mysql_options(h, MYSQL_OPT_RECONNECT, &no);
+        mysql_options(h, MYSQL_OPT_LOCAL_INFILE, &no_infile);
+        mysql_options(h, MYSQL_OPT_PROTOCOL, &proto);
+        char sql[512];
+        char esc[2 * 200 + 1];
+        if (strlen(cp->database) > 64 ||
+            !mysql_real_connect(h, host, cp->user, cp->password, NULL, cp->port, cp->socket, 0)) {
+            set_err(d, mysql_error(h));
+            mysql_close(h);
+            return DB_UNAVAILABLE;
+        }
+        mysql_real_escape_string(h, esc, cp->database, (unsigned long)strlen(cp->database));
+        snprintf(sql, sizeof(sql),
+                 "CREATE DATABASE IF NOT EXISTS `%s` CHARACTER SET utf8mb4 COLLATE "
+                 "utf8mb4_general_ci",
+                 esc);
+        if (strchr(cp->database, '`') || mysql_real_query(h, sql, (unsigned long)strlen(sql)) ||
+            mysql_select_db(h, cp->database)) {
+            set_err(d, strchr(cp->database, '`') ? "bad database name" : mysql_error(h));
+            mysql_close(h);
+            return DB_ERROR;
+        }
+    }
+    if (mysql_real_query(h, SESSION_SQL, (unsigned long)strlen(SESSION_SQL))) {
+        set_err(d, mysql_error(h));
+        mysql_close(h);
+        return DB_UNAVAILABLE;
+    }
+    d->h = h;
+    return DB_OK;
+}
+
+/* Closes the handle (its statements become invalid: they are re-prepared on their next use) and
+ * opens a new one. Only called outside a transaction, before anything is sent. */
+static int reconnect(struct maria_db *d)
+{
+    if (d->h) {
+        mysql_close(d->h); /* detaches the statements from the handle */
+        d->h = NULL;
+    }
+    for (struct db_stmt *s = d->stmts; s; s = s->next) {
+        if (s->st)
+            mysql_stmt_close(s->st);
+        s->st = NULL;
+        s->state = ST_IDLE;
+    }
+    d->gen++;
+    d->active = NULL;
+    int rc = connect_handle(d, 0);
+    if (rc == DB_OK)
+        d->dead = 0;
+    return rc;
+}
+
+/* Whether the server closed (or wrote on) an idle connection: it never speaks unasked. */
+static int idle_socket_gone(struct maria_db *d)
+{
+    struct pollfd p = {(int)mysql_get_socket(d->h), POLLIN, 0};
+    if (p.fd < 0)
+        return 1;
+    return poll(&p, 1, 0) != 0;
+}
+
+/* Before anything is sent: a connection found lost is replaced, unless a transaction was open on
+ * it (that transaction is gone; it fails until its ROLLBACK). */
+static int conn_ready(struct maria_db *d)
+{
+    if (!d->dead && !d->txn && !d->active && idle_socket_gone(d))
+        mark_dead(d);
+    if (!d->dead)
+        return DB_OK;
+    if (d->txn) {
+        set_err(d, "the connection to MariaDB was lost during the transaction");
+        return DB_UNAVAILABLE;
+    }
+    return reconnect(d);
+}
+
+/* Another statement is about to use the connection: buffer the rest of the open result set. */
+static int settle_active(struct maria_db *d, const struct db_stmt *except)
+{
+    struct db_stmt *a = d->active;
+    if (!a || a == except)
+        return DB_OK;
+    d->active = NULL;
+    if (mysql_stmt_store_result(a->st)) {
+        a->state = ST_DONE;
+        return fail_stmt(a);
+    }
+    return DB_OK;
+}
+
+static int mdb_open(const char *target, int create, struct db **ret)
+{
+    pthread_once(&lib_once, lib_init);
+    struct maria_db *d = calloc(1, sizeof(*d));
+    if (!d)
+        return DB_ERROR;
+    char err[256] = "";
+    if (!lib_ok) {
+        snprintf(err, sizeof(err), "cannot initialise the MariaDB client library");
+    } else if (parse_target(target, &d->cp, err, sizeof(err)) == 0) {
+        int rc = connect_handle(d, create);
+        if (rc == DB_OK) {
+            *ret = &d->base;
+            return DB_OK;
+        }
+        char where[300];
+        if (d->cp.socket)
+            snprintf(where, sizeof(where), "%s", d->cp.socket);
+        else
+            snprintf(where, sizeof(where), "%s:%u", d->cp.host, d->cp.port ? d->cp.port : 3306);
+        snprintf(err, sizeof(err), "cannot connect to %.200s as %.64s: %s", where, d->cp.user,
+                 d->err);
+    }
+    /* the store layer does not log, but nobody else could say why a target does not open;
+     * the message never contains the password */
+    fprintf(stderr, "itflowd: mariadb: %s\n", err);
+    free_params(&d->cp);
+    free(d);
+    return DB_UNAVAILABLE;
+}
+
+static void stmt_free_buffers(struct db_stmt *st)
+{
+    for (unsigned i = 0; st->pv && i < st->nparams; i++)
+        free(st->pv[i].text);
+    for (unsigned i = 0; st->cols && i < st->ncols; i++)
+        free(st->cols[i].p);
+    free(st->params);
+    free(st->pv);
+    free(st->res);
+    free(st->cols);
+    st->params = st->res = NULL;
+    st->pv = NULL;
+    st->cols = NULL;
+    st->nparams = st->ncols = 0;
+}
+
+static void mdb_finalize(struct db_stmt *st)
+{
+    struct maria_db *d = st->d;
+    for (struct db_stmt **pp = &d->stmts; *pp; pp = &(*pp)->next) {
+        if (*pp == st) {
+            *pp = st->next;
+            break;
+        }
+    }
+    if (d->active == st)
+        d->active = NULL;
+    if (st->st)
+        mysql_stmt_close(st->st); /* also drains a result set still being read */
+    stmt_free_buffers(st);
+    free(st->sql);
+    free(st);
+}
+
+static void mdb_close(struct db *db)
+{
+    struct maria_db *d = (struct maria_db *)db;
+    while (d->stmts)
+        mdb_finalize(d->stmts);
+    if (d->h)
+        mysql_close(d->h);
+    free_params(&d->cp);
+    free(d);
+}
+
+/* ---- exec: statements without parameters ---- */
+
+static int is_word(const char *sql, const char *word)
+{
+    return strcmp(sql, word) == 0;
+}
+
+/* Runs one statement; its rows, if any, are read and dropped. */
+static int run_one(struct maria_db *d, const char *sql, size_t n, int count)
+{
+    if (mysql_real_query(d->h, sql, (unsigned long)n))
+        return fail_conn(d);
+    do {
+        MYSQL_RES *res = mysql_store_result(d->h);
+        if (res) {
+            mysql_free_result(res);
+        } else if (mysql_field_count(d->h) != 0) {
+            return fail_conn(d);
+        } else if (count) {
+            my_ulonglong rows = mysql_affected_rows(d->h);
+            d->changes = rows == (my_ulonglong)-1 ? 0 : (int64_t)rows;
+            my_ulonglong id = mysql_insert_id(d->h);
+            if (id)
+                d->insert_id = (int64_t)id;
+        }
+    } while (mysql_next_result(d->h) == 0);
+    if (mysql_errno(d->h))
+        return fail_conn(d);
+    return DB_OK;
+}
+
+/* Runs every ';'-separated statement of sql in turn (quotes respected). */
+static int run_script(struct maria_db *d, const char *sql)
+{
+    const char *start = sql, *p = sql;
+    char quote = 0;
+    for (;; p++) {
+        char c = *p;
+        if (quote && c) {
+            if (c == '\\' && quote != '`' && p[1])
+                p++;
+            else if (c == quote)
+                quote = 0;
+            continue;
+        }
+        if (c == '\'' || c == '"' || c == '`') {
+            quote = c;
+            continue;
+        }
+        if (c != ';' && c)
+            continue;
+        const char *a = start, *b = p;
+        while (a < b && (*a == ' ' || *a == '\n' || *a == '\t' || *a == '\r'))
+            a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\n' || b[-1] == '\t' || b[-1] == '\r'))
+            b--;
+        if (b > a) {
+            int rc = run_one(d, a, (size_t)(b - a), 1);
+            if (rc)
+                return rc;
+        }
+        if (!c)
+            return DB_OK;
+        start = p + 1;
+    }
+}
+
+static int mdb_exec(struct db *db, const char *sql)
+{
+    struct maria_db *d = (struct maria_db *)db;
+    int rc;
+    if (is_word(sql, "ROLLBACK") || is_word(sql, "COMMIT")) {
+        int commit = sql[0] == 'C';
+        if (d->dead && d->txn) {
+            d->txn = 0; /* the server dropped the transaction with the connection */
+            if (!commit)
+                return DB_OK;
+            set_err(d, "the connection to MariaDB was lost during the transaction");
+            return DB_UNAVAILABLE;
+        }
+        if ((rc = conn_ready(d)) != DB_OK || (rc = settle_active(d, NULL)) != DB_OK)
+            return rc;
+        rc = run_one(d, sql, strlen(sql), 0);
+        if (rc == DB_OK || !commit || d->dead)
+            d->txn = 0;
+        return rc;
+    }
+    if ((rc = conn_ready(d)) != DB_OK || (rc = settle_active(d, NULL)) != DB_OK)
+        return rc;
+    return run_script(d, sql);
+}
+
+static int mdb_begin(struct db *db, int write)
+{
+    struct maria_db *d = (struct maria_db *)db;
+    static const char rw[] = "START TRANSACTION", ro[] = "START TRANSACTION READ ONLY";
+    int rc;
+    if ((rc = conn_ready(d)) != DB_OK || (rc = settle_active(d, NULL)) != DB_OK)
+        return rc;
+    rc = write ? run_one(d, rw, sizeof(rw) - 1, 0) : run_one(d, ro, sizeof(ro) - 1, 0);
+    if (rc == DB_OK)
+        d->txn = 1;
+    return rc;
+}
+
+/* ---- prepared statements ---- */
+
+static void clear_params(struct db_stmt *st)
+{
+    for (unsigned i = 0; i < st->nparams; i++) {
+        MYSQL_BIND *b = &st->params[i];
+        memset(b, 0, sizeof(*b));
+        b->buffer_type = MYSQL_TYPE_NULL;
+    }
+}
+
+/* Prepares st->sql on the current handle; the parameter and column arrays are (re)made when
+ * their sizes differ from the previous preparation. */
+static int stmt_prepare_handle(struct db_stmt *st)
+{
+    struct maria_db *d = st->d;
+    MYSQL_STMT *h = mysql_stmt_init(d->h);
+    if (!h)
+        return fail_conn(d);
+    if (mysql_stmt_prepare(h, st->sql, (unsigned long)strlen(st->sql))) {
+        int rc = fail_with(d, mysql_stmt_errno(h), mysql_stmt_error(h));
+        mysql_stmt_close(h);
+        return rc;
+    }
+    unsigned np = (unsigned)mysql_stmt_param_count(h), nc = mysql_stmt_field_count(h);
+    if (np != st->nparams || nc != st->ncols || (!st->params && np) || (!st->cols && nc)) {
+        stmt_free_buffers(st);
+        st->params = np ? calloc(np, sizeof(*st->params)) : NULL;
+        st->pv = np ? calloc(np, sizeof(*st->pv)) : NULL;
+        st->res = nc ? calloc(nc, sizeof(*st->res)) : NULL;
+        st->cols = nc ? calloc(nc, sizeof(*st->cols)) : NULL;
+        int ok = (!np || (st->params && st->pv)) && (!nc || (st->res && st->cols));
+        for (unsigned i = 0; ok && i < nc; i++) {
+            st->cols[i].p = malloc(COL_INITIAL);
+            st->cols[i].cap = COL_INITIAL;
+            ok = st->cols[i].p != NULL;
+        }
+        st->nparams = np;
+        st->ncols = nc;
+        if (!ok) {
+            stmt_free_buffers(st);
+            mysql_stmt_close(h);
+            set_err(d, "out of memory");
+            return DB_ERROR;
+        }
+        clear_params(st);
+    }
+    st->st = h;
+    st->gen = d->gen;
+    st->results_bound = 0;
+    st->state = ST_IDLE;
+    return DB_OK;
+}
+
+static int mdb_prepare(struct db *db, const char *sql, struct db_stmt **ret)
+{
+    struct maria_db *d = (struct maria_db *)db;
+    int rc;
+    if ((rc = conn_ready(d)) != DB_OK || (rc = settle_active(d, NULL)) != DB_OK)
+        return rc;
+    struct db_stmt *st = calloc(1, sizeof(*st));
+    if (!st || !(st->sql = strdup(sql))) {
+        free(st);
+        set_err(d, "out of memory");
+        return DB_ERROR;
+    }
+    st->db = db;
+    st->d = d;
+    if ((rc = stmt_prepare_handle(st)) != DB_OK) {
+        stmt_free_buffers(st);
+        free(st->sql);
+        free(st);
+        return rc;
+    }
+    st->next = d->stmts;
+    d->stmts = st;
+    *ret = st;
+    return DB_OK;
+}
+
+static MYSQL_BIND *param_slot(struct db_stmt *st, int idx)
+{
+    if (idx < 1 || (unsigned)idx > st->nparams) {
+        set_err(st->d, "bind index out of range");
+        return NULL;
+    }
+    return &st->params[idx - 1];
+}
+
+static int mdb_bind_null(struct db_stmt *st, int idx)
+{
+    MYSQL_BIND *b = param_slot(st, idx);
+    if (!b)
+        return DB_ERROR;
+    memset(b, 0, sizeof(*b));
+    b->buffer_type = MYSQL_TYPE_NULL;
+    return DB_OK;
+}
+
+static int mdb_bind_int(struct db_stmt *st, int idx, int64_t v)
+{
+    MYSQL_BIND *b = param_slot(st, idx);
+    if (!b)
+        return DB_ERROR;
+    struct param_val *pv = &st->pv[idx - 1];
+    pv->i = v;
+    memset(b, 0, sizeof(*b));
+    b->buffer_type = MYSQL_TYPE_LONGLONG;
+    b->buffer = &pv->i;
+    return DB_OK;
+}
+
+static int mdb_bind_text(struct db_stmt *st, int idx, const char *s, size_t n)
+{
+    MYSQL_BIND *b = param_slot(st, idx);
+    if (!b)
+        return DB_ERROR;
+    struct param_val *pv = &st->pv[idx - 1];
+    if (!s)
+        n = 0;
+    if (n + 1 > pv->cap) {
+        size_t cap = pv->cap ? pv->cap : 64;
+        while (cap < n + 1)
+            cap *= 2;
+        char *p = realloc(pv->text, cap);
+        if (!p) {
+            set_err(st->d, "out of memory");
+            return DB_ERROR;
+        }
+        pv->text = p;
+        pv->cap = cap;
+    }
+    if (n)
+        memcpy(pv->text, s, n);
+    pv->text[n] = 0;
+    pv->len = (unsigned long)n;
+    memset(b, 0, sizeof(*b));
+    b->buffer_type = MYSQL_TYPE_STRING;
+    b->buffer = pv->text;
+    b->buffer_length = (unsigned long)n;
+    b->length = &pv->len;
+    return DB_OK;
+}
+
+static int bind_results(struct db_stmt *st)
+{
+    for (unsigned i = 0; i < st->ncols; i++) {
+        MYSQL_BIND *b = &st->res[i];
+        struct col_buf *c = &st->cols[i];
+        memset(b, 0, sizeof(*b));
+        b->buffer_type = MYSQL_TYPE_STRING;
+        b->buffer = c->p;
+        b->buffer_length = (unsigned long)(c->cap - 1); /* room for the NUL */
+        b->length = &c->len;
+        b->is_null = &c->is_null;
+        b->error = &c->error;
+    }
+    if (mysql_stmt_bind_result(st->st, st->res))
+        return fail_stmt(st);
+    st->results_bound = 1;
+    return DB_OK;
+}
+
+static int fetch_row(struct db_stmt *st)
+{
+    struct maria_db *d = st->d;
+    int rc = mysql_stmt_fetch(st->st);
+    if (rc == MYSQL_NO_DATA) {
+        st->state = ST_DONE;
+        if (d->active == st)
+            d->active = NULL;
+        return DB_DONE;
+    }
+    if (rc != 0 && rc != MYSQL_DATA_TRUNCATED) {
+        st->state = ST_DONE;
+        if (d->active == st)
+            d->active = NULL;
+        return fail_stmt(st);
+    }
+    int grown = 0;
+    for (unsigned i = 0; i < st->ncols; i++) {
+        struct col_buf *c = &st->cols[i];
+        if (c->is_null)
+            continue;
+        if (c->len >= c->cap) { /* truncated: grow, then fetch the whole value again */
+            size_t cap = c->cap * 2;
+            while (cap < (size_t)c->len + 1)
+                cap *= 2;
+            char *p = realloc(c->p, cap);
+            if (!p) {
+                set_err(d, "out of memory");
+                return DB_ERROR;
+            }
+            c->p = p;
+            c->cap = cap;
+            grown = 1;
+            unsigned long len = 0;
+            my_bool is_null = 0, err = 0;
+            MYSQL_BIND b;
+            memset(&b, 0, sizeof(b));
+            b.buffer_type = MYSQL_TYPE_STRING;
+            b.buffer = c->p;
+            b.buffer_length = (unsigned long)(c->cap - 1);
+            b.length = &len;
+            b.is_null = &is_null;
+            b.error = &err;
+            if (mysql_stmt_fetch_column(st->st, &b, i, 0))
+                return fail_stmt(st);
+            c->len = len;
+        }
+        c->p[c->len] = 0;
+    }
+    if (grown && bind_results(st) != DB_OK)
+        return DB_ERROR;
+    return DB_ROW;
+}
+
+static int mdb_step(struct db_stmt *st)
+{
+    struct maria_db *d = st->d;
+    if (st->state == ST_ROWS)
+        return fetch_row(st);
+    if (st->state == ST_DONE)
+        return DB_DONE;
+    int rc;
+    if ((rc = conn_ready(d)) != DB_OK || (rc = settle_active(d, st)) != DB_OK)
+        return rc;
+    if ((!st->st || st->gen != d->gen) && (rc = stmt_prepare_handle(st)) != DB_OK)
+        return rc;
+    if (st->nparams && mysql_stmt_bind_param(st->st, st->params))
+        return fail_stmt(st);
+    if (mysql_stmt_execute(st->st))
+        return fail_stmt(st);
+    if (mysql_stmt_field_count(st->st) == 0) {
+        my_ulonglong rows = mysql_stmt_affected_rows(st->st);
+        d->changes = rows == (my_ulonglong)-1 ? 0 : (int64_t)rows;
+        my_ulonglong id = mysql_stmt_insert_id(st->st);
+        if (id)
+            d->insert_id = (int64_t)id;
+        st->state = ST_DONE;
+        return DB_DONE;
+    }
+    if (!st->results_bound && (rc = bind_results(st)) != DB_OK)
+        return rc;
+    st->state = ST_ROWS;
+    d->active = st;
+    return fetch_row(st);
+}
+
+static void mdb_reset(struct db_stmt *st)
+{
+    struct maria_db *d = st->d;
+    if (st->state == ST_ROWS && st->st && !d->dead) {
+        /* reads the rest of an unbuffered result (or frees a buffered one); no round trip */
+        if (mysql_stmt_free_result(st->st) && mysql_stmt_errno(st->st))
+            fail_stmt(st);
+    }
+    if (d->active == st)
+        d->active = NULL;
+    st->state = ST_IDLE;
+    clear_params(st);
+}
+
+static int mdb_column_count(struct db_stmt *st)
+{
+    return (int)st->ncols;
+}
+
+static const char *mdb_column_text(struct db_stmt *st, int i, size_t *ret_len)
+{
+    if (st->state != ST_ROWS || i < 0 || (unsigned)i >= st->ncols || st->cols[i].is_null) {
+        *ret_len = 0;
+        return NULL;
+    }
+    *ret_len = st->cols[i].len;
+    return st->cols[i].p;
+}
+
+static int64_t mdb_changes(struct db *db)
+{
+    return ((struct maria_db *)db)->changes;
+}
+
+static int64_t mdb_last_insert_id(struct db *db)
+{
+    return ((struct maria_db *)db)->insert_id;
+}
+
+static const char *mdb_errmsg(const struct db *db)
+{
+    const struct maria_db *d = (const struct maria_db *)db;
+    return d->err[0] ? d->err : "no error";
+}
+
+/* ---- schema ---- */
+
+/* Whether every table t references (FOREIGN KEY ... REFERENCES x) is in done[]. */
+static int refs_created(const struct schema_table *t, const unsigned char *done)
+{
+    const char *p = t->keys;
+    while (p && (p = strstr(p, "REFERENCES ")) != NULL) {
+        p += strlen("REFERENCES ");
+        size_t n = strcspn(p, " (");
+        int found = 0;
+        for (size_t k = 0; k < schema_ntables; k++)
+            if (strlen(schema_tables[k].name) == n && strncmp(schema_tables[k].name, p, n) == 0)
+                found = done[k] || &schema_tables[k] == t;
+        if (!found)
+            return 0;
+    }
+    return 1;
+}
+
+static void table_ddl(struct buf *out, const struct schema_table *t)
+{
+    buf_printf(out, "CREATE TABLE `%s` (", t->name);
+    for (size_t i = 0; i < t->ncols; i++)
+        buf_printf(out, "%s\n  `%s` %s", i ? "," : "", t->cols[i].name, t->cols[i].mariadb);
+    const char *k = t->keys;
+    while (k && *k) {
+        size_t n = strcspn(k, ";");
+        buf_puts(out, ",\n  ");
+        buf_append(out, k, n);
+        k += n;
+        while (*k == ';' || *k == ' ')
+            k++;
+    }
+    buf_puts(out, "\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci");
+}
+
+/* ITFlow's tables, column for column, referenced tables first. DDL is not transactional: on a
+ * failure the tables made so far are dropped again (never one that was there before). */
+static int mdb_create_schema(struct db *db)
+{
+    struct maria_db *d = (struct maria_db *)db;
+    int rc = conn_ready(d);
+    if (rc != DB_OK)
+        return rc;
+    unsigned char done[128];
+    size_t order[128], ndone = 0;
+    if (schema_ntables > sizeof(done))
+        return DB_ERROR;
+    memset(done, 0, sizeof(done));
+    while (ndone < schema_ntables && rc == DB_OK) {
+        size_t before = ndone;
+        for (size_t i = 0; i < schema_ntables && rc == DB_OK; i++) {
+            if (done[i] || !refs_created(&schema_tables[i], done))
+                continue;
+            struct buf ddl;
+            buf_init(&ddl, 0);
+            table_ddl(&ddl, &schema_tables[i]);
+            rc = ddl.failed ? DB_ERROR : run_one(d, ddl.p, ddl.len, 0);
+            buf_free(&ddl);
+            if (rc == DB_OK) {
+                done[i] = 1;
+                order[ndone++] = i;
+            }
+        }
+        if (rc == DB_OK && ndone == before) {
+            set_err(d, "the schema's foreign keys form a cycle");
+            rc = DB_ERROR;
+        }
+    }
+    if (rc != DB_OK && !d->dead) {
+        char saved[sizeof(d->err)];
+        memcpy(saved, d->err, sizeof(saved));
+        while (ndone > 0) {
+            char sql[128];
+            snprintf(sql, sizeof(sql), "DROP TABLE `%s`", schema_tables[order[--ndone]].name);
+            run_one(d, sql, strlen(sql), 0);
+        }
+        memcpy(d->err, saved, sizeof(saved));
+    }
+    return rc;
+}
+
+const struct db_ops db_mariadb_ops = {
+    .name = "mariadb",
+    .dialect = DB_MARIADB,
+    .open = mdb_open,
+    .close = mdb_close,
+    .exec = mdb_exec,
+    .begin = mdb_begin,
+    .prepare = mdb_prepare,
+    .finalize = mdb_finalize,
+    .bind_null = mdb_bind_null,
+    .bind_int = mdb_bind_int,
+    .bind_text = mdb_bind_text,
+    .step = mdb_step,
+    .reset = mdb_reset,
+    .column_count = mdb_column_count,
+    .column_text = mdb_column_text,
+    .changes = mdb_changes,
+    .last_insert_id = mdb_last_insert_id,
+    .errmsg = mdb_errmsg,
+    .create_schema = mdb_create_schema,
+};
