@@ -72,13 +72,8 @@ void buf_puts(struct buf *b, const char *s)
     buf_append(b, s, strlen(s));
 }
 
-void buf_putc(struct buf *b, char c)
+void buf_putc_slow(struct buf *b, char c)
 {
-    if (b->len + 1 < b->cap && !b->failed) {
-        b->p[b->len++] = c;
-        b->p[b->len] = 0;
-        return;
-    }
     buf_append(b, &c, 1);
 }
 

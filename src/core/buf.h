@@ -22,7 +22,18 @@ void buf_reset(struct buf *b);                /* len = 0, keeps the allocation *
 int buf_reserve(struct buf *b, size_t extra); /* 0 on success, -1 and failed=1 otherwise */
 void buf_append(struct buf *b, const void *data, size_t n);
 void buf_puts(struct buf *b, const char *s);
-void buf_putc(struct buf *b, char c);
+void buf_putc_slow(struct buf *b, char c);
+
+/* Appends one byte; the common case (room left) is inline. */
+static inline void buf_putc(struct buf *b, char c)
+{
+    if (b->len + 1 < b->cap && !b->failed) {
+        b->p[b->len++] = c;
+        b->p[b->len] = 0;
+        return;
+    }
+    buf_putc_slow(b, c);
+}
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Hands the bytes to the caller (free() them); the buf is left empty. */

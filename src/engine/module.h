@@ -151,6 +151,9 @@ struct module {
     const struct schema_table *t;
     const struct schema_table *jt;
     const char *pk;
+    /* the JSON key ("name":) of each row column, the table's then the join's, ready to copy */
+    const char **row_keys;
+    size_t *row_key_lens;
 };
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))

@@ -16,6 +16,8 @@ struct read_state {
     struct db_stmt *st;
     int ncols;
     const struct schema_column **cols;
+    const char **keys; /* the columns' "name": prefixes (module->row_keys) */
+    const size_t *key_lens;
     unsigned char *secret; /* per column: decrypt with the master key */
     char master[CRYPTO_MASTER_LEN + 1];
     int have_master;
@@ -41,9 +43,13 @@ static void append_from_where(struct buf *sql, struct op_ctx *ctx, const struct 
         buf_printf(sql, " INNER JOIN %s ON %s", m->scope_join->table, m->scope_join->on);
     if (join)
         buf_printf(sql, " LEFT JOIN %s ON %s", m->join->table, m->join->on);
-    buf_puts(sql, " WHERE ");
+    /* no WHERE at all for the unfiltered, unscoped list: SQLite then counts with its b-tree
+     * count instead of stepping every row */
+    int scoped = !ctx->r->scope_all && m->client_col;
+    if (f || scoped)
+        buf_puts(sql, " WHERE ");
     if (!f) {
-        buf_puts(sql, "1 = 1");
+        /* nothing to filter */
     } else if (f->kind == FK_ID) {
         buf_printf(sql, "%s.%s = ?", m->table, f->column);
     } else {
@@ -57,9 +63,9 @@ static void append_from_where(struct buf *sql, struct op_ctx *ctx, const struct 
         }
         buf_puts(sql, "))");
     }
-    if (!ctx->r->scope_all && m->client_col)
-        buf_printf(sql, " AND %s.%s = ?", m->scope_join ? m->scope_join->table : m->table,
-                   m->client_col);
+    if (scoped)
+        buf_printf(sql, "%s%s.%s = ?", f ? " AND " : "",
+                   m->scope_join ? m->scope_join->table : m->table, m->client_col);
 }
 
 /* Whether a text filter value may use the indexed comparison. */
@@ -93,7 +99,7 @@ static int write_row(struct buf *out, struct read_state *rs)
     for (int i = 0; i < rs->ncols; i++) {
         if (i)
             buf_putc(out, ',');
-        json_write_key(out, rs->cols[i]->name);
+        buf_append(out, rs->keys[i], rs->key_lens[i]);
         size_t n;
         const char *p = db_column_text(rs->st, i, &n);
         if (rs->secret[i] && p) {
@@ -172,6 +178,8 @@ static int prepare_state(struct op_ctx *ctx, struct read_state *rs, int join)
             rs->secret[ci] = 1;
     }
     rs->ncols = (int)n;
+    rs->keys = m->row_keys;
+    rs->key_lens = m->row_key_lens;
     memcpy(rs->master, ctx->master, sizeof(rs->master));
     rs->have_master = ctx->have_master;
     return 0;

@@ -202,7 +202,11 @@ static void handle_special(struct server *srv, struct http_req *h, const char **
     if (h->route.kind == ROUTE_HEALTHZ) {
         h->label = "healthz";
         struct db *db = NULL;
-        int ok = db_pool_get(srv->pool, &db) == DB_OK && db_exec(db, "SELECT 1") == DB_OK;
+        struct db_stmt *st = NULL;
+        int ok = db_pool_get(srv->pool, &db) == DB_OK &&
+                 db_stmt_static(db, "SELECT 1", &st) == DB_OK && db_step(st) == DB_ROW;
+        if (st)
+            db_reset(st);
         if (db)
             db_pool_put(srv->pool, db, !ok);
         r->status = ok ? 200 : 503;

@@ -1,9 +1,11 @@
 /* registry: the list of API modules, and the start-up check of every descriptor against the
  * schema (a descriptor that names a missing column fails here, not on a request). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/engine_int.h"
+#include "json/json_write.h"
 
 extern struct module module_assets, module_certificates, module_clients, module_contacts,
     module_credentials, module_documents, module_domains, module_expenses, module_invoices,
@@ -81,10 +83,40 @@ static int check_module(struct module *m, char *err, size_t errlen)
     return 0;
 }
 
+/* The escaped "name": prefix of every row column, built once (they live as long as the process). */
+static int build_row_keys(struct module *m, char *err, size_t errlen)
+{
+    size_t n = m->t->ncols + (m->jt ? m->jt->ncols : 0);
+    if (m->row_keys)
+        return 0;
+    const char **keys = calloc(n, sizeof(*keys));
+    size_t *lens = calloc(n, sizeof(*lens));
+    for (size_t i = 0; keys && lens && i < n; i++) {
+        const char *name = i < m->t->ncols ? m->t->cols[i].name : m->jt->cols[i - m->t->ncols].name;
+        struct buf b;
+        buf_init(&b, 0);
+        json_write_key(&b, name);
+        lens[i] = b.len;
+        keys[i] = b.failed ? NULL : buf_steal(&b, NULL);
+        if (!keys[i]) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+    if (!keys || !lens) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    m->row_keys = keys;
+    m->row_key_lens = lens;
+    return 0;
+}
+
 int module_registry_init(char *err, size_t errlen)
 {
     for (size_t i = 0; i < module_count; i++) {
-        if (check_module(module_registry[i], err, errlen))
+        if (check_module(module_registry[i], err, errlen) ||
+            build_row_keys(module_registry[i], err, errlen))
             return -1;
         for (size_t k = 0; k < i; k++)
             if (strcmp(module_registry[k]->name, module_registry[i]->name) == 0) {

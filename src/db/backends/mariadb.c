@@ -461,7 +461,7 @@ static int mdb_open(const char *target, int create, struct db **ret)
     struct maria_db *d = calloc(1, sizeof(*d));
     if (!d)
         return DB_ERROR;
-    char err[256] = "";
+    char err[1024] = "";
     if (!lib_ok) {
         snprintf(err, sizeof(err), "cannot initialise the MariaDB client library");
     } else if (parse_target(target, &d->cp, err, sizeof(err)) == 0) {

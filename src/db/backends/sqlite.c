@@ -16,13 +16,28 @@ struct sqlite_db {
     struct db base; /* must be first */
     sqlite3 *h;
     sqlite3_stmt *tx[TX__MAX];
+    int writing; /* holds write_mu: between BEGIN IMMEDIATE and COMMIT/ROLLBACK */
 };
+
+/* Writers of this process queue here instead of in SQLite's busy handler, which polls with
+ * growing sleeps: one write transaction at a time is all SQLite allows anyway. */
+static pthread_mutex_t write_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void release_write(struct sqlite_db *d)
+{
+    if (d->writing) {
+        d->writing = 0;
+        pthread_mutex_unlock(&write_mu);
+    }
+}
 
 static const char *const tx_sql[TX__MAX] = {"BEGIN", "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"};
 
 struct db_stmt {
     struct db *db; /* must be first: db.c dispatches through it */
     sqlite3_stmt *st;
+    int ncols;
+    char (*num)[24]; /* per column: the text of an INTEGER value of the current row */
 };
 
 static sqlite3 *handle(const struct db *db)
@@ -105,6 +120,7 @@ static int sq_open(const char *target, int create, struct db **ret)
 static void sq_close(struct db *db)
 {
     struct sqlite_db *d = (struct sqlite_db *)db;
+    release_write(d);
     for (int i = 0; i < TX__MAX; i++)
         sqlite3_finalize(d->tx[i]);
     sqlite3_close(d->h);
@@ -124,15 +140,29 @@ static int run_tx(struct db *db, int which)
 
 static int sq_exec(struct db *db, const char *sql)
 {
-    for (int i = TX_COMMIT; i < TX__MAX; i++)
-        if (strcmp(sql, tx_sql[i]) == 0)
-            return run_tx(db, i);
+    for (int i = TX_COMMIT; i < TX__MAX; i++) {
+        if (strcmp(sql, tx_sql[i]) == 0) {
+            int rc = run_tx(db, i);
+            /* the write lock goes with the transaction (a failed COMMIT keeps it open) */
+            if (rc == DB_OK || i == TX_ROLLBACK || sqlite3_get_autocommit(handle(db)))
+                release_write((struct sqlite_db *)db);
+            return rc;
+        }
+    }
     return map_rc(sqlite3_exec(handle(db), sql, NULL, NULL, NULL));
 }
 
 static int sq_begin(struct db *db, int write)
 {
-    return run_tx(db, write ? TX_BEGIN_IMMEDIATE : TX_BEGIN);
+    struct sqlite_db *d = (struct sqlite_db *)db;
+    if (!write)
+        return run_tx(db, TX_BEGIN);
+    pthread_mutex_lock(&write_mu);
+    d->writing = 1;
+    int rc = run_tx(db, TX_BEGIN_IMMEDIATE);
+    if (rc != DB_OK)
+        release_write(d);
+    return rc;
 }
 
 static int sq_prepare(struct db *db, const char *sql, struct db_stmt **ret)
@@ -146,6 +176,13 @@ static int sq_prepare(struct db *db, const char *sql, struct db_stmt **ret)
         free(st);
         return map_rc(rc);
     }
+    st->ncols = sqlite3_column_count(st->st);
+    st->num = st->ncols ? calloc((size_t)st->ncols, sizeof(*st->num)) : NULL;
+    if (st->ncols && !st->num) {
+        sqlite3_finalize(st->st);
+        free(st);
+        return DB_ERROR;
+    }
     *ret = st;
     return DB_OK;
 }
@@ -153,7 +190,24 @@ static int sq_prepare(struct db *db, const char *sql, struct db_stmt **ret)
 static void sq_finalize(struct db_stmt *st)
 {
     sqlite3_finalize(st->st);
+    free(st->num);
     free(st);
+}
+
+/* Decimal text of v, written backwards from the end of out[24]; returns its start. */
+static char *int_text(int64_t v, char out[24], size_t *ret_len)
+{
+    char *p = out + 23;
+    *p = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    *ret_len = (size_t)(out + 23 - p);
+    return p;
 }
 
 static int sq_bind_null(struct db_stmt *st, int idx)
@@ -189,10 +243,13 @@ static int sq_column_count(struct db_stmt *st)
 
 static const char *sq_column_text(struct db_stmt *st, int i, size_t *ret_len)
 {
-    if (sqlite3_column_type(st->st, i) == SQLITE_NULL) {
+    int type = sqlite3_column_type(st->st, i);
+    if (type == SQLITE_NULL) {
         *ret_len = 0;
         return NULL;
     }
+    if (type == SQLITE_INTEGER && i < st->ncols) /* no printf round trip for the many ids */
+        return int_text(sqlite3_column_int64(st->st, i), st->num[i], ret_len);
     const char *s = (const char *)sqlite3_column_text(st->st, i);
     *ret_len = (size_t)sqlite3_column_bytes(st->st, i);
     return s ? s : "";

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Runs the shared ITFlow v1 conformance suite against itflowd on a private MariaDB instance
+# (scripts/mariadb.sh: own data directory, 127.0.0.1, a free port). Exits 77 ("skipped") when
+# MariaDB is not installed.
+# usage: tests/api/run_conformance_mariadb.sh PATH/TO/itflowd [extra conform.py args...]
+# The schema comes from `itflowd init --schema-only`; before each scenario every table the suite
+# uses is emptied, its AUTO_INCREMENT restarted and seed.sql loaded, while the server keeps
+# running. Set ITFLOWD_SHARED to the shared/ folder (default: ../shared); set
+# ITFLOWD_MARIADB_DIR to reuse an instance directory (it is then left running).
+set -euo pipefail
+bin=$(readlink -f "$1"); shift
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+shared=${ITFLOWD_SHARED:-$repo/../shared}
+conf=$shared/conformance
+[ -f "$conf/conform.py" ] || { echo "conformance suite not found in $conf" >&2; exit 1; }
+if ! "$repo/scripts/mariadb.sh" available; then
+  echo "SKIP: MariaDB (mariadbd, mariadb-install-db, mariadb) is not installed"
+  exit 77
+fi
+work=$(mktemp -d)
+mdir=${ITFLOWD_MARIADB_DIR:-$work/mariadb}
+pid=
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null
+  wait 2>/dev/null || true
+  [ -z "${ITFLOWD_MARIADB_DIR:-}" ] && "$repo/scripts/mariadb.sh" stop "$mdir" || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+export TZ=UTC
+target=$("$repo/scripts/mariadb.sh" start "$mdir")
+export ITFLOWD_DB_PASSWORD_FILE=$mdir/password
+client=$(command -v mariadb || command -v mysql)
+# the suite's SQL sessions: portable SQL (no backslash escapes), UTC
+sess="SET sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES'), time_zone = '+00:00'"
+cat > "$work/sql.sh" <<EOF
+#!/bin/sh
+exec "$client" --defaults-file="$mdir/client.cnf" -N -B -r --default-character-set=utf8mb4 \\
+  --init-command="$sess" itflowd
+EOF
+chmod +x "$work/sql.sh"
+tables="companies settings users ticket_statuses api_keys clients contacts locations vendors assets
+asset_interfaces asset_history certificates credentials documents document_versions domains
+networks software expenses products invoices invoice_items payments quotes recurring_invoices
+history tickets ticket_replies logs"
+# a reused instance may hold the tables from an earlier run
+echo "SET FOREIGN_KEY_CHECKS = 0; DROP TABLE IF EXISTS $(echo $tables | tr ' ' ','), folders;" |
+  "$work/sql.sh"
+"$bin" init --db "$target" --schema-only >/dev/null
+# the reset: empty every table the suite uses, restart the id sequences, load the seed
+{
+  echo "SET FOREIGN_KEY_CHECKS = 0;"
+  echo "START TRANSACTION;"
+  for t in $tables; do echo "DELETE FROM $t;"; done
+  echo "COMMIT;"
+  # InnoDB moves an AUTO_INCREMENT set below the highest id up to just after it
+  for t in $tables; do echo "ALTER TABLE $t AUTO_INCREMENT = 1;"; done
+  echo "START TRANSACTION;"
+  cat "$conf/seed.sql"
+  echo "COMMIT;"
+  echo "SET FOREIGN_KEY_CHECKS = 1;"
+} > "$work/reset.sql"
+"$work/sql.sh" < "$work/reset.sql"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$bin" serve --db "$target" --listen "127.0.0.1:$port" ${ITFLOWD_SERVE_ARGS:---quiet} \
+  2> "$work/server.log" &
+pid=$!
+for _ in $(seq 100); do
+  curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+  sleep 0.05
+done
+set +e
+python3 "$conf/conform.py" --base "http://127.0.0.1:$port" --cases "$conf/cases" \
+  --reset "'$work/sql.sh' < '$work/reset.sql'" --sql "'$work/sql.sh'" "$@"
+status=$?
+set -e
+if ! kill -0 "$pid" 2>/dev/null; then
+  echo "itflowd died during the run:" >&2
+  cat "$work/server.log" >&2
+  status=1
+else
+  # a clean stop must exit 0 (under sanitizers this is also where leaks are reported)
+  kill -TERM "$pid"
+  set +e
+  wait "$pid"
+  rc=$?
+  set -e
+  pid=
+  if [ $rc -ne 0 ]; then
+    echo "itflowd exited with status $rc after SIGTERM:" >&2
+    tail -50 "$work/server.log" >&2
+    status=1
+  fi
+fi
+if [ $status -ne 0 ] && [ -s "$work/server.log" ]; then
+  echo "--- server log (last 30 lines)" >&2
+  tail -30 "$work/server.log" >&2
+fi
+exit $status
