@@ -43,7 +43,8 @@ static void usage(FILE *f)
           "  itflowd serve --db PATH [--listen 127.0.0.1:8080] [--threads N] [--quiet]\n"
           "                [--max-body BYTES] [--max-connections N] [--timeout SEC]\n"
           "                [--auth-fail-limit N] [--auth-fail-window SEC]\n"
-          "                [--shutdown-timeout SEC] [--log FILE]\n",
+          "                [--shutdown-timeout SEC] [--log FILE] [--max-url BYTES]\n"
+          "                [--max-header BYTES]\n",
           f);
 }
 
@@ -51,7 +52,7 @@ static void usage(FILE *f)
 struct opts {
     const char *db, *name, *expires, *client, *secret, *decrypt, *admin_pw_file, *admin_email;
     const char *listen, *threads, *positional, *max_body, *auth_fail_limit, *auth_fail_window;
-    const char *max_connections, *timeout, *shutdown_timeout, *log;
+    const char *max_connections, *timeout, *shutdown_timeout, *log, *max_url, *max_header;
     int schema_only, quiet;
 };
 
@@ -78,6 +79,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"--timeout", offsetof(struct opts, timeout)},
         {"--shutdown-timeout", offsetof(struct opts, shutdown_timeout)},
         {"--log", offsetof(struct opts, log)},
+        {"--max-url", offsetof(struct opts, max_url)},
+        {"--max-header", offsetof(struct opts, max_header)},
     };
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -464,6 +467,36 @@ static int cmd_key_revoke(const struct opts *o)
     return 0;
 }
 
+#define SERVE_NUMBERS 9
+
+/* The numeric options of serve, each checked against its range (defaults when absent). */
+static int serve_numbers(const struct opts *o, long val[SERVE_NUMBERS])
+{
+    const struct {
+        const char *flag, *given;
+        long lo, hi, dflt;
+    } nums[SERVE_NUMBERS] = {
+        {"--threads", o->threads, 1, 256, sysconf(_SC_NPROCESSORS_ONLN)},
+        {"--max-body", o->max_body, 1024, 1L << 30, 16L << 20},
+        {"--auth-fail-limit", o->auth_fail_limit, 0, 1000000, 30},
+        {"--auth-fail-window", o->auth_fail_window, 1, 86400, 60},
+        {"--max-connections", o->max_connections, 1, 100000, 1000},
+        {"--timeout", o->timeout, 1, 3600, 30},
+        {"--shutdown-timeout", o->shutdown_timeout, 0, 3600, 10},
+        {"--max-url", o->max_url, 256, 1L << 20, 8192},
+        {"--max-header", o->max_header, 1024, 1L << 20, 16384},
+    };
+    for (int i = 0; i < SERVE_NUMBERS; i++) {
+        char *end = NULL;
+        val[i] = nums[i].given ? strtol(nums[i].given, &end, 10) : nums[i].dflt;
+        if ((nums[i].given && (*end || !nums[i].given[0])) || val[i] < nums[i].lo ||
+            val[i] > nums[i].hi)
+            return fail("%s must be a number from %ld to %ld.", nums[i].flag, nums[i].lo,
+                        nums[i].hi);
+    }
+    return 0;
+}
+
 static int cmd_serve(const struct opts *o)
 {
     if (!o->db)
@@ -487,12 +520,9 @@ static int cmd_serve(const struct opts *o)
     long port = strtol(colon + 1, &end, 10);
     if (*end || port < 1 || port > 65535)
         return fail("--listen has an invalid port: %s.", colon + 1);
-    long threads = o->threads ? strtol(o->threads, &end, 10) : sysconf(_SC_NPROCESSORS_ONLN);
-    if ((o->threads && *end) || threads < 1 || threads > 256)
-        return fail("--threads must be 1 to 256.");
-    long max_body = o->max_body ? strtol(o->max_body, &end, 10) : 16L << 20;
-    if ((o->max_body && *end) || max_body < 1024)
-        return fail("--max-body must be a number of bytes, at least 1024.");
+    long val[SERVE_NUMBERS];
+    if (serve_numbers(o, val))
+        return 2;
     struct db *db = NULL;
     if (db_open(o->db, &db) != DB_OK)
         return fail("cannot open the database %s.", o->db);
@@ -502,32 +532,17 @@ static int cmd_serve(const struct opts *o)
     db_close(db);
     if (rc != DB_OK)
         return 1;
-    static const struct {
-        const char *flag;
-        long lo, hi, dflt;
-    } limits[] = {
-        {"--auth-fail-limit", 0, 1000000, 30},  {"--auth-fail-window", 1, 86400, 60},
-        {"--max-connections", 1, 100000, 1000}, {"--timeout", 1, 3600, 30},
-        {"--shutdown-timeout", 0, 3600, 10},
-    };
-    const char *given[] = {o->auth_fail_limit, o->auth_fail_window, o->max_connections, o->timeout,
-                           o->shutdown_timeout};
-    long val[5];
-    for (int i = 0; i < 5; i++) {
-        val[i] = given[i] ? strtol(given[i], &end, 10) : limits[i].dflt;
-        if ((given[i] && (*end || !given[i][0])) || val[i] < limits[i].lo || val[i] > limits[i].hi)
-            return fail("%s must be a number from %ld to %ld.", limits[i].flag, limits[i].lo,
-                        limits[i].hi);
-    }
-    throttle_configure((unsigned)val[0], (unsigned)val[1]);
-    cfg.max_connections = (unsigned)val[2];
-    cfg.timeout_sec = (unsigned)val[3];
-    cfg.shutdown_sec = (unsigned)val[4];
+    cfg.threads = (unsigned)val[0];
+    cfg.max_body = (size_t)val[1];
+    throttle_configure((unsigned)val[2], (unsigned)val[3]);
+    cfg.max_connections = (unsigned)val[4];
+    cfg.timeout_sec = (unsigned)val[5];
+    cfg.shutdown_sec = (unsigned)val[6];
+    cfg.max_url = (size_t)val[7];
+    cfg.max_header = (size_t)val[8];
     cfg.log_path = o->log;
     cfg.listen_host = host;
     cfg.port = (unsigned short)port;
-    cfg.threads = (unsigned)threads;
-    cfg.max_body = (size_t)max_body;
     cfg.quiet = o->quiet;
     return server_run(&cfg);
 }

@@ -37,6 +37,7 @@ struct http_req {
     struct buf body;
     int started;
     int too_large;
+    int oversize; /* 414 or 431: the URL or the headers are over their limit */
     struct timespec t0;
     size_t stream_pos;
     int stream_done;
@@ -313,6 +314,25 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
         fprintf(stderr, "itflowd: %s %s failed: %s\n", r->method_name, r->path, db_errmsg(r->db));
 }
 
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    size_t *total = cls;
+    *total += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": " and CRLF */
+    return MHD_YES;
+}
+
+/* 414/431 for requests over our limits (MHD itself only stops at its memory pool's size). */
+static int oversize(struct MHD_Connection *con, const struct server_config *cfg,
+                    const char *raw_uri)
+{
+    if (strlen(raw_uri) > cfg->max_url)
+        return 414;
+    size_t total = 0;
+    MHD_get_connection_values(con, MHD_HEADER_KIND, count_header, &total);
+    return total > cfg->max_header ? 431 : 0;
+}
+
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, const char *url,
                                       const char *method, const char *version,
                                       const char *upload_data, size_t *upload_data_size,
@@ -324,6 +344,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
         return MHD_NO;
     if (!h->started) {
         h->started = 1;
+        h->oversize = oversize(con, srv->cfg, h->raw_uri);
         return MHD_YES;
     }
     if (*upload_data_size) {
@@ -338,11 +359,18 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
     struct req *r = &h->r;
     r->method_name = method;
     r->path = strdup(url ? url : "/");
+    const char *ctype = "application/json";
+    if (h->oversize) {
+        read_headers(con, r);
+        reply_message(r, h->oversize,
+                      h->oversize == 414 ? "The request URL is too long."
+                                         : "The request headers are too large.");
+        return send_reply(con, h, ctype);
+    }
     const char *q = strchr(h->raw_uri, '?');
     if (q)
         req_parse_query(r, q + 1, strlen(q + 1));
     read_headers(con, r);
-    const char *ctype = "application/json";
     if (!r->path) {
         reply_message(r, 500, "Internal server error.");
     } else {
@@ -353,6 +381,14 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
         reply_server_error(r, DB_ERROR);
     }
     return send_reply(con, h, ctype);
+}
+
+/* MHD's per-connection memory: room for a request at our limits, plus the work space MHD needs;
+ * only requests far beyond the limits meet MHD's own (non-JSON) rejection. */
+static size_t pool_size(const struct server_config *cfg)
+{
+    size_t n = 2 * (cfg->max_url + cfg->max_header) + 16 * 1024;
+    return n < 32 * 1024 ? 32 * 1024 : n;
 }
 
 /* Points stderr (access and error log) at the log file, (re)opened for appending. */
@@ -419,7 +455,7 @@ int server_run(const struct server_config *cfg)
         MHD_OPTION_NOTIFY_COMPLETED, completed, &srv, MHD_OPTION_CONNECTION_TIMEOUT,
         cfg->timeout_sec ? cfg->timeout_sec : 30, MHD_OPTION_CONNECTION_LIMIT,
         cfg->max_connections ? cfg->max_connections : 1000u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)(32 * 1024), MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+        pool_size(cfg), MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "itflowd: cannot listen on %s:%u\n", cfg->listen_host, cfg->port);
         db_pool_free(srv.pool);

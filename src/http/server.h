@@ -10,6 +10,8 @@ struct server_config {
     unsigned short port;
     unsigned threads;
     size_t max_body;      /* bytes; larger bodies get 413 */
+    size_t max_url;       /* bytes of the request target; longer gets 414 */
+    size_t max_header;    /* bytes of all header lines; more gets 431 */
     unsigned timeout_sec; /* idle connection timeout */
     unsigned max_connections;
     unsigned shutdown_sec; /* SIGTERM: how long in-flight requests may take to finish */

@@ -1125,6 +1125,26 @@ class HardeningTests(ApiTestCase):
         finally:
             s.stop()
 
+    def test_url_and_header_limits_answer_json(self):
+        s = Server(make_seeded_db("limits"), "limits",
+                   extra_args=["--max-url", "2048", "--max-header", "4096",
+                               "--max-body", "4096"]).start()
+        try:
+            r = s.request("GET", "/api/v1/clients/read.php", query={"x": "a" * 3000})
+            self.assertJsonError(r, 414, "URL")
+            r = s.request("GET", "/api/v1/clients/read.php", headers={"X-Big": "b" * 5000})
+            self.assertJsonError(r, 431, "headers")
+            r = s.post("clients/create", {"client_name": "c" * 5000}, key=ALL_KEY)
+            self.assertJsonError(r, 413, "too large")
+            # just under the limits works
+            r = s.request("GET", "/api/v1/clients/read.php",
+                          query={"api_key": ALL_KEY, "x": "a" * 1500},
+                          headers={"X-Big": "b" * 2000})
+            self.assertRead(r)
+            self.assertTrue(s.alive())
+        finally:
+            s.stop()
+
     def test_throttling_can_be_disabled(self):
         s = Server(make_seeded_db("nothrottle"), "nothrottle",
                    extra_args=["--auth-fail-limit", "0"]).start()
