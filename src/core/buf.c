@@ -57,7 +57,7 @@ int buf_reserve(struct buf *b, size_t extra)
     return 0;
 }
 
-void buf_append(struct buf *b, const void *data, size_t n)
+void buf_append_slow(struct buf *b, const void *data, size_t n)
 {
     if (buf_reserve(b, n))
         return;

@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 /* Invariant: p is NUL-terminated when non-NULL (p[len] == 0), len < cap.
  * A failed growth (allocation or max exceeded) sets failed and leaves the content as it was;
@@ -20,7 +21,19 @@ void buf_init(struct buf *b, size_t max);
 void buf_free(struct buf *b);                 /* accepts a zeroed or freed buf */
 void buf_reset(struct buf *b);                /* len = 0, keeps the allocation */
 int buf_reserve(struct buf *b, size_t extra); /* 0 on success, -1 and failed=1 otherwise */
-void buf_append(struct buf *b, const void *data, size_t n);
+void buf_append_slow(struct buf *b, const void *data, size_t n);
+
+/* Appends n bytes; the common case (room left) is inline. */
+static inline void buf_append(struct buf *b, const void *data, size_t n)
+{
+    if (!b->failed && b->len + n < b->cap) {
+        memcpy(b->p + b->len, data, n);
+        b->len += n;
+        b->p[b->len] = 0;
+        return;
+    }
+    buf_append_slow(b, data, n);
+}
 void buf_puts(struct buf *b, const char *s);
 void buf_putc_slow(struct buf *b, char c);
 

@@ -383,12 +383,12 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
     return send_reply(con, h, ctype);
 }
 
-/* MHD's per-connection memory: room for a request at our limits, plus the work space MHD needs;
- * only requests far beyond the limits meet MHD's own (non-JSON) rejection. */
+/* MHD's per-connection memory: room for a request line and headers at our limits plus the
+ * response headers; only requests beyond that meet MHD's own (non-JSON) rejection. */
 static size_t pool_size(const struct server_config *cfg)
 {
-    size_t n = 2 * (cfg->max_url + cfg->max_header) + 16 * 1024;
-    return n < 32 * 1024 ? 32 * 1024 : n;
+    size_t n = cfg->max_url + cfg->max_header + 8 * 1024; /* MHD zeroes it for each request */
+    return n < 16 * 1024 ? 16 * 1024 : n;
 }
 
 /* Points stderr (access and error log) at the log file, (re)opened for appending. */

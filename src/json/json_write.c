@@ -7,9 +7,40 @@
 #include "core/php.h"
 
 /* Bytes that end a plain run: control characters, '"', '\\', '/', and every non-ASCII byte. */
-static int is_special(unsigned char c)
+#define ONES16 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+static const unsigned char special[256] = {
+    ONES16, ONES16, /* control characters */
+    0,      0,      1,      0,      0,      0,      0,      0,
+    0,      0,      0,      0,      0,      0,      0,      1, /* 0x20 */
+    0,      0,      0,      0,      0,      0,      0,      0,
+    0,      0,      0,      0,      0,      0,      0,      0, /* 0x30 */
+    0,      0,      0,      0,      0,      0,      0,      0,
+    0,      0,      0,      0,      0,      0,      0,      0, /* 0x40 */
+    0,      0,      0,      0,      0,      0,      0,      0,
+    0,      0,      0,      0,      1,      0,      0,      0, /* 0x50 */
+    0,      0,      0,      0,      0,      0,      0,      0,
+    0,      0,      0,      0,      0,      0,      0,      0, /* 0x60 */
+    0,      0,      0,      0,      0,      0,      0,      0,
+    0,      0,      0,      0,      0,      0,      0,      0,      /* 0x70 */
+    ONES16, ONES16, ONES16, ONES16, ONES16, ONES16, ONES16, ONES16, /* non-ASCII */
+};
+#undef ONES16
+
+static inline int is_special(unsigned char c)
 {
-    return c < 0x20 || c == '"' || c == '\\' || c == '/' || c >= 0x80;
+    return special[c];
+}
+
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* Nonzero when one of the 8 bytes of w is special (SWAR: control, non-ASCII, '"', '\\', '/'). */
+static inline uint64_t word_special(uint64_t w)
+{
+    uint64_t ctrl = (w - ONES * 0x20) & ~w; /* bytes < 0x20 (and >= 0x80) set their high bit */
+    uint64_t q = w ^ (ONES * '"'), b = w ^ (ONES * '\\'), sl = w ^ (ONES * '/');
+    uint64_t eq = ((q - ONES) & ~q) | ((b - ONES) & ~b) | ((sl - ONES) & ~sl);
+    return (ctrl | eq | w) & HIGHS;
 }
 
 /* Appends \uXXXX with lowercase hex digits. */
@@ -74,8 +105,26 @@ int json_write_string(struct buf *out, const char *s, size_t n)
     size_t start_len = out->len, i = 0;
     int start_failed = out->failed;
 
-    buf_reserve(out, n + 2);
-    buf_putc(out, '"');
+    /* Fast path: room for the plain case is reserved once; plain bytes are copied directly. */
+    if (buf_reserve(out, n + 2) == 0) {
+        char *p = out->p + out->len;
+        *p++ = '"';
+        while (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (word_special(w))
+                break;
+            memcpy(p, &w, 8);
+            p += 8;
+            i += 8;
+        }
+        while (i < n && !is_special((unsigned char)s[i]))
+            *p++ = s[i++];
+        out->len = (size_t)(p - out->p);
+        out->p[out->len] = 0;
+    } else {
+        buf_putc(out, '"');
+    }
     while (i < n) {
         size_t run = i;
         while (run < n && !is_special((unsigned char)s[run]))

@@ -125,16 +125,67 @@ static void test_key(void **state)
     buf_free(&b);
 }
 
+/* Byte-at-a-time reference for ASCII input (the writer's word-at-a-time scan must agree). */
+static void reference_ascii(struct buf *out, const char *s, size_t n)
+{
+    buf_putc(out, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\' || c == '/') {
+            buf_putc(out, '\\');
+            buf_putc(out, (char)c);
+        } else if (c == '\n') {
+            buf_puts(out, "\\n");
+        } else if (c == '\t') {
+            buf_puts(out, "\\t");
+        } else if (c == '\r') {
+            buf_puts(out, "\\r");
+        } else if (c == '\b') {
+            buf_puts(out, "\\b");
+        } else if (c == '\f') {
+            buf_puts(out, "\\f");
+        } else if (c < 0x20) {
+            buf_printf(out, "\\u%04x", c);
+        } else {
+            buf_putc(out, (char)c);
+        }
+    }
+    buf_putc(out, '"');
+}
+
+static void test_word_scan_matches_reference(void **state)
+{
+    (void)state;
+    static const char alphabet[] = "abcXYZ019 -:.@\"\\/\n\t\x01\x1f\x7f~";
+    unsigned seed = 12345;
+    for (int round = 0; round < 20000; round++) {
+        char s[64];
+        size_t n = (size_t)(round % 40);
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            /* mostly plain bytes, so that whole 8-byte words are plain too */
+            unsigned r = (seed >> 16) % 100;
+            s[i] = r < 80 ? (char)('a' + r % 26) : alphabet[r % (sizeof(alphabet) - 1)];
+        }
+        struct buf got, want;
+        buf_init(&got, 0);
+        buf_init(&want, 0);
+        assert_int_equal(json_write_string(&got, s, n), 0);
+        reference_ascii(&want, s, n);
+        assert_int_equal(got.len, want.len);
+        assert_memory_equal(got.p, want.p, want.len);
+        buf_free(&got);
+        buf_free(&want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ascii),
-        cmocka_unit_test(test_control),
-        cmocka_unit_test(test_unicode),
-        cmocka_unit_test(test_invalid),
-        cmocka_unit_test(test_invalid_on_empty_buf),
-        cmocka_unit_test(test_limit),
-        cmocka_unit_test(test_key),
+        cmocka_unit_test(test_ascii),   cmocka_unit_test(test_word_scan_matches_reference),
+        cmocka_unit_test(test_control), cmocka_unit_test(test_unicode),
+        cmocka_unit_test(test_invalid), cmocka_unit_test(test_invalid_on_empty_buf),
+        cmocka_unit_test(test_limit),   cmocka_unit_test(test_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /* sqlite: the embedded default store. WAL, synchronous=NORMAL, foreign keys on, a busy timeout,
  * and the ITF_CI collation that gives string filters MariaDB's utf8mb4_general_ci semantics. */
+#include <math.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -241,6 +242,27 @@ static int sq_column_count(struct db_stmt *st)
     return sqlite3_column_count(st->st);
 }
 
+/* "[-]units.cc" of a number of cents, written backwards from the end of out[24]. */
+static char *cents_text(long long cents, char out[24], size_t *ret_len)
+{
+    int neg = cents < 0;
+    unsigned long long u = neg ? 0ull - (unsigned long long)cents : (unsigned long long)cents;
+    char *p = out + 23;
+    *p = 0;
+    *--p = (char)('0' + u % 10);
+    *--p = (char)('0' + u / 10 % 10);
+    *--p = '.';
+    u /= 100;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (neg)
+        *--p = '-';
+    *ret_len = (size_t)(out + 23 - p);
+    return p;
+}
+
 static const char *sq_column_text(struct db_stmt *st, int i, size_t *ret_len)
 {
     int type = sqlite3_column_type(st->st, i);
@@ -250,6 +272,16 @@ static const char *sq_column_text(struct db_stmt *st, int i, size_t *ret_len)
     }
     if (type == SQLITE_INTEGER && i < st->ncols) /* no printf round trip for the many ids */
         return int_text(sqlite3_column_int64(st->st, i), st->num[i], ret_len);
+    if (type == SQLITE_FLOAT && i < st->ncols) {
+        /* DECIMAL(15,2) values come back as doubles: whole cents print without printf */
+        double v = sqlite3_column_double(st->st, i);
+        double c = v * 100.0;
+        if (c > -1e15 && c < 1e15) {
+            long long cents = llround(c);
+            if (fabs(c - (double)cents) < 1e-6)
+                return cents_text(cents, st->num[i], ret_len);
+        }
+    }
     const char *s = (const char *)sqlite3_column_text(st->st, i);
     *ret_len = (size_t)sqlite3_column_bytes(st->st, i);
     return s ? s : "";
