@@ -39,7 +39,6 @@ import socket
 import sqlite3
 import sys
 import tempfile
-import threading
 import time
 import unittest
 from urllib.parse import quote, urlencode
@@ -847,8 +846,10 @@ ACCEPTED = [
       ids=["1", "2", "3"], id_field="client_id", no_link=True),
     A("limit_array_is_one", "paging", "GET", "clients/read", "limit%5B%5D=5", key="all",
       ids=["1"], id_field="client_id"),
+    # BUG: same overflow (offset + the default limit 50): Link offset=-9223372036854775759
     A("offset_int64_max", "paging", "GET", "clients/read",
-      {"offset": "9223372036854775807"}, key="all", expect=MSG_NO_RESOURCE, no_link=True),
+      {"offset": "9223372036854775807"}, key="all", expect=MSG_NO_RESOURCE, no_link=True,
+      bug="Link: rel=next with a negative offset (int64 overflow of offset + limit)"),
     # BUG: offset + limit overflows int64 in set_paging_headers() (read.c: r->offset + r->limit,
     # signed overflow = undefined behaviour); in practice a Link header with a negative offset.
     A("limit_and_offset_int64_max", "paging", "GET", "clients/read",
@@ -1316,7 +1317,7 @@ class LiteralTests(unittest.TestCase):
         # nothing else happened: same schema, other tables' rows unchanged
         master2, counts2 = self.counts()
         self.assertEqual(master2, master, "the schema changed")
-        allowed = {row["table"], "logs"} | set(row["also"])
+        allowed = {row["table"], "logs", "sqlite_sequence"} | set(row["also"])
         for t, n in counts.items():
             if t not in allowed:
                 self.assertEqual(counts2[t], n, "table %s changed" % t)
@@ -1363,7 +1364,7 @@ def _attach(cls, rows):
             self.run_row(row)
 
         test.__doc__ = "[%s] %s" % (row["cat"], row["name"])
-        if row.get("bug"):
+        if row.get("bug") and not os.environ.get("ITFLOWD_HOSTILE_NO_XFAIL"):
             test = unittest.expectedFailure(test)
         setattr(cls, name, test)
 
