@@ -71,6 +71,11 @@ int db_create_schema(struct db *db)
     return db->ops->create_schema(db);
 }
 
+int db_maintain(struct db *db)
+{
+    return db->ops->maintain ? db->ops->maintain(db) : DB_OK;
+}
+
 int db_exec(struct db *db, const char *sql)
 {
     return db->ops->exec(db, sql);

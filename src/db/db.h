@@ -35,6 +35,10 @@ const char *db_errmsg(const struct db *db);
 /* Creates every table of the schema (fails if they exist). */
 int db_create_schema(struct db *db);
 
+/* Background upkeep the server runs every few hundred milliseconds on a pool connection
+ * (SQLite: copies the WAL back into the database outside the request path). */
+int db_maintain(struct db *db);
+
 /* Runs sql with no parameters and no rows (DDL, PRAGMA). */
 int db_exec(struct db *db, const char *sql);
 /* Transactions: write = 1 takes the write lock at once (SQLite BEGIN IMMEDIATE). */

@@ -28,7 +28,23 @@
 struct server {
     const struct server_config *cfg;
     struct db_pool *pool;
+    pthread_t maint;
+    atomic_int stopping;
 };
+
+/* Store upkeep off the request path (SQLite: WAL checkpoints) every 200 ms. */
+static void *maintenance(void *arg)
+{
+    struct server *srv = arg;
+    while (!atomic_load(&srv->stopping)) {
+        struct db *db = NULL;
+        if (db_pool_get(srv->pool, &db) == DB_OK)
+            db_pool_put(srv->pool, db, db_maintain(db) == DB_UNAVAILABLE);
+        for (int i = 0; i < 4 && !atomic_load(&srv->stopping); i++)
+            usleep(50000);
+    }
+    return NULL;
+}
 
 /* Per-connection request state (MHD's req_cls). */
 struct http_req {
@@ -408,7 +424,7 @@ static int reopen_log(const struct server_config *cfg)
 
 int server_run(const struct server_config *cfg)
 {
-    struct server srv = {cfg, NULL};
+    struct server srv = {.cfg = cfg};
     unsigned threads = cfg->threads ? cfg->threads : 2;
     int rc = db_pool_new(cfg->db_target, threads * 4 + 8, &srv.pool);
     if (rc != DB_OK) {
@@ -461,6 +477,7 @@ int server_run(const struct server_config *cfg)
         db_pool_free(srv.pool);
         return 1;
     }
+    int maint_ok = pthread_create(&srv.maint, NULL, maintenance, &srv) == 0;
     fprintf(stderr, "itflowd: listening on http://%s:%u (%u threads)\n", cfg->listen_host,
             cfg->port, threads);
     int sig = 0;
@@ -476,6 +493,9 @@ int server_run(const struct server_config *cfg)
     for (unsigned i = 0; i < grace * 20 && atomic_load(&in_flight) > 0; i++)
         usleep(50000);
     MHD_stop_daemon(d);
+    atomic_store(&srv.stopping, 1);
+    if (maint_ok)
+        pthread_join(srv.maint, NULL);
     db_pool_free(srv.pool);
     openapi_free();
     return 0;

@@ -104,6 +104,8 @@ static int sq_open(const char *target, int create, struct db **ret)
         return DB_UNAVAILABLE;
     }
     sqlite3_busy_timeout(d->h, 10000);
+    /* the server checkpoints in the background (db_maintain); this is only the safety net */
+    sqlite3_wal_autocheckpoint(d->h, 4000);
     sqlite3_create_collation(d->h, "ITF_CI", SQLITE_UTF8, NULL, ci_collate);
     rc = sqlite3_exec(d->h,
                       "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
@@ -316,6 +318,14 @@ static int sq_create_schema(struct db *db)
     return rc;
 }
 
+/* A passive checkpoint: never waits for readers or writers, so it costs requests nothing. */
+static int sq_maintain(struct db *db)
+{
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(handle(db), NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    return rc == SQLITE_OK || rc == SQLITE_BUSY ? DB_OK : map_rc(rc);
+}
+
 const struct db_ops db_sqlite_ops = {
     .name = "sqlite",
     .dialect = DB_SQLITE,
@@ -336,4 +346,5 @@ const struct db_ops db_sqlite_ops = {
     .last_insert_id = sq_last_insert_id,
     .errmsg = sq_errmsg,
     .create_schema = sq_create_schema,
+    .maintain = sq_maintain,
 };
