@@ -227,7 +227,8 @@ static int filter_value(struct op_ctx *ctx, const struct filter *f, const struct
 static void set_paging_headers(struct req *r, int64_t total)
 {
     snprintf(r->total, sizeof(r->total), "%lld", (long long)total);
-    if (r->limit <= 0 || r->offset + r->limit >= total)
+    /* a next page exists when offset + limit < total (written so that it cannot overflow) */
+    if (r->limit <= 0 || r->offset >= total || r->limit >= total - r->offset)
         return;
     /* the same request's next page; secrets are never echoed into a header */
     buf_printf(&r->link, "<%s?", r->path);

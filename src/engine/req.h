@@ -53,6 +53,7 @@ struct req {
     size_t user_agent_len;
     const char *hdr_api_key; /* A1 headers, or NULL */
     const char *hdr_decrypt;
+    const char *bad_header; /* a header whose value holds a NUL byte, or NULL */
 
     /* routing and auth */
     const struct module *mod;

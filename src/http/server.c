@@ -53,7 +53,8 @@ struct http_req {
     struct buf body;
     int started;
     int too_large;
-    int oversize; /* 414 or 431: the URL or the headers are over their limit */
+    int oversize;  /* 414 or 431: the URL or the headers are over their limit */
+    int responded; /* a response is queued; further body data is discarded */
     struct timespec t0;
     size_t stream_pos;
     int stream_done;
@@ -183,6 +184,32 @@ static enum MHD_Result send_reply(struct MHD_Connection *con, struct http_req *h
     return ret;
 }
 
+/* A header's value; a value with a NUL byte inside is refused (*ret_bad names the header), so
+ * that no part of a key is silently cut off. */
+static const char *header_value(struct MHD_Connection *con, const char *name, const char **ret_bad)
+{
+    const char *v = NULL;
+    size_t n = 0;
+    if (MHD_lookup_connection_value_n(con, MHD_HEADER_KIND, name, strlen(name), &v, &n) != MHD_YES)
+        return NULL;
+    if (v && strlen(v) != n) {
+        if (!*ret_bad)
+            *ret_bad = name;
+        return NULL;
+    }
+    return v;
+}
+
+/* The request target may only use the characters of our routes: an escaped '/', NUL or '.'
+ * (%2F, %00, %2E) never names an endpoint. */
+static int plain_target(const char *raw_uri)
+{
+    for (const char *p = raw_uri; *p && *p != '?'; p++)
+        if (*p == '%')
+            return 0;
+    return 1;
+}
+
 static void read_headers(struct MHD_Connection *con, struct req *r)
 {
     const union MHD_ConnectionInfo *ci =
@@ -204,12 +231,13 @@ static void read_headers(struct MHD_Connection *con, struct req *r)
         r->user_agent = ua;
         r->user_agent_len = len;
     }
-    r->hdr_api_key = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "X-API-Key");
-    const char *authz = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Authorization");
+    r->hdr_api_key = header_value(con, "X-API-Key", &r->bad_header);
+    const char *authz = header_value(con, "Authorization", &r->bad_header);
     if (!r->hdr_api_key && authz && strncasecmp(authz, "Bearer ", 7) == 0)
         r->hdr_api_key = authz + 7;
-    r->hdr_decrypt =
-        MHD_lookup_connection_value(con, MHD_HEADER_KIND, "X-API-Key-Decrypt-Password");
+    r->hdr_decrypt = header_value(con, "X-API-Key-Decrypt-Password", &r->bad_header);
+    if (ua && strlen(ua) != len && !r->bad_header)
+        r->bad_header = "User-Agent";
 }
 
 static void handle_special(struct server *srv, struct http_req *h, const char **ctype)
@@ -253,8 +281,15 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
         reply_message(r, 405, "Method not allowed. Only GET and POST are supported.");
         return;
     }
-    route_match(r->path, &h->route);
-    if (h->route.kind == ROUTE_UNKNOWN) {
+    if (r->bad_header) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "The %s header contains a NUL byte.", r->bad_header);
+        reply_message(r, 400, msg);
+        return;
+    }
+    if (plain_target(h->raw_uri))
+        route_match(r->path, &h->route);
+    if (!plain_target(h->raw_uri) || h->route.kind == ROUTE_UNKNOWN) {
         reply_message(r, 404, "Unknown endpoint.");
         return;
     }
@@ -361,9 +396,14 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
     if (!h->started) {
         h->started = 1;
         h->oversize = oversize(con, srv->cfg, h->raw_uri);
-        return MHD_YES;
+        const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > srv->cfg->max_body)
+            h->too_large = 1; /* answered now: the body is never read */
+        if (!h->oversize && !h->too_large)
+            return MHD_YES;
+        *upload_data_size = 0;
     }
-    if (*upload_data_size) {
+    if (*upload_data_size && !h->responded) {
         if (!h->too_large) {
             buf_append(&h->body, upload_data, *upload_data_size);
             if (h->body.failed)
@@ -372,6 +412,11 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (h->responded) {
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    h->responded = 1;
     struct req *r = &h->r;
     r->method_name = method;
     r->path = strdup(url ? url : "/");
@@ -403,8 +448,10 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
  * response headers; only requests beyond that meet MHD's own (non-JSON) rejection. */
 static size_t pool_size(const struct server_config *cfg)
 {
-    size_t n = cfg->max_url + cfg->max_header + 8 * 1024; /* MHD zeroes it for each request */
-    return n < 16 * 1024 ? 16 * 1024 : n;
+    /* the read buffer holds the request line and headers; MHD also keeps a parsed entry per
+     * header and the response headers here (it zeroes the pool for each request) */
+    size_t n = 2 * (cfg->max_url + cfg->max_header) + 16 * 1024;
+    return n < 32 * 1024 ? 32 * 1024 : n;
 }
 
 /* Points stderr (access and error log) at the log file, (re)opened for appending. */
@@ -471,7 +518,8 @@ int server_run(const struct server_config *cfg)
         MHD_OPTION_NOTIFY_COMPLETED, completed, &srv, MHD_OPTION_CONNECTION_TIMEOUT,
         cfg->timeout_sec ? cfg->timeout_sec : 30, MHD_OPTION_CONNECTION_LIMIT,
         cfg->max_connections ? cfg->max_connections : 1000u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        pool_size(cfg), MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+        pool_size(cfg), MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_STRICT_FOR_CLIENT, 1,
+        MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "itflowd: cannot listen on %s:%u\n", cfg->listen_host, cfg->port);
         db_pool_free(srv.pool);

@@ -7,26 +7,31 @@ Every row of the tables below is one generated test. Python 3 standard library o
 are started here on 127.0.0.1 (free ports, TZ=UTC, a private database each: `init --schema-only` +
 the shared conformance seed from $ITFLOWD_SHARED or <repo>/../shared) and stopped at the end.
 Exit status 0 only when every test passed; an unexpected success of a row marked as a known bug
-also fails the run, so the marker gets removed with the fix.
+also fails the run, so the marker gets removed with the fix. ITFLOWD_HOSTILE_NO_XFAIL=1 runs the
+known-bug rows as ordinary tests (to see what they get); ITFLOWD_KEEP=1 keeps logs and databases.
 
   HostileTests   HOSTILE: requests http.client can send. Each must be answered with a 4xx and the
-                 JSON error body {"success":"False","message":...} (Content-Type application/json).
+                 JSON error body {"success":"False","message":...} (Content-Type application/json;
+                 the fixed v1 texts byte for byte).
   RawTests       RAW: requests only a raw socket can send (NUL bytes in the request line and in
                  headers, 1 MiB headers and URLs, malformed request lines, absurd Content-Length,
                  20 MiB bodies, slowloris). Where libmicrohttpd rejects the request before itflowd
                  sees it, a non-JSON 4xx or a closed connection is accepted (said at the row).
   AcceptedTests  ACCEPTED: hostile-looking requests the reference answers normally and COMPAT
-                 keeps (SQL metacharacters in filters are data, saturating limits, out-of-range ids
-                 on update, unparseable GET bodies ignored): the exact 200 answer, nothing written.
+                 keeps (SQL metacharacters in every filter are data, saturating limits, out-of-range
+                 ids on writes, unparseable GET bodies ignored): the exact 200 answer, nothing
+                 written.
   LiteralTests   LITERAL: writes whose hostile text must be stored literally (SQL metacharacters,
-                 LIKE wildcards, backslashes, wrong Content-Type with a JSON body (K7), the
-                 abbreviation cut (K11)), run on a second server and database: the stored value is
-                 checked exactly and no other table changes.
+                 LIKE wildcards, backslashes, NUL escapes, wrong Content-Type with a JSON body (K7),
+                 the abbreviation cut (K11)), run on a second server and database: the stored value
+                 is checked exactly, read back through the API, and no other table changes.
 
 After every HOSTILE/RAW/ACCEPTED row: the server process is alive, GET /healthz answers 200, a
-normal read answers byte-for-byte as before, and the database is unchanged (iterdump of every
+normal read answers byte for byte as before, and the database is unchanged (iterdump of every
 table; the `logs` table is compared separately: the only rows allowed to appear are `API/Failed`
-rows, and only when the answer was a 401).
+rows, and only when the answer was a 401). A row that kills the server fails; the server is then
+restarted on the same database for the rows after it, and any death after a row that is not a
+known bug fails the run (under ASan/UBSan a sanitizer report is such a death).
 
 The server under test runs with --auth-fail-limit 0 (A6 throttling off): the table deliberately
 sends many invalid keys from 127.0.0.1, and a 429 would block the normal read after each row.
@@ -36,7 +41,7 @@ import json
 import os
 import shutil
 import socket
-import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -65,6 +70,17 @@ MSG_METHOD = base.MSG_METHOD_NOT_ALLOWED
 MSG_UNKNOWN = base.MSG_UNKNOWN_ENDPOINT
 
 MiB = 1 << 20
+# message parts (F19's prefix; the F2 messages name the field and say what is wrong)
+NOT_JSON = "The request body is not a valid JSON object: "
+TOP_ARRAY, TOP_SCALAR = "top-level value is an array", "top-level value is a scalar"
+NESTED = "nested deeper than"
+LONGER = "longer than"
+BAD_DATE = "is not a valid date"
+NEGATIVE = "must be zero or a positive number"
+SINGLE = "must be a single value"
+RANGE = "out of range"
+AUTH_FAILED = "Authentication failed"
+UNKNOWN = "Unknown endpoint"
 SERVER = None   # the server under test for HOSTILE, RAW and ACCEPTED (database must not change)
 LITERAL = None  # the second server, for LITERAL (writes)
 BASELINE = None  # the normal read's answer before any row ran
@@ -89,10 +105,14 @@ def H(name, cat, method, target, body=None, headers=None, key="c1", status=400, 
     """A HOSTILE row. target: raw path[?query] as sent; the key (KEYS name, a literal string, or
     None) is appended as api_key=... unless key is None. status: the expected 4xx (or a tuple).
     words: the message must contain each (case-insensitive). allow: the expected Allow header.
-    bug: a known server bug (the row is marked expectedFailure; see the # BUG: comment)."""
+    bug: a known server bug (the row is marked expectedFailure; see the # BUG: comment).
+    The fixed v1 texts (K5, F1, F15) are compared byte for byte."""
+    exact = {UNKNOWN: MSG_UNKNOWN, AUTH_FAILED: base.MSG_AUTH_FAILED,
+             "Method not allowed": MSG_METHOD, "Can only send GET": base.MSG_GET_ONLY,
+             "Can only send POST": base.MSG_POST_ONLY}.get(words[0] if len(words) == 1 else None)
     return dict(name=name, cat=cat, method=method, target=target, body=body,
                 headers=headers or {}, key=key, status=status, words=tuple(words), allow=allow,
-                bug=bug)
+                bug=bug, exact=exact)
 
 
 def post(name, cat, endpoint, body, key="c1", status=400, words=(), headers=None, bug=None):
@@ -123,109 +143,115 @@ def cred(**fields):
 HOSTILE = [
     # --- invalid JSON on write endpoints (F19: 400, the message names JSON) ----------------------
     post("truncated_object", "invalid_json", "clients/create", b'{"client_name": "Trunc"', "all",
-         words=["JSON"]),
+         words=[NOT_JSON]),
     post("truncated_string", "invalid_json", "contacts/create", b'{"contact_name": "Tru',
-         words=["JSON"]),
+         words=[NOT_JSON]),
     post("trailing_garbage", "invalid_json", "locations/create",
-         b'{"location_name":"Garbage HQ"} xyz', words=["JSON"]),
+         b'{"location_name":"Garbage HQ"} xyz', words=[NOT_JSON]),
     post("two_concatenated_objects", "invalid_json", "assets/create",
-         b'{"asset_name":"A"}{"asset_name":"B"}', words=["JSON"]),
+         b'{"asset_name":"A"}{"asset_name":"B"}', words=[NOT_JSON]),
     post("single_quoted_strings", "invalid_json", "assets/create", b"{'asset_name': 'Quoted'}",
-         words=["JSON"]),
+         words=[NOT_JSON]),
     post("block_comment", "invalid_json", "tickets/create",
-         b'{"ticket_subject":"c" /* comment */}', words=["JSON"]),
+         b'{"ticket_subject":"c" /* comment */}', words=[NOT_JSON]),
     post("line_comment", "invalid_json", "tickets/create", b'// c\n{"ticket_subject":"c"}',
-         words=["JSON"]),
+         words=[NOT_JSON]),
     post("nan_literal", "invalid_json", "clients/create",
-         b'{"client_name":"NaN Co","client_rate":NaN}', "all", words=["JSON"]),
+         b'{"client_name":"NaN Co","client_rate":NaN}', "all", words=[NOT_JSON]),
     post("infinity_literal", "invalid_json", "assets/create",
-         b'{"asset_name":"Inf","asset_vendor_id":Infinity}', words=["JSON"]),
+         b'{"asset_name":"Inf","asset_vendor_id":Infinity}', words=[NOT_JSON]),
     post("minus_infinity_literal", "invalid_json", "contacts/create",
          b'{"contact_name":"I","contact_email":"i@acme.example","contact_location_id":-Infinity}',
-         words=["JSON"]),
+         words=[NOT_JSON]),
     post("lone_high_surrogate", "invalid_json", "documents/create",
-         b'{"document_name":"bad \\ud800","document_content":"x"}', words=["JSON"]),
+         b'{"document_name":"bad \\ud800","document_content":"x"}', words=[NOT_JSON]),
     post("lone_low_surrogate", "invalid_json", "credentials/create",
-         cred(credential_name="X")[:-1] + b',"credential_note":"\\udc00"}', words=["JSON"]),
+         cred(credential_name="X")[:-1] + b',"credential_note":"\\udc00"}', words=[NOT_JSON]),
     post("reversed_surrogate_pair", "invalid_json", "certificates/create",
          b'{"certificate_name":"\\udc00\\ud800","certificate_domain":"r.example"}',
-         words=["JSON"]),
+         words=[NOT_JSON]),
     post("invalid_utf8_byte_ff", "invalid_json", "certificates/create",
-         b'{"certificate_name":"bad \xff","certificate_domain":"ff.example"}', words=["JSON"]),
+         b'{"certificate_name":"bad \xff","certificate_domain":"ff.example"}', words=[NOT_JSON]),
     post("invalid_utf8_in_object_key", "invalid_json", "contacts/update",
-         b'{"contact_id":2,"contact_\xc3\x28title":"x"}', words=["JSON"]),
+         b'{"contact_id":2,"contact_\xc3\x28title":"x"}', words=[NOT_JSON]),
     post("overlong_utf8_slash", "invalid_json", "locations/create",
-         b'{"location_name":"..\xc0\xaf..\xc0\xafetc"}', words=["JSON"]),
+         b'{"location_name":"..\xc0\xaf..\xc0\xafetc"}', words=[NOT_JSON]),
     post("overlong_utf8_nul", "invalid_json", "tickets/create",
-         b'{"ticket_subject":"a\xc0\x80b"}', words=["JSON"]),
+         b'{"ticket_subject":"a\xc0\x80b"}', words=[NOT_JSON]),
     post("utf8_encoded_surrogate", "invalid_json", "documents/update",
-         b'{"document_id":1,"document_name":"s\xed\xa0\x80"}', words=["JSON"]),
+         b'{"document_id":1,"document_name":"s\xed\xa0\x80"}', words=[NOT_JSON]),
     post("utf8_above_u10ffff", "invalid_json", "clients/update",
-         b'{"client_name":"big \xf4\x90\x80\x80"}', words=["JSON"]),
+         b'{"client_name":"big \xf4\x90\x80\x80"}', words=[NOT_JSON]),
     post("truncated_utf8_sequence", "invalid_json", "assets/update",
-         b'{"asset_id":1,"asset_name":"cut \xe2\x82"}', words=["JSON"]),
+         b'{"asset_id":1,"asset_name":"cut \xe2\x82"}', words=[NOT_JSON]),
     post("utf8_bom_prefix", "invalid_json", "clients/update",
-         b'\xef\xbb\xbf{"client_name":"BOM"}', words=["JSON"]),
+         b'\xef\xbb\xbf{"client_name":"BOM"}', words=[NOT_JSON]),
     post("utf16le_body", "invalid_json", "locations/create",
-         '{"location_name":"UTF-16 HQ"}'.encode("utf-16-le"), words=["JSON"]),
+         '{"location_name":"UTF-16 HQ"}'.encode("utf-16-le"), words=[NOT_JSON]),
     post("unquoted_key", "invalid_json", "contacts/create",
-         b'{contact_name: "x", contact_email: "uq@acme.example"}', words=["JSON"]),
+         b'{contact_name: "x", contact_email: "uq@acme.example"}', words=[NOT_JSON]),
     post("trailing_comma", "invalid_json", "locations/create", b'{"location_name":"Comma",}',
-         words=["JSON"]),
+         words=[NOT_JSON]),
     post("raw_control_char_in_string", "invalid_json", "tickets/create",
-         b'{"ticket_subject":"a\x01b"}', words=["JSON"]),
+         b'{"ticket_subject":"a\x01b"}', words=[NOT_JSON]),
     post("raw_newline_in_string", "invalid_json", "documents/create",
-         b'{"document_name":"a\nb","document_content":"x"}', words=["JSON"]),
+         b'{"document_name":"a\nb","document_content":"x"}', words=[NOT_JSON]),
     post("invalid_escape", "invalid_json", "assets/create", b'{"asset_name":"\\x41"}',
-         words=["JSON"]),
-    post("bare_open_brace", "invalid_json", "credentials/create", b"{", words=["JSON"]),
+         words=[NOT_JSON]),
+    post("bare_open_brace", "invalid_json", "credentials/create", b"{", words=[NOT_JSON]),
     post("misspelled_literal", "invalid_json", "certificates/create",
-         b'{"certificate_name":tru}', words=["JSON"]),
+         b'{"certificate_name":tru}', words=[NOT_JSON]),
     post("raw_nul_byte_in_body", "invalid_json", "locations/create",
-         b'{"location_name":"a\x00b"}', words=["JSON"]),
+         b'{"location_name":"a\x00b"}', words=[NOT_JSON]),
     post("hex_number", "invalid_json", "clients/create",
-         b'{"client_name":"Hex","client_net_terms":0x10}', "all", words=["JSON"]),
+         b'{"client_name":"Hex","client_net_terms":0x10}', "all", words=[NOT_JSON]),
     post("leading_zero_number", "invalid_json", "contacts/create",
          b'{"contact_name":"Z","contact_email":"z@acme.example","contact_location_id":012}',
-         words=["JSON"]),
+         words=[NOT_JSON]),
     post("plus_sign_number", "invalid_json", "assets/create",
-         b'{"asset_name":"P","asset_vendor_id":+1}', words=["JSON"]),
-    post("nul_byte_only_body", "invalid_json", "tickets/resolve", b"\x00", words=["JSON"]),
+         b'{"asset_name":"P","asset_vendor_id":+1}', words=[NOT_JSON]),
+    post("nul_byte_only_body", "invalid_json", "tickets/resolve", b"\x00", words=[NOT_JSON]),
     post("form_encoded_update", "invalid_json", "contacts/update",
-         b"contact_id=2&contact_title=Form", words=["JSON"],
+         b"contact_id=2&contact_title=Form", words=[NOT_JSON],
          headers={"Content-Type": "application/x-www-form-urlencoded"}),
     # --- top-level values that are not objects (F19) --------------------------------------------
-    post("empty_array_body", "non_object", "clients/update", b"[]", words=["JSON"]),
+    post("empty_array_body", "non_object", "clients/update", b"[]", words=[TOP_ARRAY, NOT_JSON]),
     post("array_of_objects_body", "non_object", "contacts/create",
-         J([{"contact_name": "Arr", "contact_email": "arr@acme.example"}]), words=["JSON"]),
-    post("string_body", "non_object", "assets/delete", b'"asset_id=1"', words=["JSON"]),
-    post("null_body", "non_object", "tickets/resolve", b"null", words=["JSON"]),
-    post("true_body", "non_object", "contacts/archive", b"true", words=["JSON"]),
-    post("number_body", "non_object", "documents/create", b"123", words=["JSON"]),
-    post("negative_number_body", "non_object", "credentials/update", b"-1", words=["JSON"]),
+         J([{"contact_name": "Arr", "contact_email": "arr@acme.example"}]),
+         words=[TOP_ARRAY, NOT_JSON]),
+    post("string_body", "non_object", "assets/delete", b'"asset_id=1"',
+         words=[TOP_SCALAR, NOT_JSON]),
+    post("null_body", "non_object", "tickets/resolve", b"null", words=[TOP_SCALAR, NOT_JSON]),
+    post("true_body", "non_object", "contacts/archive", b"true", words=[TOP_SCALAR, NOT_JSON]),
+    post("number_body", "non_object", "documents/create", b"123", words=[TOP_SCALAR, NOT_JSON]),
+    post("negative_number_body", "non_object", "credentials/update", b"-1",
+         words=[TOP_SCALAR, NOT_JSON]),
     post("nested_array_body", "non_object", "certificates/create",
-         J([[{"certificate_name": "x", "certificate_domain": "x.example"}]]), words=["JSON"]),
+         J([[{"certificate_name": "x", "certificate_domain": "x.example"}]]),
+         words=[TOP_ARRAY, NOT_JSON]),
     # --- deep nesting (PHP json_decode's depth 512) -------------------------------------------
     post("depth_513_arrays_in_field", "nesting", "locations/create",
-         b'{"location_name":' + nest(513) + b"}", words=["JSON"]),
+         b'{"location_name":' + nest(513) + b"}", words=[NESTED, NOT_JSON]),
     post("depth_513_objects_in_field", "nesting", "contacts/update",
-         b'{"contact_id":2,"contact_notes":' + nest(513, kind="object") + b"}", words=["JSON"]),
-    post("depth_600_top_level_arrays", "nesting", "tickets/create", nest(600), words=["JSON"]),
+         b'{"contact_id":2,"contact_notes":' + nest(513, kind="object") + b"}",
+         words=[NESTED, NOT_JSON]),
+    post("depth_600_top_level_arrays", "nesting", "tickets/create", nest(600),
+         words=[NESTED, NOT_JSON]),
     post("depth_100000_unclosed_objects", "nesting", "assets/create", b'{"a":' * 100000,
-         words=["JSON"]),
+         words=[NOT_JSON]),
     post("depth_513_in_ignored_key", "nesting", "locations/create",
-         b'{"location_name":"Deep HQ","junk":' + nest(513) + b"}", words=["JSON"]),
+         b'{"location_name":"Deep HQ","junk":' + nest(513) + b"}", words=[NESTED, NOT_JSON]),
     # --- NUL bytes --------------------------------------------------------------------------
     # a NUL inside the key must not cut the key short: "<key>\0x" is another key
     post("nul_escape_in_body_api_key", "nul", "locations/create",
          J({"api_key": C1_KEY + "\u0000x", "location_name": "NUL key"}), key=None, status=401,
-         words=["Authentication failed"]),
+         words=[AUTH_FAILED]),
     get("nul_in_query_api_key", "nul", "clients/read", "api_key=%s%%00junk" % ALL_KEY, key=None,
-        status=401, words=["Authentication failed"]),
+        status=401, words=[AUTH_FAILED]),
     get("nul_only_api_key", "nul", "contacts/read", "api_key=%00", key=None, status=401,
-        words=["Authentication failed"]),
+        words=[AUTH_FAILED]),
     post("nul_escape_in_object_key", "nul", "locations/create",
-         b'{"location_name\\u0000x":"y","location_name":"ok"}', words=["JSON"]),
+         b'{"location_name\\u0000x":"y","location_name":"ok"}', words=[NOT_JSON]),
     # --- wrong types (F2: 400 naming the field) ---------------------------------------------
     post("array_client_name", "wrong_type", "clients/update", J({"client_name": ["x"]}),
          words=["client_name"]),
@@ -273,237 +299,235 @@ HOSTILE = [
          J({"contact_id": 2, "contact_email": {"e": "x@acme.example"}}), words=["contact_email"]),
     # --- huge numbers (F2: out of range -> 400; beyond double/int64 -> not valid JSON) ---------
     post("client_rate_1e400", "huge_number", "clients/update", b'{"client_rate":1e400}',
-         words=["JSON"]),
+         words=[NOT_JSON]),
     post("int_beyond_int64", "huge_number", "contacts/create",
          b'{"contact_name":"B","contact_email":"b@acme.example",'
-         b'"contact_location_id":99999999999999999999999}', words=["JSON"]),
+         b'"contact_location_id":99999999999999999999999}', words=[NOT_JSON]),
     post("negative_int_beyond_int64", "huge_number", "assets/update",
-         b'{"asset_id":-99999999999999999999999,"asset_name":"x"}', words=["JSON"]),
+         b'{"asset_id":-99999999999999999999999,"asset_name":"x"}', words=[NOT_JSON]),
     post("network_id_minus_1e19", "huge_number", "assets/create",
-         b'{"asset_name":"N","asset_network_id":-1e19}', words=["asset_network_id"]),
+         b'{"asset_name":"N","asset_network_id":-1e19}', words=[RANGE, "asset_network_id"]),
     post("ticket_contact_id_int64_max", "huge_number", "tickets/create",
          b'{"ticket_subject":"T","ticket_contact_id":9223372036854775807}',
-         words=["ticket_contact_id"]),
+         words=[RANGE, "ticket_contact_id"]),
     post("client_net_terms_2147483648", "huge_number", "clients/update",
-         b'{"client_net_terms":2147483648}', words=["client_net_terms"]),
+         b'{"client_net_terms":2147483648}', words=[RANGE, "client_net_terms"]),
     post("client_rate_1e15", "huge_number", "clients/update", b'{"client_rate":1e15}',
-         words=["client_rate"]),
+         words=[RANGE, "client_rate"]),
     post("client_rate_string_1e400", "huge_number", "clients/update",
-         b'{"client_rate":"1e400"}', words=["client_rate"]),
+         b'{"client_rate":"1e400"}', words=[RANGE, "client_rate"]),
     post("client_rate_minus_1e13", "huge_number", "clients/update", b'{"client_rate":-1e13}',
-         words=["client_rate"]),
+         words=[RANGE, "client_rate"]),
     post("ticket_billable_128", "huge_number", "tickets/create",
-         b'{"ticket_subject":"T","ticket_billable":128}', words=["ticket_billable"]),
+         b'{"ticket_subject":"T","ticket_billable":128}', words=[RANGE, "ticket_billable"]),
     post("location_primary_minus_129", "huge_number", "locations/create",
-         b'{"location_name":"L","location_primary":-129}', words=["location_primary"]),
+         b'{"location_name":"L","location_primary":-129}', words=[RANGE, "location_primary"]),
     post("folder_id_saturating_string", "huge_number", "documents/create",
          b'{"document_name":"D","document_content":"x","document_folder_id":'
-         b'"99999999999999999999"}', words=["document_folder_id"]),
+         b'"99999999999999999999"}', words=[RANGE, "document_folder_id"]),
     post("credential_favorite_1e10", "huge_number", "credentials/create",
-         cred(credential_favorite=1e10), words=["credential_favorite"]),
+         cred(credential_favorite=1e10), words=[RANGE, "credential_favorite"]),
     post("certificate_domain_id_2147483648", "huge_number", "certificates/create",
          J({"certificate_name": "C", "certificate_domain": "c.example",
-            "certificate_domain_id": 2147483648}), words=["certificate_domain_id"]),
+            "certificate_domain_id": 2147483648}), words=[RANGE, "certificate_domain_id"]),
     post("body_client_id_minus_1", "huge_number", "locations/create",
-         J({"location_name": "L", "client_id": -1}), "all", words=["client_id"]),
+         J({"location_name": "L", "client_id": -1}), "all", words=[RANGE, "client_id"]),
     post("asset_contact_id_1e19", "huge_number", "assets/update",
-         b'{"asset_id":1,"asset_contact_id":1e19}', words=["asset_contact_id"]),
+         b'{"asset_id":1,"asset_contact_id":1e19}', words=[RANGE, "asset_contact_id"]),
     # --- negative and absurd limit/offset on lists (F2) -----------------------------------------
-    get("limit_minus_1", "paging", "assets/read", "limit=-1", words=["limit"]),
+    get("limit_minus_1", "paging", "assets/read", "limit=-1", words=[NEGATIVE, "limit"]),
     get("limit_int64_min", "paging", "locations/read", "limit=-9223372036854775808",
-        words=["limit"]),
+        words=[NEGATIVE, "limit"]),
     get("offset_int64_min", "paging", "documents/read", "offset=-9223372036854775808",
-        words=["offset"]),
+        words=[NEGATIVE, "offset"]),
     get("limit_saturating_negative", "paging", "tickets/read",
-        "limit=-99999999999999999999999", words=["limit"]),
-    get("limit_minus_1e3", "paging", "certificates/read", "limit=-1e3", words=["limit"]),
-    get("limit_minus_1e19", "paging", "clients/read", "limit=-1e19", "all", words=["limit"]),
+        "limit=-99999999999999999999999", words=[NEGATIVE, "limit"]),
+    get("limit_minus_1e3", "paging", "certificates/read", "limit=-1e3", words=[NEGATIVE, "limit"]),
+    get("limit_minus_1e19", "paging", "clients/read", "limit=-1e19", "all",
+        words=[NEGATIVE, "limit"]),
     get("limit_leading_space_negative", "paging", "contacts/read", "limit=%20-5",
-        words=["limit"]),
+        words=[NEGATIVE, "limit"]),
     get("offset_minus_1_in_get_body", "paging", "assets/read", body=J({"offset": -1}),
-        words=["offset"]),
+        words=[NEGATIVE, "offset"]),
     get("limit_negative_string_in_get_body", "paging", "clients/read", key="all",
-        body=J({"limit": "-7"}), words=["limit"]),
+        body=J({"limit": "-7"}), words=[NEGATIVE, "limit"]),
     get("offset_negative_float_in_get_body", "paging", "tickets/read",
-        body=b'{"offset":-2.5}', words=["offset"]),
+        body=b'{"offset":-2.5}', words=[NEGATIVE, "offset"]),
     get("limit_minus_1_credentials", "paging", "credentials/read",
-        "limit=-1&" + urlencode(PW), words=["limit"]),
+        "limit=-1&" + urlencode(PW), words=[NEGATIVE, "limit"]),
     # --- over-long fields (F2: 400 naming the field, nothing written) ---------------------------
     post("client_name_201", "over_long", "clients/create", J({"client_name": "n" * 201}), "all",
-         words=["client_name"]),
+         words=[LONGER, "client_name"]),
     post("contact_name_201_update", "over_long", "contacts/update",
-         J({"contact_id": 2, "contact_name": "n" * 201}), words=["contact_name"]),
+         J({"contact_id": 2, "contact_name": "n" * 201}), words=[LONGER, "contact_name"]),
     post("asset_name_201_astral", "over_long", "assets/create",
-         J({"asset_name": "\U0001F600" * 201}), words=["asset_name"]),
+         J({"asset_name": "\U0001F600" * 201}), words=[LONGER, "asset_name"]),
     post("ticket_subject_501", "over_long", "tickets/create", J({"ticket_subject": "s" * 501}),
-         words=["ticket_subject"]),
+         words=[LONGER, "ticket_subject"]),
     post("contact_notes_65536_bytes", "over_long", "contacts/update",
-         J({"contact_id": 2, "contact_notes": "n" * 65536}), words=["contact_notes"]),
+         J({"contact_id": 2, "contact_notes": "n" * 65536}), words=[LONGER, "contact_notes"]),
     post("client_notes_65536_bytes_multibyte", "over_long", "clients/update",
-         J({"client_notes": "\u00e9" * 32768}), words=["client_notes"]),
+         J({"client_notes": "\u00e9" * 32768}), words=[LONGER, "client_notes"]),
     post("asset_notes_65536_bytes", "over_long", "assets/create",
-         J({"asset_name": "Notes", "asset_notes": "n" * 65536}), words=["asset_notes"]),
+         J({"asset_name": "Notes", "asset_notes": "n" * 65536}), words=[LONGER, "asset_notes"]),
     post("contact_email_5000", "over_long", "contacts/create",
          J({"contact_name": "Long mail", "contact_email": "e" * 4988 + "@acme.example"}),
-         words=["contact_email"]),
+         words=[LONGER, "contact_email"]),
     post("certificate_domain_201", "over_long", "certificates/create",
          J({"certificate_name": "C", "certificate_domain": "d" * 201}),
-         words=["certificate_domain"]),
+         words=[LONGER, "certificate_domain"]),
     post("credential_uri_501", "over_long", "credentials/create",
-         cred(credential_uri="u" * 501), words=["credential_uri"]),
+         cred(credential_uri="u" * 501), words=[LONGER, "credential_uri"]),
     post("credential_password_300", "over_long", "credentials/create",
-         cred(credential_password="p" * 300), words=["credential_password"]),
+         cred(credential_password="p" * 300), words=[LONGER, "credential_password"]),
     post("document_name_201_update", "over_long", "documents/update",
-         J({"document_id": 1, "document_name": "d" * 201}), words=["document_name"]),
+         J({"document_id": 1, "document_name": "d" * 201}), words=[LONGER, "document_name"]),
     post("document_description_65536", "over_long", "documents/create",
          J({"document_name": "D", "document_content": "x", "document_description": "d" * 65536}),
-         words=["document_description"]),
+         words=[LONGER, "document_description"]),
     post("location_zip_201", "over_long", "locations/create",
-         J({"location_name": "Zip", "location_zip": "9" * 201}), words=["location_zip"]),
+         J({"location_name": "Zip", "location_zip": "9" * 201}), words=[LONGER, "location_zip"]),
     post("client_website_201_after_scheme", "over_long", "clients/update",
-         J({"client_website": "http://" + "w" * 201}), words=["client_website"]),
+         J({"client_website": "http://" + "w" * 201}), words=[LONGER, "client_website"]),
     post("ticket_priority_201", "over_long", "tickets/create",
-         J({"ticket_subject": "P", "ticket_priority": "p" * 201}), words=["ticket_priority"]),
+         J({"ticket_subject": "P", "ticket_priority": "p" * 201}),
+         words=[LONGER, "ticket_priority"]),
     post("asset_uri_501_update", "over_long", "assets/update",
-         J({"asset_id": 1, "asset_uri": "u" * 501}), words=["asset_uri"]),
+         J({"asset_id": 1, "asset_uri": "u" * 501}), words=[LONGER, "asset_uri"]),
     post("contact_title_201_create", "over_long", "contacts/create",
          J({"contact_name": "T", "contact_email": "t@acme.example", "contact_title": "t" * 201}),
-         words=["contact_title"]),
+         words=[LONGER, "contact_title"]),
     # --- invalid dates (F2) ---------------------------------------------------------------
     post("date_2024_02_30", "invalid_date", "assets/create",
          J({"asset_name": "D", "asset_purchase_date": "2024-02-30"}),
-         words=["asset_purchase_date"]),
+         words=[BAD_DATE, "asset_purchase_date"]),
     post("date_0000_00_00", "invalid_date", "assets/create",
          J({"asset_name": "D", "asset_warranty_expire": "0000-00-00"}),
-         words=["asset_warranty_expire"]),
+         words=[BAD_DATE, "asset_warranty_expire"]),
     post("date_two_digit_year", "invalid_date", "assets/create",
-         J({"asset_name": "D", "asset_install_date": "24-01-01"}), words=["asset_install_date"]),
+         J({"asset_name": "D", "asset_install_date": "24-01-01"}),
+         words=[BAD_DATE, "asset_install_date"]),
     post("date_month_13", "invalid_date", "certificates/create",
          J({"certificate_name": "C", "certificate_domain": "c.example",
-            "certificate_expire": "2024-13-01"}), words=["certificate_expire"]),
+            "certificate_expire": "2024-13-01"}), words=[BAD_DATE, "certificate_expire"]),
     post("date_notadate_update", "invalid_date", "assets/update",
-         J({"asset_id": 1, "asset_purchase_date": "notadate"}), words=["asset_purchase_date"]),
+         J({"asset_id": 1, "asset_purchase_date": "notadate"}),
+         words=[BAD_DATE, "asset_purchase_date"]),
     post("datetime_hour_25", "invalid_date", "assets/update",
          J({"asset_id": 1, "asset_warranty_expire": "2024/06/12 25:00:00"}),
-         words=["asset_warranty_expire"]),
+         words=[BAD_DATE, "asset_warranty_expire"]),
     post("date_month_00", "invalid_date", "certificates/create",
          J({"certificate_name": "C", "certificate_domain": "c.example",
-            "certificate_expire": "2024-00-10"}), words=["certificate_expire"]),
+            "certificate_expire": "2024-00-10"}), words=[BAD_DATE, "certificate_expire"]),
     post("date_feb_29_2023", "invalid_date", "assets/update",
-         J({"asset_id": 3, "asset_install_date": "2023-02-29"}), words=["asset_install_date"]),
+         J({"asset_id": 3, "asset_install_date": "2023-02-29"}),
+         words=[BAD_DATE, "asset_install_date"]),
     post("datetime_minute_60", "invalid_date", "assets/create",
          J({"asset_name": "D", "asset_warranty_expire": "2024-06-12 23:60:00"}),
-         words=["asset_warranty_expire"]),
+         words=[BAD_DATE, "asset_warranty_expire"]),
     post("date_9999_99_99", "invalid_date", "certificates/create",
          J({"certificate_name": "C", "certificate_domain": "c.example",
-            "certificate_expire": "9999-99-99"}), words=["certificate_expire"]),
+            "certificate_expire": "9999-99-99"}), words=[BAD_DATE, "certificate_expire"]),
     post("date_with_zone_suffix", "invalid_date", "assets/create",
          J({"asset_name": "D", "asset_purchase_date": "2024-06-12T10:00:00Z"}),
-         words=["asset_purchase_date"]),
+         words=[BAD_DATE, "asset_purchase_date"]),
     post("date_as_number_20240230", "invalid_date", "assets/create",
-         J({"asset_name": "D", "asset_purchase_date": 20240230}), words=["asset_purchase_date"]),
+         J({"asset_name": "D", "asset_purchase_date": 20240230}),
+         words=[BAD_DATE, "asset_purchase_date"]),
     post("date_negative_year", "invalid_date", "certificates/create",
          J({"certificate_name": "C", "certificate_domain": "c.example",
-            "certificate_expire": "-2024-01-01"}), words=["certificate_expire"]),
+            "certificate_expire": "-2024-01-01"}), words=[BAD_DATE, "certificate_expire"]),
     post("date_array", "invalid_date", "assets/create",
          J({"asset_name": "D", "asset_install_date": ["2024-01-01"]}),
          words=["asset_install_date"]),
     # --- path traversal and encoded separators (F15: 404 JSON) ---------------------------------
     H("dotdot_etc_passwd", "path_traversal", "GET", "/api/v1/../../etc/passwd", status=404,
-      words=["Unknown endpoint"]),
+      words=[UNKNOWN]),
     H("encoded_dotdot_slash_etc_passwd", "path_traversal", "GET",
-      "/api/v1/clients/..%2f..%2fetc%2fpasswd", status=404, words=["Unknown endpoint"]),
+      "/api/v1/clients/..%2f..%2fetc%2fpasswd", status=404, words=[UNKNOWN]),
     H("dotdot_after_endpoint", "path_traversal", "GET", "/api/v1/clients/read.php/../../x",
-      status=404, words=["Unknown endpoint"]),
+      status=404, words=[UNKNOWN]),
     H("encoded_dots", "path_traversal", "GET", "/api/v1/%2e%2e/%2e%2e/etc/passwd", status=404,
-      words=["Unknown endpoint"]),
+      words=[UNKNOWN]),
     H("encoded_slash_after_endpoint", "path_traversal", "GET",
-      "/api/v1/clients/read.php%2f..%2f..%2fx", status=404, words=["Unknown endpoint"]),
+      "/api/v1/clients/read.php%2f..%2f..%2fx", status=404, words=[UNKNOWN]),
     H("backslash_traversal", "path_traversal", "GET",
       "/api/v1/clients/read.php\\..\\..\\windows\\win.ini", status=404,
-      words=["Unknown endpoint"]),
+      words=[UNKNOWN]),
     H("encoded_backslash_traversal", "path_traversal", "GET",
-      "/api/v1/..%5c..%5cetc%5cpasswd", status=404, words=["Unknown endpoint"]),
-    # BUG: an encoded slash (%2F) is decoded before routing, so /api/v1/clients%2Fread.php is
-    # served as clients/read (200 with rows). Apache (the reference's server, AllowEncodedSlashes
-    # Off) answers 404; the brief asks for 404 JSON for encoded slashes.
+      "/api/v1/..%5c..%5cetc%5cpasswd", status=404, words=[UNKNOWN]),
     H("encoded_slash_between_module_and_function", "path_traversal", "GET",
-      "/api/v1/clients%2Fread.php", status=404, words=["Unknown endpoint"],
-      bug="%2F is decoded before routing: answered 200 as clients/read"),
-    # BUG: %00 in the path is decoded to a NUL byte and the router compares C strings, so
-    # /api/v1/clients/read.php%00.txt is served as clients/read (200). Classic NUL truncation;
-    # Apache answers 404 for %00 in a path.
+      "/api/v1/clients%2Fread.php", status=404, words=[UNKNOWN]),
     H("encoded_nul_in_path", "path_traversal", "GET", "/api/v1/clients/read.php%00.txt",
-      status=404, words=["Unknown endpoint"],
-      bug="%00 in the path truncates it: answered 200 as clients/read"),
+      status=404, words=[UNKNOWN]),
     H("encoded_dotdot_between_modules", "path_traversal", "GET",
-      "/api/v1/clients/%2e%2e/contacts/read.php", status=404, words=["Unknown endpoint"]),
+      "/api/v1/clients/%2e%2e/contacts/read.php", status=404, words=[UNKNOWN]),
     H("root_dotdot_etc_passwd", "path_traversal", "GET", "/../../../../etc/passwd", status=404,
-      words=["Unknown endpoint"]),
+      words=[UNKNOWN]),
     H("openapi_dotdot", "path_traversal", "GET", "/api/v1/openapi.json/../clients/read.php",
-      status=404, words=["Unknown endpoint"]),
+      status=404, words=[UNKNOWN]),
     H("healthz_dotdot", "path_traversal", "GET", "/healthz/../api/v1/clients/read.php",
-      status=404, words=["Unknown endpoint"]),
+      status=404, words=[UNKNOWN]),
     H("backup_suffix", "path_traversal", "GET", "/api/v1/clients/read.php.bak", status=404,
-      words=["Unknown endpoint"]),
+      words=[UNKNOWN]),
     H("upper_case_suffix", "path_traversal", "GET", "/api/v1/clients/read.PHP", status=404,
-      words=["Unknown endpoint"]),
+      words=[UNKNOWN]),
     # --- unknown endpoints and helper files (F15) -------------------------------------------
     H("helper_read_output", "unknown_endpoint", "GET", "/api/v1/contacts/read_output.php",
-      status=404, words=["Unknown endpoint"]),
+      status=404, words=[UNKNOWN]),
     H("helper_client_model", "unknown_endpoint", "POST", "/api/v1/clients/client_model.php",
-      body=J({"client_name": "x"}), status=404, words=["Unknown endpoint"]),
+      body=J({"client_name": "x"}), status=404, words=[UNKNOWN]),
     H("helper_ticket_model", "unknown_endpoint", "GET", "/api/v1/tickets/ticket_model.php",
-      status=404, words=["Unknown endpoint"]),
+      status=404, words=[UNKNOWN]),
     H("helper_validate_api_key", "unknown_endpoint", "POST", "/api/v1/validate_api_key.php",
-      body=b"{}", status=404, words=["Unknown endpoint"]),
+      body=b"{}", status=404, words=[UNKNOWN]),
     H("helper_require_post_method", "unknown_endpoint", "GET",
-      "/api/v1/require_post_method.php", status=404, words=["Unknown endpoint"]),
+      "/api/v1/require_post_method.php", status=404, words=[UNKNOWN]),
     H("module_without_function", "unknown_endpoint", "GET", "/api/v1/assets/", status=404,
-      words=["Unknown endpoint"]),
+      words=[UNKNOWN]),
     H("module_without_slash", "unknown_endpoint", "GET", "/api/v1/assets", status=404,
-      words=["Unknown endpoint"]),
-    H("api_root", "unknown_endpoint", "GET", "/api/v1/", status=404, words=["Unknown endpoint"]),
+      words=[UNKNOWN]),
+    H("api_root", "unknown_endpoint", "GET", "/api/v1/", status=404, words=[UNKNOWN]),
     H("upper_case_module", "unknown_endpoint", "GET", "/api/v1/CLIENTS/read.php", status=404,
-      words=["Unknown endpoint"]),
-    H("dotenv", "unknown_endpoint", "GET", "/.env", status=404, words=["Unknown endpoint"]),
+      words=[UNKNOWN]),
+    H("dotenv", "unknown_endpoint", "GET", "/.env", status=404, words=[UNKNOWN]),
     H("double_php_suffix", "unknown_endpoint", "GET", "/api/v1/clients/read.php.php",
-      status=404, words=["Unknown endpoint"]),
+      status=404, words=[UNKNOWN]),
     H("users_table_not_a_module", "unknown_endpoint", "GET", "/api/v1/users/read.php",
-      status=404, words=["Unknown endpoint"]),
+      status=404, words=[UNKNOWN]),
     H("api_keys_table_not_a_module", "unknown_endpoint", "GET", "/api/v1/api_keys/read.php",
-      key="all", status=404, words=["Unknown endpoint"]),
+      key="all", status=404, words=[UNKNOWN]),
     H("logs_table_not_a_module", "unknown_endpoint", "GET", "/api/v1/logs/read.php", key="all",
-      status=404, words=["Unknown endpoint"]),
+      status=404, words=[UNKNOWN]),
     H("settings_table_not_a_module", "unknown_endpoint", "POST",
       "/api/v1/settings/update.php", body=J({"config_ticket_next_number": 1}), key="all",
-      status=404, words=["Unknown endpoint"]),
+      status=404, words=[UNKNOWN]),
     H("index_php", "unknown_endpoint", "GET", "/index.php", status=404,
-      words=["Unknown endpoint"]),
+      words=[UNKNOWN]),
     H("clients_delete_does_not_exist", "unknown_endpoint", "POST", "/api/v1/clients/delete.php",
-      body=J({"client_id": 1}), key="all", status=404, words=["Unknown endpoint"]),
+      body=J({"client_id": 1}), key="all", status=404, words=[UNKNOWN]),
     # --- duplicate parameters -----------------------------------------------------------------
     get("api_key_twice_bad_last", "duplicate_params", "clients/read",
         "api_key=%s&api_key=not-a-key-000000000000" % ALL_KEY, key=None, status=401,
-        words=["Authentication failed"]),
+        words=[AUTH_FAILED]),
     get("api_key_then_mangled_api_dot_key", "duplicate_params", "clients/read",
         "api_key=%s&api.key=not-a-key-000000000000" % ALL_KEY, key=None, status=401,
-        words=["Authentication failed"]),
+        words=[AUTH_FAILED]),
     get("api_key_then_mangled_api_space_key", "duplicate_params", "contacts/read",
         "api_key=%s&api%%20key=not-a-key-000000000000" % ALL_KEY, key=None, status=401,
-        words=["Authentication failed"]),
+        words=[AUTH_FAILED]),
     post("body_api_key_beats_query_key", "duplicate_params", "locations/create",
          J({"api_key": "not-a-key-000000000000", "location_name": "Body key"}), status=401,
-         words=["Authentication failed"]),
+         words=[AUTH_FAILED]),
     post("duplicate_api_key_in_body_bad_last", "duplicate_params", "locations/create",
          ('{"api_key":"%s","location_name":"Dup","api_key":"not-a-key-0000"}'
-          % C1_KEY).encode(), key=None, status=401, words=["Authentication failed"]),
+          % C1_KEY).encode(), key=None, status=401, words=[AUTH_FAILED]),
     get("get_body_api_key_beats_query_key", "duplicate_params", "clients/read", key="all",
         body=J({"api_key": "not-a-key-000000000000"}), status=401,
-        words=["Authentication failed"]),
+        words=[AUTH_FAILED]),
     get("query_key_beats_x_api_key_header", "duplicate_params", "clients/read",
         "api_key=not-a-key-000000000000", key=None, headers={"X-API-Key": ALL_KEY},
-        status=401, words=["Authentication failed"]),
+        status=401, words=[AUTH_FAILED]),
     get("limit_twice_negative_last", "duplicate_params", "clients/read", "limit=1&limit=-1",
         "all", words=["limit"]),
     get("offset_twice_negative_last", "duplicate_params", "contacts/read",
@@ -514,46 +538,63 @@ HOSTILE = [
          b'{"contact_id":2,"contact_title":"Dup","contact_id":[2]}', words=["contact_id"]),
     # --- array-valued parameters (F2: 400 naming the parameter) -------------------------------
     get("api_key_array", "array_params", "clients/read", "api_key%%5B%%5D=%s" % ALL_KEY,
-        key=None, words=["api_key"]),
+        key=None, words=[SINGLE, "api_key"]),
     get("api_key_keyed_array", "array_params", "tickets/read", "api_key%%5Bx%%5D=%s" % C1_KEY,
-        key=None, words=["api_key"]),
+        key=None, words=[SINGLE, "api_key"]),
     get("contact_email_array", "array_params", "contacts/read",
-        "contact_email%5B%5D=alice@acme.example", words=["contact_email"]),
+        "contact_email%5B%5D=alice@acme.example", words=[SINGLE, "contact_email"]),
     get("asset_name_array", "array_params", "assets/read", "asset_name[]=ACME-LT-001",
-        words=["asset_name"]),
+        words=[SINGLE, "asset_name"]),
     get("asset_type_array", "array_params", "assets/read", "asset_type%5B%5D=laptop",
-        words=["asset_type"]),
+        words=[SINGLE, "asset_type"]),
     get("certificate_name_indexed_array", "array_params", "certificates/read",
-        "certificate_name%5B0%5D=x", words=["certificate_name"]),
+        "certificate_name%5B0%5D=x", words=[SINGLE, "certificate_name"]),
     get("client_id_array_all_key", "array_params", "contacts/read", "client_id%5B%5D=1", "all",
-        words=["client_id"]),
+        words=[SINGLE, "client_id"]),
     get("contact_id_array", "array_params", "contacts/read", "contact_id%5B%5D=1",
-        words=["contact_id"]),
+        words=[SINGLE, "contact_id"]),
     get("location_id_keyed_array", "array_params", "locations/read", "location_id%5Bx%5D=1",
-        words=["location_id"]),
+        words=[SINGLE, "location_id"]),
     get("ticket_id_array", "array_params", "tickets/read", "ticket_id%5B%5D=1",
-        words=["ticket_id"]),
+        words=[SINGLE, "ticket_id"]),
     get("asset_mac_array", "array_params", "assets/read", "asset_mac%5B%5D=AA",
-        words=["asset_mac"]),
+        words=[SINGLE, "asset_mac"]),
     get("phone_or_mobile_array", "array_params", "contacts/read",
-        "contact_phone_or_mobile%5B%5D=1", words=["contact_phone_or_mobile"]),
+        "contact_phone_or_mobile%5B%5D=1", words=[SINGLE, "contact_phone_or_mobile"]),
     # --- headers ----------------------------------------------------------------------------
     post("user_agent_251_contacts_update", "headers", "contacts/update",
          J({"contact_id": 2, "contact_title": "UA"}), headers={"User-Agent": "U" * 251},
          words=["User-Agent"]),
     post("user_agent_251_assets_delete", "headers", "assets/delete", J({"asset_id": 1}),
          headers={"User-Agent": "U" * 251}, words=["User-Agent"]),
-    post("user_agent_20k_clients_archive", "headers", "clients/archive", b"{}",
-         headers={"User-Agent": "U" * 20000}, words=["User-Agent"]),
+    post("user_agent_8k_clients_archive", "headers", "clients/archive", b"{}",
+         headers={"User-Agent": "U" * 8000}, words=["User-Agent"]),
+    # over --max-header (16 KiB) and --max-url (8 KiB), within libmicrohttpd's pool: JSON
+    get("headers_over_16kib", "headers", "clients/read", headers={"X-Pad": "p" * 17000},
+        status=431, words=["headers are too large"]),
+    get("many_headers_over_16kib", "headers", "contacts/read",
+        headers={"X-Pad-%03d" % i: "v" * 60 for i in range(300)}, status=431,
+        words=["headers are too large"]),
+    post("cookie_over_16kib_on_write", "headers", "locations/create",
+         J({"location_name": "Big cookie HQ"}), headers={"Cookie": "c=" + "x" * 17000},
+         status=431, words=["headers are too large"]),
+    post("header_over_16kib_on_write", "headers", "locations/create",
+         J({"location_name": "Big header HQ"}), headers={"X-Pad": "x" * 17000},
+         status=431, words=["headers are too large"]),
+    get("url_over_8kib", "headers", "clients/read", "client_name=" + "a" * 9000, "all",
+        status=414, words=["URL is too long"]),
+    H("url_over_8kib_on_write", "headers", "POST",
+      "/api/v1/tickets/create.php?pad=" + "p" * 9000, body=J({"ticket_subject": "Long URL"}),
+      status=414, words=["URL is too long"]),
     get("bearer_8k_garbage", "headers", "clients/read", key=None,
         headers={"Authorization": "Bearer " + "g" * 8192}, status=401,
-        words=["Authentication failed"]),
+        words=[AUTH_FAILED]),
     post("api_key_100kib_in_body", "headers", "locations/create",
          J({"api_key": "k" * 102400, "location_name": "Big key"}), key=None, status=401,
-         words=["Authentication failed"]),
+         words=[AUTH_FAILED]),
     get("x_api_key_4097", "headers", "contacts/read", key=None,
         headers={"X-API-Key": C1_KEY + "x" * (4097 - len(C1_KEY))}, status=401,
-        words=["Authentication failed"]),
+        words=[AUTH_FAILED]),
     # --- methods (F1: 405 JSON + Allow; K6: GET-only / POST-only) -----------------------------
     H("put_update", "methods", "PUT", "/api/v1/clients/update.php", body=J({"client_name": "x"}),
       status=405, words=["Method not allowed"], allow="GET, POST"),
@@ -592,8 +633,8 @@ def req(method, target, headers=(), body=b"", version=b"HTTP/1.1", host=True, cl
     """Request bytes; headers: (name, value) pairs of bytes/str."""
     if isinstance(target, str):
         target = target.encode()
-    lines = [method.encode() if isinstance(method, str) else method]
-    head = lines[0] + b" " + target + b" " + version + b"\r\n"
+    method = method.encode() if isinstance(method, str) else method
+    head = method + b" " + target + b" " + version + b"\r\n"
     if host:
         head += b"Host: 127.0.0.1\r\n"
     for n, v in headers:
@@ -605,13 +646,15 @@ def req(method, target, headers=(), body=b"", version=b"HTTP/1.1", host=True, cl
     return head + b"\r\n" + body
 
 
-def R(name, cat, payload, expect, words=(), note="", bug=None, timeout=5.0, quiet_ok=False):
+def R(name, cat, payload, expect, words=(), note="", bug=None, timeout=5.0, quiet_ok=False,
+      half_close=True):
     """A RAW row. expect: an int status the server itself must answer with a JSON error, or
     "reject" (any 4xx in any body, or the connection closed without an answer: a libmicrohttpd
     rejection that itflowd never sees), or a callable(test, result). quiet_ok: for an incomplete
-    request, no answer within the timeout is acceptable too."""
+    request, no answer within the timeout is acceptable too. half_close: shut down our sending
+    side after the payload (off where the server must answer while the request is still open)."""
     return dict(name=name, cat=cat, payload=payload, expect=expect, words=tuple(words),
-                note=note, bug=bug, timeout=timeout, quiet_ok=quiet_ok)
+                note=note, bug=bug, timeout=timeout, quiet_ok=quiet_ok, half_close=half_close)
 
 
 READ_ALL = "/api/v1/clients/read.php?api_key=" + ALL_KEY
@@ -650,7 +693,7 @@ def _expect_pipelined(t, res):
 
 RAW = [
     R("header_1mib", "big_headers", req("GET", READ_ALL, [("X-Pad", b"a" * MiB)]), "reject",
-      note="libmicrohttpd: 431 (HTML) once the header exceeds the 32 KiB connection memory"),
+      note="libmicrohttpd: 431 (HTML) once the header exceeds its connection memory"),
     R("cookie_1mib", "big_headers",
       req("POST", CREATE_LOC, [("Cookie", b"c=" + b"a" * MiB), ("Content-Length", "2")],
           b"{}"), "reject", note="431 from libmicrohttpd"),
@@ -663,28 +706,32 @@ RAW = [
       "reject", note="414 from libmicrohttpd"),
     R("method_100kib", "malformed", req("X" * 102400, "/healthz"), "reject",
       note="414 from libmicrohttpd"),
-    R("user_agent_20kib_on_write", "big_headers",
-      req("POST", CREATE_LOC, [("User-Agent", "U" * 20480), ("Content-Length", "26")],
+    R("user_agent_10kib_on_write", "big_headers",
+      req("POST", CREATE_LOC, [("User-Agent", "U" * 10240), ("Content-Length", "26")],
           b'{"location_name":"UA HQ"}' + b" "), 400, words=["User-Agent"],
-      note="fits in 32 KiB: itflowd itself answers (F2)"),
+      note="under --max-header: itflowd itself answers (F2)"),
+    R("header_24kib", "big_headers", req("GET", READ_ALL, [("X-Pad", b"a" * 24576)]), 431,
+      words=["headers are too large"], note="over --max-header, within the pool: JSON"),
+    R("url_12kib", "big_headers", req("GET", READ_ALL + "&x=" + "a" * 12288), 414,
+      words=["URL is too long"], note="over --max-url, within the pool: JSON"),
     R("nul_in_path_of_request_line", "nul", req("GET", b"/api/v1/clients/read.php\x00x?api_key="
                                                 + ALL_KEY.encode()), "reject",
       note="libmicrohttpd cuts the line at the NUL; the K6 no-key 401 (empty body) is accepted"),
-    # BUG: a NUL byte in the request line after the key is cut off by libmicrohttpd and the
-    # request is served with the key before it (200 with rows). Apache answers 400 for a NUL in
-    # the request line; the server should refuse any request whose request line or header values
-    # hold a NUL (or run libmicrohttpd with MHD_OPTION_STRICT_FOR_CLIENT).
+    # LIMITATION (libmicrohttpd 0.9.75): a NUL byte in the request line ends the URI it hands us,
+    # so the request is served with the key before the NUL. Not an authentication bypass (the
+    # part before the NUL must itself be a valid key); strict mode does not catch it.
     R("nul_in_query_after_key", "nul",
       req("GET", READ_ALL.encode() + b"\x00junk"), "reject",
       bug="the NUL and what follows are dropped: answered 200 with the key before the NUL"),
-    # BUG: X-API-Key: <valid key>\0junk authenticates as <valid key> (200 with rows): the header
-    # value is read as a C string. Expected: a 4xx (400, or 401 for the whole value).
+    # LIMITATION (libmicrohttpd 0.9.75): the header value reaches us already cut at the NUL (its
+    # reported length agrees), so X-API-Key: <valid key>\0junk authenticates as <valid key>. Not a
+    # bypass: the part before the NUL must be a valid key.
     R("nul_in_x_api_key_header", "nul",
       req("GET", "/api/v1/clients/read.php", [("X-API-Key", ALL_KEY.encode() + b"\x00junk")]),
       "reject", bug="the header value is cut at the NUL: answered 200 with the key before it"),
     R("nul_in_header_name", "nul",
       req("GET", "/healthz", [(b"X-\x00Evil", "1")]), "reject",
-      note="libmicrohttpd: 400 or close", bug=None),
+      note="libmicrohttpd: 400 or close"),
     R("garbage_request_line", "malformed", b"GARBAGE\r\n\r\n", "reject",
       note="libmicrohttpd closes the connection"),
     R("bare_method_line", "malformed", b"GET\r\n\r\n", "reject", note="libmicrohttpd closes"),
@@ -696,18 +743,15 @@ RAW = [
       _expect_http_9_9, note="505 (HTML) from libmicrohttpd, as RFC 9110 prescribes"),
     R("header_line_without_colon", "malformed", b"GET /healthz HTTP/1.1\r\nHost: x\r\nFoo\r\n"
       b"Connection: close\r\n\r\n", "reject", note="400 from libmicrohttpd"),
-    # BUG (hardening): an HTTP/1.1 request without Host is answered 200; RFC 9112 3.2 says MUST
-    # answer 400 (libmicrohttpd does with MHD_OPTION_STRICT_FOR_CLIENT = 1).
     R("http11_without_host", "malformed",
-      req("GET", "/api/v1/clients/read.php?api_key=" + C1_KEY, host=False), "reject",
-      bug="an HTTP/1.1 request without Host is served (200)"),
+      req("GET", "/api/v1/clients/read.php?api_key=" + C1_KEY, host=False), "reject"),
     R("absolute_uri_other_host", "malformed",
-      req("GET", "http://evil.example" + READ_ALL), 404, words=["Unknown endpoint"],
+      req("GET", "http://evil.example" + READ_ALL), 404, words=[UNKNOWN],
       note="itflowd answers: the path is not under /api/v1/"),
-    R("asterisk_target", "malformed", req("GET", "*"), 404, words=["Unknown endpoint"]),
+    R("asterisk_target", "malformed", req("GET", "*"), 404, words=[UNKNOWN]),
     R("invalid_percent_escape_in_path", "malformed",
       req("GET", "/api/v1/clients/read.php%zz?api_key=" + ALL_KEY), 404,
-      words=["Unknown endpoint"]),
+      words=[UNKNOWN]),
     R("control_chars_in_query", "malformed",
       req("GET", b"/api/v1/clients/read.php?client_name=\x01\x7f&api_key=" + ALL_KEY.encode()),
       _expect_ctl_in_query),
@@ -723,34 +767,30 @@ RAW = [
     R("content_length_not_a_number", "content_length",
       req("POST", CREATE_LOC, [("Content-Length", "12abc")], b"{}"), "reject",
       note="400 from libmicrohttpd"),
-    # BUG (hardening): two different Content-Length values (request smuggling); RFC 9112 6.3
-    # says the server MUST treat it as an unrecoverable error (400). Got: the first value is used
-    # and the request served (200 insert-failed).
+    # LIMITATION (libmicrohttpd 0.9.75): two different Content-Length values should be a 400
+    # (RFC 9112 6.3, request smuggling); libmicrohttpd uses the first and never shows us the
+    # second. Matters only behind a proxy that honours the other one.
     R("content_length_twice_different", "content_length",
       req("POST", CREATE_LOC, [("Content-Length", "2"), ("Content-Length", "30")], b"{}"),
       "reject", bug="two different Content-Length values are accepted (200)"),
-    # BUG: a declared Content-Length above --max-body is not refused up front: the server waits
-    # for (and would read and discard) the whole 1 TiB until the 30 s idle timeout. Expected: 413
-    # JSON at once (the handler can answer on its first call, before any upload data).
     R("content_length_1tib_declared", "content_length",
       req("POST", CREATE_LOC, [("Content-Length", str(1 << 40))], b"{}"), 413,
-      words=["too large"], timeout=2.0,
-      bug="no answer: the server waits for a 1 TiB body instead of answering 413"),
-    # BUG: same with Expect: 100-continue — the server invites the 1 TiB body (100 Continue).
+      words=["too large"], timeout=2.0, half_close=False),
     R("expect_100_continue_over_max_body", "content_length",
       req("POST", CREATE_LOC, [("Content-Length", str(1 << 40)), ("Expect", "100-continue")]),
-      413, words=["too large"], timeout=2.0,
-      bug="answers 100 Continue for a declared body far above --max-body"),
+      413, words=["too large"], timeout=2.0, half_close=False),
     R("chunked_invalid_size", "content_length",
       req("POST", CREATE_LOC, [("Transfer-Encoding", "chunked")], b"zz\r\n{}\r\n0\r\n\r\n"),
       "reject", note="400 from libmicrohttpd"),
     R("chunked_size_2_pow_64_minus_1", "content_length",
       req("POST", CREATE_LOC, [("Transfer-Encoding", "chunked")],
           b"ffffffffffffffff\r\n" + b"{" * 4096), "reject", timeout=1.5, quiet_ok=True,
+      half_close=False,
       note="an incomplete request: a 4xx, a close or no answer; the server must stay up"),
     R("transfer_encoding_and_content_length", "content_length",
       req("POST", CREATE_LOC, [("Content-Length", "4"), ("Transfer-Encoding", "chunked")],
           b"2\r\n{}\r\n0\r\n\r\n"), _expect_te_cl),
+    # libmicrohttpd closes without an answer (no status) or a 4xx; never served as gzip
     R("unknown_transfer_encoding", "content_length",
       req("POST", CREATE_LOC, [("Transfer-Encoding", "gzip, chunked")],
           b"2\r\n{}\r\n0\r\n\r\n"), _expect_te_cl),
@@ -766,14 +806,14 @@ RAW = [
       req("POST", "/api/v1/contacts/create.php?api_key=" + C1_KEY,
           [("Transfer-Encoding", "chunked")],
           (b"100000\r\n" + b"x" * 0x100000 + b"\r\n") * 20 + b"0\r\n\r\n"), 413,
-      words=["too large"]),
+      words=["too large"], note="chunked: the size is only known while reading"),
     R("body_20mib_on_get", "big_body",
       req("GET", READ_ALL, [("Content-Length", str(20 * MiB))], b" " * (20 * MiB)), 413,
       words=["too large"]),
     R("body_shorter_than_content_length", "content_length",
       req("POST", CREATE_LOC, [("Content-Length", "1000")], b'{"location_name":"Half"}'),
-      "reject", timeout=1.5, quiet_ok=True,
-      note="incomplete body, then the client half-closes: no answer or a close"),
+      "reject", timeout=1.5, quiet_ok=True, half_close=False,
+      note="an incomplete body, then the client goes away: no answer or a close"),
 ]
 
 
@@ -827,6 +867,39 @@ ACCEPTED = [
       key="all", expect=MSG_NO_RESOURCE),
     A("client_id_minus_1_all_key", "sql_meta", "GET", "tickets/read", {"client_id": "-1"},
       key="all", expect=MSG_NO_RESOURCE),
+] + [
+    # every other text filter of every module: a quote, a comment and a wildcard find nothing
+    A("sql_in_%s_%s" % (ep.split("/")[0], param), "sql_meta", "GET", ep,
+      {param: "x' OR '1'='1' -- %_"}, key="all", expect=MSG_NO_RESOURCE)
+    for ep, param in (("assets/read", "asset_uri"), ("assets/read", "asset_uri_2"),
+                      ("assets/read", "asset_name"), ("contacts/read", "contact_email"),
+                      ("certificates/read", "certificate_name"), ("domains/read", "domain_name"),
+                      ("networks/read", "network_name"), ("software/read", "software_key"),
+                      ("software/read", "software_name"), ("software/read", "software_type"))
+] + [
+    # every id filter is intval'd (K8): "<id> OR 1=1" finds that one id (or its rows) only
+    A("sql_in_%s_%s" % (ep.split("/")[0], param), "sql_meta", "GET", ep,
+      dict({param: "%s OR 1=1; DROP TABLE clients --" % val}, **extra), key="all", ids=ids,
+      id_field=field)
+    for ep, param, val, ids, field, extra in (
+        ("locations/read", "location_id", 3, ["3"], "location_id", {}),
+        ("tickets/read", "ticket_id", 2, ["2"], "ticket_id", {}),
+        ("credentials/read", "credential_id", 2, ["2"], "credential_id", PW),
+        ("documents/read", "document_id", 1, ["1"], "document_id", {}),
+        ("certificates/read", "certificate_id", 1, ["1"], "certificate_id", {}),
+        ("domains/read", "domain_id", 1, ["1"], "domain_id", {}),
+        ("networks/read", "network_id", 1, ["1"], "network_id", {}),
+        ("software/read", "software_id", 1, ["1"], "software_id", {}),
+        ("vendors/read", "vendor_id", 2, ["2"], "vendor_id", {}),
+        ("invoices/read", "invoice_id", 1, ["1"], "invoice_id", {}),
+        ("invoice_items/read", "item_id", 1, ["1"], "item_id", {}),
+        ("invoice_items/read", "invoice_id", 1, ["1"], "item_id", {}),
+        ("quotes/read", "quote_id", 1, ["1"], "quote_id", {}),
+        ("expenses/read", "expense_id", 1, ["1"], "expense_id", {}),
+        ("products/read", "product_id", 1, ["1"], "product_id", {}),
+        ("payments/read", "payment_id", 1, ["1"], "payment_id", {}),
+        ("payments/read", "payment_invoice_id", 1, ["1"], "payment_id", {}))
+] + [
     # NUL bytes in filter values are data too (no truncation at the NUL)
     A("nul_inside_client_name", "nul", "GET", "clients/read",
       "client_name=Acme%20Corp%00junk", key="all", expect=MSG_NO_RESOURCE),
@@ -846,16 +919,11 @@ ACCEPTED = [
       ids=["1", "2", "3"], id_field="client_id", no_link=True),
     A("limit_array_is_one", "paging", "GET", "clients/read", "limit%5B%5D=5", key="all",
       ids=["1"], id_field="client_id"),
-    # BUG: same overflow (offset + the default limit 50): Link offset=-9223372036854775759
     A("offset_int64_max", "paging", "GET", "clients/read",
-      {"offset": "9223372036854775807"}, key="all", expect=MSG_NO_RESOURCE, no_link=True,
-      bug="Link: rel=next with a negative offset (int64 overflow of offset + limit)"),
-    # BUG: offset + limit overflows int64 in set_paging_headers() (read.c: r->offset + r->limit,
-    # signed overflow = undefined behaviour); in practice a Link header with a negative offset.
+      {"offset": "9223372036854775807"}, key="all", expect=MSG_NO_RESOURCE, no_link=True),
     A("limit_and_offset_int64_max", "paging", "GET", "clients/read",
       {"limit": "9223372036854775807", "offset": "1"}, key="all", ids=["2", "3"],
-      id_field="client_id", no_link=True,
-      bug="Link: rel=next with a negative offset (int64 overflow of offset + limit)"),
+      id_field="client_id", no_link=True),
     A("limit_minus_1_on_single_id_read", "paging", "GET", "contacts/read",
       {"contact_id": "1", "limit": "-1"}, ids=["1"], id_field="contact_id"),
     A("limit_twice_positive_last", "duplicate_params", "GET", "clients/read",
@@ -890,6 +958,12 @@ ACCEPTED = [
       body=J({"ticket_subject": "<b></b><script></script>"}), expect=MSG_INSERT_FAILED),
     A("false_required_document_name", "wrong_type", "POST", "documents/create",
       body=J({"document_name": False, "document_content": "x"}), expect=MSG_INSERT_FAILED),
+    A("300_headers_within_max_header", "headers", "GET", "clients/read",
+      headers={"X-P-%03d" % i: "v" * 40 for i in range(300)}, ids=["1"], id_field="client_id"),
+    A("cookie_within_max_header", "headers", "GET", "clients/read",
+      headers={"Cookie": "c=" + "x" * 16300}, ids=["1"], id_field="client_id"),
+    A("header_just_under_max_header", "headers", "GET", "clients/read",
+      headers={"X-Pad": "p" * 16000}, ids=["1"], id_field="client_id"),
     # a GET ignores a body it cannot parse (F19)
     A("get_with_invalid_json_body", "invalid_json", "GET", "clients/read", body=b"{bad",
       ids=["1"], id_field="client_id"),
@@ -984,6 +1058,15 @@ LITERAL_ROWS = [
     L("nul_escape_in_text_field_is_stripped", "nul", "locations/create",
       {"location_name": "HQ\u0000evil"}, "locations", "location_id",
       {"location_name": "HQevil"}),
+    # fields the reference does not sanitize keep the NUL (mysqli escapes it; json_encode \u0000)
+    L("nul_escape_in_document_content_is_kept", "nul", "documents/create",
+      {"document_name": "NUL doc", "document_content": "<p>a\u0000b</p>"}, "documents",
+      "document_id", {"document_content": "<p>a\u0000b</p>"},
+      readback=("documents/read", {"document_id": "{id}"})),
+    L("nul_escape_in_ticket_details_is_kept", "nul", "tickets/create",
+      {"ticket_subject": "NUL ticket", "ticket_details": "a\u0000b"}, "tickets", "ticket_id",
+      {"ticket_details": "a\u0000b<br>"}, also=("settings",),
+      readback=("tickets/read", {"ticket_id": "{id}"})),
     L("boolean_true_in_text_field", "wrong_type", "contacts/create",
       {"contact_name": "Bool", "contact_email": "bool@acme.example", "contact_title": True},
       "contacts", "contact_id", {"contact_title": "1"}),
@@ -1058,9 +1141,9 @@ def parse_raw(data):
     return RawResult(status, headers, body, data)
 
 
-def raw_exchange(port, payload, timeout=5.0):
-    """Sends payload (sendall; a reset while sending is noted, not raised), half-closes, reads
-    the answer until the server closes or the timeout passes."""
+def raw_exchange(port, payload, timeout=5.0, half_close=True):
+    """Sends payload (sendall; a reset while sending is noted, not raised), half-closes (unless
+    told not to), reads the answer until the server closes or the timeout passes."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     err = None
     data = b""
@@ -1068,7 +1151,8 @@ def raw_exchange(port, payload, timeout=5.0):
     try:
         try:
             sock.sendall(payload)
-            sock.shutdown(socket.SHUT_WR)
+            if half_close:
+                sock.shutdown(socket.SHUT_WR)
         except OSError as e:
             err = "send: %s" % e.__class__.__name__
         deadline = time.time() + timeout
@@ -1112,12 +1196,48 @@ def with_key(target, key):
     return target + ("&" if "?" in target else "?") + "api_key=" + quote(k, safe="")
 
 
+CRASHES = []  # (server, the test that ran last on it, whether it is a known-bug row, exit code)
+LAST_TEST = {}  # server name -> (test id, known bug)
+
+
+def ensure_up(server, restart=True):
+    """A row that killed the server fails itself ("itflowd exited"); the server is started again
+    on the same database so that the rows after it still test something. A server that is dying
+    (a sanitizer report being written) is waited for. Every death is recorded; one after a row not
+    marked as a known bug fails the run (it may have died just after the answer, when the row had
+    already passed)."""
+    if server.alive():
+        try:
+            if send(server, "GET", "/healthz", timeout=3).status == 200:
+                return
+        except OSError:
+            pass
+        try:
+            server.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+    code = server.proc.poll() if server.proc else None
+    last, known = LAST_TEST.get(server.name, ("(before any test)", False))
+    CRASHES.append((server.name, last, known, code))
+    sys.stderr.write("\n%s server died or hung (exit %r) after %s; log: %s\n"
+                     % (server.name, code, last, server.log_path))
+    server.stop()
+    if restart:
+        server.start()
+
+
 class HostileCase(unittest.TestCase):
     maxDiff = 3000
 
     @classmethod
     def setUpClass(cls):
         cls.server = SERVER
+
+    def setUp(self):
+        ensure_up(self.server)
+        method = getattr(self, self._testMethodName)
+        LAST_TEST[self.server.name] = (self.id(), getattr(method, "__unittest_expecting_failure__",
+                                                          False))
 
     def before(self):
         return snapshot(self.server.db)
@@ -1173,6 +1293,8 @@ class HostileTests(HostileCase):
         r = send(self.server, row["method"], target, body=row["body"], headers=row["headers"])
         ctx = (row["method"], row["target"][:120], r)
         self.assertJsonError(r.status, r.header, r.body, row["status"], row["words"], ctx)
+        if row["exact"]:
+            self.assertEqual(r.body, row["exact"], ctx)
         if row["allow"]:
             self.assertEqual(r.header("Allow"), row["allow"], ctx)
         self.assertStillFine(snap, r.status)
@@ -1181,7 +1303,8 @@ class HostileTests(HostileCase):
 class RawTests(HostileCase):
     def run_row(self, row):
         snap = self.before()
-        res = raw_exchange(self.server.port, row["payload"], timeout=row["timeout"])
+        res = raw_exchange(self.server.port, row["payload"], timeout=row["timeout"],
+                           half_close=row["half_close"])
         exp = row["expect"]
         if callable(exp):
             exp(self, res)
@@ -1273,10 +1396,17 @@ class LiteralTests(unittest.TestCase):
     def setUpClass(cls):
         cls.server = LITERAL
 
+    def setUp(self):
+        ensure_up(self.server)
+        method = getattr(self, self._testMethodName)
+        LAST_TEST[self.server.name] = (self.id(), getattr(method, "__unittest_expecting_failure__",
+                                                          False))
+
     def counts(self):
         con = base.db_connect(self.server.db)
         try:
-            master = con.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
+            master = con.execute("SELECT type, name, sql FROM sqlite_master "
+                                 "ORDER BY name").fetchall()
             names = [r[1] for r in master if r[0] == "table"]
             return master, {n: con.execute('SELECT COUNT(*) FROM "%s"' % n).fetchone()[0]
                             for n in names}
@@ -1428,8 +1558,14 @@ def main(argv):
     finally:
         for s in (SERVER, LITERAL):
             if s is not None:
+                ensure_up(s, restart=False)
                 s.stop()
         ok = result is not None and result.wasSuccessful()
+        for name, last, known, code in CRASHES:
+            sys.stderr.write("%s server died (exit %r) after %s%s\n" % (
+                name, code, last, " (a known-bug row)" if known else ""))
+            if not known:
+                ok = False
         for s in (SERVER, LITERAL):
             if s is not None and s.exit_code not in (0, None):
                 ok = False

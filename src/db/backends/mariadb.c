@@ -30,7 +30,7 @@
 
 #define COL_INITIAL 256      /* bytes per result column before it grows */
 #define CONNECT_TIMEOUT 10   /* seconds */
-#define READ_WRITE_TIMEOUT 60 /* seconds a single network read or write may take */
+#define READ_WRITE_TIMEOUT 30 /* seconds a single network read or write may take */
 
 static const char SESSION_SQL[] =
     "SET time_zone = '+00:00', "
@@ -50,6 +50,7 @@ struct maria_db {
     struct db_stmt *active; /* the statement whose result set is being read */
     unsigned gen;           /* connection generation: bumped by every reconnect */
     int txn;                /* inside START TRANSACTION ... COMMIT/ROLLBACK */
+    int doomed;             /* InnoDB rolled the transaction back (deadlock) */
     int dead;               /* the connection is lost */
     int64_t changes, insert_id;
     char err[512];
@@ -70,7 +71,9 @@ struct col_buf {
     my_bool error;
 };
 
-enum st_state { ST_IDLE, ST_ROWS, ST_DONE };
+/* IDLE: executes on the next step; ROWS: a result set is being read; DONE: finished; FAILED:
+ * an error ended the result set, every step repeats it until the reset. */
+enum st_state { ST_IDLE, ST_ROWS, ST_DONE, ST_FAILED };
 
 struct db_stmt {
     struct db *db; /* must be first: db.c dispatches through it */
@@ -86,6 +89,7 @@ struct db_stmt {
     struct col_buf *cols;
     int results_bound;
     enum st_state state;
+    int failed_rc; /* of ST_FAILED */
 };
 
 /* ---- errors ---- */
@@ -99,8 +103,12 @@ static void mark_dead(struct maria_db *d)
 {
     d->dead = 1;
     d->active = NULL;
-    for (struct db_stmt *s = d->stmts; s; s = s->next)
-        s->state = ST_IDLE;
+    for (struct db_stmt *s = d->stmts; s; s = s->next) {
+        if (s->state == ST_ROWS) { /* its rows are gone: never re-run it behind the caller */
+            s->state = ST_FAILED;
+            s->failed_rc = DB_UNAVAILABLE;
+        }
+    }
 }
 
 /* Records the error and maps it; a lost connection marks the connection dead. */
@@ -120,8 +128,11 @@ static int fail_with(struct maria_db *d, unsigned code, const char *msg)
     case ER_SERVER_SHUTDOWN:
         mark_dead(d);
         return DB_UNAVAILABLE;
-    case ER_LOCK_WAIT_TIMEOUT:
     case ER_LOCK_DEADLOCK:
+        /* the whole transaction is gone: what follows must not run in autocommit */
+        d->doomed = d->txn;
+        return DB_BUSY;
+    case ER_LOCK_WAIT_TIMEOUT: /* only the statement was rolled back */
     case ER_QUERY_INTERRUPTED:
     case ER_STATEMENT_TIMEOUT:
         return DB_BUSY;
@@ -138,6 +149,17 @@ static int fail_conn(struct maria_db *d)
 static int fail_stmt(struct db_stmt *st)
 {
     return fail_with(st->d, mysql_stmt_errno(st->st), mysql_stmt_error(st->st));
+}
+
+/* An error while a result set was open: the statement keeps answering it until its reset.
+ * pending = the rest of the result set is still on the wire (drained by the reset). */
+static int fail_rows(struct db_stmt *st, int rc, int pending)
+{
+    if (!pending && st->d->active == st)
+        st->d->active = NULL;
+    st->state = ST_FAILED;
+    st->failed_rc = rc;
+    return rc;
 }
 
 /* ---- the target ---- */
@@ -430,6 +452,10 @@ static int idle_socket_gone(struct maria_db *d)
  * it (that transaction is gone; it fails until its ROLLBACK). */
 static int conn_ready(struct maria_db *d)
 {
+    if (d->txn && d->doomed) {
+        set_err(d, "the transaction was rolled back after a deadlock");
+        return DB_BUSY;
+    }
     if (!d->dead && !d->txn && !d->active && idle_socket_gone(d))
         mark_dead(d);
     if (!d->dead)
@@ -448,10 +474,8 @@ static int settle_active(struct maria_db *d, const struct db_stmt *except)
     if (!a || a == except)
         return DB_OK;
     d->active = NULL;
-    if (mysql_stmt_store_result(a->st)) {
-        a->state = ST_DONE;
-        return fail_stmt(a);
-    }
+    if (mysql_stmt_store_result(a->st))
+        return fail_rows(a, fail_stmt(a), 0);
     return DB_OK;
 }
 
@@ -511,6 +535,8 @@ static void mdb_finalize(struct db_stmt *st)
             break;
         }
     }
+    if (d->active && d->active != st)
+        settle_active(d, NULL); /* closing drains whatever is pending on the wire */
     if (d->active == st)
         d->active = NULL;
     if (st->st)
@@ -604,18 +630,25 @@ static int mdb_exec(struct db *db, const char *sql)
     int rc;
     if (is_word(sql, "ROLLBACK") || is_word(sql, "COMMIT")) {
         int commit = sql[0] == 'C';
-        if (d->dead && d->txn) {
-            d->txn = 0; /* the server dropped the transaction with the connection */
+        if (d->dead && !d->txn)
+            return DB_OK; /* nothing to end; the next use reconnects */
+        if (d->txn && (d->dead || d->doomed)) {
+            /* the server already dropped the transaction (with the connection, or InnoDB) */
+            int lost = d->dead;
+            d->txn = d->doomed = 0;
+            if (!lost)
+                run_one(d, "ROLLBACK", 8, 0);
             if (!commit)
                 return DB_OK;
-            set_err(d, "the connection to MariaDB was lost during the transaction");
-            return DB_UNAVAILABLE;
+            set_err(d, lost ? "the connection to MariaDB was lost during the transaction"
+                            : "the transaction was rolled back after a deadlock");
+            return lost ? DB_UNAVAILABLE : DB_BUSY;
         }
         if ((rc = conn_ready(d)) != DB_OK || (rc = settle_active(d, NULL)) != DB_OK)
             return rc;
         rc = run_one(d, sql, strlen(sql), 0);
         if (rc == DB_OK || !commit || d->dead)
-            d->txn = 0;
+            d->txn = d->doomed = 0;
         return rc;
     }
     if ((rc = conn_ready(d)) != DB_OK || (rc = settle_active(d, NULL)) != DB_OK)
@@ -631,8 +664,10 @@ static int mdb_begin(struct db *db, int write)
     if ((rc = conn_ready(d)) != DB_OK || (rc = settle_active(d, NULL)) != DB_OK)
         return rc;
     rc = write ? run_one(d, rw, sizeof(rw) - 1, 0) : run_one(d, ro, sizeof(ro) - 1, 0);
-    if (rc == DB_OK)
+    if (rc == DB_OK) {
         d->txn = 1;
+        d->doomed = 0;
+    }
     return rc;
 }
 
@@ -809,12 +844,8 @@ static int fetch_row(struct db_stmt *st)
             d->active = NULL;
         return DB_DONE;
     }
-    if (rc != 0 && rc != MYSQL_DATA_TRUNCATED) {
-        st->state = ST_DONE;
-        if (d->active == st)
-            d->active = NULL;
-        return fail_stmt(st);
-    }
+    if (rc != 0 && rc != MYSQL_DATA_TRUNCATED)
+        return fail_rows(st, fail_stmt(st), 0);
     int grown = 0;
     for (unsigned i = 0; i < st->ncols; i++) {
         struct col_buf *c = &st->cols[i];
@@ -827,7 +858,7 @@ static int fetch_row(struct db_stmt *st)
             char *p = realloc(c->p, cap);
             if (!p) {
                 set_err(d, "out of memory");
-                return DB_ERROR;
+                return fail_rows(st, DB_ERROR, 1);
             }
             c->p = p;
             c->cap = cap;
@@ -843,13 +874,13 @@ static int fetch_row(struct db_stmt *st)
             b.is_null = &is_null;
             b.error = &err;
             if (mysql_stmt_fetch_column(st->st, &b, i, 0))
-                return fail_stmt(st);
+                return fail_rows(st, fail_stmt(st), 1);
             c->len = len;
         }
         c->p[c->len] = 0;
     }
-    if (grown && bind_results(st) != DB_OK)
-        return DB_ERROR;
+    if (grown && (rc = bind_results(st)) != DB_OK)
+        return fail_rows(st, rc, 1);
     return DB_ROW;
 }
 
@@ -860,6 +891,8 @@ static int mdb_step(struct db_stmt *st)
         return fetch_row(st);
     if (st->state == ST_DONE)
         return DB_DONE;
+    if (st->state == ST_FAILED)
+        return st->failed_rc;
     int rc;
     if ((rc = conn_ready(d)) != DB_OK || (rc = settle_active(d, st)) != DB_OK)
         return rc;
@@ -888,10 +921,15 @@ static int mdb_step(struct db_stmt *st)
 static void mdb_reset(struct db_stmt *st)
 {
     struct maria_db *d = st->d;
-    if (st->state == ST_ROWS && st->st && !d->dead) {
-        /* reads the rest of an unbuffered result (or frees a buffered one); no round trip */
-        if (mysql_stmt_free_result(st->st) && mysql_stmt_errno(st->st))
-            fail_stmt(st);
+    if ((st->state == ST_ROWS || st->state == ST_FAILED) && st->st && !d->dead) {
+        /* reads the rest of an unbuffered result set (or frees a buffered one); no round trip.
+         * Not while another statement owns the wire: the library would drain that one's rows
+         * (a buffered result is then freed by the next execute instead). */
+        if (d->active == st || !d->active) {
+            d->active = NULL;
+            if (mysql_stmt_free_result(st->st) && mysql_stmt_errno(st->st))
+                fail_stmt(st);
+        }
     }
     if (d->active == st)
         d->active = NULL;
