@@ -9,6 +9,7 @@
 #        scripts/mariadb.sh stop DIR    shut it down (SIGTERM, then SIGKILL after 30 s)
 #        scripts/mariadb.sh status DIR  exit 0 when it answers
 #        scripts/mariadb.sh available   exit 0 when mariadbd and mariadb-install-db are installed
+#                                       (and ITFLOWD_SKIP_MARIADB is not 1)
 #
 # `start` prints mariadb://itflowd@127.0.0.1:PORT/itflowd; the password is in DIR/password (give
 # it to itflowd with ITFLOWD_DB_PASSWORD_FILE=DIR/password) and DIR/client.cnf is an option file
@@ -32,11 +33,12 @@ install_bin() { find_bin mariadb-install-db mysql_install_db; }
 client_bin() { find_bin mariadb mysql; }
 admin_bin() { find_bin mariadb-admin mysqladmin; }
 
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,/^set /s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 
 [ $# -ge 1 ] || usage
 cmd=$1
 if [ "$cmd" = available ]; then
+  [ "${ITFLOWD_SKIP_MARIADB:-0}" != 1 ] || exit 1
   server_bin >/dev/null && install_bin >/dev/null && client_bin >/dev/null
   exit $?
 fi
@@ -94,7 +96,7 @@ start() {
     --bind-address=127.0.0.1 --pid-file="$dir/mariadbd.pid" --log-error="$dir/error.log" \
     "${as_user[@]}" --skip-name-resolve --skip-log-bin --character-set-server=utf8mb4 \
     --collation-server=utf8mb4_general_ci --default-time-zone=+00:00 \
-    --innodb-buffer-pool-size=64M --innodb-log-file-size=32M --innodb-flush-log-at-trx-commit=0 \
+    --innodb-buffer-pool-size=64M --innodb-log-file-size=32M --innodb-flush-log-at-trx-commit=2 \
     --innodb-doublewrite=0 --max-connections=500 \
     < /dev/null > /dev/null 2>&1 &
   local i
@@ -110,11 +112,14 @@ start() {
   if [ ! -s "$dir/password" ]; then
     local pw
     pw=$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')
-    root_sql -e "CREATE DATABASE IF NOT EXISTS itflowd CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;
-      CREATE OR REPLACE USER 'itflowd'@'127.0.0.1' IDENTIFIED BY '$pw';
-      CREATE OR REPLACE USER 'itflowd'@'localhost' IDENTIFIED BY '$pw';
-      GRANT ALL PRIVILEGES ON itflowd.* TO 'itflowd'@'127.0.0.1';
-      GRANT ALL PRIVILEGES ON itflowd.* TO 'itflowd'@'localhost';"
+    # on stdin, not in the arguments: the password stays out of the process list
+    root_sql <<EOF
+CREATE DATABASE IF NOT EXISTS itflowd CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;
+CREATE OR REPLACE USER 'itflowd'@'127.0.0.1' IDENTIFIED BY '$pw';
+CREATE OR REPLACE USER 'itflowd'@'localhost' IDENTIFIED BY '$pw';
+GRANT ALL PRIVILEGES ON itflowd.* TO 'itflowd'@'127.0.0.1';
+GRANT ALL PRIVILEGES ON itflowd.* TO 'itflowd'@'localhost';
+EOF
     (umask 077 && printf '%s\n' "$pw" > "$dir/password.tmp" && mv "$dir/password.tmp" "$dir/password")
   fi
   local pw

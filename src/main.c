@@ -54,6 +54,7 @@ struct opts {
     const char *listen, *threads, *positional, *max_body, *auth_fail_limit, *auth_fail_window;
     const char *max_connections, *timeout, *shutdown_timeout, *log, *max_url, *max_header;
     int schema_only, quiet;
+    char db_shown[512]; /* db for messages: a URL's password replaced by *** */
 };
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -232,13 +233,13 @@ static int cmd_init(const struct opts *o)
     int existed = access(o->db, F_OK) == 0;
     struct db *db = NULL;
     if (db_open_create(o->db, &db) != DB_OK)
-        return fail("cannot open or create the database %s.", o->db);
+        return fail("cannot open or create the database %s.", o->db_shown);
     struct db_stmt *st;
     if (db_stmt(db, "SELECT 1 FROM api_keys LIMIT 1", &st) == DB_OK) {
         db_close(db);
         return fail("%s already has the ITFlow tables; init does not touch an existing "
                     "database.",
-                    o->db);
+                    o->db_shown);
     }
     int ok = db_create_schema(db) == DB_OK && ensure_indexes(db) == DB_OK;
     if (ok && !o->schema_only)
@@ -247,16 +248,16 @@ static int cmd_init(const struct opts *o)
         fail("cannot initialise %s: %s", o->db, db_errmsg(db));
         db_rollback(db);
         db_close(db);
-        if (!existed)
+        if (!existed && !strstr(o->db, "://"))
             remove_db_files(o->db);
         return 1;
     }
     db_close(db);
     if (o->schema_only) {
-        printf("Created the ITFlow schema in %s.\n", o->db);
+        printf("Created the ITFlow schema in %s.\n", o->db_shown);
         return 0;
     }
-    printf("Created %s: company 1, ticket prefix TCK-, admin %s.\n", o->db, email);
+    printf("Created %s: company 1, ticket prefix TCK-, admin %s.\n", o->db_shown, email);
     if (generated)
         printf("Admin password (shown once, needed for 'itflowd key create'): %s\n", pw);
     memset(pw, 0, sizeof(pw));
@@ -331,7 +332,7 @@ static int cmd_key_create(const struct opts *o)
         return 1;
     struct db *db = NULL;
     if (db_open(o->db, &db) != DB_OK)
-        return fail("cannot open the database %s.", o->db);
+        return fail("cannot open the database %s.", o->db_shown);
     char master[CRYPTO_MASTER_LEN + 1];
     int rc = 1;
     struct buf wrapped;
@@ -399,7 +400,7 @@ static int cmd_key_list(const struct opts *o)
         return fail("key list needs --db PATH.");
     struct db *db = NULL;
     if (db_open(o->db, &db) != DB_OK)
-        return fail("cannot open the database %s.", o->db);
+        return fail("cannot open the database %s.", o->db_shown);
     struct db_stmt *st;
     if (db_stmt(db,
                 "SELECT api_key_id, api_key_name, api_key_client_id, api_key_expire, "
@@ -446,7 +447,7 @@ static int cmd_key_revoke(const struct opts *o)
         return fail("%s is not a key id.", o->positional);
     struct db *db = NULL;
     if (db_open(o->db, &db) != DB_OK)
-        return fail("cannot open the database %s.", o->db);
+        return fail("cannot open the database %s.", o->db_shown);
     char today[11];
     auth_today(today);
     struct db_stmt *st;
@@ -502,7 +503,7 @@ static int cmd_serve(const struct opts *o)
     if (!o->db)
         return fail("serve needs --db PATH.");
     if (access(o->db, R_OK | W_OK) != 0 && !strstr(o->db, "://"))
-        return fail("cannot open %s; create it with 'itflowd init --db PATH'.", o->db);
+        return fail("cannot open %s; create it with 'itflowd init --db PATH'.", o->db_shown);
     struct server_config cfg = {0};
     cfg.db_target = o->db;
     char host[128];
@@ -525,7 +526,7 @@ static int cmd_serve(const struct opts *o)
         return 2;
     struct db *db = NULL;
     if (db_open(o->db, &db) != DB_OK)
-        return fail("cannot open the database %s.", o->db);
+        return fail("cannot open the database %s.", o->db_shown);
     int rc = db_dialect(db) == DB_SQLITE ? ensure_indexes(db) : DB_OK;
     if (rc != DB_OK)
         fail("cannot create the read indexes: %s", db_errmsg(db));
@@ -568,6 +569,8 @@ int main(int argc, char **argv)
     int sub = !strcmp(cmd, "key") && argc >= 3;
     if (parse_opts(argc - 2 - sub, argv + 2 + sub, &o))
         return 2;
+    if (o.db)
+        db_target_display(o.db, o.db_shown, sizeof(o.db_shown));
     if (!strcmp(cmd, "init"))
         return cmd_init(&o);
     if (!strcmp(cmd, "serve"))

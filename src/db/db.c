@@ -2,6 +2,7 @@
 #include "db/db.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,23 @@ const char *db_errmsg(const struct db *db)
 int db_create_schema(struct db *db)
 {
     return db->ops->create_schema(db);
+}
+
+int db_unreachable(const struct db *db)
+{
+    return db && db->ops->unreachable ? db->ops->unreachable(db) : 0;
+}
+
+void db_target_display(const char *target, char *out, size_t outlen)
+{
+    const char *scheme = strstr(target, "://");
+    const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+    const char *colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
+    if (!colon) {
+        snprintf(out, outlen, "%s", target);
+        return;
+    }
+    snprintf(out, outlen, "%.*s:***%s", (int)(colon - target), target, at);
 }
 
 int db_maintain(struct db *db)

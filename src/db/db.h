@@ -35,6 +35,11 @@ const char *db_errmsg(const struct db *db);
 /* Creates every table of the schema (fails if they exist). */
 int db_create_schema(struct db *db);
 
+/* 1 when the last failure on db was the store being unreachable (answer 503, not 500). */
+int db_unreachable(const struct db *db);
+/* target for messages: a password in a mariadb:// URL is replaced by "***". */
+void db_target_display(const char *target, char *out, size_t outlen);
+
 /* Background upkeep the server runs every few hundred milliseconds on a pool connection
  * (SQLite: copies the WAL back into the database outside the request path). */
 int db_maintain(struct db *db);

@@ -24,6 +24,8 @@ struct db_ops {
     int64_t (*last_insert_id)(struct db *db);
     const char *(*errmsg)(const struct db *db);
     int (*create_schema)(struct db *db);
+    /* 1 when the store cannot be reached right now (the last failure was a lost connection). */
+    int (*unreachable)(const struct db *db);
     /* Background upkeep (SQLite: a passive WAL checkpoint); NULL when the store needs none. */
     int (*maintain)(struct db *db);
 };

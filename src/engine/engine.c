@@ -104,8 +104,8 @@ static void master_cache_id(const char *hash, const char *pw, size_t pwlen, unsi
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     unsigned int n = 0;
     if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
-        EVP_DigestUpdate(md, hash, strlen(hash) + 1) != 1 ||
-        EVP_DigestUpdate(md, pw, pwlen) != 1 || EVP_DigestFinal_ex(md, id, &n) != 1)
+        EVP_DigestUpdate(md, hash, strlen(hash) + 1) != 1 || EVP_DigestUpdate(md, pw, pwlen) != 1 ||
+        EVP_DigestFinal_ex(md, id, &n) != 1)
         memset(id, 0, 32);
     EVP_MD_CTX_free(md);
 }
@@ -269,5 +269,5 @@ out:
     if (rc == ENG_NOT_DONE)
         reply_not_done(r, ep->op);
     else if (rc == ENG_DB)
-        reply_server_error(r, DB_ERROR);
+        reply_server_error(r, db_unreachable(r->db) ? DB_UNAVAILABLE : DB_ERROR);
 }

@@ -192,6 +192,10 @@ static void build_unique(struct op_ctx *ctx, struct buf *sql, const void *arg)
     sql_text_eq(sql, db_dialect(ctx->db), m->table, u->f->column, u->indexed);
     if (scoped(ctx))
         buf_printf(sql, " AND %s = ?", m->client_col);
+    /* MariaDB: lock the range so two concurrent creates cannot both pass (SQLite's write
+     * transaction is exclusive already) */
+    if (db_dialect(ctx->db) == DB_MARIADB)
+        buf_puts(sql, " FOR UPDATE");
 }
 
 static void build_insert(struct op_ctx *ctx, struct buf *sql, const void *arg)

@@ -349,7 +349,7 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
         return;
     default:
         fprintf(stderr, "itflowd: key lookup failed: %s\n", db_errmsg(r->db));
-        reply_server_error(r, DB_ERROR);
+        reply_server_error(r, db_unreachable(r->db) ? DB_UNAVAILABLE : DB_ERROR);
         release_db(r, 1);
         return;
     }
@@ -475,7 +475,9 @@ int server_run(const struct server_config *cfg)
     unsigned threads = cfg->threads ? cfg->threads : 2;
     int rc = db_pool_new(cfg->db_target, threads * 4 + 8, &srv.pool);
     if (rc != DB_OK) {
-        fprintf(stderr, "itflowd: cannot open the database %s\n", cfg->db_target);
+        char shown[512];
+        db_target_display(cfg->db_target, shown, sizeof(shown));
+        fprintf(stderr, "itflowd: cannot open the database %s\n", shown);
         return 1;
     }
     if (openapi_build() != 0) {

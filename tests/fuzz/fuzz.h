@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* Returns 0. In the libFuzzer executables (fuzz_<name>) FUZZ_LIBFUZZER is defined: a driver may
+ * skip there what is too slow to fuzz (fuzz_credential: the PBKDF2 unwrap); the replay runner
+ * (fuzz_replay_<name>) always runs everything. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* An invariant that must hold for every input. Not assert(): release builds define NDEBUG, and a
@@ -15,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FUZZ_CHECK(cond)                                                                           \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);          \
+            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);           \
             abort();                                                                               \
         }                                                                                          \
     } while (0)

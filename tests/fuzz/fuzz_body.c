@@ -54,9 +54,10 @@ static void check_value(const struct field *f, const struct value *v)
         for (size_t i = 0; i < v->n; i++)
             FUZZ_CHECK(is_digit(v->p[i]) || (i == 0 && v->p[i] == '-'));
         break;
+    /* sanitizeInput's output: valid UTF-8 (cp1252 fallback), no NUL (strip_tags) */
     case CV_TEXT:
     case CV_WEBSITE:
-    case CV_ABBREV6: /* sanitizeInput's output: valid UTF-8 (cp1252 fallback), no NUL (strip_tags) */
+    case CV_ABBREV6:
         FUZZ_CHECK(utf8_valid(v->p, v->n));
         FUZZ_CHECK(memchr(v->p, 0, v->n) == NULL);
         break;
@@ -95,8 +96,8 @@ static void run_fields(struct req *r)
 /* The hooks' accessors, on every name the body has and a few it may not. */
 static void run_accessors(struct req *r)
 {
-    static const char *const names[] = {"client_id", "contact_name", "ticket_subject", "limit",
-                                        "asset_id", ""};
+    static const char *const names[] = {"client_id", "contact_name", "ticket_subject",
+                                        "limit",     "asset_id",     ""};
     struct op_ctx ctx;
     memset(&ctx, 0, sizeof(ctx));
     ctx.r = r;

@@ -7,10 +7,18 @@
 #include "fuzz.h"
 
 /* Names the engine looks up on every request, and a few edge cases. */
-static const char *const lookups[] = {
-    "api_key", "api_key_decrypt_password", "limit", "offset", "client_id", "contact_id",
-    "contact_email", "asset_name", "_", "", "a_b", "a",
-};
+static const char *const lookups[] = {"api_key",
+                                      "api_key_decrypt_password",
+                                      "limit",
+                                      "offset",
+                                      "client_id",
+                                      "contact_id",
+                                      "contact_email",
+                                      "asset_name",
+                                      "_",
+                                      "",
+                                      "a_b",
+                                      "a"};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

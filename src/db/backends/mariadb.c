@@ -28,8 +28,8 @@
 #include "db/db_int.h"
 #include "db/schema.h"
 
-#define COL_INITIAL 256      /* bytes per result column before it grows */
-#define CONNECT_TIMEOUT 10   /* seconds */
+#define COL_INITIAL 256       /* bytes per result column before it grows */
+#define CONNECT_TIMEOUT 10    /* seconds */
 #define READ_WRITE_TIMEOUT 30 /* seconds a single network read or write may take */
 
 static const char SESSION_SQL[] =
@@ -347,15 +347,13 @@ static void lib_init(void)
     lib_ok = mysql_library_init(0, NULL, NULL) == 0;
 }
 
-/* Opens d->h; on failure d->h stays NULL and d->err says why. */
-static int connect_handle(struct maria_db *d, int create)
+/* A handle with the connection options set (utf8mb4, timeouts, no automatic reconnect, no LOAD
+ * DATA LOCAL), or NULL. */
+static MYSQL *new_handle(const struct conn_params *cp)
 {
-    const struct conn_params *cp = &d->cp;
     MYSQL *h = mysql_init(NULL);
-    if (!h) {
-        set_err(d, "out of memory");
-        return DB_ERROR;
-    }
+    if (!h)
+        return NULL;
     unsigned ct = CONNECT_TIMEOUT, rw = READ_WRITE_TIMEOUT, no_infile = 0;
     my_bool no = 0;
     unsigned proto = cp->socket ? MYSQL_PROTOCOL_SOCKET : MYSQL_PROTOCOL_TCP;
@@ -366,6 +364,18 @@ static int connect_handle(struct maria_db *d, int create)
     mysql_options(h, MYSQL_OPT_RECONNECT, &no);
     mysql_options(h, MYSQL_OPT_LOCAL_INFILE, &no_infile);
     mysql_options(h, MYSQL_OPT_PROTOCOL, &proto);
+    return h;
+}
+
+/* Opens d->h; on failure d->h stays NULL and d->err says why. */
+static int connect_handle(struct maria_db *d, int create)
+{
+    const struct conn_params *cp = &d->cp;
+    MYSQL *h = new_handle(cp);
+    if (!h) {
+        set_err(d, "out of memory");
+        return DB_ERROR;
+    }
     const char *host = cp->socket ? "localhost" : cp->host;
     if (!mysql_real_connect(h, host, cp->user, cp->password, cp->database, cp->port, cp->socket,
                             0)) {
@@ -376,34 +386,28 @@ static int connect_handle(struct maria_db *d, int create)
         }
         /* itflowd init: create the database itself when the user may */
         mysql_close(h);
-        h = mysql_init(NULL);
-        if (!h) {
+        if (!(h = new_handle(cp))) {
             set_err(d, "out of memory");
             return DB_ERROR;
         }
-        mysql_options(h, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-        mysql_options(h, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
-        mysql_options(h, MYSQL_OPT_READ_TIMEOUT, &rw);
-        mysql_options(h, MYSQL_OPT_WRITE_TIMEOUT, &rw);
-        mysql_options(h, MYSQL_OPT_RECONNECT, &no);
-        mysql_options(h, MYSQL_OPT_LOCAL_INFILE, &no_infile);
-        mysql_options(h, MYSQL_OPT_PROTOCOL, &proto);
-        char sql[512];
-        char esc[2 * 200 + 1];
-        if (strlen(cp->database) > 64 ||
-            !mysql_real_connect(h, host, cp->user, cp->password, NULL, cp->port, cp->socket, 0)) {
+        if (strlen(cp->database) > 64 || strchr(cp->database, '`')) {
+            set_err(d, "the database name is not a valid MariaDB name");
+            mysql_close(h);
+            return DB_ERROR;
+        }
+        char sql[160];
+        snprintf(sql, sizeof(sql),
+                 "CREATE DATABASE IF NOT EXISTS `%s` CHARACTER SET utf8mb4 COLLATE "
+                 "utf8mb4_general_ci",
+                 cp->database);
+        if (!mysql_real_connect(h, host, cp->user, cp->password, NULL, cp->port, cp->socket, 0)) {
             set_err(d, mysql_error(h));
             mysql_close(h);
             return DB_UNAVAILABLE;
         }
-        mysql_real_escape_string(h, esc, cp->database, (unsigned long)strlen(cp->database));
-        snprintf(sql, sizeof(sql),
-                 "CREATE DATABASE IF NOT EXISTS `%s` CHARACTER SET utf8mb4 COLLATE "
-                 "utf8mb4_general_ci",
-                 esc);
-        if (strchr(cp->database, '`') || mysql_real_query(h, sql, (unsigned long)strlen(sql)) ||
+        if (mysql_real_query(h, sql, (unsigned long)strlen(sql)) ||
             mysql_select_db(h, cp->database)) {
-            set_err(d, strchr(cp->database, '`') ? "bad database name" : mysql_error(h));
+            set_err(d, mysql_error(h));
             mysql_close(h);
             return DB_ERROR;
         }
@@ -428,8 +432,7 @@ static int reconnect(struct maria_db *d)
     for (struct db_stmt *s = d->stmts; s; s = s->next) {
         if (s->st)
             mysql_stmt_close(s->st);
-        s->st = NULL;
-        s->state = ST_IDLE;
+        s->st = NULL; /* its state stays: a failed result set fails until its reset */
     }
     d->gen++;
     d->active = NULL;
@@ -559,11 +562,6 @@ static void mdb_close(struct db *db)
 
 /* ---- exec: statements without parameters ---- */
 
-static int is_word(const char *sql, const char *word)
-{
-    return strcmp(sql, word) == 0;
-}
-
 /* Runs one statement; its rows, if any, are read and dropped. */
 static int run_one(struct maria_db *d, const char *sql, size_t n, int count)
 {
@@ -628,7 +626,7 @@ static int mdb_exec(struct db *db, const char *sql)
 {
     struct maria_db *d = (struct maria_db *)db;
     int rc;
-    if (is_word(sql, "ROLLBACK") || is_word(sql, "COMMIT")) {
+    if (strcmp(sql, "ROLLBACK") == 0 || strcmp(sql, "COMMIT") == 0) {
         int commit = sql[0] == 'C';
         if (d->dead && !d->txn)
             return DB_OK; /* nothing to end; the next use reconnects */
@@ -1050,7 +1048,13 @@ static int mdb_create_schema(struct db *db)
     return rc;
 }
 
+static int mdb_unreachable(const struct db *db)
+{
+    return ((const struct maria_db *)db)->dead;
+}
+
 const struct db_ops db_mariadb_ops = {
+    .unreachable = mdb_unreachable,
     .name = "mariadb",
     .dialect = DB_MARIADB,
     .open = mdb_open,
