@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Everything CI runs: packages, a warnings-as-errors build, the unit tests (cmocka under ctest),
-# our API tests and the shared conformance suite against a freshly started server — once on a
-# plain debug build and once under AddressSanitizer + UndefinedBehaviorSanitizer (leak checks on).
-# ITFLOWD_SKIP_SANITIZERS=1 skips the second pass.
+# our API and hostile-input tests and the shared conformance suite (on SQLite and on a private
+# MariaDB) against freshly started servers — once on a plain debug build and once under
+# AddressSanitizer + UndefinedBehaviorSanitizer (leak checks on) — then every libFuzzer driver for
+# FUZZ_SECONDS (default 10) each. ITFLOWD_SKIP_SANITIZERS=1 / ITFLOWD_SKIP_FUZZ=1 /
+# ITFLOWD_SKIP_MARIADB=1 skip those parts.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 "$repo/scripts/deps.sh"
@@ -32,5 +34,9 @@ status=0
 run_suite "debug build" "$repo/build-test" || status=1
 if [ "${ITFLOWD_SKIP_SANITIZERS:-0}" != 1 ]; then
   run_suite "ASan + UBSan build" "$repo/build-sanitize" -DSANITIZE=address,undefined || status=1
+fi
+if [ "${ITFLOWD_SKIP_FUZZ:-0}" != 1 ]; then
+  echo "== fuzzing (${FUZZ_SECONDS:-10} s per fuzzer)"
+  FUZZ_SECONDS=${FUZZ_SECONDS:-10} "$repo/scripts/fuzz.sh" || status=1
 fi
 exit $status
