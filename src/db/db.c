@@ -94,14 +94,28 @@ int db_maintain(struct db *db)
     return db->ops->maintain ? db->ops->maintain(db) : DB_OK;
 }
 
+/* Remembers a failure for db_last_error(). */
+static int note(struct db *db, int rc)
+{
+    if (rc != DB_OK && rc != DB_ROW && rc != DB_DONE)
+        db->last_error = rc;
+    return rc;
+}
+
+int db_last_error(const struct db *db)
+{
+    return db->last_error;
+}
+
 int db_exec(struct db *db, const char *sql)
 {
-    return db->ops->exec(db, sql);
+    return note(db, db->ops->exec(db, sql));
 }
 
 int db_begin(struct db *db, int write)
 {
-    int rc = db->ops->begin(db, write);
+    db->last_error = DB_OK;
+    int rc = note(db, db->ops->begin(db, write));
     if (rc == DB_OK)
         db->in_txn = 1;
     return rc;
@@ -109,7 +123,7 @@ int db_begin(struct db *db, int write)
 
 int db_commit(struct db *db)
 {
-    int rc = db->ops->exec(db, "COMMIT");
+    int rc = note(db, db->ops->exec(db, "COMMIT"));
     if (rc == DB_OK)
         db->in_txn = 0;
     return rc;
@@ -247,7 +261,7 @@ int db_bind_text(struct db_stmt *st, int idx, const char *s, size_t n)
 
 int db_step(struct db_stmt *st)
 {
-    return ops_of(st)->step(st);
+    return note(((struct db_stmt_head *)st)->db, ops_of(st)->step(st));
 }
 
 void db_reset(struct db_stmt *st)

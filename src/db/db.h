@@ -51,6 +51,9 @@ int db_begin(struct db *db, int write);
 int db_commit(struct db *db);
 int db_rollback(struct db *db); /* safe to call when no transaction is open */
 int db_in_transaction(const struct db *db);
+/* The enum db_rc of the last failed step/exec/begin/commit since the last db_begin (DB_OK when
+ * none); DB_BUSY = a lock wait timeout or a deadlock: the transaction may be retried. */
+int db_last_error(const struct db *db);
 
 /* The cached statement for sql (prepared on first use on this connection), reset and with its
  * bindings cleared. The statement stays owned by db; valid until db_close. */

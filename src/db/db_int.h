@@ -50,6 +50,7 @@ struct db_static_slot {
 struct db {
     const struct db_ops *ops;
     int in_txn;
+    int last_error; /* the last failure's enum db_rc (DB_BUSY: lock wait or deadlock) */
     struct db_cache_slot cache[DB_CACHE_SLOTS];
     struct db_static_slot statics[DB_STATIC_SLOTS];
     struct db *next_free; /* pool free list link */

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "core/php.h"
 #include "engine/engine_int.h"
@@ -482,7 +484,8 @@ static int prepare_write(struct op_ctx *ctx)
     return ENG_OK;
 }
 
-int engine_write(struct op_ctx *ctx)
+/* One attempt: convert and check everything, then the transaction. */
+static int write_once(struct op_ctx *ctx)
 {
     int rc = prepare_write(ctx);
     if (rc != ENG_OK)
@@ -503,14 +506,31 @@ int engine_write(struct op_ctx *ctx)
         rc = do_row_op(ctx);
         break;
     }
-    if (rc != ENG_OK) {
+    if (rc == ENG_OK && db_commit(ctx->db) != DB_OK)
+        rc = ENG_DB;
+    if (rc != ENG_OK)
         db_rollback(ctx->db);
+    return rc;
+}
+
+#define WRITE_ATTEMPTS 4
+
+int engine_write(struct op_ctx *ctx)
+{
+    struct op_ctx start = *ctx;
+    int rc;
+    for (int attempt = 1;; attempt++) {
+        rc = write_once(ctx);
+        /* MariaDB resolves a deadlock or a lock wait timeout by rolling one transaction back:
+         * run it again from the start (SQLite's busy timeout has already waited) */
+        if (rc != ENG_DB || attempt == WRITE_ATTEMPTS || db_dialect(ctx->db) != DB_MARIADB ||
+            db_last_error(ctx->db) != DB_BUSY)
+            break;
+        *ctx = start;
+        usleep((useconds_t)(1000 * attempt + rand() % 2000));
+    }
+    if (rc != ENG_OK)
         return rc;
-    }
-    if (db_commit(ctx->db) != DB_OK) {
-        db_rollback(ctx->db);
-        return ENG_DB;
-    }
     if (ctx->ep->op == OP_CREATE)
         reply_created(ctx->r, ctx->new_id);
     else if (ctx->count > 0)
