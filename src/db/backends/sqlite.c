@@ -109,7 +109,7 @@ static int sq_open(const char *target, int create, struct db **ret)
     sqlite3_create_collation(d->h, "ITF_CI", SQLITE_UTF8, NULL, ci_collate);
     rc = sqlite3_exec(d->h,
                       "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                      " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
+                      " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-8192;",
                       NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         sqlite3_close(d->h);
