@@ -484,8 +484,8 @@ static int serve_numbers(const struct opts *o, long val[SERVE_NUMBERS])
         {"--max-connections", o->max_connections, 1, 100000, 1000},
         {"--timeout", o->timeout, 1, 3600, 30},
         {"--shutdown-timeout", o->shutdown_timeout, 0, 3600, 10},
-        {"--max-url", o->max_url, 256, 1L << 20, 8192},
-        {"--max-header", o->max_header, 1024, 1L << 20, 16384},
+        {"--max-url", o->max_url, 256, 1L << 20, 4096},
+        {"--max-header", o->max_header, 1024, 1L << 20, 8192},
     };
     for (int i = 0; i < SERVE_NUMBERS; i++) {
         char *end = NULL;

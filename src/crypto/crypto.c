@@ -362,13 +362,14 @@ static void stored_digest(const char *stored, unsigned char md[SHA256_BYTES])
 
 int crypto_key_matches(const char *stored, size_t slen, const char *presented, size_t plen)
 {
-    unsigned char want[SHA256_BYTES], got[SHA256_BYTES];
     if (!stored || !presented || slen == 0 || plen == 0)
         return 0;
-    if (crypto_key_is_hashed(stored, slen))
-        stored_digest(stored, want);
-    else if (sha256(stored, slen, want))
-        return 0;
+    if (!crypto_key_is_hashed(stored, slen)) {
+        /* a legacy plaintext key: exact, in time that depends only on the length */
+        return slen == plen && CRYPTO_memcmp(stored, presented, plen) == 0;
+    }
+    unsigned char want[SHA256_BYTES], got[SHA256_BYTES];
+    stored_digest(stored, want);
     if (sha256(presented, plen, got))
         return 0;
     int same = CRYPTO_memcmp(want, got, SHA256_BYTES) == 0;

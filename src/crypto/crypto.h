@@ -51,8 +51,8 @@ int crypto_field_decrypt(const char *master16, const char *ct, size_t n, struct 
 void crypto_key_hash(const char *secret, size_t n, char *out);
 /* An empty stored or presented value never matches. */
 /* 1 when presented matches stored, in constant time with respect to the secret: stored in the
- * hashed form -> SHA-256 compared with CRYPTO_memcmp; otherwise a legacy plaintext secret ->
- * exact (case-sensitive) comparison of SHA-256 digests of both. */
+ * hashed form -> SHA-256 of presented compared with CRYPTO_memcmp; otherwise a legacy plaintext
+ * secret -> exact (case-sensitive) CRYPTO_memcmp, whose time depends only on the length. */
 int crypto_key_matches(const char *stored, size_t slen, const char *presented, size_t plen);
 /* 1 when stored is in our hashed form. */
 int crypto_key_is_hashed(const char *stored, size_t slen);

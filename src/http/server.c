@@ -448,10 +448,11 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
  * response headers; only requests beyond that meet MHD's own (non-JSON) rejection. */
 static size_t pool_size(const struct server_config *cfg)
 {
-    /* the read buffer holds the request line and headers; MHD also keeps a parsed entry per
-     * header and the response headers here (it zeroes the pool for each request) */
-    size_t n = 2 * (cfg->max_url + cfg->max_header) + 16 * 1024;
-    return n < 32 * 1024 ? 32 * 1024 : n;
+    /* the read buffer holds the request line and the headers, MHD keeps a parsed entry per
+     * header (about as large again for many short headers) and the response headers here; it
+     * zeroes the whole pool for every request, so it is no larger than that */
+    size_t n = cfg->max_url + 2 * cfg->max_header + 8 * 1024;
+    return n < 16 * 1024 ? 16 * 1024 : n;
 }
 
 /* Points stderr (access and error log) at the log file, (re)opened for appending. */

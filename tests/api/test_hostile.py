@@ -1536,10 +1536,11 @@ def main(argv):
     t0 = time.time()
     result = None
     try:
-        SERVER = base.Server(base.make_seeded_db("hostile"), "hostile",
-                             extra_args=["--auth-fail-limit", "0"]).start()
+        # the rows about sizes are written for these limits (larger than the defaults)
+        limits = ["--auth-fail-limit", "0", "--max-url", "8192", "--max-header", "16384"]
+        SERVER = base.Server(base.make_seeded_db("hostile"), "hostile", extra_args=limits).start()
         LITERAL = base.Server(base.make_seeded_db("literal"), "literal",
-                              extra_args=["--auth-fail-limit", "0"]).start()
+                              extra_args=limits).start()
         r = send(SERVER, "GET", "/api/v1/clients/read.php?api_key=" + C1_KEY)
         BASELINE = (r.status, r.body)
         if r.status != 200:
