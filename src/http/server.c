@@ -80,6 +80,7 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *con)
     h->raw_uri = strdup(uri ? uri : "");
     buf_init(&h->body, srv->cfg->max_body);
     buf_init(&h->r.out, 0);
+    buf_reserve(&h->r.out, 4096); /* most answers fit: one allocation instead of several */
     buf_init(&h->r.link, 0);
     arena_init(&h->r.arena, 64u << 20);
     h->r.pool = srv->pool;
