@@ -62,7 +62,15 @@ struct http_req {
     const char *label; /* metrics label for non-API routes */
 };
 
-static atomic_int in_flight; /* requests between uri_logger() and completed() */
+static atomic_int in_flight;   /* requests between uri_logger() and completed() */
+static atomic_int connections; /* open client connections */
+
+static void on_connection(void *cls, struct MHD_Connection *con, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    (void)cls, (void)con, (void)socket_context;
+    atomic_fetch_add(&connections, code == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+}
 
 static double elapsed(const struct timespec *t0)
 {
@@ -178,6 +186,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *con, struct http_req *h
         MHD_add_response_header(resp, "X-Total-Count", r->total);
     if (r->retry_after[0])
         MHD_add_response_header(resp, "Retry-After", r->retry_after);
+    if (h->oversize)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     if (r->link.len)
         MHD_add_response_header(resp, "Link", r->link.p);
     enum MHD_Result ret = MHD_queue_response(con, (unsigned)r->status, resp);
@@ -397,6 +407,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
     if (!h->started) {
         h->started = 1;
         h->oversize = oversize(con, srv->cfg, h->raw_uri);
+        if (!h->oversize && (unsigned)atomic_load(&connections) > srv->cfg->max_connections)
+            h->oversize = 503; /* over --max-connections: answered, then the connection closes */
         const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > srv->cfg->max_body)
             h->too_large = 1; /* answered now: the body is never read */
@@ -425,8 +437,11 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
     if (h->oversize) {
         read_headers(con, r);
         reply_message(r, h->oversize,
-                      h->oversize == 414 ? "The request URL is too long."
-                                         : "The request headers are too large.");
+                      h->oversize == 414   ? "The request URL is too long."
+                      : h->oversize == 431 ? "The request headers are too large."
+                                           : "Too many connections. Try again later.");
+        if (h->oversize == 503)
+            strcpy(r->retry_after, "1");
         return send_reply(con, h, ctype);
     }
     const char *q = strchr(h->raw_uri, '?');
@@ -521,9 +536,10 @@ int server_run(const struct server_config *cfg)
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_URI_LOG_CALLBACK, uri_logger, &srv,
         MHD_OPTION_NOTIFY_COMPLETED, completed, &srv, MHD_OPTION_CONNECTION_TIMEOUT,
         cfg->timeout_sec ? cfg->timeout_sec : 30, MHD_OPTION_CONNECTION_LIMIT,
-        cfg->max_connections ? cfg->max_connections : 1000u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        pool_size(cfg), MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_STRICT_FOR_CLIENT, 1,
-        MHD_OPTION_END);
+        /* beyond max_connections we still answer (503 JSON); MHD refuses only past this margin */
+        (cfg->max_connections ? cfg->max_connections : 1000u) + 64u, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool_size(cfg),
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "itflowd: cannot listen on %s:%u\n", cfg->listen_host, cfg->port);
         db_pool_free(srv.pool);

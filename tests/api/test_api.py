@@ -1145,6 +1145,32 @@ class HardeningTests(ApiTestCase):
         finally:
             s.stop()
 
+    def test_connection_limit_answers_json(self):
+        s = Server(make_seeded_db("connlimit"), "connlimit",
+                   extra_args=["--max-connections", "3"]).start()
+        idle = []
+        try:
+            for _ in range(3):  # hold every allowed connection without sending anything
+                idle.append(socket.create_connection(("127.0.0.1", s.port)))
+            time.sleep(0.2)
+            r = s.get("clients/read", key=ALL_KEY, limit=1)
+            self.assertJsonError(r, 503, "Too many connections")
+            self.assertEqual(r.header("Retry-After"), "1")
+            for c in idle:
+                c.close()
+            idle = []
+            deadline = time.time() + 5
+            while time.time() < deadline:
+                r = s.get("clients/read", key=ALL_KEY, limit=1)
+                if r.status == 200:
+                    break
+                time.sleep(0.1)
+            self.assertRead(r)
+        finally:
+            for c in idle:
+                c.close()
+            s.stop()
+
     def test_throttling_can_be_disabled(self):
         s = Server(make_seeded_db("nothrottle"), "nothrottle",
                    extra_args=["--auth-fail-limit", "0"]).start()
