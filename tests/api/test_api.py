@@ -2,6 +2,12 @@
 """Black-box API tests for itflowd (ITFlow API v1 server).
 
 usage: python3 tests/api/test_api.py PATH/TO/itflowd [-v] [TestClass[.test_name] ...]
+       ITFLOWD_TEST_DB=mariadb python3 tests/api/test_api.py PATH/TO/itflowd ...
+
+With ITFLOWD_TEST_DB=mariadb every test database is a fresh database in one private MariaDB
+instance (scripts/mariadb.sh) started for the run and stopped at its end; state is checked with
+the `mariadb` command-line client. Exit status 77 (skipped) when MariaDB is not installed. Tests
+that only make sense on SQLite skip themselves there.
 
 Every server this file needs is started here, on 127.0.0.1 on a free port, with TZ=UTC, each on a
 private database in a temporary directory, and stopped at the end. The shared conformance seed is
@@ -18,6 +24,7 @@ Areas (one TestCase class each, run in this order):
   RoutingTests      F1, F15, A2, A4, A7 and the K6 status basics
   FinalChecks       OpenAPI covers every endpoint exercised; no secret in any server log
 """
+import atexit
 import datetime
 import http.client
 import json
@@ -43,6 +50,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 SHARED = os.environ.get("ITFLOWD_SHARED") or os.path.join(REPO, "..", "shared")
 SEED_SQL = os.path.join(SHARED, "conformance", "seed.sql")
+MARIADB_SH = os.path.join(REPO, "scripts", "mariadb.sh")
 
 BIN = None  # path of the itflowd binary, set by main()
 TMP = None  # temporary directory of this run, set by main()
@@ -144,44 +152,195 @@ def db_connect(path):
     return con
 
 
-def db_dump(path):
-    """Every table, row by row, as SQL text (schema + data + sqlite_sequence)."""
-    con = db_connect(path)
-    try:
-        return "\n".join(con.iterdump())
-    finally:
-        con.close()
+def sql_literal(v):
+    """A portable SQL literal ('' quoting, no backslash escapes: MariaDB sessions here set
+    NO_BACKSLASH_ESCAPES)."""
+    if v is None:
+        return "NULL"
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    return "'" + str(v).replace("'", "''") + "'"
 
 
-def db_rows(path, sql, args=()):
-    con = db_connect(path)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
+class SqliteBackend:
+    """Every test database a SQLite file in the run's temporary directory (the default)."""
+    name = "sqlite"
+
+    def start(self):
+        pass
+
+    def stop(self):
+        pass
+
+    def new_db(self, name):
+        """The --db argument for a database that does not exist yet."""
+        return os.path.join(workdir(name), "itflow.db")
+
+    def log_dir(self, db, name):
+        return os.path.dirname(db)
+
+    def rows(self, db, sql, args=()):
+        con = db_connect(db)
+        try:
+            return con.execute(sql, args).fetchall()
+        finally:
+            con.close()
+
+    def dump(self, db):
+        """Every table, row by row, as SQL text (schema + data + sqlite_sequence)."""
+        con = db_connect(db)
+        try:
+            return "\n".join(con.iterdump())
+        finally:
+            con.close()
+
+    def script(self, db, sql):
+        con = db_connect(db)
+        try:
+            con.executescript(sql)
+            con.commit()
+        finally:
+            con.close()
 
 
-def db_value(path, sql, args=()):
-    rows = db_rows(path, sql, args)
+_MARIADB_ESC = {"0": "\0", "\\": "\\", "t": "\t", "n": "\n"}
+_INT_RE = re.compile(r"-?(?:0|[1-9][0-9]{0,17})")
+
+
+def _mariadb_value(text):
+    """One field of `mariadb -B` output: NULL → None, integers → int, else the unescaped text."""
+    if text == "NULL":
+        return None
+    if _INT_RE.fullmatch(text):
+        return int(text)
+    return re.sub(r"\\(.)", lambda m: _MARIADB_ESC.get(m.group(1), m.group(0)), text)
+
+
+class MariaDbBackend:
+    """ITFLOWD_TEST_DB=mariadb: one private instance (scripts/mariadb.sh) for the run, a fresh
+    database itfd_<name>_<n> in it per test database; SQL through the `mariadb` client."""
+    name = "mariadb"
+    SESSION = "SET sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES'), time_zone = '+00:00'"
+
+    def __init__(self, mdir):
+        self.mdir = mdir
+        self.client = shutil.which("mariadb") or shutil.which("mysql") or "mariadb"
+        self.base = None  # mariadb://itflowd@127.0.0.1:PORT
+        self.count = 0
+        self.running = False
+        self._tables = {}
+
+    def start(self):
+        self.running = True  # stop() is tried even when start fails half-way
+        r = subprocess.run([MARIADB_SH, "start", self.mdir], capture_output=True, text=True,
+                           timeout=180)
+        if r.returncode != 0:
+            raise RuntimeError("scripts/mariadb.sh start failed: " + r.stderr)
+        self.base = r.stdout.strip().rsplit("/", 1)[0]
+        ENV["ITFLOWD_DB_PASSWORD_FILE"] = os.path.join(self.mdir, "password")
+        # the instance's user may create (and own) every itfd* database of this run
+        grant = "".join("GRANT ALL PRIVILEGES ON `itfd%%`.* TO 'itflowd'@'%s';\n" % h
+                        for h in ("127.0.0.1", "localhost"))
+        r = subprocess.run([self.client, "--no-defaults", "--protocol=socket",
+                            "--socket=" + os.path.join(self.mdir, "sock"), "-uroot", "-N", "-B"],
+                           input=grant, capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise RuntimeError("GRANT failed: " + r.stderr)
+
+    def stop(self):
+        if self.running:
+            self.running = False
+            subprocess.run([MARIADB_SH, "stop", self.mdir], capture_output=True, timeout=90)
+
+    def sql(self, sql, dbname=None):
+        cmd = [self.client, "--defaults-file=" + os.path.join(self.mdir, "client.cnf"), "-N",
+               "-B", "--default-character-set=utf8mb4", "--init-command=" + self.SESSION]
+        if dbname:
+            cmd.append(dbname)
+        r = subprocess.run(cmd, input=sql.encode("utf-8"), capture_output=True, timeout=120)
+        if r.returncode != 0:
+            raise RuntimeError("mariadb client failed: %s\nSQL: %s"
+                               % (r.stderr.decode("utf-8", "replace"), sql[:500]))
+        return r.stdout.decode("utf-8")
+
+    @staticmethod
+    def dbname(db):
+        return db.rsplit("/", 1)[1]
+
+    def new_db(self, name):
+        self.count += 1
+        dbn = "itfd_%s_%d" % (re.sub(r"[^a-z0-9]+", "_", name.lower())[:40], self.count)
+        self.sql("CREATE DATABASE `%s` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;" % dbn)
+        return "%s/%s" % (self.base, dbn)
+
+    def log_dir(self, db, name):
+        return workdir(name)
+
+    def rows(self, db, sql, args=()):
+        parts = sql.split("?")
+        if len(parts) != len(args) + 1:
+            raise ValueError("%d arguments for %d placeholders" % (len(args), len(parts) - 1))
+        bound = parts[0] + "".join(sql_literal(a) + p for a, p in zip(args, parts[1:]))
+        out = self.sql(bound + ";\n", self.dbname(db))
+        if out == "":
+            return []
+        return [tuple(_mariadb_value(f) for f in line.split("\t"))
+                for line in out[:-1].split("\n")]
+
+    def dump(self, db):
+        """Every table, all rows in a fixed order, as the client prints them."""
+        if db not in self._tables:
+            self._tables[db] = self.rows(
+                db, "SELECT table_name, COUNT(*) FROM information_schema.columns WHERE "
+                    "table_schema = DATABASE() GROUP BY table_name ORDER BY table_name")
+        sql = "".join("SELECT '-- %s'; SELECT * FROM `%s` ORDER BY %s;\n"
+                      % (t, t, ",".join(str(i + 1) for i in range(n)))
+                      for t, n in self._tables[db])
+        return self.sql(sql, self.dbname(db))
+
+    def script(self, db, sql):
+        self.sql("SET FOREIGN_KEY_CHECKS = 0;\nSTART TRANSACTION;\n" + sql +
+                 "\nCOMMIT;\nSET FOREIGN_KEY_CHECKS = 1;\n", self.dbname(db))
+
+
+DB = SqliteBackend()  # main() switches to MariaDbBackend for ITFLOWD_TEST_DB=mariadb
+
+
+def on_mariadb():
+    return DB.name == "mariadb"
+
+
+def db_dump(db):
+    return DB.dump(db)
+
+
+def db_rows(db, sql, args=()):
+    return DB.rows(db, sql, args)
+
+
+def db_value(db, sql, args=()):
+    rows = db_rows(db, sql, args)
     return rows[0][0] if rows else None
+
+
+def db_script(db, sql):
+    """Runs SQL statements (portable SQL: '' quoting, no backslash escapes) in one transaction."""
+    DB.script(db, sql)
 
 
 def make_seeded_db(name, extra=None):
     """A fresh schema (itflowd init --schema-only) loaded with the conformance seed."""
-    db = os.path.join(workdir(name), "itflow.db")
+    db = DB.new_db(name)
     r = cli("init", "--db", db, "--schema-only")
     if r.returncode != 0:
         raise RuntimeError("init --schema-only failed: " + r.stderr)
     with open(SEED_SQL, encoding="utf-8") as f:
         seed = f.read()
-    con = db_connect(db)
-    try:
-        con.executescript(seed)
-        if extra:
-            extra(con)
-        con.commit()
-    finally:
-        con.close()
+    db_script(db, seed)
+    if extra:
+        extra(db)
     return db
 
 
@@ -223,7 +382,7 @@ class Server:
         self.name = name
         self.threads = threads
         self.extra_args = list(extra_args)
-        self.log_path = os.path.join(os.path.dirname(db), name + ".stderr.log")
+        self.log_path = os.path.join(DB.log_dir(db, name), name + ".stderr.log")
         self.proc = None
         self.port = None
         self._log = None
@@ -379,7 +538,7 @@ class CliTests(ApiTestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = workdir("cli")
-        cls.db = os.path.join(cls.dir, "itflow.db")
+        cls.db = DB.new_db("cli")
         cls.pwfile = write_file(os.path.join(cls.dir, "admin.pw"), ADMIN_PASSWORD + "\n")
         cls.init = cli("init", "--db", cls.db, "--admin-email", "admin@test.local",
                        "--admin-password-file", cls.pwfile)
@@ -412,7 +571,7 @@ class CliTests(ApiTestCase):
         self.assertNotIn("Admin password", self.init.stdout)
 
     def test_init_without_password_file_prints_a_working_password(self):
-        db = os.path.join(workdir("cli-generated"), "itflow.db")
+        db = DB.new_db("cli-generated")
         r = cli("init", "--db", db)
         self.assertEqual(r.returncode, 0, r.stderr)
         m = re.search(r"^Admin password.*: (\S+)$", r.stdout, re.M)
@@ -436,7 +595,7 @@ class CliTests(ApiTestCase):
     # a failed init leaves nothing behind: a retry with a good password file works
     def test_failed_init_can_be_retried(self):
         d = workdir("cli-failed-init")
-        db = os.path.join(d, "itflow.db")
+        db = DB.new_db("cli-failed-init")
         empty = write_file(os.path.join(d, "empty.pw"), "")
         for bad in (os.path.join(d, "no-such-file"), empty):
             r = cli("init", "--db", db, "--admin-password-file", bad)
@@ -893,15 +1052,16 @@ BULK_CLIENTS = 3000
 BULK_NOTES = 'Bulk "notes" with / slash, \u00e9t\u00e9 and \U0001F600 ' + "n" * 150
 
 
-def _insert_bulk_clients(con):
-    con.executemany(
-        "INSERT INTO clients (client_lead, client_name, client_type, client_website, "
-        "client_referral, client_rate, client_currency_code, client_net_terms, "
-        "client_tax_id_number, client_abbreviation, client_notes, client_favorite, "
-        "client_created_at, client_accessed_at) VALUES "
-        "(0, ?, 'Bulk', '', '', 10.5, 'USD', 30, '', 'BULK', ?, 0, "
-        "'2026-01-01 00:00:00', '2026-01-01 00:00:00')",
-        [("Bulk client %04d" % i, BULK_NOTES) for i in range(BULK_CLIENTS)])
+def _insert_bulk_clients(db):
+    """One multi-row INSERT of BULK_CLIENTS clients (portable SQL for both backends)."""
+    db_script(db, "INSERT INTO clients (client_lead, client_name, client_type, client_website, "
+              "client_referral, client_rate, client_currency_code, client_net_terms, "
+              "client_tax_id_number, client_abbreviation, client_notes, client_favorite, "
+              "client_created_at, client_accessed_at) VALUES\n" + ",\n".join(
+                  "(0, %s, 'Bulk', '', '', 10.5, 'USD', 30, '', 'BULK', %s, 0, "
+                  "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+                  % (sql_literal("Bulk client %04d" % i), sql_literal(BULK_NOTES))
+                  for i in range(BULK_CLIENTS)) + ";\n")
 
 
 LINK_RE = re.compile(r'<([^>]*)>\s*;\s*rel="next"')
@@ -1279,7 +1439,8 @@ class CrashSafetyTests(ApiTestCase):
         for t in threads:
             t.join(15)
         self.assertGreater(len(acked), 10, "the load did not get going")
-        self.assertEqual(db_value(db, "PRAGMA integrity_check"), "ok")
+        if not on_mariadb():  # SQLite only; on MariaDB InnoDB's crash recovery is not ours
+            self.assertEqual(db_value(db, "PRAGMA integrity_check"), "ok")
         rows = dict(db_rows(db, "SELECT ticket_id, ticket_subject FROM tickets"))
         for tid, subject in acked:  # every acknowledged write is there, intact
             self.assertEqual(rows.get(tid), subject)
@@ -1352,7 +1513,7 @@ ORDER = [CliTests, BadInputTests, UpdateTests, ConcurrencyTests, PagingTests, Ro
 
 
 def main(argv):
-    global BIN, TMP
+    global BIN, TMP, DB
     args = [a for a in argv[1:] if not a.startswith("-")]
     verbose = any(a in ("-v", "--verbose") for a in argv[1:])
     if not args:
@@ -1366,7 +1527,17 @@ def main(argv):
     if not os.path.isfile(SEED_SQL):
         sys.stderr.write("conformance seed not found: %s (set ITFLOWD_SHARED)\n" % SEED_SQL)
         return 2
+    backend = os.environ.get("ITFLOWD_TEST_DB", "").strip().lower() or "sqlite"
+    if backend not in ("sqlite", "mariadb"):
+        sys.stderr.write("ITFLOWD_TEST_DB must be sqlite or mariadb, not %r\n" % backend)
+        return 2
+    if backend == "mariadb" and subprocess.run([MARIADB_SH, "available"]).returncode != 0:
+        print("SKIP: MariaDB (mariadbd, mariadb-install-db, mariadb) is not installed")
+        return 77
     TMP = tempfile.mkdtemp(prefix="itflowd-api-")
+    if backend == "mariadb":
+        DB = MariaDbBackend(os.path.join(TMP, "mariadb"))
+        atexit.register(DB.stop)  # also when the run dies on its way out
     loader = unittest.TestLoader()
     if names:
         suite = loader.loadTestsFromNames(names, sys.modules[__name__])
@@ -1375,14 +1546,16 @@ def main(argv):
     result = None
     t0 = time.time()
     try:
+        DB.start()
         result = unittest.TextTestRunner(verbosity=2 if verbose else 1).run(suite)
     finally:
         stop_all_servers()
+        DB.stop()
         if result is not None and result.wasSuccessful() and not os.environ.get("ITFLOWD_KEEP"):
             shutil.rmtree(TMP, ignore_errors=True)
         else:
             sys.stderr.write("server logs and databases kept in %s\n" % TMP)
-    sys.stderr.write("api tests took %.1fs\n" % (time.time() - t0))
+    sys.stderr.write("api tests (%s) took %.1fs\n" % (DB.name, time.time() - t0))
     return 0 if result.wasSuccessful() else 1
 
 
