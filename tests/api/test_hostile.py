@@ -36,6 +36,7 @@ known bug fails the run (under ASan/UBSan a sanitizer report is such a death).
 The server under test runs with --auth-fail-limit 0 (A6 throttling off): the table deliberately
 sends many invalid keys from 127.0.0.1, and a 429 would block the normal read after each row.
 """
+import atexit
 import http.client
 import json
 import os
@@ -1082,8 +1083,23 @@ LITERAL_ROWS = [
 # Helpers: snapshots, requests
 # ---------------------------------------------------------------------------------------------
 
+LOG_COLUMNS = ["log_id", "log_type", "log_action", "log_description", "log_ip",
+               "log_user_agent", "log_created_at", "log_client_id", "log_user_id",
+               "log_entity_id"]
+
+
 def snapshot(db):
     """(every iterdump line except the logs rows and logs' sqlite_sequence entry, logs rows)."""
+    if base.on_mariadb():
+        # the backend's dump: "-- <table>" then its rows in a fixed order; logs kept apart
+        lines, skip = [], False
+        for ln in base.DB.dump(db).split("\n"):
+            if ln.startswith("-- "):
+                skip = ln.strip() == "-- logs"
+            if not skip:
+                lines.append(ln)
+        logs = base.db_rows(db, "SELECT * FROM logs ORDER BY log_id")
+        return lines, logs, LOG_COLUMNS
     con = base.db_connect(db)
     try:
         lines = [ln for ln in con.iterdump()
@@ -1397,6 +1413,8 @@ class LiteralTests(unittest.TestCase):
         cls.server = LITERAL
 
     def setUp(self):
+        if base.on_mariadb():
+            self.skipTest("SQLite only: the check reads sqlite_master")
         ensure_up(self.server)
         method = getattr(self, self._testMethodName)
         LAST_TEST[self.server.name] = (self.id(), getattr(method, "__unittest_expecting_failure__",
@@ -1532,10 +1550,21 @@ def main(argv):
     if not os.path.isfile(base.SEED_SQL):
         sys.stderr.write("conformance seed not found: %s (set ITFLOWD_SHARED)\n" % base.SEED_SQL)
         return 2
+    backend = os.environ.get("ITFLOWD_TEST_DB", "").strip().lower() or "sqlite"
+    if backend not in ("sqlite", "mariadb"):
+        sys.stderr.write("ITFLOWD_TEST_DB must be sqlite or mariadb, not %r\n" % backend)
+        return 2
+    if backend == "mariadb" and subprocess.run([base.MARIADB_SH, "available"]).returncode != 0:
+        print("SKIP: MariaDB is not installed")
+        return 77
     base.TMP = tempfile.mkdtemp(prefix="itflowd-hostile-")
+    if backend == "mariadb":
+        base.DB = base.MariaDbBackend(os.path.join(base.TMP, "mariadb"))
+        atexit.register(base.DB.stop)
     t0 = time.time()
     result = None
     try:
+        base.DB.start()
         # the rows about sizes are written for these limits (larger than the defaults)
         limits = ["--auth-fail-limit", "0", "--max-url", "8192", "--max-header", "16384"]
         SERVER = base.Server(base.make_seeded_db("hostile"), "hostile", extra_args=limits).start()
@@ -1561,6 +1590,7 @@ def main(argv):
             if s is not None:
                 ensure_up(s, restart=False)
                 s.stop()
+        base.DB.stop()
         ok = result is not None and result.wasSuccessful()
         for name, last, known, code in CRASHES:
             sys.stderr.write("%s server died (exit %r) after %s%s\n" % (
