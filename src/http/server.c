@@ -225,7 +225,7 @@ static void read_headers(struct MHD_Connection *con, struct req *r)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    strcpy(r->ip, "-");
+    snprintf(r->ip, sizeof(r->ip), "-");
     if (ci && ci->client_addr) {
         const struct sockaddr *sa = ci->client_addr;
         if (sa->sa_family == AF_INET)
@@ -288,7 +288,7 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
     struct req *r = &h->r;
     r->method = route_method(r->method_name);
     if (r->method == METHOD_OTHER) { /* F1: before any key check */
-        strcpy(r->allow, "GET, POST");
+        snprintf(r->allow, sizeof(r->allow), "GET, POST");
         reply_message(r, 405, "Method not allowed. Only GET and POST are supported.");
         return;
     }
@@ -306,7 +306,7 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
     }
     if (h->route.kind != ROUTE_API) {
         if (r->method != METHOD_GET) {
-            strcpy(r->allow, "GET");
+            snprintf(r->allow, sizeof(r->allow), "GET");
             reply_message(r, 405, "Can only send GET requests to this endpoint.");
             return;
         }
@@ -441,7 +441,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
                       : h->oversize == 431 ? "The request headers are too large."
                                            : "Too many connections. Try again later.");
         if (h->oversize == 503)
-            strcpy(r->retry_after, "1");
+            snprintf(r->retry_after, sizeof(r->retry_after), "1");
         return send_reply(con, h, ctype);
     }
     const char *q = strchr(h->raw_uri, '?');
