@@ -31,35 +31,7 @@ history tickets ticket_replies logs"
   echo "COMMIT;"
 } > "$work/reset.sql"
 sqlite3 "$db" < "$work/reset.sql"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$bin" serve --db "$db" --listen "127.0.0.1:$port" ${ITFLOWD_SERVE_ARGS:---quiet} 2> "$work/server.log" &
-pid=$!
-for _ in $(seq 100); do
-  curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
-  sleep 0.05
-done
-set +e
-python3 "$conf/conform.py" --base "http://127.0.0.1:$port" --cases "$conf/cases" \
-  --reset "sqlite3 '$db' < '$work/reset.sql'" \
-  --sql "sqlite3 -batch -cmd '.timeout 10000' -separator \"\$(printf '\\t')\" '$db'" "$@"
-status=$?
-set -e
-if ! kill -0 "$pid" 2>/dev/null; then
-  echo "itflowd died during the run:" >&2
-  cat "$work/server.log" >&2
-  status=1
-else
-  # a clean stop must exit 0 (under sanitizers this is also where leaks are reported)
-  kill -TERM "$pid"
-  set +e
-  wait "$pid"
-  rc=$?
-  set -e
-  pid=
-  if [ $rc -ne 0 ]; then
-    echo "itflowd exited with status $rc after SIGTERM:" >&2
-    tail -50 "$work/server.log" >&2
-    status=1
-  fi
-fi
-exit $status
+# shellcheck source=tests/api/conformance_lib.sh
+. "$here/conformance_lib.sh"
+serve_and_conform "$bin" "$db" "$work" "sqlite3 '$db' < '$work/reset.sql'" \
+  "sqlite3 -batch -cmd '.timeout 10000' -separator \"\$(printf '\\t')\" '$db'" "$@"

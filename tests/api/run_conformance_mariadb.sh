@@ -62,39 +62,7 @@ echo "SET FOREIGN_KEY_CHECKS = 0; DROP TABLE IF EXISTS $(echo $tables | tr ' ' '
   echo "SET FOREIGN_KEY_CHECKS = 1;"
 } > "$work/reset.sql"
 "$work/sql.sh" < "$work/reset.sql"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$bin" serve --db "$target" --listen "127.0.0.1:$port" ${ITFLOWD_SERVE_ARGS:---quiet} \
-  2> "$work/server.log" &
-pid=$!
-for _ in $(seq 100); do
-  curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
-  sleep 0.05
-done
-set +e
-python3 "$conf/conform.py" --base "http://127.0.0.1:$port" --cases "$conf/cases" \
-  --reset "'$work/sql.sh' < '$work/reset.sql'" --sql "'$work/sql.sh'" "$@"
-status=$?
-set -e
-if ! kill -0 "$pid" 2>/dev/null; then
-  echo "itflowd died during the run:" >&2
-  cat "$work/server.log" >&2
-  status=1
-else
-  # a clean stop must exit 0 (under sanitizers this is also where leaks are reported)
-  kill -TERM "$pid"
-  set +e
-  wait "$pid"
-  rc=$?
-  set -e
-  pid=
-  if [ $rc -ne 0 ]; then
-    echo "itflowd exited with status $rc after SIGTERM:" >&2
-    tail -50 "$work/server.log" >&2
-    status=1
-  fi
-fi
-if [ $status -ne 0 ] && [ -s "$work/server.log" ]; then
-  echo "--- server log (last 30 lines)" >&2
-  tail -30 "$work/server.log" >&2
-fi
-exit $status
+# shellcheck source=tests/api/conformance_lib.sh
+. "$(dirname "$0")/conformance_lib.sh"
+serve_and_conform "$bin" "$target" "$work" "'$work/sql.sh' < '$work/reset.sql'" \
+  "'$work/sql.sh'" "$@"
