@@ -44,7 +44,7 @@ static void usage(FILE *f)
           "                [--max-body BYTES] [--max-connections N] [--timeout SEC]\n"
           "                [--auth-fail-limit N] [--auth-fail-window SEC]\n"
           "                [--shutdown-timeout SEC] [--log FILE] [--max-url BYTES]\n"
-          "                [--max-header BYTES]\n",
+          "                [--max-header BYTES] [--write-workers N]\n",
           f);
 }
 
@@ -53,6 +53,7 @@ struct opts {
     const char *db, *name, *expires, *client, *secret, *decrypt, *admin_pw_file, *admin_email;
     const char *listen, *threads, *positional, *max_body, *auth_fail_limit, *auth_fail_window;
     const char *max_connections, *timeout, *shutdown_timeout, *log, *max_url, *max_header;
+    const char *write_workers;
     int schema_only, quiet;
     char db_shown[512]; /* db for messages: a URL's password replaced by *** */
 };
@@ -82,6 +83,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"--log", offsetof(struct opts, log)},
         {"--max-url", offsetof(struct opts, max_url)},
         {"--max-header", offsetof(struct opts, max_header)},
+        {"--write-workers", offsetof(struct opts, write_workers)},
     };
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -468,7 +470,7 @@ static int cmd_key_revoke(const struct opts *o)
     return 0;
 }
 
-#define SERVE_NUMBERS 9
+#define SERVE_NUMBERS 10
 
 /* The numeric options of serve, each checked against its range (defaults when absent). */
 static int serve_numbers(const struct opts *o, long val[SERVE_NUMBERS])
@@ -486,6 +488,7 @@ static int serve_numbers(const struct opts *o, long val[SERVE_NUMBERS])
         {"--shutdown-timeout", o->shutdown_timeout, 0, 3600, 10},
         {"--max-url", o->max_url, 256, 1L << 20, 4096},
         {"--max-header", o->max_header, 1024, 1L << 20, 8192},
+        {"--write-workers", o->write_workers, 1, 256, 16},
     };
     for (int i = 0; i < SERVE_NUMBERS; i++) {
         char *end = NULL;
@@ -541,6 +544,7 @@ static int cmd_serve(const struct opts *o)
     cfg.shutdown_sec = (unsigned)val[6];
     cfg.max_url = (size_t)val[7];
     cfg.max_header = (size_t)val[8];
+    cfg.write_workers = (unsigned)val[9];
     cfg.log_path = o->log;
     cfg.listen_host = host;
     cfg.port = (unsigned short)port;

@@ -309,12 +309,30 @@ int db_query_int(struct db_stmt *st, int64_t *ret)
 
 /* ---- pool ---- */
 
+/* A write waiting for (or done by) the group commit. Lives on its submitter's stack. */
+struct write_job {
+    db_write_fn fn;
+    void *arg;
+    int fn_rc;
+    int rc;
+    int done;
+    struct write_job *next;
+};
+
 struct db_pool {
     char *target;
     unsigned max_conns;
     unsigned open_conns;
     struct db *free_list;
     pthread_mutex_t mu;
+    /* group commit (single-writer stores): the queue, its leader flag, the writer connection
+     * (used only by the leader) */
+    int single_writer;
+    pthread_mutex_t wmu;
+    pthread_cond_t wcv;
+    struct write_job *whead, **wtail;
+    int wleader;
+    struct db *writer;
 };
 
 int db_pool_new(const char *target, unsigned max_conns, struct db_pool **ret)
@@ -329,6 +347,9 @@ int db_pool_new(const char *target, unsigned max_conns, struct db_pool **ret)
     }
     p->max_conns = max_conns ? max_conns : 1;
     pthread_mutex_init(&p->mu, NULL);
+    pthread_mutex_init(&p->wmu, NULL);
+    pthread_cond_init(&p->wcv, NULL);
+    p->wtail = &p->whead;
     /* Open one connection now so that a bad target fails at start-up, not on a request. */
     struct db *db = NULL;
     int rc = db_open(target, &db);
@@ -338,6 +359,7 @@ int db_pool_new(const char *target, unsigned max_conns, struct db_pool **ret)
     }
     p->open_conns = 1;
     p->free_list = db;
+    p->single_writer = db->ops->single_writer;
     *ret = p;
     return DB_OK;
 }
@@ -351,7 +373,10 @@ void db_pool_free(struct db_pool *pool)
         pool->free_list = db->next_free;
         db_close(db);
     }
+    db_close(pool->writer);
     pthread_mutex_destroy(&pool->mu);
+    pthread_mutex_destroy(&pool->wmu);
+    pthread_cond_destroy(&pool->wcv);
     free(pool->target);
     free(pool);
 }
@@ -400,4 +425,128 @@ void db_pool_put(struct db_pool *pool, struct db *db, int broken)
     db->next_free = pool->free_list;
     pool->free_list = db;
     pthread_mutex_unlock(&pool->mu);
+}
+
+/* ---- group commit ---- */
+
+/* At most this many writes share one transaction (bounds a batch's latency). */
+#define WRITE_BATCH_MAX 64
+
+static const char SQL_SAVEPOINT[] = "SAVEPOINT itflowd_write";
+static const char SQL_RELEASE[] = "RELEASE itflowd_write";
+static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO itflowd_write";
+
+int db_pool_single_writer(const struct db_pool *pool)
+{
+    return pool->single_writer;
+}
+
+static int exec_static(struct db *db, const char *sql)
+{
+    struct db_stmt *st;
+    int rc = db_stmt_static(db, sql, &st);
+    if (rc != DB_OK)
+        return rc;
+    rc = db_step(st);
+    db_reset(st);
+    return rc == DB_DONE ? DB_OK : rc;
+}
+
+/* One job in a transaction of its own: its changes committed, or undone when fn fails. */
+static void run_alone(struct db *w, struct write_job *j)
+{
+    j->rc = db_begin(w, 1);
+    if (j->rc != DB_OK)
+        return;
+    j->fn_rc = j->fn(w, j->arg);
+    if (j->fn_rc != 0) {
+        db_rollback(w);
+        return;
+    }
+    j->rc = db_commit(w);
+    if (j->rc != DB_OK)
+        db_rollback(w);
+}
+
+/* Runs a batch on the writer: one transaction, a savepoint per job. If the transaction as a whole
+ * fails (a statement error that ends it, or the commit), every job runs again alone. */
+static void run_batch(struct db *w, struct write_job *list)
+{
+    if (!list->next) {
+        run_alone(w, list);
+        return;
+    }
+    int rc = db_begin(w, 1);
+    if (rc != DB_OK) {
+        for (struct write_job *j = list; j; j = j->next)
+            j->rc = rc;
+        return;
+    }
+    int broken = 0;
+    for (struct write_job *j = list; j && !broken; j = j->next) {
+        if (exec_static(w, SQL_SAVEPOINT) != DB_OK) {
+            broken = 1;
+            break;
+        }
+        j->fn_rc = j->fn(w, j->arg);
+        if (j->fn_rc != 0 && exec_static(w, SQL_ROLLBACK_TO) != DB_OK)
+            broken = 1;
+        else if (exec_static(w, SQL_RELEASE) != DB_OK)
+            broken = 1;
+    }
+    if (!broken && db_commit(w) == DB_OK) {
+        for (struct write_job *j = list; j; j = j->next)
+            j->rc = DB_OK;
+        return;
+    }
+    db_rollback(w);
+    for (struct write_job *j = list; j; j = j->next)
+        run_alone(w, j);
+}
+
+int db_pool_write(struct db_pool *pool, db_write_fn fn, void *arg, int *fn_rc)
+{
+    struct write_job job = {fn, arg, 0, DB_ERROR, 0, NULL};
+    pthread_mutex_lock(&pool->wmu);
+    *pool->wtail = &job;
+    pool->wtail = &job.next;
+    while (!job.done) {
+        if (pool->wleader) {
+            pthread_cond_wait(&pool->wcv, &pool->wmu);
+            continue;
+        }
+        /* lead: take up to WRITE_BATCH_MAX queued jobs (ours is among them unless the queue was
+         * longer; then we lead again) */
+        pool->wleader = 1;
+        struct write_job *batch = pool->whead, *last = batch;
+        for (int n = 1; n < WRITE_BATCH_MAX && last->next; n++)
+            last = last->next;
+        pool->whead = last->next;
+        if (!pool->whead)
+            pool->wtail = &pool->whead;
+        last->next = NULL;
+        pthread_mutex_unlock(&pool->wmu);
+
+        int orc = pool->writer ? DB_OK : db_open(pool->target, &pool->writer);
+        if (orc == DB_OK) {
+            run_batch(pool->writer, batch);
+            if (db_unreachable(pool->writer)) {
+                db_close(pool->writer);
+                pool->writer = NULL;
+            }
+        }
+
+        pthread_mutex_lock(&pool->wmu);
+        for (struct write_job *j = batch, *next; j; j = next) {
+            next = j->next; /* read before done: the job's owner may return at once */
+            if (orc != DB_OK)
+                j->rc = DB_UNAVAILABLE;
+            j->done = 1;
+        }
+        pool->wleader = 0;
+        pthread_cond_broadcast(&pool->wcv);
+    }
+    pthread_mutex_unlock(&pool->wmu);
+    *fn_rc = job.fn_rc;
+    return job.rc;
 }

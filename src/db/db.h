@@ -89,4 +89,17 @@ int db_pool_get(struct db_pool *pool, struct db **ret);
 /* Returns db (rolls back an open transaction first); broken = 1 closes it instead. */
 void db_pool_put(struct db_pool *pool, struct db *db, int broken);
 
+/* A write transaction's body: runs on db (inside the transaction), returns 0 to keep its changes,
+ * anything else to have them undone. It may run more than once (after a failed group commit):
+ * it must start from the same state each time and must not wait for other writers. */
+typedef int (*db_write_fn)(struct db *db, void *arg);
+/* 1 when the pool's store takes one writer at a time (SQLite): use db_pool_write for writes. */
+int db_pool_single_writer(const struct db_pool *pool);
+/* Group commit: runs fn(writer, arg) in a write transaction on the pool's writer connection,
+ * together with the fns other threads submit meanwhile (each in its own savepoint, so a fn that
+ * fails undoes only its own changes). Returns DB_OK once the transaction holding fn's result is
+ * committed (*fn_rc = what fn returned), or the store's error (nothing of fn's is kept). A
+ * leader thread runs the batch; the others wait, so a request is answered only after commit. */
+int db_pool_write(struct db_pool *pool, db_write_fn fn, void *arg, int *fn_rc);
+
 #endif

@@ -7,6 +7,9 @@
 struct db_ops {
     const char *name;
     enum db_dialect dialect;
+    /* 1 when the store runs one write transaction at a time (SQLite): the pool then sends every
+     * write through one writer connection, several callers' writes in one commit. */
+    int single_writer;
     int (*open)(const char *target, int create, struct db **ret);
     void (*close)(struct db *db);
     int (*exec)(struct db *db, const char *sql);

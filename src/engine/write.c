@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "core/php.h"
 #include "engine/engine_int.h"
 
@@ -484,7 +486,22 @@ static int prepare_write(struct op_ctx *ctx)
     return ENG_OK;
 }
 
-/* One attempt: convert and check everything, then the transaction. */
+/* The statements of the operation, inside the transaction. */
+static int run_op(struct op_ctx *ctx)
+{
+    switch (ctx->ep->op) {
+    case OP_CREATE:
+        return do_create(ctx);
+    case OP_UPDATE:
+        return do_update(ctx);
+    case OP_CUSTOM:
+        return ctx->ep->before ? ctx->ep->before(ctx) : ENG_NOT_DONE;
+    default:
+        return do_row_op(ctx);
+    }
+}
+
+/* One attempt: convert and check everything, then the transaction on the request's connection. */
 static int write_once(struct op_ctx *ctx)
 {
     int rc = prepare_write(ctx);
@@ -492,25 +509,54 @@ static int write_once(struct op_ctx *ctx)
         return rc;
     if (db_begin(ctx->db, 1) != DB_OK)
         return ENG_DB;
-    switch (ctx->ep->op) {
-    case OP_CREATE:
-        rc = do_create(ctx);
-        break;
-    case OP_UPDATE:
-        rc = do_update(ctx);
-        break;
-    case OP_CUSTOM:
-        rc = ctx->ep->before ? ctx->ep->before(ctx) : ENG_NOT_DONE;
-        break;
-    default:
-        rc = do_row_op(ctx);
-        break;
-    }
+    rc = run_op(ctx);
     if (rc == ENG_OK && db_commit(ctx->db) != DB_OK)
         rc = ENG_DB;
     if (rc != ENG_OK)
         db_rollback(ctx->db);
     return rc;
+}
+
+/* A write handed to the group commit: the state after prepare_write, restored before every run
+ * (a run inside a batch that failed as a whole is repeated alone). */
+struct grouped_write {
+    struct op_ctx *ctx;
+    struct op_ctx start;
+    struct value *vals; /* copy of start.vals[] */
+};
+
+static int grouped_body(struct db *db, void *arg)
+{
+    struct grouped_write *g = arg;
+    size_t n = g->ctx->mod->nfields;
+    *g->ctx = g->start;
+    if (g->vals)
+        memcpy(g->ctx->vals, g->vals, n * sizeof(*g->vals));
+    g->ctx->db = db;
+    return run_op(g->ctx);
+}
+
+/* Single-writer stores (SQLite): the transaction runs on the pool's writer connection, batched
+ * with other requests' writes (db_pool_write). */
+static int write_grouped(struct op_ctx *ctx)
+{
+    int rc = prepare_write(ctx);
+    if (rc != ENG_OK)
+        return rc;
+    struct grouped_write g = {ctx, *ctx, NULL};
+    size_t n = ctx->mod->nfields;
+    if (ctx->vals && n) {
+        g.vals = arena_alloc(&ctx->r->arena, n * sizeof(*g.vals));
+        if (!g.vals)
+            return ENG_DB;
+        memcpy(g.vals, ctx->vals, n * sizeof(*g.vals));
+    }
+    struct db *own = ctx->db;
+    int body_rc = ENG_DB;
+    int db_rc = db_pool_write(ctx->r->pool, grouped_body, &g, &body_rc);
+    ctx->db = own;
+    OPENSSL_cleanse(g.start.master, sizeof(g.start.master));
+    return db_rc != DB_OK ? ENG_DB : body_rc;
 }
 
 #define WRITE_ATTEMPTS 4
@@ -520,6 +566,10 @@ int engine_write(struct op_ctx *ctx)
     struct op_ctx start = *ctx;
     int rc;
     for (int attempt = 1;; attempt++) {
+        if (ctx->r->pool && db_pool_single_writer(ctx->r->pool)) {
+            rc = write_grouped(ctx);
+            break;
+        }
         rc = write_once(ctx);
         /* MariaDB resolves a deadlock or a lock wait timeout by rolling one transaction back:
          * run it again from the start (SQLite's busy timeout has already waited) */

@@ -23,11 +23,13 @@
 #include "engine/engine_int.h"
 #include "http/metrics.h"
 #include "http/openapi.h"
+#include "http/workers.h"
 #include "router/router.h"
 
 struct server {
     const struct server_config *cfg;
     struct db_pool *pool;
+    struct workers *writers; /* run write requests off the event threads */
     pthread_t maint;
     atomic_int stopping;
 };
@@ -55,6 +57,11 @@ struct http_req {
     int too_large;
     int oversize;  /* 414 or 431: the URL or the headers are over their limit */
     int responded; /* a response is queued; further body data is discarded */
+    /* a write handed to a worker thread: the connection is suspended until it is answered */
+    enum { OFFLOAD_NONE, OFFLOAD_QUEUED, OFFLOAD_DONE } offload;
+    struct work work;
+    struct MHD_Connection *con;
+    const char *ctype; /* the answer's Content-Type */
     struct timespec t0;
     size_t stream_pos;
     int stream_done;
@@ -395,6 +402,37 @@ static int oversize(struct MHD_Connection *con, const struct server_config *cfg,
     return total > cfg->max_header ? 431 : 0;
 }
 
+/* Queues the answer handle() left in h->r. */
+static enum MHD_Result answer(struct MHD_Connection *con, struct http_req *h)
+{
+    struct req *r = &h->r;
+    if (r->out.failed) {
+        r->stream_next = NULL;
+        reply_server_error(r, DB_ERROR);
+    }
+    return send_reply(con, h, h->ctype);
+}
+
+/* A POST to a writing endpoint: it waits for the store's write lock, so a worker runs it. */
+static int is_write(struct http_req *h)
+{
+    if (h->too_large || route_method(h->r.method_name) != METHOD_POST || !plain_target(h->raw_uri))
+        return 0;
+    route_match(h->r.path, &h->route);
+    return h->route.kind == ROUTE_API && h->route.ep && h->route.ep->op != OP_READ;
+}
+
+/* Worker thread: the whole request (auth, engine), then the connection goes back to MHD. */
+static void run_write(struct work *w, void *cls)
+{
+    struct http_req *h = (struct http_req *)(void *)((char *)w - offsetof(struct http_req, work));
+    handle(cls, h, &h->ctype);
+    if (!h->r.stream_next)
+        release_db(&h->r, 0); /* the answer is complete: the connection is not needed to send it */
+    h->offload = OFFLOAD_DONE;
+    MHD_resume_connection(h->con);
+}
+
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, const char *url,
                                       const char *method, const char *version,
                                       const char *upload_data, size_t *upload_data_size,
@@ -404,6 +442,13 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
     struct http_req *h = *req_cls;
     if (!h)
         return MHD_NO;
+    if (h->offload != OFFLOAD_NONE) {
+        *upload_data_size = 0;
+        if (h->offload != OFFLOAD_DONE)
+            return MHD_YES;
+        h->offload = OFFLOAD_NONE;
+        return answer(con, h);
+    }
     if (!h->started) {
         h->started = 1;
         h->oversize = oversize(con, srv->cfg, h->raw_uri);
@@ -448,16 +493,20 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
     if (q)
         req_parse_query(r, q + 1, strlen(q + 1));
     read_headers(con, r);
+    h->ctype = ctype;
     if (!r->path) {
         reply_message(r, 500, "Internal server error.");
+    } else if (srv->writers && is_write(h)) {
+        /* answered by a worker; MHD calls us again once it resumes the connection */
+        h->con = con;
+        h->offload = OFFLOAD_QUEUED;
+        MHD_suspend_connection(con);
+        workers_submit(srv->writers, &h->work);
+        return MHD_YES;
     } else {
-        handle(srv, h, &ctype);
+        handle(srv, h, &h->ctype);
     }
-    if (r->out.failed) {
-        r->stream_next = NULL;
-        reply_server_error(r, DB_ERROR);
-    }
-    return send_reply(con, h, ctype);
+    return answer(con, h);
 }
 
 /* MHD's per-connection memory: room for a request line and headers at our limits plus the
@@ -490,7 +539,8 @@ int server_run(const struct server_config *cfg)
 {
     struct server srv = {.cfg = cfg};
     unsigned threads = cfg->threads ? cfg->threads : 2;
-    int rc = db_pool_new(cfg->db_target, threads * 4 + 8, &srv.pool);
+    unsigned writers = cfg->write_workers ? cfg->write_workers : 16;
+    int rc = db_pool_new(cfg->db_target, threads * 4 + 8 + writers, &srv.pool);
     if (rc != DB_OK) {
         char shown[512];
         db_target_display(cfg->db_target, shown, sizeof(shown));
@@ -506,7 +556,8 @@ int server_run(const struct server_config *cfg)
     memset(&ss, 0, sizeof(ss));
     struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
     struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     if (inet_pton(AF_INET, cfg->listen_host, &sin->sin_addr) == 1) {
         sin->sin_family = AF_INET;
         sin->sin_port = htons(cfg->port);
@@ -531,6 +582,12 @@ int server_run(const struct server_config *cfg)
     }
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
+    srv.writers = workers_start(writers, run_write, &srv);
+    if (!srv.writers) {
+        fprintf(stderr, "itflowd: cannot start the write workers\n");
+        db_pool_free(srv.pool);
+        return 1;
+    }
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, cfg->port, NULL, NULL, access_handler, &srv, MHD_OPTION_SOCK_ADDR, &ss,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_URI_LOG_CALLBACK, uri_logger, &srv,
@@ -542,12 +599,13 @@ int server_run(const struct server_config *cfg)
         MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "itflowd: cannot listen on %s:%u\n", cfg->listen_host, cfg->port);
+        workers_stop(srv.writers);
         db_pool_free(srv.pool);
         return 1;
     }
     int maint_ok = pthread_create(&srv.maint, NULL, maintenance, &srv) == 0;
-    fprintf(stderr, "itflowd: listening on http://%s:%u (%u threads)\n", cfg->listen_host,
-            cfg->port, threads);
+    fprintf(stderr, "itflowd: listening on http://%s:%u (%u threads, %u write workers)\n",
+            cfg->listen_host, cfg->port, threads, writers);
     int sig = 0;
     while (sigwait(&stop, &sig) == 0 && sig == SIGHUP)
         if (reopen_log(cfg) == 0)
@@ -560,6 +618,9 @@ int server_run(const struct server_config *cfg)
     unsigned grace = cfg->shutdown_sec ? cfg->shutdown_sec : 10;
     for (unsigned i = 0; i < grace * 20 && atomic_load(&in_flight) > 0; i++)
         usleep(50000);
+    /* the workers finish (and resume) every write they hold: MHD cannot stop with a connection
+     * still suspended */
+    workers_stop(srv.writers);
     MHD_stop_daemon(d);
     atomic_store(&srv.stopping, 1);
     if (maint_ok)

@@ -8,11 +8,12 @@ struct server_config {
     const char *db_target;
     const char *listen_host; /* IPv4 or IPv6 literal */
     unsigned short port;
-    unsigned threads;
-    size_t max_body;      /* bytes; larger bodies get 413 */
-    size_t max_url;       /* bytes of the request target; longer gets 414 */
-    size_t max_header;    /* bytes of all header lines; more gets 431 */
-    unsigned timeout_sec; /* idle connection timeout */
+    unsigned threads;       /* event threads (libmicrohttpd's pool) */
+    unsigned write_workers; /* threads that run write requests (they wait for the store) */
+    size_t max_body;        /* bytes; larger bodies get 413 */
+    size_t max_url;         /* bytes of the request target; longer gets 414 */
+    size_t max_header;      /* bytes of all header lines; more gets 431 */
+    unsigned timeout_sec;   /* idle connection timeout */
     unsigned max_connections;
     unsigned shutdown_sec; /* SIGTERM: how long in-flight requests may take to finish */
     const char *log_path;  /* access and error log (reopened on SIGHUP); NULL = stderr */

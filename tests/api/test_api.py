@@ -1375,6 +1375,41 @@ class HardeningTests(ApiTestCase):
         self.assertIn("shutting down", s.log_text())
         s.stop()
 
+    def test_sigterm_under_write_load(self):
+        # writes wait on worker threads with their connections suspended; a stop must finish
+        # them (MHD cannot stop with a suspended connection) and exit 0, losing no acked write
+        db = make_seeded_db("shutdown-writes")
+        s = Server(db, "shutdown-writes", extra_args=["--shutdown-timeout", "0"]).start()
+        acked, lock, stop = [], threading.Lock(), threading.Event()
+
+        def writer(n):
+            i = 0
+            while not stop.is_set():
+                i += 1
+                try:
+                    r = s.post("tickets/create", {"ticket_subject": "stop %d-%d" % (n, i)},
+                               key=C1_KEY)
+                except OSError:
+                    return
+                if r.status == 200 and r.json().get("success") == "True":
+                    with lock:
+                        acked.append((r.json()["data"][0]["insert_id"], "stop %d-%d" % (n, i)))
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+        for t in threads:
+            t.start()
+        time.sleep(0.7)
+        s.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(s.proc.wait(timeout=20), 0)
+        stop.set()
+        for t in threads:
+            t.join(15)
+        self.assertGreater(len(acked), 10, "the load did not get going")
+        rows = dict(db_rows(db, "SELECT ticket_id, ticket_subject FROM tickets"))
+        for tid, subject in acked:
+            self.assertEqual(rows.get(tid), subject)
+        s.stop()
+
     def test_sighup_reopens_the_log_file(self):
         d = workdir("sighup")
         log = os.path.join(d, "itflowd.log")

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -542,6 +543,105 @@ static void test_pool(void **state)
     assert_int_not_equal(db_pool_new(missing, 2, &pool), DB_OK);
 }
 
+/* ---- group commit (db_pool_write) ---- */
+
+#define GC_THREADS 8
+#define GC_JOBS 25
+
+struct gc_job {
+    int thread, i;
+    int slow;     /* sleeps inside the transaction: the other threads queue behind it */
+    int sabotage; /* first run ends the shared transaction, as a store failure would */
+    int calls;
+    pthread_t ran_on;
+    int rc, fn_rc;
+};
+
+struct gc_thread {
+    struct db_pool *pool;
+    pthread_t self;
+    struct gc_job jobs[GC_JOBS];
+};
+
+static int gc_body(struct db *db, void *arg)
+{
+    struct gc_job *j = arg;
+    j->calls++;
+    j->ran_on = pthread_self();
+    if (j->slow)
+        usleep(200000);
+    char sql[160];
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO clients (client_name, client_currency_code, client_net_terms) "
+             "VALUES ('gc %d %d', 'USD', 0)",
+             j->thread, j->i);
+    if (db_exec(db, sql) != DB_OK)
+        return 2;
+    if (j->sabotage && j->calls == 1) {
+        db_exec(db, "ROLLBACK");
+        return 0;
+    }
+    return j->i % 5 == 0 ? 1 : 0; /* every fifth asks for its changes to be undone */
+}
+
+static void *gc_thread_main(void *arg)
+{
+    struct gc_thread *t = arg;
+    t->self = pthread_self();
+    if (t->jobs[0].thread != 0)
+        usleep(50000); /* thread 0's slow job leads first */
+    for (int i = 0; i < GC_JOBS; i++)
+        t->jobs[i].rc = db_pool_write(t->pool, gc_body, &t->jobs[i], &t->jobs[i].fn_rc);
+    return NULL;
+}
+
+static void test_group_commit(void **state)
+{
+    struct fixture *fx = *state;
+    struct db_pool *pool = NULL;
+    assert_int_equal(db_pool_new(fx->path, 2, &pool), DB_OK);
+    assert_int_equal(db_pool_single_writer(pool), 1);
+    static struct gc_thread th[GC_THREADS];
+    memset(th, 0, sizeof(th));
+    for (int t = 0; t < GC_THREADS; t++) {
+        th[t].pool = pool;
+        for (int i = 0; i < GC_JOBS; i++) {
+            th[t].jobs[i].thread = t;
+            th[t].jobs[i].i = i;
+        }
+    }
+    th[0].jobs[0].slow = 1;
+    th[1].jobs[0].sabotage = 1; /* queued behind the slow job: runs inside a batch */
+    pthread_t ids[GC_THREADS];
+    for (int t = 0; t < GC_THREADS; t++)
+        assert_int_equal(pthread_create(&ids[t], NULL, gc_thread_main, &th[t]), 0);
+    for (int t = 0; t < GC_THREADS; t++)
+        pthread_join(ids[t], NULL);
+
+    int kept = 0, foreign = 0;
+    for (int t = 0; t < GC_THREADS; t++) {
+        for (int i = 0; i < GC_JOBS; i++) {
+            const struct gc_job *j = &th[t].jobs[i];
+            assert_int_equal(j->rc, DB_OK);
+            assert_int_equal(j->fn_rc, i % 5 == 0 ? 1 : 0);
+            kept += j->fn_rc == 0;
+            foreign += !pthread_equal(j->ran_on, th[t].self);
+            char sql[128];
+            snprintf(sql, sizeof(sql),
+                     "SELECT COUNT(*) FROM clients WHERE client_name = 'gc %d %d'", t, i);
+            /* kept exactly once (also after the re-run), undone ones absent */
+            assert_int_equal(q_int(fx->db, sql), j->fn_rc == 0 ? 1 : 0);
+        }
+    }
+    assert_int_equal(q_int(fx->db, "SELECT COUNT(*) FROM clients WHERE client_name LIKE 'gc %'"),
+                     kept);
+    /* other threads' writes ran in the leader's transaction */
+    assert_true(foreign > 0);
+    /* the batch whose transaction broke ran again, each write alone */
+    assert_int_equal(th[1].jobs[0].calls, 2);
+    db_pool_free(pool);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -558,6 +658,7 @@ int main(void)
         T(test_stmt_cache),
         T(test_transactions),
         T(test_pool),
+        T(test_group_commit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -328,6 +328,7 @@ static int sq_maintain(struct db *db)
 
 const struct db_ops db_sqlite_ops = {
     .name = "sqlite",
+    .single_writer = 1,
     .dialect = DB_SQLITE,
     .open = sq_open,
     .close = sq_close,
