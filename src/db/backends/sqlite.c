@@ -267,16 +267,18 @@ static char *cents_text(long long cents, char out[24], size_t *ret_len)
 
 static const char *sq_column_text(struct db_stmt *st, int i, size_t *ret_len)
 {
-    int type = sqlite3_column_type(st->st, i);
+    /* one column call, then the cheaper value accessors (the connection is ours alone: NOMUTEX) */
+    sqlite3_value *val = sqlite3_column_value(st->st, i);
+    int type = sqlite3_value_type(val);
     if (type == SQLITE_NULL) {
         *ret_len = 0;
         return NULL;
     }
     if (type == SQLITE_INTEGER && i < st->ncols) /* no printf round trip for the many ids */
-        return int_text(sqlite3_column_int64(st->st, i), st->num[i], ret_len);
+        return int_text(sqlite3_value_int64(val), st->num[i], ret_len);
     if (type == SQLITE_FLOAT && i < st->ncols) {
         /* DECIMAL(15,2) values come back as doubles: whole cents print without printf */
-        double v = sqlite3_column_double(st->st, i);
+        double v = sqlite3_value_double(val);
         double c = v * 100.0;
         if (c > -1e15 && c < 1e15) {
             long long cents = llround(c);
@@ -284,8 +286,8 @@ static const char *sq_column_text(struct db_stmt *st, int i, size_t *ret_len)
                 return cents_text(cents, st->num[i], ret_len);
         }
     }
-    const char *s = (const char *)sqlite3_column_text(st->st, i);
-    *ret_len = (size_t)sqlite3_column_bytes(st->st, i);
+    const char *s = (const char *)sqlite3_value_text(val);
+    *ret_len = (size_t)sqlite3_value_bytes(val);
     return s ? s : "";
 }
 
