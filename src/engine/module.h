@@ -151,7 +151,8 @@ struct module {
     const struct schema_table *t;
     const struct schema_table *jt;
     const char *pk;
-    /* the JSON key ("name":) of each row column, the table's then the join's, ready to copy */
+    /* the JSON key of each row column after its separator ({"first": then ,"next":), the
+     * table's then the join's, ready to copy */
     const char **row_keys;
     size_t *row_key_lens;
 };

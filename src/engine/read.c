@@ -16,7 +16,7 @@ struct read_state {
     struct db_stmt *st;
     int ncols;
     const struct schema_column **cols;
-    const char **keys; /* the columns' "name": prefixes (module->row_keys) */
+    const char **keys; /* the columns' {"name": / ,"name": prefixes (module->row_keys) */
     const size_t *key_lens;
     unsigned char *secret; /* per column: decrypt with the master key */
     char master[CRYPTO_MASTER_LEN + 1];
@@ -95,11 +95,8 @@ static int bind_filter(struct db_stmt *st, struct op_ctx *ctx, const struct filt
 
 static int write_row(struct buf *out, struct read_state *rs)
 {
-    buf_putc(out, '{');
     for (int i = 0; i < rs->ncols; i++) {
-        if (i)
-            buf_putc(out, ',');
-        buf_append(out, rs->keys[i], rs->key_lens[i]);
+        buf_append(out, rs->keys[i], rs->key_lens[i]); /* '{' or ',' included */
         size_t n;
         const char *p = db_column_text(rs->st, i, &n);
         if (rs->secret[i] && p) {

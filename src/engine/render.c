@@ -79,13 +79,31 @@ void render_canonical(struct buf *out, const struct schema_column *c, const char
         buf_append(out, p, n);
 }
 
+/* 1 when p is already what decimal_canonical() makes of it: -?(0|[1-9][0-9]*)\.[0-9]{scale}
+ * (the store's own formatting of DECIMAL values, so the common case skips the rewrite). */
+static int decimal_is_canonical(const char *p, size_t n, unsigned scale)
+{
+    size_t i = n && p[0] == '-' ? 1 : 0, dot = n - scale - 1;
+    if (scale == 0 || n < scale + 2 + i || p[dot] != '.' || (p[i] == '0' && dot != i + 1))
+        return 0;
+    int nonzero = 0;
+    for (size_t k = i; k < n; k++) {
+        if (k == dot)
+            continue;
+        if (p[k] < '0' || p[k] > '9')
+            return 0;
+        nonzero |= p[k] != '0';
+    }
+    return nonzero || i == 0; /* "-0.00" is written "0.00" */
+}
+
 int render_column(struct buf *out, const struct schema_column *c, const char *p, size_t n)
 {
     if (!p) {
         buf_append(out, "null", 4);
         return 0;
     }
-    if (c && c->type == COL_DECIMAL) {
+    if (c && c->type == COL_DECIMAL && !decimal_is_canonical(p, n, c->scale)) {
         char tmp[96];
         struct buf b = {tmp, 0, sizeof(tmp), sizeof(tmp) - 1, 0};
         decimal_canonical(&b, p, n, c->scale);

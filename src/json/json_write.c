@@ -105,8 +105,9 @@ int json_write_string(struct buf *out, const char *s, size_t n)
     size_t start_len = out->len, i = 0;
     int start_failed = out->failed;
 
-    /* Fast path: room for the plain case is reserved once; plain bytes are copied directly. */
-    if (buf_reserve(out, n + 2) == 0) {
+    /* Fast path: room for the plain case is reserved once (usually there is room already);
+     * plain bytes are copied directly. */
+    if ((!out->failed && out->len + n + 3 <= out->cap) || buf_reserve(out, n + 2) == 0) {
         char *p = out->p + out->len;
         *p++ = '"';
         while (i + 8 <= n) {

@@ -83,7 +83,8 @@ static int check_module(struct module *m, char *err, size_t errlen)
     return 0;
 }
 
-/* The escaped "name": prefix of every row column, built once (they live as long as the process). */
+/* The escaped "name": prefix of every row column with the separator before it ('{' opens the row,
+ * ',' otherwise), built once (they live as long as the process). */
 static int build_row_keys(struct module *m, char *err, size_t errlen)
 {
     size_t n = m->t->ncols + (m->jt ? m->jt->ncols : 0);
@@ -95,6 +96,7 @@ static int build_row_keys(struct module *m, char *err, size_t errlen)
         const char *name = i < m->t->ncols ? m->t->cols[i].name : m->jt->cols[i - m->t->ncols].name;
         struct buf b;
         buf_init(&b, 0);
+        buf_putc(&b, i ? ',' : '{');
         json_write_key(&b, name);
         lens[i] = b.len;
         keys[i] = b.failed ? NULL : buf_steal(&b, NULL);

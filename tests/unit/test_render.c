@@ -76,6 +76,15 @@ static void test_decimal_scale(void **state)
     RENDER(rate, "-99.995", "\"-100.00\"");
     RENDER(rate, "9999999999999.99", "\"9999999999999.99\"");
     RENDER(rate, "9999999999999.995", "\"10000000000000.00\"");
+    /* already in the store's own form (the fast path) or only close to it */
+    RENDER(rate, "0.05", "\"0.05\"");
+    RENDER(rate, "-3.10", "\"-3.10\"");
+    RENDER(rate, "-0.00", "\"0.00\"");
+    RENDER(rate, "00.50", "\"0.50\"");
+    RENDER(rate, "-00.50", "\"-0.50\"");
+    RENDER(rate, "07.25", "\"7.25\"");
+    RENDER(rate, "1.2x", "\"1.2x\"");
+    RENDER(rate, "-.25", "\"-0.25\"");
     /* the other decimal columns render the same way */
     RENDER(column("invoices", "invoice_amount"), "42", "\"42.00\"");
     RENDER(column("payments", "payment_amount"), "0.1", "\"0.10\"");
