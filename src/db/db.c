@@ -315,7 +315,9 @@ struct write_job {
     void *arg;
     int fn_rc;
     int rc;
-    int done;
+    int done;          /* set by the leader that ran it */
+    int lead;          /* set when its thread is to lead the next batch */
+    pthread_cond_t cv; /* its thread waits here: each wake-up is for this job only */
     struct write_job *next;
 };
 
@@ -329,7 +331,6 @@ struct db_pool {
      * (used only by the leader) */
     int single_writer;
     pthread_mutex_t wmu;
-    pthread_cond_t wcv;
     struct write_job *whead, **wtail;
     int wleader;
     struct db *writer;
@@ -348,7 +349,6 @@ int db_pool_new(const char *target, unsigned max_conns, struct db_pool **ret)
     p->max_conns = max_conns ? max_conns : 1;
     pthread_mutex_init(&p->mu, NULL);
     pthread_mutex_init(&p->wmu, NULL);
-    pthread_cond_init(&p->wcv, NULL);
     p->wtail = &p->whead;
     /* Open one connection now so that a bad target fails at start-up, not on a request. */
     struct db *db = NULL;
@@ -376,7 +376,6 @@ void db_pool_free(struct db_pool *pool)
     db_close(pool->writer);
     pthread_mutex_destroy(&pool->mu);
     pthread_mutex_destroy(&pool->wmu);
-    pthread_cond_destroy(&pool->wcv);
     free(pool->target);
     free(pool);
 }
@@ -506,18 +505,17 @@ static void run_batch(struct db *w, struct write_job *list)
 
 int db_pool_write(struct db_pool *pool, db_write_fn fn, void *arg, int *fn_rc)
 {
-    struct write_job job = {fn, arg, 0, DB_ERROR, 0, NULL};
+    struct write_job job = {fn, arg, 0, DB_ERROR, 0, 0, PTHREAD_COND_INITIALIZER, NULL};
     pthread_mutex_lock(&pool->wmu);
     *pool->wtail = &job;
     pool->wtail = &job.next;
+    if (!pool->wleader) /* nobody is running a batch: this thread does */
+        pool->wleader = job.lead = 1;
+    while (!job.done && !job.lead)
+        pthread_cond_wait(&job.cv, &pool->wmu);
     while (!job.done) {
-        if (pool->wleader) {
-            pthread_cond_wait(&pool->wcv, &pool->wmu);
-            continue;
-        }
         /* lead: take up to WRITE_BATCH_MAX queued jobs (ours is among them unless the queue was
          * longer; then we lead again) */
-        pool->wleader = 1;
         struct write_job *batch = pool->whead, *last = batch;
         for (int n = 1; n < WRITE_BATCH_MAX && last->next; n++)
             last = last->next;
@@ -542,11 +540,21 @@ int db_pool_write(struct db_pool *pool, db_write_fn fn, void *arg, int *fn_rc)
             if (orc != DB_OK)
                 j->rc = DB_UNAVAILABLE;
             j->done = 1;
+            if (j != &job)
+                pthread_cond_signal(&j->cv);
         }
-        pool->wleader = 0;
-        pthread_cond_broadcast(&pool->wcv);
+    }
+    /* hand the lead to the first job still queued (it arrived while this batch ran) */
+    if (job.lead) {
+        if (pool->whead) {
+            pool->whead->lead = 1;
+            pthread_cond_signal(&pool->whead->cv);
+        } else {
+            pool->wleader = 0;
+        }
     }
     pthread_mutex_unlock(&pool->wmu);
+    pthread_cond_destroy(&job.cv);
     *fn_rc = job.fn_rc;
     return job.rc;
 }
