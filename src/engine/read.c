@@ -256,7 +256,22 @@ struct read_shape {
     int join;
     int indexed; /* the text comparison's indexed form */
     int count;   /* SELECT COUNT(*) instead of the rows */
+    int deep;    /* a page far into the list: the ids first (deep_page()) */
 };
+
+/* Pages starting at least this many rows in are read ids first (SQLite). */
+#define DEEP_OFFSET 1000
+
+/* A deep page of a plain list on SQLite is found through a covering index: the subquery steps
+ * over the skipped rows in an index of ids only (the table's order index or the scope column's
+ * index) instead of the table's full rows, and only the page's rows are then read. Lists with a
+ * join (which could repeat an id) or their own order keep the one-query form. */
+static int deep_page(const struct op_ctx *ctx, const struct filter *f, int join)
+{
+    const struct module *m = ctx->mod;
+    return db_dialect(ctx->db) == DB_SQLITE && (!f || f->shape == FS_LIST) && !join &&
+           !m->scope_join && !m->order_by && ctx->r->offset >= DEEP_OFFSET;
+}
 
 static void build_read(struct op_ctx *ctx, struct buf *sql, const void *arg)
 {
@@ -273,6 +288,15 @@ static void build_read(struct op_ctx *ctx, struct buf *sql, const void *arg)
     append_columns(sql, m->t, &first);
     if (sh->join)
         append_columns(sql, m->jt, &first);
+    if (sh->deep) {
+        /* the same rows in the same order; the parameters keep their order too */
+        buf_printf(sql, " FROM %s WHERE %s.%s IN (SELECT %s.%s", m->table, m->table, m->pk,
+                   m->table, m->pk);
+        append_from_where(sql, ctx, sh->f, 0, sh->indexed);
+        buf_printf(sql, " ORDER BY %s.%s LIMIT ? OFFSET ?) ORDER BY %s.%s", m->table, m->pk,
+                   m->table, m->pk);
+        return;
+    }
     append_from_where(sql, ctx, sh->f, sh->join, sh->indexed);
     if (shape == FS_LIST && m->order_by)
         buf_printf(sql, " ORDER BY %s LIMIT ? OFFSET ?", m->order_by);
@@ -286,9 +310,11 @@ static int read_stmt(struct op_ctx *ctx, const struct filter *f, const struct va
                      int count, struct db_stmt **ret)
 {
     int indexed = filter_indexed(f, fv);
-    struct read_shape sh = {f, join, indexed, count};
+    int deep = !count && deep_page(ctx, f, join);
+    struct read_shape sh = {f, join, indexed, count, deep};
     unsigned variant = 0x100u | (unsigned)join | (unsigned)count << 1 |
-                       (unsigned)ctx->r->scope_all << 2 | (unsigned)indexed << 3;
+                       (unsigned)ctx->r->scope_all << 2 | (unsigned)indexed << 3 |
+                       (unsigned)deep << 4;
     return engine_stmt(ctx, ctx->mod, f, variant, build_read, &sh, ret);
 }
 

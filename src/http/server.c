@@ -413,7 +413,10 @@ static enum MHD_Result answer(struct MHD_Connection *con, struct http_req *h)
     return send_reply(con, h, h->ctype);
 }
 
-/* A POST to a writing endpoint: it waits for the store's write lock, so a worker runs it. */
+/* A POST to a writing endpoint: it waits for the store's write lock, so a worker runs it.
+ * (libmicrohttpd 0.9.75 closes a connection whose client has shut down its sending side as soon
+ * as it reads that end of stream, which for a resumed connection can come before the answer: such
+ * a client may not get the answer of a write. HTTP clients do not half-close; see README.) */
 static int is_write(struct http_req *h)
 {
     if (h->too_large || route_method(h->r.method_name) != METHOD_POST || !plain_target(h->raw_uri))

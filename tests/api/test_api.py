@@ -1152,6 +1152,18 @@ class PagingTests(ApiTestCase):
         self.assertEqual(len(self.assertRead(r)), 1000)
         self.assertIn("offset=%d" % (self.total - 1), LINK_RE.search(r.header("Link")).group(1))
 
+    def test_deep_pages_hold_the_same_rows_as_one_read(self):
+        # pages from offset 1000 on are read ids first through an index (SQLite): the rows,
+        # their order and their bytes must be those of the one-query form
+        full = self.assertRead(self.read(limit=100000))
+        for offset, limit in ((998, 5), (999, 2), (1000, 50), (1777, 300), (self.total - 3, 50),
+                              (self.total, 50)):
+            r = self.read(limit=limit, offset=offset)
+            if offset >= self.total:
+                self.assertEqual(r.json()["success"], "False")
+                continue
+            self.assertEqual(self.assertRead(r), full[offset:offset + limit], offset)
+
     def test_total_respects_the_client_scope(self):
         r = self.server.get("clients/read", key=C1_KEY, limit=1)
         self.assertEqual([x["client_id"] for x in self.assertRead(r)], ["1"])
