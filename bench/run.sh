@@ -14,6 +14,13 @@
 #   BENCH_SERVE_ARGS="..." extra `itflowd serve` flags (e.g. "--threads 4")
 #   BENCH_PORT=N           fixed port instead of a free one
 #   BENCH_SKIP_BUILD=1     reuse build-bench/itflowd as it is (e.g. while the tree does not build)
+#   BENCH_REPEAT=1         run the whole list this many times; the table shows each scenario's
+#                          median (peak RSS: the maximum) — on a shared 2-core machine single
+#                          runs of the same scenario vary by +-20 %
+#   BENCH_PROBE=3          seconds of ceiling load measured just before each scenario (0 = none):
+#                          the "ratio" column divides by it, so that the machine's drift during the
+#                          run does not skew the ratios; "ratio/mean" divides by the mean of the
+#                          first and last ceiling runs instead
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 source "$(cd "$(dirname "$0")" && pwd)/lib.sh"
@@ -25,6 +32,10 @@ THREADS=${BENCH_THREADS:-2}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 WRK_TIMEOUT=${BENCH_TIMEOUT:-10s}
 WARMUP=${BENCH_WARMUP:-1}
+PROBE=${BENCH_PROBE:-3}
+REPEAT=${BENCH_REPEAT:-1}
+[[ $REPEAT =~ ^[0-9]+$ && $REPEAT -gt 0 ]] || die "BENCH_REPEAT must be a positive integer"
+[[ $PROBE =~ ^[0-9]+$ ]] || die "BENCH_PROBE must be a whole number of seconds"
 [[ $DURATION =~ ^[0-9]+$ && $DURATION -gt 0 ]] || die "BENCH_DURATION must be a positive integer"
 [[ $WARMUP =~ ^[0-9]+$ ]] || die "BENCH_WARMUP must be a whole number of seconds"
 
@@ -87,15 +98,27 @@ smoke() {
 field() { sed -n 's/^BENCH_RESULT.* '"$1"'=\([^ ]*\).*/\1/p' "$2" | head -1; }
 
 CLK_TCK=$(getconf CLK_TCK)
-rows=()       # name rps p50 p99 hwm_mib rss_mib cpu_us_per_request errors
+rows=()       # name rps p50 p99 hwm_mib rss_mib cpu_us_per_request ceiling_probe errors
 notes=()
 ceiling_runs=()
+for rep in $(seq "$REPEAT"); do
 for s in "${SCENARIOS[@]}"; do
   IFS='|' read -r name lua req <<<"$s"
+  [ "$REPEAT" -gt 1 ] && log "round $rep of $REPEAT"
   read -r smethod spath sbody <<<"$req"
   bench_server_alive
   sm=$(smoke "$smethod" "$spath" "$sbody")
   [ "$sm" = OK ] || notes+=("$name: smoke check $sm")
+  probe_rps=-
+  if [ "$PROBE" -gt 0 ] && [ ${#ceiling_runs[@]} -gt 0 ] && [ "$name" != ceiling_end ]; then
+    # the ceiling again, right before this scenario: its ratio is to this probe
+    BENCH_LUA_DIR=$BENCH_DIR/lua timeout --kill-after=5 $((PROBE + 30)) \
+      wrk -t"$THREADS" -c"$CONNECTIONS" -d"${PROBE}s" --timeout "$WRK_TIMEOUT" \
+          -s "$BENCH_DIR/lua/ceiling.lua" "$BASE" > "$LOG_DIR/$name.ceiling-probe.txt" 2>&1 || true
+    probe_rps=$(field rps "$LOG_DIR/$name.ceiling-probe.txt")
+    [ -n "$probe_rps" ] || probe_rps=-
+    sleep 1
+  fi
   reset_hwm || true
   out=$LOG_DIR/$name.txt
   if [ "$WARMUP" -gt 0 ]; then  # fills the connection pool, caches and prepared statements
@@ -115,7 +138,7 @@ for s in "${SCENARIOS[@]}"; do
   hwm=$(proc_kib VmHWM); rss=$(proc_kib VmRSS)
   if [ $wrk_rc -ne 0 ] || ! grep -q '^BENCH_RESULT' "$out"; then
     notes+=("$name: wrk failed (exit $wrk_rc), see $out")
-    rows+=("$name - - - $(kib_to_mib "$hwm") $(kib_to_mib "$rss") - wrk-failed")
+    rows+=("$name - - - $(kib_to_mib "$hwm") $(kib_to_mib "$rss") - $probe_rps wrk-failed")
     continue
   fi
   rps=$(field rps "$out")
@@ -135,12 +158,13 @@ for s in "${SCENARIOS[@]}"; do
   else
     errs=0
   fi
-  case $name in ceiling | ceiling_end) ceiling_runs+=("$rps") ;; esac
+  case $name in ceiling | ceiling_end) ceiling_runs+=("$rps"); probe_rps=$rps ;; esac
   # server CPU per request (user+sys), less sensitive than req/s to other load on the machine
   cpu_us=$(awk -v t="$cpu_ticks" -v hz="$CLK_TCK" -v n="$(field requests "$out")" \
              'BEGIN { printf "%.0f", (n > 0 ? t * 1e6 / hz / n : 0) }')
-  rows+=("$name $rps $(field p50_ms "$out") $(field p99_ms "$out") $(kib_to_mib "$hwm") $(kib_to_mib "$rss") $cpu_us $errs")
+  rows+=("$name $rps $(field p50_ms "$out") $(field p99_ms "$out") $(kib_to_mib "$hwm") $(kib_to_mib "$rss") $cpu_us $probe_rps $errs")
   sleep 1
+done
 done
 
 # 6. The table.
@@ -154,20 +178,49 @@ fmt() { if [ "$1" = - ]; then echo -; else awk -v v="$1" -v d="$2" 'BEGIN { prin
   echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency (after ${WARMUP}s warm-up); $(nproc) cores; dataset $(basename "$BENCH_CACHED_DB")${BENCH_SERVE_ARGS:+; serve $BENCH_SERVE_ARGS}"
   echo "peak RSS = server VmHWM during the scenario$hwm_note; RSS = VmRSS after it;"
   echo "cpu us/r = server user+sys CPU per request; load average at start: $LOAD_AT_START"
-  echo "ratio = req/s / ceiling req/s${ceiling_rps:+ = $ceiling_rps (mean of ${#ceiling_runs[@]} ceiling run(s): first and last)}"
+  [ "$REPEAT" -gt 1 ] && echo "each line: the median of $REPEAT rounds (peak MiB: the maximum)"
+  echo "ratio = req/s / the ceiling probe run just before the scenario (column 'ceiling', ${PROBE}s; median of the rounds' ratios);"
+  echo "ratio/mean = req/s / ${ceiling_rps:-?} (mean of the ${#ceiling_runs[@]} full ceiling runs: each round's first and last)"
   echo
-  printf '%-18s %10s %9s %9s %9s %8s %8s %9s  %s\n' scenario 'req/s' 'p50 ms' 'p99 ms' 'peak MiB' \
-    'RSS MiB' ratio 'cpu us/r' errors
-  printf '%-18s %10s %9s %9s %9s %8s %8s %9s  %s\n' ------------------ ---------- --------- --------- \
-    --------- -------- -------- --------- ------
+  printf '%-18s %10s %9s %9s %9s %8s %9s %10s %7s %10s  %s\n' scenario 'req/s' 'p50 ms' \
+    'p99 ms' 'peak MiB' 'RSS MiB' 'cpu us/r' ceiling ratio ratio/mean errors
+  printf '%-18s %10s %9s %9s %9s %8s %9s %10s %7s %10s  %s\n' ------------------ ---------- \
+    --------- --------- --------- -------- --------- ---------- ------- ---------- ------
+  div() { if [ "$1" = - ] || [ "$2" = - ] || [ -z "$2" ]; then echo -; else
+            awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; fi; }
+  # one line per scenario: medians over the rounds (peak RSS: the maximum), errors summed up
+  summary() {
+    local want=$1
+    for r in "${rows[@]}"; do
+      read -r name rest <<<"$r"
+      [ "$name" = "$want" ] && echo "$rest"
+    done | awk '
+      function med(col,   n, i, j, t, v) {
+        n = 0
+        for (i = 1; i <= NR; i++) if (val[i, col] != "-") v[++n] = val[i, col] + 0
+        if (n == 0) return "-"
+        for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+        return (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+      }
+      { for (c = 1; c <= 7; c++) val[NR, c] = $c
+        val[NR, 8] = ($1 != "-" && $7 != "-" && $7 > 0) ? $1 / $7 : "-"
+        e = ""; for (c = 8; c <= NF; c++) e = e (c > 8 ? " " : "") $c
+        if (e != "0") errs = errs (errs ? "; " : "") e
+        if ($4 != "-" && $4 + 0 > maxhwm) maxhwm = $4 + 0 }
+      END { printf "%s %s %s %s %s %s %s %s %s\n", med(1), med(2), med(3), (maxhwm ? maxhwm : "-"),
+                   med(5), med(6), med(7), med(8), (errs ? errs : "0") }'
+  }
+  names=()
   for r in "${rows[@]}"; do
-    read -r name rps p50 p99 hwm rss cpu_us errs <<<"$r"
-    ratio=-
-    if [ -n "$ceiling_rps" ] && [ "$rps" != - ]; then
-      ratio=$(awk -v a="$rps" -v b="$ceiling_rps" 'BEGIN { printf "%.4f", a / b }')
-    fi
-    printf '%-18s %10s %9s %9s %9s %8s %8s %9s  %s\n' "$name" "$(fmt "$rps" 1)" "$(fmt "$p50" 2)" \
-      "$(fmt "$p99" 2)" "$hwm" "$rss" "$ratio" "$cpu_us" "$errs"
+    read -r name _ <<<"$r"
+    case " ${names[*]} " in *" $name "*) ;; *) names+=("$name") ;; esac
+  done
+  for name in "${names[@]}"; do
+    read -r rps p50 p99 hwm rss cpu_us probe ratio errs <<<"$(summary "$name")"
+    printf '%-18s %10s %9s %9s %9s %8s %9s %10s %7s %10s  %s\n' "$name" "$(fmt "$rps" 1)" \
+      "$(fmt "$p50" 2)" "$(fmt "$p99" 2)" "$(fmt "$hwm" 1)" "$(fmt "$rss" 1)" "$(fmt "$cpu_us" 0)" \
+      "$(fmt "$probe" 0)" \
+      "$(fmt "$ratio" 3)" "$(div "$rps" "${ceiling_rps:--}")" "$errs"
   done
   if [ ${#notes[@]} -gt 0 ]; then
     echo
