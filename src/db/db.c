@@ -503,6 +503,14 @@ static void run_batch(struct db *w, struct write_job *list)
         run_alone(w, j);
 }
 
+static int open_writer(struct db_pool *pool)
+{
+    int rc = db_open(pool->target, &pool->writer);
+    if (rc == DB_OK && pool->writer->ops->writer_setup)
+        db_exec(pool->writer, pool->writer->ops->writer_setup); /* a tuning: failure is harmless */
+    return rc;
+}
+
 int db_pool_write(struct db_pool *pool, db_write_fn fn, void *arg, int *fn_rc)
 {
     struct write_job job = {fn, arg, 0, DB_ERROR, 0, 0, PTHREAD_COND_INITIALIZER, NULL};
@@ -525,7 +533,7 @@ int db_pool_write(struct db_pool *pool, db_write_fn fn, void *arg, int *fn_rc)
         last->next = NULL;
         pthread_mutex_unlock(&pool->wmu);
 
-        int orc = pool->writer ? DB_OK : db_open(pool->target, &pool->writer);
+        int orc = pool->writer ? DB_OK : open_writer(pool);
         if (orc == DB_OK) {
             run_batch(pool->writer, batch);
             if (db_unreachable(pool->writer)) {

@@ -10,6 +10,8 @@ struct db_ops {
     /* 1 when the store runs one write transaction at a time (SQLite): the pool then sends every
      * write through one writer connection, several callers' writes in one commit. */
     int single_writer;
+    /* SQL run once on the group commit's writer connection after it opens, or NULL */
+    const char *writer_setup;
     int (*open)(const char *target, int create, struct db **ret);
     void (*close)(struct db *db);
     int (*exec)(struct db *db, const char *sql);

@@ -28,7 +28,8 @@
 
 struct server {
     const struct server_config *cfg;
-    struct db_pool *pool;
+    struct db_pool *pool;    /* reads (the event threads) */
+    struct db_pool *wpool;   /* the write workers' requests, and the group commit's writer */
     struct workers *writers; /* run write requests off the event threads */
     pthread_t maint;
     atomic_int stopping;
@@ -342,7 +343,7 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
                       "Try again later.");
         return;
     }
-    int rc = db_pool_get(srv->pool, &r->db);
+    int rc = db_pool_get(r->pool, &r->db);
     if (rc != DB_OK) {
         reply_server_error(r, rc == DB_BUSY ? DB_BUSY : DB_UNAVAILABLE);
         return;
@@ -503,6 +504,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
         /* answered by a worker; MHD calls us again once it resumes the connection */
         h->con = con;
         h->offload = OFFLOAD_QUEUED;
+        r->pool = srv->wpool;
         MHD_suspend_connection(con);
         workers_submit(srv->writers, &h->work);
         return MHD_YES;
@@ -538,12 +540,24 @@ static int reopen_log(const struct server_config *cfg)
     return 0;
 }
 
+static void free_pools(struct server *srv)
+{
+    db_pool_free(srv->pool);
+    db_pool_free(srv->wpool);
+}
+
 int server_run(const struct server_config *cfg)
 {
     struct server srv = {.cfg = cfg};
     unsigned threads = cfg->threads ? cfg->threads : 2;
     unsigned writers = cfg->write_workers ? cfg->write_workers : 16;
-    int rc = db_pool_new(cfg->db_target, threads * 4 + 8 + writers, &srv.pool);
+    /* two pools: a connection's page cache fills with what its requests read, so the few
+     * connections the event threads use for reads are kept apart from the workers' (which read
+     * little: the key, the settings) — otherwise every connection a write burst left at the top
+     * of the free list would grow a full cache under the next reads */
+    int rc = db_pool_new(cfg->db_target, threads * 4 + 8, &srv.pool);
+    if (rc == DB_OK)
+        rc = db_pool_new(cfg->db_target, writers + 2, &srv.wpool);
     if (rc != DB_OK) {
         char shown[512];
         db_target_display(cfg->db_target, shown, sizeof(shown));
@@ -552,7 +566,7 @@ int server_run(const struct server_config *cfg)
     }
     if (openapi_build() != 0) {
         fprintf(stderr, "itflowd: cannot build the OpenAPI document\n");
-        db_pool_free(srv.pool);
+        free_pools(&srv);
         return 1;
     }
     struct sockaddr_storage ss;
@@ -570,7 +584,7 @@ int server_run(const struct server_config *cfg)
         flags |= MHD_USE_IPv6;
     } else {
         fprintf(stderr, "itflowd: --listen needs an IP address, not %s\n", cfg->listen_host);
-        db_pool_free(srv.pool);
+        free_pools(&srv);
         return 2;
     }
     /* block the stop signals in every thread; the main thread waits for them with sigwait */
@@ -580,7 +594,7 @@ int server_run(const struct server_config *cfg)
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGHUP);
     if (reopen_log(cfg) != 0) {
-        db_pool_free(srv.pool);
+        free_pools(&srv);
         return 1;
     }
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
@@ -588,7 +602,7 @@ int server_run(const struct server_config *cfg)
     srv.writers = workers_start(writers, run_write, &srv);
     if (!srv.writers) {
         fprintf(stderr, "itflowd: cannot start the write workers\n");
-        db_pool_free(srv.pool);
+        free_pools(&srv);
         return 1;
     }
     struct MHD_Daemon *d = MHD_start_daemon(
@@ -603,7 +617,7 @@ int server_run(const struct server_config *cfg)
     if (!d) {
         fprintf(stderr, "itflowd: cannot listen on %s:%u\n", cfg->listen_host, cfg->port);
         workers_stop(srv.writers);
-        db_pool_free(srv.pool);
+        free_pools(&srv);
         return 1;
     }
     int maint_ok = pthread_create(&srv.maint, NULL, maintenance, &srv) == 0;
@@ -628,7 +642,7 @@ int server_run(const struct server_config *cfg)
     atomic_store(&srv.stopping, 1);
     if (maint_ok)
         pthread_join(srv.maint, NULL);
-    db_pool_free(srv.pool);
+    free_pools(&srv);
     openapi_free();
     return 0;
 }

@@ -331,6 +331,9 @@ static int sq_maintain(struct db *db)
 const struct db_ops db_sqlite_ops = {
     .name = "sqlite",
     .single_writer = 1,
+    /* the writer touches a few hot pages (tables' last leaves, index leaves, the settings row):
+     * a smaller cache than the readers' */
+    .writer_setup = "PRAGMA cache_size=-2048",
     .dialect = DB_SQLITE,
     .open = sq_open,
     .close = sq_close,
