@@ -1392,31 +1392,9 @@ class HardeningTests(ApiTestCase):
         # them (MHD cannot stop with a suspended connection) and exit 0, losing no acked write
         db = make_seeded_db("shutdown-writes")
         s = Server(db, "shutdown-writes", extra_args=["--shutdown-timeout", "0"]).start()
-        acked, lock, stop = [], threading.Lock(), threading.Event()
-
-        def writer(n):
-            i = 0
-            while not stop.is_set():
-                i += 1
-                try:
-                    r = s.post("tickets/create", {"ticket_subject": "stop %d-%d" % (n, i)},
-                               key=C1_KEY)
-                except OSError:
-                    return
-                if r.status == 200 and r.json().get("success") == "True":
-                    with lock:
-                        acked.append((r.json()["data"][0]["insert_id"], "stop %d-%d" % (n, i)))
-
-        threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
-        for t in threads:
-            t.start()
-        time.sleep(0.7)
-        s.proc.send_signal(signal.SIGTERM)
-        self.assertEqual(s.proc.wait(timeout=20), 0)
-        stop.set()
-        for t in threads:
-            t.join(15)
-        self.assertGreater(len(acked), 10, "the load did not get going")
+        acked, code = ticket_load_then_signal(self, s, signal.SIGTERM, "stop", writers=8,
+                                              seconds=0.7)
+        self.assertEqual(code, 0)
         rows = dict(db_rows(db, "SELECT ticket_id, ticket_subject FROM tickets"))
         for tid, subject in acked:
             self.assertEqual(rows.get(tid), subject)
@@ -1452,6 +1430,41 @@ class HardeningTests(ApiTestCase):
             SERVERS.remove(s)  # its log is the --log file, checked here, not its stderr
 
 
+def ticket_load_then_signal(test, server, sig, prefix, writers, seconds, details=None):
+    """`writers` threads create tickets with the client-1 key until the server stops answering;
+    after `seconds` the server gets `sig`. Returns the acknowledged (ticket_id, subject) pairs and
+    the server's exit status."""
+    acked, lock, stop = [], threading.Lock(), threading.Event()
+
+    def writer(n):
+        i = 0
+        while not stop.is_set():
+            i += 1
+            subject = "%s %d-%d" % (prefix, n, i)
+            body = {"ticket_subject": subject}
+            if details is not None:
+                body["ticket_details"] = details
+            try:
+                r = server.post("tickets/create", body, key=C1_KEY)
+            except OSError:
+                return
+            if r.status == 200 and r.json().get("success") == "True":
+                with lock:
+                    acked.append((r.json()["data"][0]["insert_id"], subject))
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
+    for t in threads:
+        t.start()
+    time.sleep(seconds)
+    server.proc.send_signal(sig)
+    code = server.proc.wait(timeout=20)
+    stop.set()
+    for t in threads:
+        t.join(15)
+    test.assertGreater(len(acked), 10, "the load did not get going")
+    return acked, code
+
+
 class CrashSafetyTests(ApiTestCase):
     """SIGKILL in the middle of a concurrent write load loses no acknowledged write and leaves
     nothing half-written (F3): every request is one transaction."""
@@ -1460,32 +1473,8 @@ class CrashSafetyTests(ApiTestCase):
         db = make_seeded_db("crash")
         s = Server(db, "crash").start()
         start_number = db_value(db, "SELECT config_ticket_next_number FROM settings")
-        acked, lock, stop = [], threading.Lock(), threading.Event()
-
-        def writer(n):
-            i = 0
-            while not stop.is_set():
-                i += 1
-                try:
-                    r = s.post("tickets/create", {"ticket_subject": "crash %d-%d" % (n, i),
-                                                  "ticket_details": "x" * 2000}, key=C1_KEY,
-                               )
-                except OSError:
-                    return
-                if r.status == 200 and r.json().get("success") == "True":
-                    with lock:
-                        acked.append((r.json()["data"][0]["insert_id"], "crash %d-%d" % (n, i)))
-
-        threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
-        for t in threads:
-            t.start()
-        time.sleep(1.0)
-        s.proc.send_signal(signal.SIGKILL)
-        s.proc.wait(timeout=10)
-        stop.set()
-        for t in threads:
-            t.join(15)
-        self.assertGreater(len(acked), 10, "the load did not get going")
+        acked, _ = ticket_load_then_signal(self, s, signal.SIGKILL, "crash", writers=4,
+                                           seconds=1.0, details="x" * 2000)
         if not on_mariadb():  # SQLite only; on MariaDB InnoDB's crash recovery is not ours
             self.assertEqual(db_value(db, "PRAGMA integrity_check"), "ok")
         rows = dict(db_rows(db, "SELECT ticket_id, ticket_subject FROM tickets"))
