@@ -130,9 +130,14 @@ int sql_text_eq(struct buf *sql, enum db_dialect d, const char *table, const cha
                 int indexed);
 /* 1 when the value may use the indexed form: printable ASCII and tabs only. */
 int text_indexable(const char *s, size_t n);
-/* CREATE INDEX IF NOT EXISTS statements for every text filter and unique field column, and the
- * scope column of every module table. */
+/* CREATE INDEX IF NOT EXISTS statements for every text filter and unique field column, the
+ * scope column of every module table and, on SQLite, the ids-only order index of every module
+ * whose pages are read by id (engine_pages_by_id). */
 void engine_index_ddl(enum db_dialect d, struct buf *out);
+/* 1 when the module's plain list pages can be read ids first (read.c, deep pages on SQLite) and
+ * so get the ids-only order index (engine_index_ddl): list order is the primary key's, no scope
+ * join. */
+int engine_pages_by_id(const struct module *m);
 
 /* ---- logs (logs.c) ---- */
 /* Writes the endpoint's log rows in the request's transaction. */

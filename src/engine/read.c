@@ -266,11 +266,15 @@ struct read_shape {
  * over the skipped rows in an index of ids only (the table's order index or the scope column's
  * index) instead of the table's full rows, and only the page's rows are then read. Lists with a
  * join (which could repeat an id) or their own order keep the one-query form. */
+int engine_pages_by_id(const struct module *m)
+{
+    return !m->scope_join && !m->order_by;
+}
+
 static int deep_page(const struct op_ctx *ctx, const struct filter *f, int join)
 {
-    const struct module *m = ctx->mod;
     return db_dialect(ctx->db) == DB_SQLITE && (!f || f->shape == FS_LIST) && !join &&
-           !m->scope_join && !m->order_by && ctx->r->offset >= DEEP_OFFSET;
+           engine_pages_by_id(ctx->mod) && ctx->r->offset >= DEEP_OFFSET;
 }
 
 static void build_read(struct op_ctx *ctx, struct buf *sql, const void *arg)

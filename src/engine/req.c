@@ -5,16 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "core/hex.h"
 
 /* urldecode(): '+' -> ' ', %XX -> byte; a malformed % sequence is kept as is. */
 static char *url_decode(const char *s, size_t n, size_t *ret_len)
@@ -26,10 +17,10 @@ static char *url_decode(const char *s, size_t n, size_t *ret_len)
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '+') {
             out[o++] = ' ';
-        } else if (s[i] == '%' && i + 2 < n && hexval((unsigned char)s[i + 1]) >= 0 &&
-                   hexval((unsigned char)s[i + 2]) >= 0) {
-            out[o++] =
-                (char)(hexval((unsigned char)s[i + 1]) * 16 + hexval((unsigned char)s[i + 2]));
+        } else if (s[i] == '%' && i + 2 < n && hex_digit((unsigned char)s[i + 1]) >= 0 &&
+                   hex_digit((unsigned char)s[i + 2]) >= 0) {
+            out[o++] = (char)(hex_digit((unsigned char)s[i + 1]) * 16 +
+                              hex_digit((unsigned char)s[i + 2]));
             i += 2;
         } else {
             out[o++] = s[i];

@@ -59,8 +59,7 @@ void engine_index_ddl(enum db_dialect d, struct buf *out)
     for (size_t i = 0; i < module_count; i++) {
         const struct module *m = module_registry[i];
         /* SQLite: an index of the ids alone, in list order, for deep pages (read.c) */
-        if (d == DB_SQLITE && !m->scope_join && !m->order_by &&
-            strcmp(m->pk, m->t->cols[0].name) == 0)
+        if (d == DB_SQLITE && engine_pages_by_id(m))
             buf_printf(out, "CREATE INDEX IF NOT EXISTS itfd_%s_order ON %s (%s);\n", m->table,
                        m->table, m->pk);
         for (size_t k = 0; k < m->nfilters; k++) {

@@ -561,24 +561,25 @@ static int write_grouped(struct op_ctx *ctx)
 
 #define WRITE_ATTEMPTS 4
 
-int engine_write(struct op_ctx *ctx)
+/* Stores with concurrent writers (MariaDB) resolve a deadlock or a lock wait timeout by rolling
+ * one transaction back: run it again from the start (SQLite's busy timeout has already waited). */
+static int write_retrying(struct op_ctx *ctx)
 {
     struct op_ctx start = *ctx;
-    int rc;
     for (int attempt = 1;; attempt++) {
-        if (ctx->r->pool && db_pool_single_writer(ctx->r->pool)) {
-            rc = write_grouped(ctx);
-            break;
-        }
-        rc = write_once(ctx);
-        /* MariaDB resolves a deadlock or a lock wait timeout by rolling one transaction back:
-         * run it again from the start (SQLite's busy timeout has already waited) */
+        int rc = write_once(ctx);
         if (rc != ENG_DB || attempt == WRITE_ATTEMPTS || db_dialect(ctx->db) != DB_MARIADB ||
             db_last_error(ctx->db) != DB_BUSY)
-            break;
+            return rc;
         *ctx = start;
         usleep((useconds_t)(1000 * attempt + rand() % 2000));
     }
+}
+
+int engine_write(struct op_ctx *ctx)
+{
+    int grouped = ctx->r->pool && db_pool_single_writer(ctx->r->pool);
+    int rc = grouped ? write_grouped(ctx) : write_retrying(ctx);
     if (rc != ENG_OK)
         return rc;
     if (ctx->ep->op == OP_CREATE)

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hex.h"
 #include "db/db_int.h"
 #include "db/schema.h"
 
@@ -164,17 +165,6 @@ static int fail_rows(struct db_stmt *st, int rc, int pending)
 
 /* ---- the target ---- */
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* A percent-decoded copy of s[0..n), or NULL (bad escape, NUL byte or out of memory). */
 static char *pct_decode(const char *s, size_t n)
 {
@@ -184,8 +174,8 @@ static char *pct_decode(const char *s, size_t n)
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '%') {
-            int hi = i + 2 < n ? hexval((unsigned char)s[i + 1]) : -1;
-            int lo = i + 2 < n ? hexval((unsigned char)s[i + 2]) : -1;
+            int hi = i + 2 < n ? hex_digit((unsigned char)s[i + 1]) : -1;
+            int lo = i + 2 < n ? hex_digit((unsigned char)s[i + 2]) : -1;
             if (hi < 0 || lo < 0 || (hi | lo) == 0) { /* a NUL would cut the value short */
                 free(out);
                 return NULL;
