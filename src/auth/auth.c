@@ -3,6 +3,7 @@
 #include "auth/auth.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -19,10 +20,17 @@ static const char SQL_CANDIDATES[] =
 
 void auth_today(char out[11])
 {
+    /* formatted once per second per thread */
+    static _Thread_local time_t last;
+    static _Thread_local char day[11];
     time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 11, "%Y-%m-%d", &tm);
+    if (!day[0] || t != last) {
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+        last = t;
+    }
+    memcpy(out, day, sizeof(day));
 }
 
 /* The presented key: body api_key wins, then the query, then X-API-Key / Bearer (A1). */
@@ -74,43 +82,130 @@ static void fill_key(struct req *r, struct db_stmt *st)
     r->key.client_id = db_column_int(st, 4);
 }
 
+/* Keys found recently on one connection, each with the store's data version it was read at: while
+ * that version is unchanged (nothing committed since, by anyone), the query would give the same
+ * answer, so a hit is that answer without running it. A revoked or expired key misses at once.
+ * Entries hold the presented key's hashed form, never the key. Owned by the connection (db_memo).
+ */
+#define MEMO_SLOTS 4
+
+struct memo_entry {
+    int used;
+    uint64_t version[2];
+    char today[11];
+    char hash[CRYPTO_KEY_HASH_LEN + 1];
+    struct api_key key;
+};
+
+struct auth_memo {
+    struct memo_entry e[MEMO_SLOTS];
+    unsigned next;
+};
+
+static void memo_free(void *memo)
+{
+    if (memo)
+        memset(memo, 0, sizeof(struct auth_memo));
+    free(memo);
+}
+
+static struct auth_memo *memo_of(struct db *db)
+{
+    struct auth_memo *m = db_memo(db);
+    if (!m && (m = calloc(1, sizeof(*m))) != NULL)
+        db_set_memo(db, m, memo_free);
+    return m;
+}
+
+/* The hashed forms are compared in constant time; which slot matched, and whether any slot is of
+ * this version, tells nothing about a key. */
+static const struct memo_entry *memo_find(const struct auth_memo *m, const char *hash,
+                                          const char *today, const uint64_t version[2])
+{
+    for (unsigned i = 0; i < MEMO_SLOTS; i++) {
+        const struct memo_entry *e = &m->e[i];
+        if (e->used && e->version[0] == version[0] && e->version[1] == version[1] &&
+            memcmp(e->today, today, sizeof(e->today)) == 0 &&
+            crypto_equal(e->hash, hash, CRYPTO_KEY_HASH_LEN))
+            return e;
+    }
+    return NULL;
+}
+
+static void copy_key(struct api_key *to, const struct api_key *from)
+{
+    to->id = from->id;
+    to->client_id = from->client_id;
+    memcpy(to->name_html, from->name_html, strlen(from->name_html) + 1);
+    memcpy(to->decrypt_hash, from->decrypt_hash, strlen(from->decrypt_hash) + 1);
+}
+
+static void memo_put(struct auth_memo *m, const char *hash, const char *today,
+                     const uint64_t version[2], const struct api_key *key)
+{
+    struct memo_entry *e = &m->e[m->next++ % MEMO_SLOTS];
+    e->used = 1;
+    e->version[0] = version[0];
+    e->version[1] = version[1];
+    memcpy(e->today, today, sizeof(e->today));
+    memcpy(e->hash, hash, sizeof(e->hash));
+    copy_key(&e->key, key);
+}
+
 /* 1 = found (r->key filled), 0 = not found, -1 = store error. */
 static int lookup(struct req *r, struct db *db, const char *key, size_t klen, const char *today)
 {
-    struct db_stmt *st;
     char hash[CRYPTO_KEY_HASH_LEN + 1];
     crypto_key_hash(key, klen, hash);
+    if (!hash[0])
+        return 0; /* no digest: matches nothing */
+    /* the version first: a commit between it and the query can only make the entry miss */
+    uint64_t version[2];
+    struct auth_memo *memo = db_data_version(db, version) == DB_OK ? memo_of(db) : NULL;
+    const struct memo_entry *hit = memo ? memo_find(memo, hash, today, version) : NULL;
+    if (hit) {
+        copy_key(&r->key, &hit->key);
+        return 1;
+    }
+    struct db_stmt *st;
     if (db_stmt_static(db, SQL_CANDIDATES, &st) != DB_OK)
         return -1;
     db_bind_text(st, 1, today, 10);
-    db_bind_text(st, 2, hash, strlen(hash));
+    db_bind_text(st, 2, hash, CRYPTO_KEY_HASH_LEN);
     int found = 0, rc;
     while ((rc = db_step(st)) == DB_ROW) {
         size_t n;
         const char *stored = db_column_text(st, 2, &n);
-        /* every candidate is compared, so the time taken does not depend on which matched */
-        if (stored && crypto_key_matches(stored, n, key, klen) && !found) {
+        /* A hashed candidate is the presented key's own hashed form (the query chose it by
+         * equality); a legacy one is compared with the key itself. Every candidate is compared,
+         * so the time taken does not depend on which matched. */
+        int match = stored && (crypto_key_is_hashed(stored, n)
+                                   ? n == CRYPTO_KEY_HASH_LEN && crypto_equal(stored, hash, n)
+                                   : crypto_key_matches(stored, n, key, klen));
+        if (match && !found) {
             fill_key(r, st);
             found = 1;
         }
     }
     db_reset(st);
-    return rc == DB_DONE ? found : -1;
+    if (rc != DB_DONE)
+        return -1;
+    if (found && memo)
+        memo_put(memo, hash, today, version, &r->key);
+    return found;
 }
 
 enum auth_result auth_request(struct req *r, struct db *db)
 {
-    struct buf key;
-    buf_init(&key, 4096);
+    char kbuf[4097]; /* a longer key matches nothing */
+    struct buf key = {kbuf, 0, sizeof(kbuf), sizeof(kbuf) - 1, 0};
+    kbuf[0] = 0;
     int rc = presented_key(r, &key);
-    if (rc != AUTH_OK) {
-        buf_free(&key);
+    if (rc != AUTH_OK)
         return (enum auth_result)rc;
-    }
     char today[11];
     auth_today(today);
-    int found = key.failed ? 0 : lookup(r, db, key.p ? key.p : "", key.len, today);
-    buf_free(&key);
+    int found = key.failed ? 0 : lookup(r, db, key.p, key.len, today);
     if (found < 0)
         return AUTH_ERROR;
     if (found)

@@ -340,6 +340,11 @@ void crypto_key_hash(const char *secret, size_t n, char *out)
     out[CRYPTO_KEY_HASH_LEN] = 0;
 }
 
+int crypto_equal(const void *a, const void *b, size_t n)
+{
+    return CRYPTO_memcmp(a, b, n) == 0;
+}
+
 int crypto_key_is_hashed(const char *stored, size_t slen)
 {
     const size_t plen = sizeof(CRYPTO_KEY_HASH_PREFIX) - 1;

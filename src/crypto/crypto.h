@@ -54,6 +54,8 @@ void crypto_key_hash(const char *secret, size_t n, char *out);
  * hashed form -> SHA-256 of presented compared with CRYPTO_memcmp; otherwise a legacy plaintext
  * secret -> exact (case-sensitive) CRYPTO_memcmp, whose time depends only on the length. */
 int crypto_key_matches(const char *stored, size_t slen, const char *presented, size_t plen);
+/* 1 when a and b hold the same n bytes, in time that depends only on n. */
+int crypto_equal(const void *a, const void *b, size_t n);
 /* 1 when stored is in our hashed form. */
 int crypto_key_is_hashed(const char *stored, size_t slen);
 

@@ -54,7 +54,27 @@ void db_close(struct db *db)
     for (int i = 0; i < DB_STATIC_SLOTS; i++)
         if (db->statics[i].st)
             db->ops->finalize(db->statics[i].st);
+    if (db->memo_free)
+        db->memo_free(db->memo);
     db->ops->close(db);
+}
+
+int db_data_version(struct db *db, uint64_t ret[2])
+{
+    return db->ops->data_version ? db->ops->data_version(db, ret) : DB_ERROR;
+}
+
+void *db_memo(const struct db *db)
+{
+    return db->memo;
+}
+
+void db_set_memo(struct db *db, void *memo, void (*free_fn)(void *memo))
+{
+    if (db->memo_free)
+        db->memo_free(db->memo);
+    db->memo = memo;
+    db->memo_free = free_fn;
 }
 
 enum db_dialect db_dialect(const struct db *db)

@@ -51,6 +51,15 @@ int db_begin(struct db *db, int write);
 int db_commit(struct db *db);
 int db_rollback(struct db *db); /* safe to call when no transaction is open */
 int db_in_transaction(const struct db *db);
+/* Two numbers that change whenever data this connection can read may have changed: another
+ * connection's commit, or a change made through this connection. Called inside a transaction, they
+ * describe its snapshot (taking it when nothing was read yet). DB_OK, or DB_ERROR when the store
+ * cannot tell (MariaDB): a caller then keeps nothing it read across transactions. */
+int db_data_version(struct db *db, uint64_t ret[2]);
+/* One pointer per connection for the layers above: a cache of what they read, valid while
+ * db_data_version() is unchanged. free_fn runs when the connection closes. */
+void *db_memo(const struct db *db);
+void db_set_memo(struct db *db, void *memo, void (*free_fn)(void *memo));
 /* The enum db_rc of the last failed step/exec/begin/commit since the last db_begin (DB_OK when
  * none); DB_BUSY = a lock wait timeout or a deadlock: the transaction may be retried. */
 int db_last_error(const struct db *db);

@@ -16,6 +16,8 @@ struct db_ops {
     void (*close)(struct db *db);
     int (*exec)(struct db *db, const char *sql);
     int (*begin)(struct db *db, int write);
+    /* see db_data_version(); NULL when the store cannot tell */
+    int (*data_version)(struct db *db, uint64_t ret[2]);
     int (*prepare)(struct db *db, const char *sql, struct db_stmt **ret);
     void (*finalize)(struct db_stmt *st);
     int (*bind_null)(struct db_stmt *st, int idx);
@@ -59,6 +61,8 @@ struct db {
     struct db_cache_slot cache[DB_CACHE_SLOTS];
     struct db_static_slot statics[DB_STATIC_SLOTS];
     struct db *next_free; /* pool free list link */
+    void *memo;           /* db_set_memo() */
+    void (*memo_free)(void *memo);
 };
 
 extern const struct db_ops db_sqlite_ops;

@@ -710,6 +710,50 @@ class CliTests(ApiTestCase):
         # the other key is untouched
         self.assertEqual(self.server.get("clients/read", key=self.key).status, 200)
 
+    def test_key_changes_by_another_process_apply_at_once(self):
+        """A key found once is remembered per connection only while nothing was committed since:
+        a change made by another process (scope, expiry, revocation) applies to the very next
+        request, however often the key was used before."""
+        secret, decrypt = "ChangeMeSecret-0123456789abcdef", "ChangeMeDecrypt-0123456789"
+        SECRETS.update((secret, decrypt))
+        r = cli("key", "create", "--db", self.db, "--name", "to-change", "--expires",
+                future_date(30), "--secret", secret, "--decrypt-password", decrypt,
+                "--admin-password-file", self.pwfile)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        key_id = db_value(self.db, "SELECT api_key_id FROM api_keys WHERE api_key_name = "
+                                   "'to-change'")
+        s = self.server
+        a = self.assertCreated(s.post("clients/create", {"client_name": "Scope A"}, key=secret))
+        b = self.assertCreated(s.post("clients/create", {"client_name": "Scope B"}, key=secret))
+
+        def client_ids():
+            return sorted(int(row["client_id"]) for row in
+                          self.assertRead(s.get("clients/read", key=secret, limit=500)))
+
+        def refused():  # from an address of its own: 10 failures stay under the throttle's 30
+            for _ in range(10):
+                r = s.request("GET", "/api/v1/clients/read.php", query={"api_key": secret},
+                              source="127.0.0.41")
+                self.assertEqual((r.status, r.body), (401, MSG_AUTH_FAILED))
+
+        for _ in range(25):  # every connection that served these now remembers the key
+            self.assertIn(a, client_ids())
+        db_script(self.db, "UPDATE api_keys SET api_key_client_id = %d WHERE api_key_id = %s"
+                  % (b, key_id))
+        for _ in range(25):
+            self.assertEqual(client_ids(), [b])
+        db_script(self.db, "UPDATE api_keys SET api_key_expire = '2001-01-01' WHERE "
+                           "api_key_id = %s" % key_id)
+        refused()
+        db_script(self.db, "UPDATE api_keys SET api_key_expire = '%s' WHERE api_key_id = %s"
+                  % (future_date(30), key_id))
+        self.assertEqual(client_ids(), [b])
+        for _ in range(10):
+            self.assertEqual(client_ids(), [b])
+        r = cli("key", "revoke", "--db", self.db, key_id)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        refused()
+
     def test_wrong_admin_password_fails_with_one_line(self):
         before = db_dump(self.db)
         wrong = write_file(os.path.join(self.dir, "wrong.pw"), "not-the-admin-password\n")

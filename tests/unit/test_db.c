@@ -642,6 +642,53 @@ static void test_group_commit(void **state)
     db_pool_free(pool);
 }
 
+/* db_data_version: moves with another connection's commit and with this connection's own
+ * changes, stays put otherwise; inside a read transaction it is the snapshot's. */
+static int memo_freed;
+
+static void count_memo_free(void *memo)
+{
+    memo_freed += memo == (void *)&memo_freed;
+}
+
+static void test_data_version(void **state)
+{
+    struct fixture *fx = *state;
+    struct db *other;
+    assert_int_equal(db_open(fx->path, &other), DB_OK);
+    uint64_t v0[2], v1[2], v2[2];
+    assert_int_equal(db_data_version(fx->db, v0), DB_OK);
+    assert_int_equal(db_data_version(fx->db, v1), DB_OK);
+    assert_memory_equal(v0, v1, sizeof(v0)); /* nothing happened */
+
+    exec_ok(other, "INSERT INTO clients (client_name, client_currency_code, client_net_terms) "
+                   "VALUES ('By the other one', 'USD', 0)");
+    assert_int_equal(db_data_version(fx->db, v1), DB_OK);
+    assert_memory_not_equal(v0, v1, sizeof(v0)); /* another connection committed */
+
+    exec_ok(fx->db, "UPDATE clients SET client_net_terms = 1 WHERE client_name = "
+                    "'By the other one'");
+    assert_int_equal(db_data_version(fx->db, v2), DB_OK);
+    assert_memory_not_equal(v1, v2, sizeof(v1)); /* this connection changed a row */
+
+    /* a read transaction keeps its snapshot's version while others commit */
+    assert_int_equal(db_begin(fx->db, 0), DB_OK);
+    assert_int_equal(db_data_version(fx->db, v0), DB_OK);
+    exec_ok(other, "DELETE FROM clients WHERE client_name = 'By the other one'");
+    assert_int_equal(db_data_version(fx->db, v1), DB_OK);
+    assert_memory_equal(v0, v1, sizeof(v0));
+    assert_int_equal(db_rollback(fx->db), DB_OK);
+    assert_int_equal(db_data_version(fx->db, v1), DB_OK);
+    assert_memory_not_equal(v0, v1, sizeof(v0));
+
+    /* the memo pointer is the connection's: replaced or closed, its free function runs */
+    memo_freed = 0;
+    db_set_memo(other, &memo_freed, count_memo_free);
+    assert_ptr_equal(db_memo(other), &memo_freed);
+    db_close(other);
+    assert_int_equal(memo_freed, 1);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -659,6 +706,7 @@ int main(void)
         T(test_transactions),
         T(test_pool),
         T(test_group_commit),
+        T(test_data_version),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,7 +17,8 @@ struct sqlite_db {
     struct db base; /* must be first */
     sqlite3 *h;
     sqlite3_stmt *tx[TX__MAX];
-    int writing; /* holds write_mu: between BEGIN IMMEDIATE and COMMIT/ROLLBACK */
+    sqlite3_stmt *data_version; /* PRAGMA data_version, prepared on first use */
+    int writing;                /* holds write_mu: between BEGIN IMMEDIATE and COMMIT/ROLLBACK */
 };
 
 /* Writers of this process queue here instead of in SQLite's busy handler, which polls with
@@ -126,6 +127,7 @@ static void sq_close(struct db *db)
     release_write(d);
     for (int i = 0; i < TX__MAX; i++)
         sqlite3_finalize(d->tx[i]);
+    sqlite3_finalize(d->data_version);
     sqlite3_close(d->h);
     free(d);
 }
@@ -166,6 +168,25 @@ static int sq_begin(struct db *db, int write)
     if (rc != DB_OK)
         release_write(d);
     return rc;
+}
+
+/* PRAGMA data_version moves when another connection commits (inside a transaction: as of its
+ * snapshot, which this statement opens when it is the first); this connection's own changes are
+ * counted by sqlite3_total_changes64. */
+static int sq_data_version(struct db *db, uint64_t ret[2])
+{
+    struct sqlite_db *d = (struct sqlite_db *)db;
+    if (!d->data_version &&
+        sqlite3_prepare_v3(d->h, "PRAGMA data_version", -1, SQLITE_PREPARE_PERSISTENT,
+                           &d->data_version, NULL) != SQLITE_OK)
+        return DB_ERROR;
+    int rc = sqlite3_step(d->data_version);
+    if (rc == SQLITE_ROW) {
+        ret[0] = (uint64_t)sqlite3_column_int64(d->data_version, 0);
+        ret[1] = (uint64_t)sqlite3_total_changes64(d->h);
+    }
+    sqlite3_reset(d->data_version);
+    return rc == SQLITE_ROW ? DB_OK : map_rc(rc);
 }
 
 static int sq_prepare(struct db *db, const char *sql, struct db_stmt **ret)
@@ -339,6 +360,7 @@ const struct db_ops db_sqlite_ops = {
     .close = sq_close,
     .exec = sq_exec,
     .begin = sq_begin,
+    .data_version = sq_data_version,
     .prepare = sq_prepare,
     .finalize = sq_finalize,
     .bind_null = sq_bind_null,
