@@ -114,6 +114,11 @@ int db_maintain(struct db *db)
     return db->ops->maintain ? db->ops->maintain(db) : DB_OK;
 }
 
+int db_has_maintenance(const struct db *db)
+{
+    return db->ops->maintain != NULL;
+}
+
 /* Remembers a failure for db_last_error(). */
 static int note(struct db *db, int rc)
 {

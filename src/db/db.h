@@ -40,9 +40,12 @@ int db_unreachable(const struct db *db);
 /* target for messages: a password in a mariadb:// URL is replaced by "***". */
 void db_target_display(const char *target, char *out, size_t outlen);
 
-/* Background upkeep the server runs every few hundred milliseconds on a pool connection
- * (SQLite: copies the WAL back into the database outside the request path). */
+/* Background upkeep the server runs every few hundred milliseconds, on a connection of its own
+ * that is never a pool's (SQLite: copies the WAL back into the database outside the request path,
+ * then may keep a read transaction open until the next call; see sqlite.c). */
 int db_maintain(struct db *db);
+/* 0 when db_maintain() has nothing to do for this store (MariaDB). */
+int db_has_maintenance(const struct db *db);
 
 /* Runs sql with no parameters and no rows (DDL, PRAGMA). */
 int db_exec(struct db *db, const char *sql);

@@ -39,13 +39,20 @@ struct server {
 static void *maintenance(void *arg)
 {
     struct server *srv = arg;
+    struct db *db = NULL; /* its own: db_maintain() may hold a transaction open between calls */
     while (!atomic_load(&srv->stopping)) {
-        struct db *db = NULL;
-        if (db_pool_get(srv->pool, &db) == DB_OK)
-            db_pool_put(srv->pool, db, db_maintain(db) == DB_UNAVAILABLE);
+        if (!db && db_open(srv->cfg->db_target, &db) != DB_OK)
+            db = NULL;
+        if (db && !db_has_maintenance(db))
+            break;
+        if (db && db_maintain(db) == DB_UNAVAILABLE) {
+            db_close(db);
+            db = NULL;
+        }
         for (int i = 0; i < 4 && !atomic_load(&srv->stopping); i++)
             usleep(50000);
     }
+    db_close(db);
     return NULL;
 }
 

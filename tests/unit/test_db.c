@@ -689,6 +689,73 @@ static void test_data_version(void **state)
     assert_int_equal(memo_freed, 1);
 }
 
+/* The frames a passive checkpoint from an unrelated connection left in the WAL (0 = all copied). */
+static int frames_left(sqlite3 *raw)
+{
+    int log = -1, done = -1;
+    int rc = sqlite3_wal_checkpoint_v2(raw, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    assert_true(rc == SQLITE_OK || rc == SQLITE_BUSY);
+    assert_true(log >= 0 && done >= 0);
+    return log - done;
+}
+
+static void insert_client(struct db *db, const char *name)
+{
+    char sql[200];
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO clients (client_name, client_currency_code, client_net_terms) "
+             "VALUES ('%s', 'USD', 0)",
+             name);
+    exec_ok(db, sql);
+}
+
+/* db_maintain(): after a turn that copied everything and saw no write since the previous one, it
+ * keeps WAL read lock 0 until its next turn; writers and readers go on meanwhile; a turn that sees
+ * a write, or whose checkpoint was kept from copying, does not take the lock, so neither a busy
+ * writer's checkpoints nor another maintainer's (another process) are starved. */
+static void test_maintain_holds_read_lock(void **state)
+{
+    struct fixture *fx = *state;
+    struct db *m1, *m2, *reader;
+    sqlite3 *raw;
+    assert_int_equal(db_open(fx->path, &m1), DB_OK);
+    assert_int_equal(db_open(fx->path, &m2), DB_OK);
+    assert_int_equal(db_open(fx->path, &reader), DB_OK);
+    assert_int_equal(sqlite3_open(fx->path, &raw), SQLITE_OK);
+    /* a first read opens the WAL on raw (until then it has none to checkpoint) */
+    assert_int_equal(sqlite3_exec(raw, "SELECT COUNT(*) FROM sqlite_master", NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_true(db_has_maintenance(m1));
+
+    insert_client(fx->db, "Maint 1");
+    assert_int_equal(db_maintain(m1), DB_OK); /* copies the WAL; a write was seen: no lock */
+    insert_client(fx->db, "Maint 2");
+    assert_int_equal(frames_left(raw), 0);
+    assert_int_equal(db_maintain(m1), DB_OK); /* saw the write of Maint 2: still no lock */
+    assert_int_equal(db_maintain(m1), DB_OK); /* a quiet turn: holds lock 0 */
+    insert_client(fx->db, "Maint 3");         /* writes are not held up */
+    assert_int_equal(q_int(reader, "SELECT COUNT(*) FROM clients WHERE client_name LIKE 'Maint %'"),
+                     3);
+    assert_true(frames_left(raw) > 0);        /* a checkpoint needs lock 0: it waits for m1 */
+    assert_int_equal(db_maintain(m2), DB_OK); /* kept from copying as well: m2 takes nothing */
+    assert_int_equal(db_maintain(m1), DB_OK); /* releases, copies everything, saw a write */
+    assert_int_equal(frames_left(raw), 0);
+    insert_client(fx->db, "Maint 4");
+    assert_int_equal(frames_left(raw), 0); /* neither holds the lock */
+
+    assert_int_equal(db_maintain(m1), DB_OK);
+    assert_int_equal(db_maintain(m1), DB_OK); /* quiet again: holds */
+    insert_client(fx->db, "Maint 5");
+    assert_true(frames_left(raw) > 0);
+    db_close(m1); /* closing ends it; m2 holds nothing */
+    assert_int_equal(frames_left(raw), 0);
+    assert_int_equal(q_int(reader, "SELECT COUNT(*) FROM clients WHERE client_name LIKE 'Maint %'"),
+                     5);
+    db_close(m2);
+    db_close(reader);
+    sqlite3_close(raw);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -707,6 +774,7 @@ int main(void)
         T(test_pool),
         T(test_group_commit),
         T(test_data_version),
+        T(test_maintain_holds_read_lock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,7 +18,10 @@ struct sqlite_db {
     sqlite3 *h;
     sqlite3_stmt *tx[TX__MAX];
     sqlite3_stmt *data_version; /* PRAGMA data_version, prepared on first use */
-    int writing;                /* holds write_mu: between BEGIN IMMEDIATE and COMMIT/ROLLBACK */
+    int holding;                /* sq_maintain() left a read transaction open */
+    int seen;                   /* seen_version holds the data version of its last turn */
+    uint64_t seen_version[2];
+    int writing; /* holds write_mu: between BEGIN IMMEDIATE and COMMIT/ROLLBACK */
 };
 
 /* Writers of this process queue here instead of in SQLite's busy handler, which polls with
@@ -342,10 +345,38 @@ static int sq_create_schema(struct db *db)
 }
 
 /* A passive checkpoint: never waits for readers or writers, so it costs requests nothing. */
+/* The passive checkpoint, on the maintenance thread's own connection. When the WAL holds nothing
+ * that is not in the database file, every reader takes WAL read lock 0, a shared lock on the -shm
+ * file, which SQLite takes and drops with fcntl() under a process-wide mutex unless another
+ * connection of this process already holds it. So when nothing was written since the last turn
+ * either, this connection keeps a read transaction open (holding lock 0) until its next turn: while
+ * the database is only read, readers take the lock without a system call and without waiting for
+ * each other. The lock is released at the start of every turn, before the checkpoint (which needs
+ * it exclusively), and not taken again in a turn that saw a write or found frames the checkpoint
+ * could not copy: under writes it is never held, so neither a writer's own checkpoint nor another
+ * process's is kept waiting by it for more than one turn after the first write. */
 static int sq_maintain(struct db *db)
 {
-    int log = 0, done = 0;
-    int rc = sqlite3_wal_checkpoint_v2(handle(db), NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    struct sqlite_db *d = (struct sqlite_db *)db;
+    if (d->holding) {
+        d->holding = 0;
+        run_tx(db, TX_ROLLBACK);
+    }
+    int log = -1, done = -1; /* -1: not in WAL mode */
+    int rc = sqlite3_wal_checkpoint_v2(d->h, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    uint64_t v[2];
+    if (rc == SQLITE_OK && log >= 0 && log == done && run_tx(db, TX_BEGIN) == DB_OK) {
+        /* the first read takes the snapshot and the lock */
+        if (sq_data_version(db, v) == DB_OK) {
+            d->holding = d->seen && v[0] == d->seen_version[0] && v[1] == d->seen_version[1];
+            d->seen = 1;
+            memcpy(d->seen_version, v, sizeof(v));
+        }
+        if (!d->holding)
+            run_tx(db, TX_ROLLBACK);
+    } else {
+        d->seen = 0;
+    }
     return rc == SQLITE_OK || rc == SQLITE_BUSY ? DB_OK : map_rc(rc);
 }
 
