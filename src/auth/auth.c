@@ -159,9 +159,12 @@ static int lookup(struct req *r, struct db *db, const char *key, size_t klen, co
     crypto_key_hash(key, klen, hash);
     if (!hash[0])
         return 0; /* no digest: matches nothing */
-    /* the version first: a commit between it and the query can only make the entry miss */
+    /* Only reads (a request's read transaction) use the memo: a write request's version moves
+     * with every commit of the writes around it. The version is read first: a commit between it
+     * and the query can only make the entry miss. */
     uint64_t version[2];
-    struct auth_memo *memo = db_data_version(db, version) == DB_OK ? memo_of(db) : NULL;
+    struct auth_memo *memo =
+        db_in_transaction(db) && db_data_version(db, version) == DB_OK ? memo_of(db) : NULL;
     const struct memo_entry *hit = memo ? memo_find(memo, hash, today, version) : NULL;
     if (hit) {
         copy_key(&r->key, &hit->key);

@@ -738,14 +738,14 @@ class CliTests(ApiTestCase):
 
         for _ in range(25):  # every connection that served these now remembers the key
             self.assertIn(a, client_ids())
-        db_script(self.db, "UPDATE api_keys SET api_key_client_id = %d WHERE api_key_id = %s"
+        db_script(self.db, "UPDATE api_keys SET api_key_client_id = %d WHERE api_key_id = %s;"
                   % (b, key_id))
         for _ in range(25):
             self.assertEqual(client_ids(), [b])
         db_script(self.db, "UPDATE api_keys SET api_key_expire = '2001-01-01' WHERE "
-                           "api_key_id = %s" % key_id)
+                           "api_key_id = %s;" % key_id)
         refused()
-        db_script(self.db, "UPDATE api_keys SET api_key_expire = '%s' WHERE api_key_id = %s"
+        db_script(self.db, "UPDATE api_keys SET api_key_expire = '%s' WHERE api_key_id = %s;"
                   % (future_date(30), key_id))
         self.assertEqual(client_ids(), [b])
         for _ in range(10):
