@@ -4,6 +4,7 @@
 #include "auth/throttle.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -20,6 +21,9 @@ struct slot {
 static struct slot slots[THROTTLE_SLOTS];
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static unsigned cfg_limit = 30, cfg_window = 60;
+/* No address is blocked at or after this time (the latest end of a window in which an address
+ * reached the limit): until someone fails that often, a request is checked without the mutex. */
+static atomic_llong blocked_until;
 
 void throttle_configure(unsigned limit, unsigned window_sec)
 {
@@ -27,6 +31,7 @@ void throttle_configure(unsigned limit, unsigned window_sec)
     cfg_limit = limit;
     cfg_window = window_sec ? window_sec : 1;
     memset(slots, 0, sizeof(slots));
+    atomic_store(&blocked_until, 0);
     pthread_mutex_unlock(&mu);
 }
 
@@ -65,6 +70,8 @@ unsigned throttle_blocked(const char *ip)
 {
     time_t now = time(NULL);
     unsigned wait = 0;
+    if ((long long)now >= atomic_load_explicit(&blocked_until, memory_order_acquire))
+        return 0;
     pthread_mutex_lock(&mu);
     struct slot *s = cfg_limit ? find(ip, 0, now) : NULL;
     if (s && s->failures >= cfg_limit && now < s->window_start + (time_t)cfg_window)
@@ -85,6 +92,9 @@ int throttle_failure(const char *ip)
             s->failures = 0;
         }
         blocked = ++s->failures == cfg_limit;
+        long long until = (long long)s->window_start + (long long)cfg_window;
+        if (s->failures >= cfg_limit && until > atomic_load(&blocked_until))
+            atomic_store_explicit(&blocked_until, until, memory_order_release);
     }
     pthread_mutex_unlock(&mu);
     return blocked;

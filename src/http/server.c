@@ -513,7 +513,10 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
         h->offload = OFFLOAD_QUEUED;
         r->pool = srv->wpool;
         MHD_suspend_connection(con);
-        workers_submit(srv->writers, &h->work);
+        /* while shutting down, a request on a kept-alive connection can still arrive after the
+         * workers have stopped: it runs here (a connection left suspended would abort MHD) */
+        if (!workers_submit(srv->writers, &h->work))
+            run_write(&h->work, srv);
         return MHD_YES;
     } else {
         handle(srv, h, &h->ctype);
@@ -623,7 +626,7 @@ int server_run(const struct server_config *cfg)
         MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "itflowd: cannot listen on %s:%u\n", cfg->listen_host, cfg->port);
-        workers_stop(srv.writers);
+        workers_free(srv.writers);
         free_pools(&srv);
         return 1;
     }
@@ -646,6 +649,7 @@ int server_run(const struct server_config *cfg)
      * still suspended */
     workers_stop(srv.writers);
     MHD_stop_daemon(d);
+    workers_free(srv.writers);
     atomic_store(&srv.stopping, 1);
     if (maint_ok)
         pthread_join(srv.maint, NULL);

@@ -61,14 +61,18 @@ struct workers *workers_start(unsigned n, work_fn fn, void *cls)
     return ws;
 }
 
-void workers_submit(struct workers *ws, struct work *w)
+int workers_submit(struct workers *ws, struct work *w)
 {
     w->next = NULL;
     pthread_mutex_lock(&ws->mu);
-    *ws->tail = w;
-    ws->tail = &w->next;
-    pthread_cond_signal(&ws->cv);
+    int queued = !ws->stopping;
+    if (queued) {
+        *ws->tail = w;
+        ws->tail = &w->next;
+        pthread_cond_signal(&ws->cv);
+    }
     pthread_mutex_unlock(&ws->mu);
+    return queued;
 }
 
 void workers_stop(struct workers *ws)
@@ -76,11 +80,19 @@ void workers_stop(struct workers *ws)
     if (!ws)
         return;
     pthread_mutex_lock(&ws->mu);
+    int joined = ws->stopping;
     ws->stopping = 1;
     pthread_cond_broadcast(&ws->cv);
     pthread_mutex_unlock(&ws->mu);
-    for (unsigned i = 0; i < ws->n; i++)
+    for (unsigned i = 0; i < ws->n && !joined; i++)
         pthread_join(ws->threads[i], NULL);
+}
+
+void workers_free(struct workers *ws)
+{
+    if (!ws)
+        return;
+    workers_stop(ws);
     pthread_mutex_destroy(&ws->mu);
     pthread_cond_destroy(&ws->cv);
     free(ws);

@@ -14,9 +14,12 @@ struct workers;
 
 /* Starts n threads calling fn(job, cls) for each submitted job. NULL on failure. */
 struct workers *workers_start(unsigned n, work_fn fn, void *cls);
-/* Queues w; some worker calls fn on it soon. */
-void workers_submit(struct workers *ws, struct work *w);
-/* Runs every job already queued, then joins the threads and frees the pool (accepts NULL). */
+/* Queues w (some worker calls fn on it soon): 1. Once workers_stop() has begun: 0, nothing queued
+ * (the caller runs the job itself). Safe from any thread until workers_free(). */
+int workers_submit(struct workers *ws, struct work *w);
+/* Runs every job already queued, then joins the threads (accepts NULL). */
 void workers_stop(struct workers *ws);
+/* Frees the pool after workers_stop(), once no thread can call workers_submit() (accepts NULL). */
+void workers_free(struct workers *ws);
 
 #endif
