@@ -687,16 +687,20 @@ class CliTests(ApiTestCase):
                   api_key_decrypt_password=self.decrypt + "x")
         self.assertEqual((r.status, r.body), (403, MSG_BAD_DECRYPT))
 
-    def test_key_revoke_makes_the_key_401(self):
-        secret, decrypt = "RevokeMeSecret-0123456789abcdef", "RevokeMeDecrypt-0123456789"
+    def create_named_key(self, name, secret, decrypt):
+        """`key create` with a chosen secret, valid 30 days; returns the key's id."""
         SECRETS.update((secret, decrypt))
-        r = cli("key", "create", "--db", self.db, "--name", "to-revoke", "--expires",
+        r = cli("key", "create", "--db", self.db, "--name", name, "--expires",
                 future_date(30), "--secret", secret, "--decrypt-password", decrypt,
                 "--admin-password-file", self.pwfile)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(parse_key_output(r.stdout), (secret, decrypt))
-        key_id = db_value(self.db, "SELECT api_key_id FROM api_keys WHERE api_key_name = "
-                                   "'to-revoke'")
+        return db_value(self.db, "SELECT api_key_id FROM api_keys WHERE api_key_name = ?",
+                        (name,))
+
+    def test_key_revoke_makes_the_key_401(self):
+        secret = "RevokeMeSecret-0123456789abcdef"
+        key_id = self.create_named_key("to-revoke", secret, "RevokeMeDecrypt-0123456789")
         self.assertEqual(self.server.get("clients/read", key=secret).status, 200)
         r = cli("key", "revoke", "--db", self.db, key_id)
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -714,14 +718,8 @@ class CliTests(ApiTestCase):
         """A key found once is remembered per connection only while nothing was committed since:
         a change made by another process (scope, expiry, revocation) applies to the very next
         request, however often the key was used before."""
-        secret, decrypt = "ChangeMeSecret-0123456789abcdef", "ChangeMeDecrypt-0123456789"
-        SECRETS.update((secret, decrypt))
-        r = cli("key", "create", "--db", self.db, "--name", "to-change", "--expires",
-                future_date(30), "--secret", secret, "--decrypt-password", decrypt,
-                "--admin-password-file", self.pwfile)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        key_id = db_value(self.db, "SELECT api_key_id FROM api_keys WHERE api_key_name = "
-                                   "'to-change'")
+        secret = "ChangeMeSecret-0123456789abcdef"
+        key_id = self.create_named_key("to-change", secret, "ChangeMeDecrypt-0123456789")
         s = self.server
         a = self.assertCreated(s.post("clients/create", {"client_name": "Scope A"}, key=secret))
         b = self.assertCreated(s.post("clients/create", {"client_name": "Scope B"}, key=secret))
