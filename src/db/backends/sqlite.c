@@ -344,17 +344,17 @@ static int sq_create_schema(struct db *db)
     return rc;
 }
 
-/* A passive checkpoint: never waits for readers or writers, so it costs requests nothing. */
-/* The passive checkpoint, on the maintenance thread's own connection. When the WAL holds nothing
- * that is not in the database file, every reader takes WAL read lock 0, a shared lock on the -shm
- * file, which SQLite takes and drops with fcntl() under a process-wide mutex unless another
- * connection of this process already holds it. So when nothing was written since the last turn
- * either, this connection keeps a read transaction open (holding lock 0) until its next turn: while
- * the database is only read, readers take the lock without a system call and without waiting for
- * each other. The lock is released at the start of every turn, before the checkpoint (which needs
- * it exclusively), and not taken again in a turn that saw a write or found frames the checkpoint
- * could not copy: under writes it is never held, so neither a writer's own checkpoint nor another
- * process's is kept waiting by it for more than one turn after the first write. */
+/* The passive checkpoint (it never waits for readers or writers, so it costs requests nothing),
+ * on the maintenance thread's own connection. When the WAL holds nothing that is not in the
+ * database file, every reader takes WAL read lock 0, a shared lock on the -shm file, which SQLite
+ * takes and drops with fcntl() under a process-wide mutex unless another connection of this process
+ * already holds it. So when nothing was written since the last turn either, this connection keeps a
+ * read transaction open (holding lock 0) until its next turn: while the database is only read,
+ * readers take the lock without a system call and without waiting for each other. The lock is
+ * released at the start of every turn, before the checkpoint (which needs it exclusively), and not
+ * taken again in a turn that saw a write or found frames the checkpoint could not copy: under
+ * writes it is never held, so neither a writer's own checkpoint nor another process's is kept
+ * waiting by it for more than one turn after the first write. */
 static int sq_maintain(struct db *db)
 {
     struct sqlite_db *d = (struct sqlite_db *)db;
