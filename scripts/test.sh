@@ -2,9 +2,10 @@
 # Everything CI runs: packages, a warnings-as-errors build, the unit tests (cmocka under ctest),
 # our API and hostile-input tests and the shared conformance suite (on SQLite and on a private
 # MariaDB) against freshly started servers — once on a plain debug build and once under
-# AddressSanitizer + UndefinedBehaviorSanitizer (leak checks on) — then every libFuzzer driver for
-# FUZZ_SECONDS (default 10) each. ITFLOWD_SKIP_SANITIZERS=1 / ITFLOWD_SKIP_FUZZ=1 /
-# ITFLOWD_SKIP_MARIADB=1 skip those parts.
+# AddressSanitizer + UndefinedBehaviorSanitizer (leak checks on) — the SQLite suites once more under
+# ThreadSanitizer, then every libFuzzer driver for FUZZ_SECONDS (default 10) each.
+# ITFLOWD_SKIP_SANITIZERS=1 / ITFLOWD_SKIP_TSAN=1 / ITFLOWD_SKIP_FUZZ=1 / ITFLOWD_SKIP_MARIADB=1
+# skip those parts.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 "$repo/scripts/deps.sh"
@@ -23,7 +24,7 @@ run_suite() {
   sed -E 's/^[0-9]+: //' ctest.log > ctest.plain.log
   # cmocka per test program, the conformance runner, unittest, then ctest's own summary
   grep -E '^\[(  PASSED  |  FAILED  )\]|^[0-9]+ passed, [0-9]+ failed|^Ran [0-9]+ tests|^(OK|FAILED)( \(|$)' ctest.plain.log || true
-  grep -E '^FAIL |^ERROR:|^FAIL:|runtime error|AddressSanitizer|LeakSanitizer' ctest.plain.log | head -50 || true
+  grep -E '^FAIL |^ERROR:|^FAIL:|runtime error|AddressSanitizer|LeakSanitizer|ThreadSanitizer' ctest.plain.log | head -50 || true
   grep -E '^[0-9]+% tests passed|tests failed out of|^The following tests FAILED|^\s+[0-9]+ - ' ctest.plain.log || true
   if [ $status -ne 0 ]; then echo "see $dir/ctest.log"; tail -60 ctest.log; fi
   cd "$repo"
@@ -37,6 +38,12 @@ if [ "${ITFLOWD_SKIP_SANITIZERS:-0}" != 1 ]; then
   # the long MariaDB load tests run once (above); the MariaDB conformance run is repeated here
   run_suite "ASan + UBSan build" "$repo/build-sanitize" "api_cases_mariadb|api_hostile_mariadb|mariadb_scaleout" \
     -DSANITIZE=address,undefined || status=1
+fi
+if [ "${ITFLOWD_SKIP_TSAN:-0}" != 1 ]; then
+  # data races in the threads' shared state (pools, group commit, write workers, maintenance,
+  # throttle, metrics): the SQLite suites (the MariaDB ones ran twice above)
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+    run_suite "TSan build" "$repo/build-tsan" "mariadb|fuzz_replay" -DSANITIZE=thread || status=1
 fi
 if [ "${ITFLOWD_SKIP_FUZZ:-0}" != 1 ]; then
   echo "== fuzzing (${FUZZ_SECONDS:-10} s per fuzzer)"
