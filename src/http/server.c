@@ -642,7 +642,7 @@ int server_run(const struct server_config *cfg)
     if (lfd != MHD_INVALID_SOCKET)
         close(lfd);
     fprintf(stderr, "itflowd: shutting down (%d requests in flight)\n", atomic_load(&in_flight));
-    unsigned grace = cfg->shutdown_sec ? cfg->shutdown_sec : 10;
+    unsigned grace = cfg->shutdown_sec; /* 0: do not wait (main sets the default, 10) */
     for (unsigned i = 0; i < grace * 20 && atomic_load(&in_flight) > 0; i++)
         usleep(50000);
     /* the workers finish (and resume) every write they hold: MHD cannot stop with a connection

@@ -15,7 +15,7 @@ struct server_config {
     size_t max_header;      /* bytes of all header lines; more gets 431 */
     unsigned timeout_sec;   /* idle connection timeout */
     unsigned max_connections;
-    unsigned shutdown_sec; /* SIGTERM: how long in-flight requests may take to finish */
+    unsigned shutdown_sec; /* SIGTERM: how long in-flight requests may take to finish (0: none) */
     const char *log_path;  /* access and error log (reopened on SIGHUP); NULL = stderr */
     int quiet;             /* no access log */
 };

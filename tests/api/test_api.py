@@ -1506,6 +1506,25 @@ class HardeningTests(ApiTestCase):
         self.assertIn("shutting down", s.log_text())
         s.stop()
 
+    def test_shutdown_timeout_0_does_not_wait(self):
+        # --shutdown-timeout 0: SIGTERM stops at once, not waiting for a request still in flight
+        # (here one whose body never comes; without the option the stop would wait 10 s for it)
+        s = Server(make_seeded_db("shutdown-now"), "shutdown-now",
+                   extra_args=["--shutdown-timeout", "0"]).start()
+        sock = socket.create_connection(("127.0.0.1", s.port), timeout=30)
+        try:
+            sock.sendall(b"POST /api/v1/clients/create.php HTTP/1.1\r\nHost: x\r\n"
+                         b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+            time.sleep(0.3)  # the request line and headers are read: the request is in flight
+            t0 = time.time()
+            s.proc.send_signal(signal.SIGTERM)
+            self.assertEqual(s.proc.wait(timeout=20), 0)
+            self.assertLess(time.time() - t0, 5)
+            self.assertIn("shutting down (1 requests in flight)", s.log_text())
+        finally:
+            sock.close()
+            s.stop()
+
     def test_sigterm_under_write_load(self):
         # writes wait on worker threads with their connections suspended; a stop must finish
         # them (MHD cannot stop with a suspended connection) and exit 0, losing no acked write
