@@ -507,7 +507,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
     h->ctype = ctype;
     if (!r->path) {
         reply_message(r, 500, "Internal server error.");
-    } else if (srv->writers && is_write(h)) {
+    } else if (is_write(h)) {
         /* answered by a worker; MHD calls us again once it resumes the connection */
         h->con = con;
         h->offload = OFFLOAD_QUEUED;

@@ -364,9 +364,8 @@ static int sq_maintain(struct db *db)
     }
     int log = -1, done = -1; /* -1: not in WAL mode */
     int rc = sqlite3_wal_checkpoint_v2(d->h, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
-    uint64_t v[2];
     if (rc == SQLITE_OK && log >= 0 && log == done && run_tx(db, TX_BEGIN) == DB_OK) {
-        /* the first read takes the snapshot and the lock */
+        uint64_t v[2]; /* the first read takes the snapshot and the lock */
         if (sq_data_version(db, v) == DB_OK) {
             d->holding = d->seen && v[0] == d->seen_version[0] && v[1] == d->seen_version[1];
             d->seen = 1;
