@@ -33,6 +33,15 @@ run_suite() {
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 status=0
+# the release flags (what scripts/demo.sh and an install build): the hardening check and the unit tests
+echo "== release build (hardening)"
+if "$repo/scripts/build.sh" "$repo/build-release" >/dev/null &&
+   (cd "$repo/build-release" && ctest --output-on-failure -R '^(hardening|test_.*)$' > ctest.log 2>&1); then
+  grep -E '^[0-9]+% tests passed|tests failed out of' "$repo/build-release/ctest.log" || true
+else
+  echo "release build or its tests failed"; tail -40 "$repo/build-release/ctest.log" 2>/dev/null || true
+  status=1
+fi
 run_suite "debug build" "$repo/build-test" "" || status=1
 if [ "${ITFLOWD_SKIP_SANITIZERS:-0}" != 1 ]; then
   # the long MariaDB load tests run once (above); the MariaDB conformance run is repeated here
