@@ -39,7 +39,8 @@ int membudget_buf_reserve(struct buf *b, size_t *held, size_t n);
 void membudget_buf_free(struct buf *b, size_t *held);
 
 /* A parse scope: allocations through membudget_malloc on this thread while it is open are
- * charged to it (used), to *held and to the global budget. */
+ * charged to it (used), to *held (required: the owner gives it back with membudget_release)
+ * and to the global budget. */
 struct mem_scope {
     size_t limit; /* 0 = no limit of its own */
     size_t used;  /* bytes charged and not freed again */
