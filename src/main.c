@@ -10,12 +10,14 @@
 
 #include "auth/auth.h"
 #include "auth/throttle.h"
+#include "core/membudget.h"
 #include "core/php.h"
 #include "crypto/crypto.h"
 #include "db/db.h"
 #include "engine/engine_int.h"
 #include "engine/module.h"
 #include "http/server.h"
+#include "json/json_alloc.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:8080"
 
@@ -44,7 +46,7 @@ static void usage(FILE *f)
           "                [--max-body BYTES] [--max-connections N] [--timeout SEC]\n"
           "                [--auth-fail-limit N] [--auth-fail-window SEC]\n"
           "                [--shutdown-timeout SEC] [--log FILE] [--max-url BYTES]\n"
-          "                [--max-header BYTES] [--write-workers N]\n",
+          "                [--max-header BYTES] [--write-workers N] [--max-body-memory BYTES]\n",
           f);
 }
 
@@ -53,7 +55,7 @@ struct opts {
     const char *db, *name, *expires, *client, *secret, *decrypt, *admin_pw_file, *admin_email;
     const char *listen, *threads, *positional, *max_body, *auth_fail_limit, *auth_fail_window;
     const char *max_connections, *timeout, *shutdown_timeout, *log, *max_url, *max_header;
-    const char *write_workers;
+    const char *write_workers, *max_body_memory;
     int schema_only, quiet;
     char db_shown[512]; /* db for messages: a URL's password replaced by *** */
 };
@@ -84,6 +86,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"--max-url", offsetof(struct opts, max_url)},
         {"--max-header", offsetof(struct opts, max_header)},
         {"--write-workers", offsetof(struct opts, write_workers)},
+        {"--max-body-memory", offsetof(struct opts, max_body_memory)},
     };
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -470,7 +473,7 @@ static int cmd_key_revoke(const struct opts *o)
     return 0;
 }
 
-#define SERVE_NUMBERS 10
+#define SERVE_NUMBERS 11
 
 /* The numeric options of serve, each checked against its range (defaults when absent). */
 static int serve_numbers(const struct opts *o, long val[SERVE_NUMBERS])
@@ -489,6 +492,8 @@ static int serve_numbers(const struct opts *o, long val[SERVE_NUMBERS])
         {"--max-url", o->max_url, 256, 1L << 20, 4096},
         {"--max-header", o->max_header, 1024, 1L << 20, 8192},
         {"--write-workers", o->write_workers, 1, 256, 16},
+        /* bodies being received or parsed, all requests together; default 8 x --max-body */
+        {"--max-body-memory", o->max_body_memory, 1L << 20, 1L << 40, 128L << 20},
     };
     for (int i = 0; i < SERVE_NUMBERS; i++) {
         char *end = NULL;
@@ -545,6 +550,7 @@ static int cmd_serve(const struct opts *o)
     cfg.max_url = (size_t)val[7];
     cfg.max_header = (size_t)val[8];
     cfg.write_workers = (unsigned)val[9];
+    membudget_configure(o->max_body_memory ? (size_t)val[10] : 8 * cfg.max_body);
     cfg.log_path = o->log;
     cfg.listen_host = host;
     cfg.port = (unsigned short)port;
@@ -554,6 +560,7 @@ static int cmd_serve(const struct opts *o)
 
 int main(int argc, char **argv)
 {
+    json_alloc_install(); /* before any JSON value exists */
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -28,6 +28,9 @@ struct param {
 
 #define REQ_MAX_PARAMS 64
 #define REQ_MAX_JSON_DEPTH 512 /* PHP json_decode's default depth */
+/* JSON values (array elements, object members, the top) a body may hold: a real body has a few
+ * dozen; a 16 MiB body of "[{},{},...]" holds 5.6 million, each costing the parser ~250 bytes. */
+#define REQ_MAX_JSON_VALUES 100000
 
 /* The authenticated key (auth layer). */
 struct api_key {
@@ -46,7 +49,8 @@ struct req {
     size_t nparams;
     int params_overflow;
     json_t *body;         /* the body as a JSON object, or NULL */
-    int body_state;       /* BODY_NONE, BODY_OBJECT, BODY_INVALID */
+    int body_state;       /* BODY_NONE, BODY_OBJECT, BODY_INVALID, BODY_BUSY */
+    size_t body_mem;      /* bytes of the parsed body charged to the global budget (membudget) */
     char body_error[256]; /* why the body is not a JSON object */
     char ip[64];
     const char *user_agent;
@@ -82,14 +86,21 @@ struct req {
     struct db *db; /* checked out for this request, or NULL */
 };
 
-enum { BODY_NONE = 0, BODY_OBJECT, BODY_INVALID };
+/* BODY_BUSY: the parse needed memory beyond the global budget of bodies (answer 503). */
+enum { BODY_NONE = 0, BODY_OBJECT, BODY_INVALID, BODY_BUSY };
 
 /* Parameter lookup: the last parameter with this name, or NULL. */
 const struct param *req_param(const struct req *r, const char *name);
 /* Parses a raw query string (not NUL-terminated, may be NULL) into r->params. */
 void req_parse_query(struct req *r, const char *q, size_t n);
-/* Reads body bytes: sets body/body_state/body_error. */
+/* Reads body bytes: sets body/body_state/body_error. Bounded: more than REQ_MAX_JSON_VALUES
+ * values, or more parser memory than req_parse_budget(), make the body BODY_INVALID; the
+ * parser's memory is charged to the global budget (membudget) in r->body_mem until req_free. */
 void req_parse_body(struct req *r, const char *data, size_t n);
+/* The parser memory a body of n bytes holding this many JSON values may use. */
+size_t req_parse_budget(size_t n, size_t values);
+/* The JSON values in data (exact for valid JSON; a cheap scan, no allocation). */
+size_t req_json_values(const char *data, size_t n);
 void req_free(struct req *r);
 
 #endif

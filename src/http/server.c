@@ -18,6 +18,7 @@
 
 #include "auth/auth.h"
 #include "auth/throttle.h"
+#include "core/membudget.h"
 #include "db/db.h"
 #include "engine/engine.h"
 #include "engine/engine_int.h"
@@ -61,8 +62,10 @@ struct http_req {
     struct req r;
     char *raw_uri;
     struct buf body;
+    size_t body_mem; /* bytes of body charged to the global budget (membudget) */
     int started;
     int too_large;
+    int busy;      /* the body would go beyond --max-body-memory: 503 */
     int oversize;  /* 414 or 431: the URL or the headers are over their limit */
     int responded; /* a response is queued; further body data is discarded */
     /* a write handed to a worker thread: the connection is suspended until it is answered */
@@ -146,7 +149,7 @@ static void completed(void *cls, struct MHD_Connection *con, void **req_cls,
                     toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
     }
     req_free(r);
-    buf_free(&h->body);
+    membudget_buf_free(&h->body, &h->body_mem);
     free(h->raw_uri);
     free(h);
     *req_cls = NULL;
@@ -334,7 +337,14 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
         reply_message(r, 413, "The request body is too large.");
         return;
     }
-    req_parse_body(r, h->body.p, h->body.len);
+    if (!h->busy)
+        req_parse_body(r, h->body.p, h->body.len);
+    membudget_buf_free(&h->body, &h->body_mem); /* parsed: the bytes are no longer needed */
+    if (h->busy || r->body_state == BODY_BUSY) {
+        snprintf(r->retry_after, sizeof(r->retry_after), "1");
+        reply_message(r, 503, "The server is receiving too many request bodies. Try again later.");
+        return;
+    }
     if (r->body_state == BODY_INVALID && r->method == METHOD_POST && r->ep->op != OP_READ) {
         char msg[320];
         snprintf(msg, sizeof(msg), "The request body is not a valid JSON object: %s",
@@ -427,7 +437,8 @@ static enum MHD_Result answer(struct MHD_Connection *con, struct http_req *h)
  * a client may not get the answer of a write. HTTP clients do not half-close; see README.) */
 static int is_write(struct http_req *h)
 {
-    if (h->too_large || route_method(h->r.method_name) != METHOD_POST || !plain_target(h->raw_uri))
+    if (h->too_large || h->busy || route_method(h->r.method_name) != METHOD_POST ||
+        !plain_target(h->raw_uri))
         return 0;
     route_match(h->r.path, &h->route);
     return h->route.kind == ROUTE_API && h->route.ep && h->route.ep->op != OP_READ;
@@ -468,15 +479,19 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
         const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > srv->cfg->max_body)
             h->too_large = 1; /* answered now: the body is never read */
-        if (!h->oversize && !h->too_large)
+        else if (cl && membudget_buf_reserve(&h->body, &h->body_mem, strtoull(cl, NULL, 10)))
+            h->busy = 1; /* over --max-body-memory: likewise */
+        if (!h->oversize && !h->too_large && !h->busy)
             return MHD_YES;
         *upload_data_size = 0;
     }
     if (*upload_data_size && !h->responded) {
-        if (!h->too_large) {
-            buf_append(&h->body, upload_data, *upload_data_size);
-            if (h->body.failed)
-                h->too_large = 1;
+        if (!h->too_large && !h->busy) {
+            int rc = membudget_buf_append(&h->body, &h->body_mem, upload_data, *upload_data_size);
+            h->too_large = rc == -2;
+            h->busy = rc == -1;
+            if (rc)
+                membudget_buf_free(&h->body, &h->body_mem); /* discarded: not kept until the end */
         }
         *upload_data_size = 0;
         return MHD_YES;
