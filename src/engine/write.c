@@ -43,6 +43,9 @@ static int convert_fields(struct op_ctx *ctx)
         if (rc != ENG_OK)
             return rc;
         if (v->set && f->conv == CV_SECRET) {
+            size_t max = value_secret_max(field_column(m, f));
+            if (v->n > max)
+                return reply_bad(ctx->r, "%s is longer than %zu bytes", f->name, max);
             struct buf enc;
             buf_init(&enc, 0);
             if (!ctx->have_master || crypto_field_encrypt(ctx->master, v->p, v->n, &enc) != 0 ||
@@ -224,6 +227,8 @@ static int do_create(struct op_ctx *ctx)
 {
     const struct module *m = ctx->mod;
     int rc;
+    if ((rc = refs_check(ctx)) != ENG_OK)
+        return rc;
     for (size_t i = 0; i < m->nfields; i++) {
         const struct field *f = &m->fields[i];
         if (!(f->flags & FF_UNIQUE))
@@ -366,6 +371,8 @@ static int do_update(struct op_ctx *ctx)
         return rc;
     if (!ctx->cur.found)
         return row_missing(ctx);
+    if ((rc = refs_check(ctx)) != ENG_OK)
+        return rc;
     merge_current(ctx);
     set_name_var(ctx, 0);
     if ((rc = clear_other_primaries(ctx, ctx->id)) != ENG_OK)
