@@ -421,9 +421,16 @@ static void build_row_op(struct op_ctx *ctx, struct buf *sql, const void *arg)
     buf_printf(sql, " WHERE %s = ?", m->pk);
     if (scoped(ctx))
         buf_printf(sql, " AND %s = ?", m->client_col);
+    /* again here: on MariaDB a concurrent write may have changed the row since load_row read it */
+    char tmp[256];
+    const char *extra = row_condition(ctx, tmp, sizeof(tmp));
+    if (extra)
+        buf_printf(sql, " AND %s", extra);
 }
 
-/* delete, archive, unarchive, set: one statement on the row found in scope. */
+/* delete, archive, unarchive, set: one statement on the row found in scope. A statement that
+ * finds the row no longer as loaded (a concurrent write got there first) undoes the hooks' work:
+ * a refused write leaves no rows saying it happened (F20). */
 static int do_row_op(struct op_ctx *ctx)
 {
     int rc = load_row(ctx);
@@ -445,9 +452,11 @@ static int do_row_op(struct op_ctx *ctx)
     if (rc != DB_DONE)
         return ENG_DB;
     ctx->count = db_changes(ctx->db);
+    if (ctx->count == 0)
+        return ENG_NOT_DONE;
     if (ctx->ep->after && (rc = ctx->ep->after(ctx)) != ENG_OK)
         return rc;
-    return ctx->count > 0 ? logs_write_endpoint(ctx) : ENG_OK;
+    return logs_write_endpoint(ctx);
 }
 
 /* Checks that need no store: user agent, scope rule, target id, decrypt password, fields. */
