@@ -1838,30 +1838,68 @@ class WriteRuleTests(ApiTestCase):
                 ("tickets/resolve", {"ticket_id": tid}, [("Ticket", "Resolved"),
                                                          ("API", "Success")]),
                 ("contacts/archive", {"contact_id": cid}, [("Contact", "Archive")])]:
-            before = len(db_rows(s.db, "SELECT log_id FROM logs"))
-            answers = []
-            barrier = threading.Barrier(12)
+            self.assertEqual(self.race(endpoint, body, None), logs)
 
-            def one():
-                try:
-                    barrier.wait(timeout=30)
-                    answers.append(s.post(endpoint, body, key=C1_KEY))
-                except Exception as e:  # reported below as a missing answer
-                    answers.append(e)
-            threads = [threading.Thread(target=one) for _ in range(12)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(timeout=120)
-            ok = [a for a in answers if isinstance(a, Response) and a.status == 200 and
-                  a.body == b'{"success":"True","count":1}']
-            self.assertEqual(len(answers), 12, answers)
-            self.assertEqual(len(ok), 1, answers)
-            for a in answers:
-                if a not in ok:
-                    self.assertEqual((a.status, a.json()["success"]), (200, "False"), a)
-            new = db_rows(s.db, "SELECT log_type, log_action FROM logs ORDER BY log_id")[before:]
-            self.assertEqual([tuple(row) for row in new], logs)
+    def race(self, endpoint, body, other_session):
+        """12 requests at once; other_session (MariaDB): SQL another session runs first and
+        holds (4 s, uncommitted) while the requests read the row and wait for it.
+        Returns the (type, action) of the new log rows."""
+        s = self.server
+        before = len(db_rows(s.db, "SELECT log_id FROM logs"))
+        answers = []
+        barrier = threading.Barrier(12)
+        holder = None
+        if other_session:
+            holder = threading.Thread(target=DB.sql, args=(
+                "START TRANSACTION; %s; SELECT SLEEP(4); COMMIT;" % other_session,
+                DB.dbname(s.db)))
+            holder.start()
+            time.sleep(1.0)  # the client has started and run its UPDATE
+
+        def one():
+            try:
+                barrier.wait(timeout=30)
+                answers.append(s.post(endpoint, body, key=C1_KEY))
+            except Exception as e:  # reported below as a missing answer
+                answers.append(e)
+        threads = [threading.Thread(target=one) for _ in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        if holder:
+            holder.join(timeout=60)
+        ok = [a for a in answers if isinstance(a, Response) and a.status == 200 and
+              a.body == b'{"success":"True","count":1}']
+        self.assertEqual(len(answers), 12, answers)
+        self.assertEqual(len(ok), 0 if other_session else 1, answers)
+        for a in answers:
+            if a not in ok:
+                self.assertEqual((a.status, a.json()["success"]), (200, "False"), a)
+        new = db_rows(s.db, "SELECT log_type, log_action FROM logs ORDER BY log_id")[before:]
+        return [tuple(row) for row in new]
+
+    def test_row_changed_by_another_session_meanwhile(self):
+        """MariaDB, a database shared with ITFlow's web interface: the ticket is resolved (the
+        contact archived) by another session while the API requests are in flight, after they
+        read it: none of them answers True or logs, and the other session's values stay."""
+        if not on_mariadb():
+            self.skipTest("concurrent sessions: MariaDB")
+        s = self.server
+        tid = self.assertCreated(s.post("tickets/create", {"ticket_subject": "web"},
+                                        key=C1_KEY))
+        cid = self.assertCreated(s.post("contacts/create", {
+            "contact_name": "Web", "contact_email": "web@acme.example"}, key=C1_KEY))
+        self.assertEqual(self.race("tickets/resolve", {"ticket_id": tid},
+                                   "UPDATE tickets SET ticket_status = 4, ticket_resolved_at = "
+                                   "'2020-01-02 03:04:05' WHERE ticket_id = %d" % tid), [])
+        self.assertEqual(db_rows(s.db, "SELECT ticket_resolved_at FROM tickets WHERE "
+                                       "ticket_id = ?", (tid,)), [("2020-01-02 03:04:05",)])
+        self.assertEqual(self.race("contacts/archive", {"contact_id": cid},
+                                   "UPDATE contacts SET contact_archived_at = "
+                                   "'2020-01-02 03:04:05' WHERE contact_id = %d" % cid), [])
+        self.assertEqual(db_rows(s.db, "SELECT contact_archived_at FROM contacts WHERE "
+                                       "contact_id = ?", (cid,)), [("2020-01-02 03:04:05",)])
 
     def test_document_update_refused_logs_only_its_failure_row(self):
         """The reference logs a refused document update on purpose as an API Error: that row
