@@ -129,7 +129,7 @@ struct endpoint {
 struct field_ref {
     const char *field;  /* the field's JSON name (a CV_INT field of this module) */
     const char *module; /* the module whose row it names, e.g. "contacts" */
-    const char *noun;   /* that row in the message, e.g. "contact" */
+    const char *noun;   /* that row in the message, e.g. "a contact" */
 };
 
 #define MOD_ALL_CLIENTS_ONLY 1u /* F8: client-scoped keys get 403 */

@@ -38,7 +38,7 @@ int refs_check(struct op_ctx *ctx)
         if (rc != DB_ROW && rc != DB_DONE)
             return ENG_DB;
         if (rc == DB_ROW && owner != 0 && owner != ctx->S)
-            return reply_bad(ctx->r, "%s names a %s of another client.", ref->field, ref->noun);
+            return reply_bad(ctx->r, "%s names %s of another client.", ref->field, ref->noun);
     }
     return ENG_OK;
 }

@@ -113,10 +113,10 @@ static int update_interface_and_history(struct op_ctx *ctx)
 }
 
 static const struct field_ref refs[] = {
-    {"asset_vendor_id", "vendors", "vendor"},
-    {"asset_location_id", "locations", "location"},
-    {"asset_contact_id", "contacts", "contact"},
-    {"asset_network_id", "networks", "network"},
+    {"asset_vendor_id", "vendors", "a vendor"},
+    {"asset_location_id", "locations", "a location"},
+    {"asset_contact_id", "contacts", "a contact"},
+    {"asset_network_id", "networks", "a network"},
 };
 
 static const struct endpoint endpoints[] = {

@@ -52,7 +52,7 @@ static int unarchive_linked_user(struct op_ctx *ctx)
 }
 
 static const struct field_ref refs[] = {
-    {"contact_location_id", "locations", "location"},
+    {"contact_location_id", "locations", "a location"},
 };
 
 static const struct endpoint endpoints[] = {

@@ -33,8 +33,8 @@ static int password_changed(struct op_ctx *ctx)
 }
 
 static const struct field_ref refs[] = {
-    {"credential_contact_id", "contacts", "contact"},
-    {"credential_asset_id", "assets", "asset"},
+    {"credential_contact_id", "contacts", "a contact"},
+    {"credential_asset_id", "assets", "an asset"},
 };
 
 static const struct endpoint endpoints[] = {

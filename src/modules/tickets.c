@@ -71,9 +71,9 @@ static int number_ticket(struct op_ctx *ctx)
 }
 
 static const struct field_ref refs[] = {
-    {"ticket_contact_id", "contacts", "contact"},
-    {"ticket_asset_id", "assets", "asset"},
-    {"ticket_vendor_id", "vendors", "vendor"},
+    {"ticket_contact_id", "contacts", "a contact"},
+    {"ticket_asset_id", "assets", "an asset"},
+    {"ticket_vendor_id", "vendors", "a vendor"},
 };
 
 static const struct endpoint endpoints[] = {
