@@ -22,6 +22,8 @@ Areas (one TestCase class each, run in this order):
   ConcurrencyTests  200 concurrent tickets/create: distinct numbers, exact counter
   PagingTests       3000+ rows in one answer, X-Total-Count and Link: rel="next"
   RoutingTests      F1, F15, A2, A4, A7 and the K6 status basics
+  WriteRuleTests    zero dates, the credential plaintext limit, F20 (refused writes leave no
+                    log/history rows), F27 (references to another client's rows)
   FinalChecks       OpenAPI covers every endpoint exercised; no secret in any server log
 """
 import atexit
