@@ -79,6 +79,9 @@ int value_from_body(struct op_ctx *ctx, const struct field *f, struct value *v);
 void value_default(struct op_ctx *ctx, const struct field *f, struct value *v);
 /* Checks v against the column's type and length (F2). ENG_OK or ENG_REPLIED. */
 int value_check_column(struct op_ctx *ctx, const struct field *f, const struct value *v);
+/* The longest plaintext (bytes) whose encrypted form (CV_SECRET: iv + base64 of AES-128-CBC)
+ * fits column c. */
+size_t value_secret_max(const struct schema_column *c);
 /* PHP empty() of a converted value. */
 int value_empty(const struct value *v);
 /* Binds v at idx. */
@@ -138,6 +141,11 @@ void engine_index_ddl(enum db_dialect d, struct buf *out);
  * so get the ids-only order index (engine_index_ddl): list order is the primary key's, no scope
  * join. */
 int engine_pages_by_id(const struct module *m);
+
+/* ---- references to other modules' rows (refs.c) ---- */
+/* F27: every reference field the write sends names no row of another client. In the write's
+ * transaction; ENG_OK, ENG_REPLIED (400 naming the field) or ENG_DB. */
+int refs_check(struct op_ctx *ctx);
 
 /* ---- logs (logs.c) ---- */
 /* Writes the endpoint's log rows in the request's transaction. */

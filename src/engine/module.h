@@ -123,6 +123,15 @@ struct endpoint {
     const struct log_spec *miss_log; /* written (and kept) when the target row is not found */
 };
 
+/* A field that names a row of another module by its id (F27): a nonzero id that exists must belong
+ * to the written row's client or to no client (0, a global row); an id that does not exist is
+ * stored as sent. Checked in the write's transaction (engine/refs.c). */
+struct field_ref {
+    const char *field;  /* the field's JSON name (a CV_INT field of this module) */
+    const char *module; /* the module whose row it names, e.g. "contacts" */
+    const char *noun;   /* that row in the message, e.g. "a contact" */
+};
+
 #define MOD_ALL_CLIENTS_ONLY 1u /* F8: client-scoped keys get 403 */
 #define MOD_NO_CLIENT_SCOPE 2u  /* the table has no client column */
 
@@ -144,8 +153,10 @@ struct module {
     op_hook custom_read;
     /* reads scoped through another table: INNER JOIN scope_join, client_col is its column */
     const struct join *scope_join;
-    const char *order_by;        /* list order; NULL = the primary key */
-    const char *filter_required; /* no filter given: 400 with this message (invoice_items) */
+    const char *order_by;         /* list order; NULL = the primary key */
+    const char *filter_required;  /* no filter given: 400 with this message (invoice_items) */
+    const struct field_ref *refs; /* fields naming other clients' rows (F27) */
+    size_t nrefs;
 
     /* resolved by module_registry_init() */
     const struct schema_table *t;

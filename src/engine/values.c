@@ -135,11 +135,14 @@ static int read_num(const char *s, size_t n, size_t *i, int maxd, int *ret)
     return d;
 }
 
-/* A date as MariaDB accepts it for a DATE column ('2024-06-12', '2024/6/1', '20240612', with an
- * optional time part), normalised to YYYY-MM-DD; -1 if it is not a real calendar date. */
-static int parse_date(const char *s, size_t n, char out[11])
+/* A date as MariaDB accepts it for a DATE or DATETIME column ('2024-06-12', '2024/6/1',
+ * '20240612', with an optional time part), normalised to YYYY-MM-DD, and with with_time to
+ * YYYY-MM-DD HH:MM:SS; -1 if it is not a real calendar date. The zero date ('0000-00-00', time
+ * 00:00:00) is a value of its own: ITFlow's sql_mode has no NO_ZERO_DATE, so the reference stores
+ * it and reads it back as sent (the official PowerShell examples send it). */
+static int parse_date(const char *s, size_t n, int with_time, char out[20])
 {
-    int y, m, d;
+    int y, m, d, hh = 0, mm = 0, ss = 0;
     size_t i = 0;
     if (n >= 8 && read_num(s, n, &i, 8, &y) == 8 && (i == n || s[i] == ' ' || s[i] == 'T')) {
         d = y % 100, m = (y / 100) % 100, y /= 10000;
@@ -157,7 +160,6 @@ static int parse_date(const char *s, size_t n, char out[11])
     if (i < n) { /* a time part: "HH:MM[:SS]" after a space or T */
         if (s[i] != ' ' && s[i] != 'T')
             return -1;
-        int hh, mm, ss = 0;
         i++;
         if (read_num(s, n, &i, 2, &hh) < 1 || i >= n || s[i++] != ':' ||
             read_num(s, n, &i, 2, &mm) < 1)
@@ -171,14 +173,30 @@ static int parse_date(const char *s, size_t n, char out[11])
             return -1;
     }
     static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1000 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+    int zero = y == 0 && m == 0 && d == 0;
+    if (!zero && (y < 1000 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1]))
         return -1;
     if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
         return -1;
-    char tmp[48];
-    snprintf(tmp, sizeof(tmp), "%04d-%02d-%02d", y, m, d);
-    memcpy(out, tmp, 11);
+    char tmp[64];
+    if (with_time)
+        snprintf(tmp, sizeof(tmp), "%04d-%02d-%02d %02d:%02d:%02d", y, m, d, hh, mm, ss);
+    else
+        snprintf(tmp, sizeof(tmp), "%04d-%02d-%02d", y, m, d);
+    memcpy(out, tmp, 20);
+    out[19] = 0;
     return 0;
+}
+
+size_t value_secret_max(const struct schema_column *c)
+{
+    /* stored: iv(16) + base64(AES-128-CBC with PKCS#7 padding) = 16 + 4 * ceil(16 * (n / 16 + 1)
+     * / 3) characters; the largest n whose ciphertext fits the column */
+    if (!c || c->max_len < 16 + 24)
+        return 0;
+    size_t ct = (c->max_len - 16) / 4 * 3; /* the longest AES output whose base64 fits */
+    ct -= ct % 16;
+    return ct ? ct - 1 : 0;
 }
 
 static int convert(struct op_ctx *ctx, const struct field *f, json_t *j, struct value *v)
@@ -253,13 +271,16 @@ static int convert(struct op_ctx *ctx, const struct field *f, json_t *j, struct 
             v->is_null = 1;
             return ENG_OK;
         }
-        char date[11];
-        if (parse_date(b.p, b.len, date) != 0) {
+        const struct schema_column *c = field_column(ctx->mod, f);
+        int with_time = c && c->type == COL_DATETIME;
+        char date[20];
+        if (parse_date(b.p, b.len, with_time, date) != 0) {
             buf_free(&b);
-            return reply_bad(r, "%s is not a valid date (expected YYYY-MM-DD)", f->name);
+            return reply_bad(r, "%s is not a valid date (expected %s)", f->name,
+                             with_time ? "YYYY-MM-DD HH:MM:SS" : "YYYY-MM-DD");
         }
         buf_reset(&b);
-        buf_append(&b, date, 10);
+        buf_puts(&b, date);
         break;
     }
     default: /* CV_RAW, CV_SECRET */

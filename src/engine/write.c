@@ -43,6 +43,9 @@ static int convert_fields(struct op_ctx *ctx)
         if (rc != ENG_OK)
             return rc;
         if (v->set && f->conv == CV_SECRET) {
+            size_t max = value_secret_max(field_column(m, f));
+            if (v->n > max)
+                return reply_bad(ctx->r, "%s is longer than %zu bytes", f->name, max);
             struct buf enc;
             buf_init(&enc, 0);
             if (!ctx->have_master || crypto_field_encrypt(ctx->master, v->p, v->n, &enc) != 0 ||
@@ -224,6 +227,8 @@ static int do_create(struct op_ctx *ctx)
 {
     const struct module *m = ctx->mod;
     int rc;
+    if ((rc = refs_check(ctx)) != ENG_OK)
+        return rc;
     for (size_t i = 0; i < m->nfields; i++) {
         const struct field *f = &m->fields[i];
         if (!(f->flags & FF_UNIQUE))
@@ -366,6 +371,8 @@ static int do_update(struct op_ctx *ctx)
         return rc;
     if (!ctx->cur.found)
         return row_missing(ctx);
+    if ((rc = refs_check(ctx)) != ENG_OK)
+        return rc;
     merge_current(ctx);
     set_name_var(ctx, 0);
     if ((rc = clear_other_primaries(ctx, ctx->id)) != ENG_OK)
@@ -414,9 +421,16 @@ static void build_row_op(struct op_ctx *ctx, struct buf *sql, const void *arg)
     buf_printf(sql, " WHERE %s = ?", m->pk);
     if (scoped(ctx))
         buf_printf(sql, " AND %s = ?", m->client_col);
+    /* again here: on MariaDB a concurrent write may have changed the row since load_row read it */
+    char tmp[256];
+    const char *extra = row_condition(ctx, tmp, sizeof(tmp));
+    if (extra)
+        buf_printf(sql, " AND %s", extra);
 }
 
-/* delete, archive, unarchive, set: one statement on the row found in scope. */
+/* delete, archive, unarchive, set: one statement on the row found in scope. A statement that
+ * finds the row no longer as loaded (a concurrent write got there first) undoes the hooks' work:
+ * a refused write leaves no rows saying it happened (F20). */
 static int do_row_op(struct op_ctx *ctx)
 {
     int rc = load_row(ctx);
@@ -438,9 +452,11 @@ static int do_row_op(struct op_ctx *ctx)
     if (rc != DB_DONE)
         return ENG_DB;
     ctx->count = db_changes(ctx->db);
+    if (ctx->count == 0)
+        return ENG_NOT_DONE;
     if (ctx->ep->after && (rc = ctx->ep->after(ctx)) != ENG_OK)
         return rc;
-    return ctx->count > 0 ? logs_write_endpoint(ctx) : ENG_OK;
+    return logs_write_endpoint(ctx);
 }
 
 /* Checks that need no store: user agent, scope rule, target id, decrypt password, fields. */

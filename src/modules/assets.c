@@ -112,6 +112,13 @@ static int update_interface_and_history(struct op_ctx *ctx)
     return rc;
 }
 
+static const struct field_ref refs[] = {
+    {"asset_vendor_id", "vendors", "a vendor"},
+    {"asset_location_id", "locations", "a location"},
+    {"asset_contact_id", "contacts", "a contact"},
+    {"asset_network_id", "networks", "a network"},
+};
+
 static const struct endpoint endpoints[] = {
     {.function = "read", .op = OP_READ},
     {.function = "create",
@@ -143,6 +150,8 @@ struct module module_assets = {
     .list_flags = FLT_JOIN,
     .fields = fields,
     .nfields = COUNT_OF(fields),
+    .refs = refs,
+    .nrefs = COUNT_OF(refs),
     .endpoints = endpoints,
     .nendpoints = COUNT_OF(endpoints),
 };

@@ -51,6 +51,10 @@ static int unarchive_linked_user(struct op_ctx *ctx)
     return archive_user(ctx, 0);
 }
 
+static const struct field_ref refs[] = {
+    {"contact_location_id", "locations", "a location"},
+};
+
 static const struct endpoint endpoints[] = {
     {.function = "read", .op = OP_READ},
     {.function = "create",
@@ -89,6 +93,8 @@ struct module module_contacts = {
     .nfilters = COUNT_OF(filters),
     .fields = fields,
     .nfields = COUNT_OF(fields),
+    .refs = refs,
+    .nrefs = COUNT_OF(refs),
     .endpoints = endpoints,
     .nendpoints = COUNT_OF(endpoints),
 };

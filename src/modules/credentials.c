@@ -32,6 +32,11 @@ static int password_changed(struct op_ctx *ctx)
                          2, args);
 }
 
+static const struct field_ref refs[] = {
+    {"credential_contact_id", "contacts", "a contact"},
+    {"credential_asset_id", "assets", "an asset"},
+};
+
 static const struct endpoint endpoints[] = {
     {.function = "read", .op = OP_READ, .flags = EP_DECRYPT},
     {.function = "create",
@@ -57,6 +62,8 @@ struct module module_credentials = {
     .nfilters = COUNT_OF(filters),
     .fields = fields,
     .nfields = COUNT_OF(fields),
+    .refs = refs,
+    .nrefs = COUNT_OF(refs),
     .endpoints = endpoints,
     .nendpoints = COUNT_OF(endpoints),
 };

@@ -67,6 +67,19 @@ static int check_module(struct module *m, char *err, size_t errlen)
             return -1;
         }
     }
+    for (size_t i = 0; i < m->nrefs; i++) {
+        const struct field_ref *ref = &m->refs[i];
+        const struct field *f = module_field(m, ref->field);
+        const struct module *to = module_find(ref->module, strlen(ref->module));
+        if (!f || f->conv != CV_INT || !to || !to->client_col ||
+            (to->flags & MOD_NO_CLIENT_SCOPE) || to->scope_join || !ref->noun) {
+            snprintf(err, errlen,
+                     "module %s: reference %s -> %s is not an integer field naming a "
+                     "module with a client column",
+                     m->name, ref->field, ref->module);
+            return -1;
+        }
+    }
     for (size_t i = 0; i < m->nendpoints; i++) {
         const struct endpoint *ep = &m->endpoints[i];
         int needs_archive = ep->op == OP_ARCHIVE || ep->op == OP_UNARCHIVE;

@@ -70,6 +70,12 @@ static int number_ticket(struct op_ctx *ctx)
     return ENG_OK;
 }
 
+static const struct field_ref refs[] = {
+    {"ticket_contact_id", "contacts", "a contact"},
+    {"ticket_asset_id", "assets", "an asset"},
+    {"ticket_vendor_id", "vendors", "a vendor"},
+};
+
 static const struct endpoint endpoints[] = {
     {.function = "read", .op = OP_READ},
     {.function = "create",
@@ -103,6 +109,8 @@ struct module module_tickets = {
     .join = &status,
     .fields = fields,
     .nfields = COUNT_OF(fields),
+    .refs = refs,
+    .nrefs = COUNT_OF(refs),
     .endpoints = endpoints,
     .nendpoints = COUNT_OF(endpoints),
 };

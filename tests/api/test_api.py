@@ -22,6 +22,8 @@ Areas (one TestCase class each, run in this order):
   ConcurrencyTests  200 concurrent tickets/create: distinct numbers, exact counter
   PagingTests       3000+ rows in one answer, X-Total-Count and Link: rel="next"
   RoutingTests      F1, F15, A2, A4, A7 and the K6 status basics
+  WriteRuleTests    zero dates, the credential plaintext limit, F20 (refused writes leave no
+                    log/history rows), F27 (references to another client's rows)
   FinalChecks       OpenAPI covers every endpoint exercised; no secret in any server log
 """
 import atexit
@@ -1639,6 +1641,355 @@ class CrashSafetyTests(ApiTestCase):
             s2.stop()
 
 
+# ---------------------------------------------------------------------------------------------
+# 9. Write rules of issue 11: zero dates, refused writes leave no rows (F20), references to
+#    another client's rows (F27), the credential password limit
+# ---------------------------------------------------------------------------------------------
+
+# The official PowerShell example assets/create.ps1 (itflow-api-powershell), byte for byte but
+# for the key: Invoke-RestMethod sends it form-encoded, with zero dates and empty ids.
+PS_ASSET_CREATE = (
+    '{\n'
+    '    "api_key" : "%s",\n'
+    '    "asset_name" : "My Laptop 2",\n'
+    '    "asset_type" : "Laptop",\n'
+    '    "asset_make" : "Dell",\n'
+    '    "asset_model" : "Optiplex",\n'
+    '    "asset_serial" : "XYZ",\n'
+    '    "asset_os" : "Windows 10",\n'
+    '    "asset_ip" : "192.168.10.10",\n'
+    '    "asset_mac" : "",\n'
+    '    "asset_status" : "Deployed",\n'
+    '    "asset_purchase_date" : "0000-00-00",\n'
+    '    "asset_warranty_expire" : "0000-00-00",\n'
+    '    "asset_install_date" : "0000-00-00",\n'
+    '    "asset_notes" : "This is a cool laptop!",\n'
+    '    "asset_vendor_id" : "",\n'
+    '    "asset_location_id" : "",\n'
+    '    "asset_contact_id" : "",\n'
+    '    "asset_network_id" : "16",\n'
+    '    "client_id" : "10"\n'
+    '}\n' % ALL_KEY)
+
+# what a write leaves besides its own row: none of these may change on a refused write (F20)
+TRAIL_TABLES = ["logs", "asset_history", "history", "document_versions"]
+
+
+class WriteRuleTests(ApiTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(make_seeded_db("write_rules"), "write_rules").start()
+
+    def trail(self):
+        return {t: db_rows(self.server.db, "SELECT * FROM %s ORDER BY 1" % t) for t in TRAIL_TABLES}
+
+    def data(self):
+        return {t: db_rows(self.server.db, "SELECT * FROM %s ORDER BY 1" % t)
+                for t in ("clients", "contacts", "assets", "asset_interfaces", "tickets",
+                          "credentials", "documents", "users", "recurring_invoices")}
+
+    def interface(self, asset_id):
+        return db_rows(self.server.db, "SELECT interface_network_id, interface_ip FROM "
+                       "asset_interfaces WHERE interface_asset_id = ?", (asset_id,))
+
+    # -- zero dates (issue 11 item 9) --
+
+    def test_powershell_asset_example_with_zero_dates(self):
+        s = self.server
+        r = s.request("POST", "/api/v1/assets/create.php", body=PS_ASSET_CREATE,
+                      headers={"Content-Type": "application/x-www-form-urlencoded",
+                               "User-Agent": "WindowsPowerShell/5.1"})
+        asset_id = self.assertCreated(r)
+        row = self.assertRead(s.get("assets/read", key=ALL_KEY, asset_id=asset_id))[0]
+        self.assertEqual((row["asset_purchase_date"], row["asset_warranty_expire"],
+                          row["asset_install_date"]), ("0000-00-00",) * 3)
+        # the empty ids are 0, the network that does not exist is stored as sent (F27)
+        self.assertEqual((row["asset_vendor_id"], row["asset_location_id"],
+                          row["asset_contact_id"], row["asset_client_id"]),
+                         ("0", "0", "0", "10"))
+        self.assertEqual(self.interface(asset_id), [(16, "192.168.10.10")])
+        # an update with a zero date and a real one reads back as sent
+        r = s.post("assets/update", {"asset_id": asset_id, "client_id": 10,
+                                     "asset_install_date": "0000-00-00 00:00:00",
+                                     "asset_warranty_expire": "2027-02-28"}, key=ALL_KEY)
+        self.assertEqual((r.status, r.body), (200, b'{"success":"True","count":1}'))
+        row = self.assertRead(s.get("assets/read", key=ALL_KEY, asset_id=asset_id))[0]
+        self.assertEqual((row["asset_purchase_date"], row["asset_warranty_expire"],
+                          row["asset_install_date"]), ("0000-00-00", "2027-02-28", "0000-00-00"))
+
+    def test_zero_date_on_a_certificate(self):
+        s = self.server
+        cid = self.assertCreated(s.post("certificates/create", {
+            "certificate_name": "zero", "certificate_domain": "zero.example",
+            "certificate_expire": "0000-00-00"}, key=C1_KEY))
+        row = self.assertRead(s.get("certificates/read", key=C1_KEY, certificate_id=cid))[0]
+        self.assertEqual(row["certificate_expire"], "0000-00-00")
+
+    def test_dates_that_are_not_zero_nor_real_stay_refused(self):
+        s = self.server
+        before = self.data()
+        for bad in ("0000-00-01", "0000-01-00", "2024-00-00", "2024-02-30", "0000-00-00 24:00"):
+            r = s.post("assets/create", {"asset_name": "bad date", "asset_purchase_date": bad},
+                       key=C1_KEY)
+            self.assertJsonError(r, 400, "asset_purchase_date", "valid date")
+        self.assertEqual(self.data(), before)
+
+    # -- the credential password limit (item 15a) --
+
+    def test_credential_password_limit_is_the_plaintext_limit(self):
+        s = self.server
+        # iv(16) + base64(AES-CBC) must fit varbinary(200): 127 plaintext bytes do, 128 do not
+        for pw in ("p" * 127, "\u00e9" * 63 + "p"):
+            self.assertEqual(len(pw.encode()), 127)
+            cid = self.assertCreated(s.post("credentials/create", {
+                "api_key_decrypt_password": DECRYPT_PW, "credential_name": "limit",
+                "credential_password": pw}, key=C1_KEY))
+            rows = self.assertRead(s.get("credentials/read", key=C1_KEY, credential_id=cid,
+                                         api_key_decrypt_password=DECRYPT_PW))
+            self.assertEqual(rows[0]["credential_password"], pw)
+        before = self.data()
+        for pw in ("p" * 128, "\u00e9" * 64, "p" * 130):
+            r = s.post("credentials/create", {"api_key_decrypt_password": DECRYPT_PW,
+                                              "credential_name": "limit",
+                                              "credential_password": pw}, key=C1_KEY)
+            msg = self.assertJsonError(r, 400, "credential_password", "longer than 127 bytes")
+            self.assertNotIn("200", msg)
+            r = s.post("credentials/update", {"api_key_decrypt_password": DECRYPT_PW,
+                                              "credential_id": 1, "credential_password": pw},
+                       key=C1_KEY)
+            self.assertJsonError(r, 400, "credential_password", "longer than 127 bytes")
+        # the username's column (varchar(500)) holds 351 plaintext bytes
+        r = s.post("credentials/update", {"api_key_decrypt_password": DECRYPT_PW,
+                                          "credential_id": 1, "credential_username": "u" * 352},
+                   key=C1_KEY)
+        self.assertJsonError(r, 400, "credential_username", "longer than 351 bytes")
+        self.assertEqual(self.data(), before)
+        r = s.post("credentials/update", {"api_key_decrypt_password": DECRYPT_PW,
+                                          "credential_id": 1, "credential_username": "u" * 351},
+                   key=C1_KEY)
+        self.assertEqual((r.status, r.body), (200, b'{"success":"True","count":1}'))
+
+    # -- F20: a refused write writes no rows that say it happened --
+
+    def assertRefusedQuietly(self, endpoint, body, key, expect_status=200):
+        s = self.server
+        trail, data = self.trail(), self.data()
+        r = s.post(endpoint, body, key=key)
+        self.assertEqual(r.status, expect_status, (endpoint, body, r))
+        self.assertEqual(r.json()["success"], "False", (endpoint, body, r))
+        self.assertEqual(self.trail(), trail, (endpoint, body, r))
+        self.assertEqual(self.data(), data, (endpoint, body, r))
+        return r
+
+    def test_refused_writes_leave_no_log_or_history_rows(self):
+        cases = [
+            # another client's row (client-1 key on client 2's rows)
+            ("tickets/resolve", {"ticket_id": 3}, C1_KEY),
+            ("assets/update", {"asset_id": 2, "asset_name": "x", "asset_ip": "1.2.3.4"}, C1_KEY),
+            ("assets/delete", {"asset_id": 2}, C1_KEY),
+            ("contacts/update", {"contact_id": 3, "contact_name": "x"}, C1_KEY),
+            ("contacts/archive", {"contact_id": 3}, C1_KEY),
+            ("contacts/delete", {"contact_id": 3}, C1_KEY),
+            ("credentials/update", {"credential_id": 1, "credential_name": "x",
+                                    "api_key_decrypt_password": DECRYPT_PW}, C2_KEY),
+            # rows that do not exist
+            ("tickets/resolve", {"ticket_id": 999}, ALL_KEY),
+            ("assets/update", {"asset_id": 999, "asset_name": "x", "client_id": 1}, ALL_KEY),
+            ("assets/delete", {"asset_id": 999, "client_id": 1}, ALL_KEY),
+            ("contacts/update", {"contact_id": 999, "contact_name": "x"}, C1_KEY),
+            ("contacts/unarchive", {"contact_id": 999}, C1_KEY),
+            ("clients/update", {"client_id": 99, "client_name": "x", "client_is_lead": 0},
+             ALL_KEY),
+            ("clients/archive", {"client_id": 99}, ALL_KEY),
+            ("credentials/update", {"credential_id": 999, "credential_name": "x",
+                                    "api_key_decrypt_password": DECRYPT_PW}, C1_KEY),
+            # rows not in the state the operation needs
+            ("tickets/resolve", {"ticket_id": 3}, C2_KEY),  # already resolved
+            ("contacts/unarchive", {"contact_id": 1}, C1_KEY),  # not archived
+            ("clients/unarchive", {}, C1_KEY),  # not archived
+            # refused before anything ran: duplicates, missing fields, wrong client scope
+            ("contacts/create", {"contact_name": "Dup", "contact_email": "BOB@acme.example"},
+             C1_KEY),
+            ("tickets/create", {"ticket_details": "no subject"}, C1_KEY),
+            ("assets/create", {"asset_name": "no client"}, ALL_KEY),
+        ]
+        for endpoint, body, key in cases:
+            with self.subTest(endpoint=endpoint, body=body):
+                self.assertRefusedQuietly(endpoint, body, key)
+
+    def test_refused_400_writes_leave_no_rows(self):
+        for endpoint, body, key in [
+            ("tickets/create", {"ticket_subject": "x", "ticket_contact_id": 3}, C1_KEY),
+            ("assets/update", {"asset_id": 1, "asset_name": "x", "asset_location_id": 2},
+             C1_KEY),
+            ("assets/update", {"asset_id": 1, "asset_install_date": "2024-13-01"}, C1_KEY),
+        ]:
+            with self.subTest(endpoint=endpoint, body=body):
+                self.assertRefusedQuietly(endpoint, body, key, expect_status=400)
+
+    def test_concurrent_row_operations_take_effect_once(self):
+        """Resolving one ticket or archiving one contact from many connections at once: one
+        answer True with its log rows, every other one the "not done" answer and no rows
+        (on MariaDB the requests' transactions really overlap)."""
+        s = self.server
+        tid = self.assertCreated(s.post("tickets/create", {"ticket_subject": "race"},
+                                        key=C1_KEY))
+        cid = self.assertCreated(s.post("contacts/create", {
+            "contact_name": "Race", "contact_email": "race@acme.example"}, key=C1_KEY))
+        for endpoint, body, logs in [
+                ("tickets/resolve", {"ticket_id": tid}, [("Ticket", "Resolved"),
+                                                         ("API", "Success")]),
+                ("contacts/archive", {"contact_id": cid}, [("Contact", "Archive")])]:
+            self.assertEqual(self.race(endpoint, body, None), logs)
+
+    def race(self, endpoint, body, other_session):
+        """12 requests at once; other_session (MariaDB): SQL another session runs first and
+        holds (4 s, uncommitted) while the requests read the row and wait for it.
+        Returns the (type, action) of the new log rows."""
+        s = self.server
+        before = len(db_rows(s.db, "SELECT log_id FROM logs"))
+        answers = []
+        barrier = threading.Barrier(12)
+        holder = None
+        if other_session:
+            holder = threading.Thread(target=DB.sql, args=(
+                "START TRANSACTION; %s; SELECT SLEEP(4); COMMIT;" % other_session,
+                DB.dbname(s.db)))
+            holder.start()
+            time.sleep(1.0)  # the client has started and run its UPDATE
+
+        def one():
+            try:
+                barrier.wait(timeout=30)
+                answers.append(s.post(endpoint, body, key=C1_KEY))
+            except Exception as e:  # reported below as a missing answer
+                answers.append(e)
+        threads = [threading.Thread(target=one) for _ in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        if holder:
+            holder.join(timeout=60)
+        ok = [a for a in answers if isinstance(a, Response) and a.status == 200 and
+              a.body == b'{"success":"True","count":1}']
+        self.assertEqual(len(answers), 12, answers)
+        self.assertEqual(len(ok), 0 if other_session else 1, answers)
+        for a in answers:
+            if a not in ok:
+                self.assertEqual((a.status, a.json()["success"]), (200, "False"), a)
+        new = db_rows(s.db, "SELECT log_type, log_action FROM logs ORDER BY log_id")[before:]
+        return [tuple(row) for row in new]
+
+    def test_row_changed_by_another_session_meanwhile(self):
+        """MariaDB, a database shared with ITFlow's web interface: the ticket is resolved (the
+        contact archived) by another session while the API requests are in flight, after they
+        read it: none of them answers True or logs, and the other session's values stay."""
+        if not on_mariadb():
+            self.skipTest("concurrent sessions: MariaDB")
+        s = self.server
+        tid = self.assertCreated(s.post("tickets/create", {"ticket_subject": "web"},
+                                        key=C1_KEY))
+        cid = self.assertCreated(s.post("contacts/create", {
+            "contact_name": "Web", "contact_email": "web@acme.example"}, key=C1_KEY))
+        self.assertEqual(self.race("tickets/resolve", {"ticket_id": tid},
+                                   "UPDATE tickets SET ticket_status = 4, ticket_resolved_at = "
+                                   "'2020-01-02 03:04:05' WHERE ticket_id = %d" % tid), [])
+        self.assertEqual(db_rows(s.db, "SELECT ticket_resolved_at FROM tickets WHERE "
+                                       "ticket_id = ?", (tid,)), [("2020-01-02 03:04:05",)])
+        self.assertEqual(self.race("contacts/archive", {"contact_id": cid},
+                                   "UPDATE contacts SET contact_archived_at = "
+                                   "'2020-01-02 03:04:05' WHERE contact_id = %d" % cid), [])
+        self.assertEqual(db_rows(s.db, "SELECT contact_archived_at FROM contacts WHERE "
+                                       "contact_id = ?", (cid,)), [("2020-01-02 03:04:05",)])
+
+    def test_document_update_refused_logs_only_its_failure_row(self):
+        """The reference logs a refused document update on purpose as an API Error: that row
+        and nothing else (no Edit/Success rows, no version kept)."""
+        s = self.server
+        trail, data = self.trail(), self.data()
+        r = s.post("documents/update", {"document_id": 1, "document_name": "x"}, key=C2_KEY)
+        self.assertEqual((r.status, r.body), (200, MSG_UPDATE_FAILED))
+        self.assertEqual(self.data(), data)
+        after = self.trail()
+        self.assertEqual({t: after[t] for t in TRAIL_TABLES if t != "logs"},
+                         {t: trail[t] for t in TRAIL_TABLES if t != "logs"})
+        new = after["logs"][len(trail["logs"]):]
+        self.assertEqual([(row[1], row[2]) for row in new], [("API", "Error")])
+
+    # -- F27: references to another client's rows --
+
+    def test_references_to_another_clients_rows_are_refused(self):
+        s = self.server
+        cases = [
+            # create, client-scoped key (client 1) naming client 2's rows
+            ("tickets/create", {"ticket_subject": "x", "ticket_contact_id": 3}, C1_KEY,
+             "ticket_contact_id names a contact of another client."),
+            ("tickets/create", {"ticket_subject": "x", "ticket_asset_id": 2}, C1_KEY,
+             "ticket_asset_id names an asset of another client."),
+            ("assets/create", {"asset_name": "x", "asset_location_id": 2}, C1_KEY,
+             "asset_location_id names a location of another client."),
+            ("contacts/create", {"contact_name": "x", "contact_email": "x@acme.example",
+                                 "contact_location_id": 2}, C1_KEY,
+             "contact_location_id names a location of another client."),
+            # create, all-clients key writing to client 2 (client 1's vendor, network, contact)
+            ("tickets/create", {"ticket_subject": "x", "client_id": 2, "ticket_vendor_id": 1},
+             ALL_KEY, "ticket_vendor_id names a vendor of another client."),
+            ("assets/create", {"asset_name": "x", "client_id": 2, "asset_network_id": 1},
+             ALL_KEY, "asset_network_id names a network of another client."),
+            ("credentials/create", {"credential_name": "x", "credential_password": "p",
+                                    "client_id": 2, "credential_contact_id": 1,
+                                    "api_key_decrypt_password": DECRYPT_PW}, ALL_KEY,
+             "credential_contact_id names a contact of another client."),
+            # update: the row's client decides (asset 1, contact 1, credential 2 are client 1's)
+            ("assets/update", {"asset_id": 1, "asset_contact_id": 3}, C1_KEY,
+             "asset_contact_id names a contact of another client."),
+            ("assets/update", {"asset_id": 2, "client_id": 2, "asset_vendor_id": 1}, ALL_KEY,
+             "asset_vendor_id names a vendor of another client."),
+            ("contacts/update", {"contact_id": 1, "contact_location_id": 2}, C1_KEY,
+             "contact_location_id names a location of another client."),
+            ("credentials/update", {"credential_id": 2, "credential_asset_id": 2,
+                                    "api_key_decrypt_password": DECRYPT_PW}, C1_KEY,
+             "credential_asset_id names an asset of another client."),
+            # a ticket for client 0 may not point at a client's contact either
+            ("tickets/create", {"ticket_subject": "x", "ticket_contact_id": 1}, ALL_KEY,
+             "ticket_contact_id names a contact of another client."),
+        ]
+        for endpoint, body, key, message in cases:
+            with self.subTest(endpoint=endpoint, body=body):
+                r = self.assertRefusedQuietly(endpoint, body, key, expect_status=400)
+                self.assertEqual(r.json()["message"], message)
+
+    def test_own_global_missing_and_zero_references_are_stored(self):
+        s = self.server
+        # own rows, the global vendor (client 0), ids that do not exist, and 0
+        tid = self.assertCreated(s.post("tickets/create", {
+            "ticket_subject": "refs", "ticket_contact_id": 2, "ticket_asset_id": 999,
+            "ticket_vendor_id": 2}, key=C1_KEY))
+        row = self.assertRead(s.get("tickets/read", key=C1_KEY, ticket_id=tid))[0]
+        self.assertEqual((row["ticket_contact_id"], row["ticket_asset_id"],
+                          row["ticket_vendor_id"]), ("2", "999", "2"))
+        aid = self.assertCreated(s.post("assets/create", {
+            "asset_name": "refs", "client_id": 2, "asset_location_id": 2, "asset_contact_id": 3,
+            "asset_vendor_id": 0, "asset_network_id": 4242}, key=ALL_KEY))
+        row = self.assertRead(s.get("assets/read", key=ALL_KEY, asset_id=aid))[0]
+        self.assertEqual((row["asset_location_id"], row["asset_contact_id"],
+                          row["asset_vendor_id"]), ("2", "3", "0"))
+        self.assertEqual(self.interface(aid), [(4242, "")])
+        r = s.post("assets/update", {"asset_id": aid, "client_id": 2, "asset_location_id": 0,
+                                     "asset_contact_id": 777, "asset_vendor_id": 2}, key=ALL_KEY)
+        self.assertEqual((r.status, r.body), (200, b'{"success":"True","count":1}'))
+        row = self.assertRead(s.get("assets/read", key=ALL_KEY, asset_id=aid))[0]
+        self.assertEqual((row["asset_location_id"], row["asset_contact_id"],
+                          row["asset_vendor_id"]), ("0", "777", "2"))
+        r = s.post("contacts/update", {"contact_id": 2, "contact_location_id": 3}, key=C1_KEY)
+        self.assertEqual((r.status, r.body), (200, b'{"success":"True","count":1}'))
+        # a stored cross-client value the write does not send does not block it
+        db_script(s.db, "UPDATE contacts SET contact_location_id = 2 WHERE contact_id = 2;")
+        r = s.post("contacts/update", {"contact_id": 2, "contact_title": "Refs"}, key=C1_KEY)
+        self.assertEqual((r.status, r.body), (200, b'{"success":"True","count":1}'))
+
+
 class FinalChecks(ApiTestCase):
     def test_1_openapi_lists_every_endpoint_exercised(self):
         doc = shared_server().request("GET", "/api/v1/openapi.json").json()
@@ -1683,7 +2034,7 @@ class FinalChecks(ApiTestCase):
 # ---------------------------------------------------------------------------------------------
 
 ORDER = [CliTests, BadInputTests, UpdateTests, ConcurrencyTests, PagingTests, RoutingTests,
-         HardeningTests, CrashSafetyTests, FinalChecks]
+         HardeningTests, CrashSafetyTests, WriteRuleTests, FinalChecks]
 
 
 def main(argv):

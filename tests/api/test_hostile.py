@@ -402,8 +402,9 @@ HOSTILE = [
     post("date_2024_02_30", "invalid_date", "assets/create",
          J({"asset_name": "D", "asset_purchase_date": "2024-02-30"}),
          words=[BAD_DATE, "asset_purchase_date"]),
-    post("date_0000_00_00", "invalid_date", "assets/create",
-         J({"asset_name": "D", "asset_warranty_expire": "0000-00-00"}),
+    # (the zero date 0000-00-00 itself is valid: the reference stores it, issue 11)
+    post("date_0000_01_01", "invalid_date", "assets/create",
+         J({"asset_name": "D", "asset_warranty_expire": "0000-01-01"}),
          words=[BAD_DATE, "asset_warranty_expire"]),
     post("date_two_digit_year", "invalid_date", "assets/create",
          J({"asset_name": "D", "asset_install_date": "24-01-01"}),

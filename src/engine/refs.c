@@ -1,0 +1,44 @@
+/* refs: fields that name another module's row (F27). A write may not point a row of one client at a
+ * contact, location, asset, vendor or network of another client: a nonzero id that exists must
+ * belong to the written row's client or to no client (a global row); an id that does not exist is
+ * stored as the reference stores it. Checked inside the write's transaction, from the module's
+ * refs table, with the identifiers of the named module's own descriptor. */
+#include <string.h>
+
+#include "engine/engine_int.h"
+
+static void build_ref(struct op_ctx *ctx, struct buf *sql, const void *arg)
+{
+    const struct module *to = arg;
+    (void)ctx;
+    buf_printf(sql, "SELECT %s FROM %s WHERE %s = ?", to->client_col, to->table, to->pk);
+}
+
+int refs_check(struct op_ctx *ctx)
+{
+    const struct module *m = ctx->mod;
+    for (size_t i = 0; i < m->nrefs; i++) {
+        const struct field_ref *ref = &m->refs[i];
+        const struct value *v = NULL;
+        for (size_t k = 0; k < m->nfields && !v; k++)
+            if (strcmp(m->fields[k].name, ref->field) == 0)
+                v = &ctx->vals[k];
+        /* only what this write sends: a stored value is the row's already */
+        if (!v || !v->set || !v->is_int || v->i == 0)
+            continue;
+        const struct module *to = module_find(ref->module, strlen(ref->module));
+        if (!to || !to->pk)
+            return ENG_DB;
+        struct db_stmt *st;
+        if (engine_stmt(ctx, to, ref, 7, build_ref, to, &st) != ENG_OK)
+            return ENG_DB;
+        db_bind_int(st, 1, v->i);
+        int64_t owner = 0;
+        int rc = db_query_int(st, &owner);
+        if (rc != DB_ROW && rc != DB_DONE)
+            return ENG_DB;
+        if (rc == DB_ROW && owner != 0 && owner != ctx->S)
+            return reply_bad(ctx->r, "%s names %s of another client.", ref->field, ref->noun);
+    }
+    return ENG_OK;
+}
