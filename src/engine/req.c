@@ -1,6 +1,7 @@
 /* req: request input parsing with PHP's rules: the query string ($_GET) and the JSON body. */
 #include "engine/req.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,8 +63,10 @@ static void add_param(struct req *r, const char *s, size_t n)
     size_t dn, dv;
     char *name = url_decode(s, nlen, &dn);
     char *val = eq ? url_decode(eq + 1, n - nlen - 1, &dv) : url_decode("", 0, &dv);
-    if (!name || !val)
+    if (!name || !val) {
+        r->oom = 1; /* a parameter lost: the request must not run without it */
         goto drop;
+    }
     int is_array;
     if (mangle_name(name, &is_array) != 0)
         goto drop;
@@ -149,15 +152,44 @@ static int json_depth(json_t *v, int level)
     return max;
 }
 
+/* jansson reports some allocation failures as syntax errors (or with no message): its allocator
+ * is wrapped so that the parser's caller knows whether one failed on its thread. */
+static _Thread_local int json_alloc_failed;
+
+static void *json_alloc(size_t n)
+{
+    void *p = malloc(n);
+    if (!p)
+        json_alloc_failed = 1;
+    return p;
+}
+
+static void json_setup(void)
+{
+    json_set_alloc_funcs(json_alloc, free);
+}
+
+static pthread_once_t json_once = PTHREAD_ONCE_INIT;
+
 void req_parse_body(struct req *r, const char *data, size_t n)
 {
+    pthread_once(&json_once, json_setup);
     r->body = NULL;
     if (!data || all_space(data, n)) {
         r->body_state = BODY_NONE;
         return;
     }
     json_error_t err;
+    json_alloc_failed = 0;
     json_t *v = json_loadb(data, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+    if (json_alloc_failed || (!v && json_error_code(&err) == json_error_out_of_memory)) {
+        if (v)
+            json_decref(v);
+        r->body_state = BODY_NOMEM;
+        r->oom = 1;
+        snprintf(r->error, sizeof(r->error), "out of memory while parsing the body");
+        return;
+    }
     if (!v) {
         r->body_state = BODY_INVALID;
         snprintf(r->body_error, sizeof(r->body_error), "%.160s (at byte %d)", err.text,

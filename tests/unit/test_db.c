@@ -591,7 +591,7 @@ static void *gc_thread_main(void *arg)
     if (t->jobs[0].thread != 0)
         usleep(50000); /* thread 0's slow job leads first */
     for (int i = 0; i < GC_JOBS; i++)
-        t->jobs[i].rc = db_pool_write(t->pool, gc_body, &t->jobs[i], &t->jobs[i].fn_rc);
+        t->jobs[i].rc = db_pool_write(t->pool, gc_body, &t->jobs[i], &t->jobs[i].fn_rc, NULL);
     return NULL;
 }
 
