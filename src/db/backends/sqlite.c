@@ -345,7 +345,10 @@ static int64_t sq_last_insert_id(struct db *db)
 
 static const char *sq_errmsg(const struct db *db)
 {
-    return txn_lost(db) ? MSG_TXN_LOST : sqlite3_errmsg(handle(db));
+    /* a refused statement (txn_lost) left no error of SQLite's own: say why it was refused */
+    if (txn_lost(db) && sqlite3_errcode(handle(db)) == SQLITE_OK)
+        return MSG_TXN_LOST;
+    return sqlite3_errmsg(handle(db));
 }
 
 static int sq_create_schema(struct db *db)
