@@ -17,6 +17,7 @@ void arena_init(struct arena *a, size_t max)
     a->head = NULL;
     a->used_total = 0;
     a->max = max;
+    a->failed = 0;
 }
 
 void *arena_alloc(struct arena *a, size_t n)
@@ -24,14 +25,18 @@ void *arena_alloc(struct arena *a, size_t n)
     n = (n + 15) & ~(size_t)15;
     if (n == 0)
         n = 16;
-    if (a->max && a->used_total + n > a->max)
+    if (a->max && a->used_total + n > a->max) {
+        a->failed = 1;
         return NULL;
+    }
     struct arena_chunk *c = a->head;
     if (!c || c->size - c->used < n) {
         size_t size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
         c = malloc(sizeof(*c) + size);
-        if (!c)
+        if (!c) {
+            a->failed = 1;
             return NULL;
+        }
         c->size = size;
         c->used = 0;
         c->next = a->head;
@@ -64,4 +69,5 @@ void arena_free(struct arena *a)
     }
     a->head = NULL;
     a->used_total = 0;
+    a->failed = 0;
 }

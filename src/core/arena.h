@@ -11,6 +11,7 @@ struct arena {
     struct arena_chunk *head;
     size_t used_total;
     size_t max; /* 0 = no limit */
+    int failed; /* an allocation failed (sticky until arena_free): the work using it is void */
 };
 
 void arena_init(struct arena *a, size_t max);

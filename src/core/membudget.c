@@ -191,8 +191,10 @@ void *membudget_malloc(size_t n)
     }
     struct block_hdr *h = malloc(HDR_SIZE + n);
     if (!h) {
-        if (s)
+        if (s) {
             global_release(cost);
+            s->out_of_memory = 1;
+        }
         return NULL;
     }
     h->size = n;

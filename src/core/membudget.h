@@ -47,8 +47,9 @@ struct mem_scope {
     size_t peak;
     size_t *held;
     uint64_t tag;
-    int over_limit;  /* an allocation failed: beyond limit */
-    int over_global; /* an allocation failed: beyond the global budget */
+    int over_limit;    /* an allocation failed: beyond limit */
+    int over_global;   /* an allocation failed: beyond the global budget */
+    int out_of_memory; /* an allocation failed: the system refused it */
     struct mem_scope *prev;
 };
 

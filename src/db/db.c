@@ -84,7 +84,7 @@ enum db_dialect db_dialect(const struct db *db)
 
 const char *db_errmsg(const struct db *db)
 {
-    return db->ops->errmsg(db);
+    return db->last_error != DB_OK ? db->last_msg : db->ops->errmsg(db);
 }
 
 int db_create_schema(struct db *db)
@@ -119,11 +119,21 @@ int db_has_maintenance(const struct db *db)
     return db->ops->maintain != NULL;
 }
 
-/* Remembers a failure for db_last_error(). */
+/* Remembers a failure and the store's message about it, for db_last_error() and db_errmsg(). */
 static int note(struct db *db, int rc)
 {
-    if (rc != DB_OK && rc != DB_ROW && rc != DB_DONE)
+    if (rc != DB_OK && rc != DB_ROW && rc != DB_DONE) {
         db->last_error = rc;
+        snprintf(db->last_msg, sizeof(db->last_msg), "%s", db->ops->errmsg(db));
+    }
+    return rc;
+}
+
+/* A failure of our own (not the store's), with its message. */
+static int note_own(struct db *db, int rc, const char *msg)
+{
+    db->last_error = rc;
+    snprintf(db->last_msg, sizeof(db->last_msg), "%s", msg);
     return rc;
 }
 
@@ -177,23 +187,60 @@ static uint64_t fnv1a(const char *s)
     return h;
 }
 
+static struct db_stmt_head *head_of(struct db_stmt *st)
+{
+    return (struct db_stmt_head *)st;
+}
+
+/* Hands a cached statement out: reset, bindings cleared, in use until db_reset(). */
+static int hand_out(struct db *db, struct db_stmt *st, struct db_stmt **ret)
+{
+    db->ops->reset(st);
+    head_of(st)->in_use = 1;
+    head_of(st)->bind_failed = 0;
+    *ret = st;
+    return DB_OK;
+}
+
+/* Where a new statement goes among a text's DB_CACHE_PROBE candidate slots: the first empty one,
+ * else the first whose statement is not in use; -1 when all are in use. */
+static int victim(struct db_stmt *const *sts, size_t stride, size_t home, size_t nslots)
+{
+    int reuse = -1;
+    for (size_t k = 0; k < DB_CACHE_PROBE; k++) {
+        size_t i = (home + k) % nslots;
+        struct db_stmt *st = *(struct db_stmt *const *)((const char *)sts + i * stride);
+        if (!st)
+            return (int)i;
+        if (reuse < 0 && !head_of(st)->in_use)
+            reuse = (int)i;
+    }
+    return reuse;
+}
+
+static const char MSG_CACHE_FULL[] = "statement cache: every slot for this SQL holds one in use";
+
 int db_stmt(struct db *db, const char *sql, struct db_stmt **ret)
 {
     uint64_t h = fnv1a(sql);
-    struct db_cache_slot *slot = &db->cache[h % DB_CACHE_SLOTS];
-    if (slot->st && slot->hash == h && strcmp(slot->sql, sql) == 0) {
-        db->ops->reset(slot->st);
-        *ret = slot->st;
-        return DB_OK;
+    size_t home = h % DB_CACHE_SLOTS;
+    for (size_t k = 0; k < DB_CACHE_PROBE; k++) {
+        struct db_cache_slot *slot = &db->cache[(home + k) % DB_CACHE_SLOTS];
+        if (slot->st && slot->hash == h && strcmp(slot->sql, sql) == 0)
+            return hand_out(db, slot->st, ret);
     }
+    int v = victim(&db->cache[0].st, sizeof(db->cache[0]), home, DB_CACHE_SLOTS);
+    if (v < 0)
+        return note_own(db, DB_ERROR, MSG_CACHE_FULL);
+    struct db_cache_slot *slot = &db->cache[v];
     struct db_stmt *st = NULL;
     int rc = db->ops->prepare(db, sql, &st);
     if (rc)
-        return rc;
+        return note(db, rc);
     char *copy = strdup(sql);
     if (!copy) {
         db->ops->finalize(st);
-        return DB_ERROR;
+        return note_own(db, DB_ERROR, "out of memory");
     }
     if (slot->st)
         db->ops->finalize(slot->st);
@@ -201,8 +248,7 @@ int db_stmt(struct db *db, const char *sql, struct db_stmt **ret)
     slot->sql = copy;
     slot->hash = h;
     slot->st = st;
-    *ret = st;
-    return DB_OK;
+    return hand_out(db, st, ret);
 }
 
 int db_stmt_static(struct db *db, const char *sql, struct db_stmt **ret)
@@ -210,22 +256,25 @@ int db_stmt_static(struct db *db, const char *sql, struct db_stmt **ret)
     uintptr_t h = (uintptr_t)sql;
     h ^= h >> 17;
     h *= 0x9E3779B97F4A7C15ull;
-    struct db_static_slot *slot = &db->statics[(h >> 32) % DB_STATIC_SLOTS];
-    if (slot->st && slot->sql == sql) {
-        db->ops->reset(slot->st);
-        *ret = slot->st;
-        return DB_OK;
+    size_t home = (h >> 32) % DB_STATIC_SLOTS;
+    for (size_t k = 0; k < DB_CACHE_PROBE; k++) {
+        struct db_static_slot *slot = &db->statics[(home + k) % DB_STATIC_SLOTS];
+        if (slot->st && slot->sql == sql)
+            return hand_out(db, slot->st, ret);
     }
+    int v = victim(&db->statics[0].st, sizeof(db->statics[0]), home, DB_STATIC_SLOTS);
+    if (v < 0)
+        return note_own(db, DB_ERROR, MSG_CACHE_FULL);
+    struct db_static_slot *slot = &db->statics[v];
     struct db_stmt *st = NULL;
     int rc = db->ops->prepare(db, sql, &st);
     if (rc)
-        return rc;
+        return note(db, rc);
     if (slot->st)
         db->ops->finalize(slot->st);
     slot->sql = sql;
     slot->st = st;
-    *ret = st;
-    return DB_OK;
+    return hand_out(db, st, ret);
 }
 
 /* ---- interned SQL: an append-only open-addressing set, read without locks ---- */
@@ -259,39 +308,50 @@ const char *sql_intern(const char *sql)
     return NULL; /* full: callers fall back to db_stmt */
 }
 
-/* Statements know their connection through the backend; these wrappers only dispatch. */
-struct db_stmt_head {
-    struct db *db;
-};
-
+/* Statements know their connection through the backend; these wrappers dispatch, and remember a
+ * failed bind so that the statement is not run with that parameter missing. */
 static const struct db_ops *ops_of(struct db_stmt *st)
 {
-    return ((struct db_stmt_head *)st)->db->ops;
+    return head_of(st)->db->ops;
+}
+
+static int bound(struct db_stmt *st, int rc)
+{
+    if (rc != DB_OK) {
+        head_of(st)->bind_failed = 1;
+        note(head_of(st)->db, rc);
+    }
+    return rc;
 }
 
 int db_bind_null(struct db_stmt *st, int idx)
 {
-    return ops_of(st)->bind_null(st, idx);
+    return bound(st, ops_of(st)->bind_null(st, idx));
 }
 
 int db_bind_int(struct db_stmt *st, int idx, int64_t v)
 {
-    return ops_of(st)->bind_int(st, idx, v);
+    return bound(st, ops_of(st)->bind_int(st, idx, v));
 }
 
 int db_bind_text(struct db_stmt *st, int idx, const char *s, size_t n)
 {
-    return ops_of(st)->bind_text(st, idx, s, n);
+    return bound(st, ops_of(st)->bind_text(st, idx, s, n));
 }
 
 int db_step(struct db_stmt *st)
 {
-    return note(((struct db_stmt_head *)st)->db, ops_of(st)->step(st));
+    struct db *db = head_of(st)->db;
+    if (head_of(st)->bind_failed) /* the bind's failure and message are noted already */
+        return db->last_error != DB_OK ? db->last_error : DB_ERROR;
+    return note(db, ops_of(st)->step(st));
 }
 
 void db_reset(struct db_stmt *st)
 {
     ops_of(st)->reset(st);
+    head_of(st)->in_use = 0;
+    head_of(st)->bind_failed = 0;
 }
 
 int db_column_count(struct db_stmt *st)
@@ -340,9 +400,10 @@ struct write_job {
     void *arg;
     int fn_rc;
     int rc;
-    int done;          /* set by the leader that ran it */
-    int lead;          /* set when its thread is to lead the next batch */
-    pthread_cond_t cv; /* its thread waits here: each wake-up is for this job only */
+    struct db_fault fault; /* what failed in the store, if anything */
+    int done;              /* set by the leader that ran it */
+    int lead;              /* set when its thread is to lead the next batch */
+    pthread_cond_t cv;     /* its thread waits here: each wake-up is for this job only */
     struct write_job *next;
 };
 
@@ -476,20 +537,42 @@ static int exec_static(struct db *db, const char *sql)
     return rc == DB_DONE ? DB_OK : rc;
 }
 
+/* Keeps the writer's last failure (and its message) as the job's fault. */
+static void keep_fault(struct db *w, struct write_job *j)
+{
+    j->fault.rc = w->last_error;
+    snprintf(j->fault.msg, sizeof(j->fault.msg), "%s", w->last_msg);
+}
+
+/* Runs the job's fn; a failure of the store inside it becomes the job's fault. */
+static int run_fn(struct db *w, struct write_job *j)
+{
+    w->last_error = DB_OK;
+    j->fn_rc = j->fn(w, j->arg);
+    if (j->fn_rc != 0 && w->last_error != DB_OK)
+        keep_fault(w, j);
+    return j->fn_rc;
+}
+
 /* One job in a transaction of its own: its changes committed, or undone when fn fails. */
 static void run_alone(struct db *w, struct write_job *j)
 {
+    j->fault.rc = DB_OK;
+    j->fault.msg[0] = 0;
     j->rc = db_begin(w, 1);
-    if (j->rc != DB_OK)
+    if (j->rc != DB_OK) {
+        keep_fault(w, j);
         return;
-    j->fn_rc = j->fn(w, j->arg);
-    if (j->fn_rc != 0) {
+    }
+    if (run_fn(w, j) != 0) {
         db_rollback(w);
         return;
     }
     j->rc = db_commit(w);
-    if (j->rc != DB_OK)
+    if (j->rc != DB_OK) {
+        keep_fault(w, j);
         db_rollback(w);
+    }
 }
 
 /* Runs a batch on the writer: one transaction, a savepoint per job. If the transaction as a whole
@@ -502,8 +585,10 @@ static void run_batch(struct db *w, struct write_job *list)
     }
     int rc = db_begin(w, 1);
     if (rc != DB_OK) {
-        for (struct write_job *j = list; j; j = j->next)
+        for (struct write_job *j = list; j; j = j->next) {
             j->rc = rc;
+            keep_fault(w, j);
+        }
         return;
     }
     int broken = 0;
@@ -512,7 +597,7 @@ static void run_batch(struct db *w, struct write_job *list)
             broken = 1;
             break;
         }
-        j->fn_rc = j->fn(w, j->arg);
+        run_fn(w, j);
         if (j->fn_rc != 0 && exec_static(w, SQL_ROLLBACK_TO) != DB_OK)
             broken = 1;
         else if (exec_static(w, SQL_RELEASE) != DB_OK)
@@ -536,9 +621,11 @@ static int open_writer(struct db_pool *pool)
     return rc;
 }
 
-int db_pool_write(struct db_pool *pool, db_write_fn fn, void *arg, int *fn_rc)
+int db_pool_write(struct db_pool *pool, db_write_fn fn, void *arg, int *fn_rc,
+                  struct db_fault *fault)
 {
-    struct write_job job = {fn, arg, 0, DB_ERROR, 0, 0, PTHREAD_COND_INITIALIZER, NULL};
+    struct write_job job = {fn,  arg, 0, DB_ERROR, {DB_OK, ""}, 0, 0, PTHREAD_COND_INITIALIZER,
+                            NULL};
     pthread_mutex_lock(&pool->wmu);
     *pool->wtail = &job;
     pool->wtail = &job.next;
@@ -570,8 +657,11 @@ int db_pool_write(struct db_pool *pool, db_write_fn fn, void *arg, int *fn_rc)
         pthread_mutex_lock(&pool->wmu);
         for (struct write_job *j = batch, *next; j; j = next) {
             next = j->next; /* read before done: the job's owner may return at once */
-            if (orc != DB_OK)
+            if (orc != DB_OK) {
                 j->rc = DB_UNAVAILABLE;
+                j->fault.rc = DB_UNAVAILABLE;
+                snprintf(j->fault.msg, sizeof(j->fault.msg), "cannot open the writer connection");
+            }
             j->done = 1;
             if (j != &job)
                 pthread_cond_signal(&j->cv);
@@ -589,5 +679,7 @@ int db_pool_write(struct db_pool *pool, db_write_fn fn, void *arg, int *fn_rc)
     pthread_mutex_unlock(&pool->wmu);
     pthread_cond_destroy(&job.cv);
     *fn_rc = job.fn_rc;
+    if (fault)
+        *fault = job.fault;
     return job.rc;
 }

@@ -15,6 +15,7 @@ enum db_rc {
     DB_ERROR,       /* SQL or constraint error: a server fault */
     DB_BUSY,        /* lock timeout: retryable */
     DB_UNAVAILABLE, /* the store cannot be reached */
+    DB_FULL,        /* the store is out of space (disk full): retryable later */
 };
 
 /* Dialect bits the SQL builders ask for. */
@@ -30,6 +31,9 @@ int db_open(const char *target, struct db **ret);
 int db_open_create(const char *target, struct db **ret);
 void db_close(struct db *db); /* accepts NULL */
 enum db_dialect db_dialect(const struct db *db);
+/* The store's message for the last failure db_last_error() reports, as it was when that failure
+ * happened (a later reset or rollback does not clear it); the backend's current message when
+ * there was none. */
 const char *db_errmsg(const struct db *db);
 
 /* Creates every table of the schema (fails if they exist). */
@@ -68,14 +72,21 @@ void db_set_memo(struct db *db, void *memo, void (*free_fn)(void *memo));
 int db_last_error(const struct db *db);
 
 /* The cached statement for sql (prepared on first use on this connection), reset and with its
- * bindings cleared. The statement stays owned by db; valid until db_close. */
+ * bindings cleared. The statement stays owned by db. It is in use from here until db_reset():
+ * the cache never evicts a statement in use (a new text finds another slot, or the call fails
+ * with DB_ERROR when every slot it may take holds one in use), so it stays valid until that
+ * db_reset() and, unless another text evicts it later, until db_close. One caller at a time per
+ * text: asking for the same text again resets the statement for the new caller. */
 int db_stmt(struct db *db, const char *sql, struct db_stmt **ret);
 /* The same for SQL text that lives as long as the process and never changes (string literals,
  * sql_intern() results): found by its address, without hashing the text. */
 int db_stmt_static(struct db *db, const char *sql, struct db_stmt **ret);
 /* An immortal copy of sql (one per distinct text), for db_stmt_static. NULL if out of memory. */
 const char *sql_intern(const char *sql);
-int db_bind_null(struct db_stmt *st, int idx); /* idx from 1 */
+/* Binding (idx from 1) copies the value. A failed bind (out of memory) also makes the next
+ * db_step() of the statement fail with DB_ERROR, so that a statement never runs with a parameter
+ * silently left NULL; callers may bind several values and check only the step. */
+int db_bind_null(struct db_stmt *st, int idx);
 int db_bind_int(struct db_stmt *st, int idx, int64_t v);
 int db_bind_text(struct db_stmt *st, int idx, const char *s, size_t n);
 int db_step(struct db_stmt *st); /* DB_ROW, DB_DONE or an error */
@@ -105,13 +116,22 @@ void db_pool_put(struct db_pool *pool, struct db *db, int broken);
  * anything else to have them undone. It may run more than once (after a failed group commit):
  * it must start from the same state each time and must not wait for other writers. */
 typedef int (*db_write_fn)(struct db *db, void *arg);
+/* What made a write fail on the writer connection, for the submitter's log and answer: the enum
+ * db_rc and the store's message at the time (rc DB_OK when nothing failed in the store). */
+struct db_fault {
+    int rc;
+    char msg[200];
+};
 /* 1 when the pool's store takes one writer at a time (SQLite): use db_pool_write for writes. */
 int db_pool_single_writer(const struct db_pool *pool);
 /* Group commit: runs fn(writer, arg) in a write transaction on the pool's writer connection,
  * together with the fns other threads submit meanwhile (each in its own savepoint, so a fn that
  * fails undoes only its own changes). Returns DB_OK once the transaction holding fn's result is
  * committed (*fn_rc = what fn returned), or the store's error (nothing of fn's is kept). A
- * leader thread runs the batch; the others wait, so a request is answered only after commit. */
-int db_pool_write(struct db_pool *pool, db_write_fn fn, void *arg, int *fn_rc);
+ * leader thread runs the batch; the others wait, so a request is answered only after commit.
+ * fault (may be NULL) tells what failed in the store: filled when db_pool_write fails, and when
+ * fn returned non-zero after a store call failed inside it (rc DB_OK otherwise). */
+int db_pool_write(struct db_pool *pool, db_write_fn fn, void *arg, int *fn_rc,
+                  struct db_fault *fault);
 
 #endif

@@ -38,6 +38,9 @@ struct db_ops {
 };
 
 #define DB_CACHE_SLOTS 128
+/* A statement's text is looked for in this many consecutive slots from its hash's slot; a new one
+ * takes the first empty slot among them, else the first whose statement is not in use. */
+#define DB_CACHE_PROBE 4
 
 struct db_cache_slot {
     char *sql; /* owned copy of the statement text */
@@ -53,11 +56,19 @@ struct db_static_slot {
     struct db_stmt *st;
 };
 
+/* Every backend's statement struct starts with this. */
+struct db_stmt_head {
+    struct db *db;
+    int in_use;      /* handed out by db_stmt*(), not db_reset() since: never evicted */
+    int bind_failed; /* a bind failed since it was handed out: db_step() fails */
+};
+
 /* Every backend's connection struct starts with this. */
 struct db {
     const struct db_ops *ops;
     int in_txn;
-    int last_error; /* the last failure's enum db_rc (DB_BUSY: lock wait or deadlock) */
+    int last_error;     /* the last failure's enum db_rc (DB_BUSY: lock wait or deadlock) */
+    char last_msg[200]; /* the store's message, read when that failure happened */
     struct db_cache_slot cache[DB_CACHE_SLOTS];
     struct db_static_slot statics[DB_STATIC_SLOTS];
     struct db *next_free; /* pool free list link */

@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <time.h>
 #include <string.h>
 
@@ -266,8 +267,36 @@ void engine_handle(struct req *r)
         rc = engine_write(&ctx);
 out:
     OPENSSL_cleanse(ctx.master, sizeof(ctx.master));
+    if (rc == ENG_OK && engine_oom(&ctx))
+        rc = ENG_DB; /* an answer built with something missing is no answer */
     if (rc == ENG_NOT_DONE)
         reply_not_done(r, ep->op);
     else if (rc == ENG_DB)
-        reply_server_error(r, db_unreachable(r->db) ? DB_UNAVAILABLE : DB_ERROR);
+        engine_fault(&ctx);
+}
+
+int engine_oom(struct op_ctx *ctx)
+{
+    return ctx->r->oom || ctx->r->arena.failed || ctx->r->out.failed;
+}
+
+/* The 5xx answer of a failed operation and the reason for the log: the store's failure (503 when
+ * it is busy, unreachable or full), else an allocation failure (500). */
+void engine_fault(struct op_ctx *ctx)
+{
+    struct req *r = ctx->r;
+    int rc = ctx->fault.rc;
+    const char *msg = ctx->fault.msg;
+    if (rc == DB_OK && r->db && db_last_error(r->db) != DB_OK) {
+        rc = db_last_error(r->db);
+        msg = db_errmsg(r->db);
+    }
+    if (rc == DB_OK) {
+        rc = DB_ERROR;
+        msg = engine_oom(ctx) ? "out of memory" : "the operation failed outside the store";
+    }
+    if (rc == DB_ERROR && db_unreachable(r->db))
+        rc = DB_UNAVAILABLE;
+    snprintf(r->error, sizeof(r->error), "%s", msg);
+    reply_server_error(r, rc);
 }

@@ -53,6 +53,7 @@ struct op_ctx {
     int nvars;
     char master[CRYPTO_MASTER_LEN + 1];
     int have_master;
+    struct db_fault fault; /* a grouped write's failure on the writer connection */
 };
 
 /* ---- answers (reply.c) ---- */
@@ -64,6 +65,12 @@ void reply_message(struct req *r, int status, const char *msg);
 /* 400 with a message naming the problem (F2). Returns ENG_REPLIED. */
 int reply_bad(struct req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void reply_server_error(struct req *r, int db_rc);
+/* 1 when an allocation of the request failed (its arena, its output, its parsing): whatever was
+ * built since may lack a part, so the operation must not be committed or answered as done. */
+int engine_oom(struct op_ctx *ctx);
+/* Answers a failed operation (ENG_DB): 503 when the store is busy, unreachable or full, else 500;
+ * r->error says why. */
+void engine_fault(struct op_ctx *ctx);
 void reply_count(struct req *r, int64_t count);
 void reply_created(struct req *r, int64_t id);
 /* The "not done" answer of an operation. */

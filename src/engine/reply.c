@@ -43,10 +43,14 @@ int reply_bad(struct req *r, const char *fmt, ...)
 
 void reply_server_error(struct req *r, int db_rc)
 {
-    if (db_rc == DB_BUSY || db_rc == DB_UNAVAILABLE)
+    if (db_rc == DB_BUSY || db_rc == DB_UNAVAILABLE) {
         reply_message(r, 503, "The database is busy or unavailable. Try again.");
-    else
+    } else if (db_rc == DB_FULL) {
+        reply_message(r, 503, "The database is out of disk space. Nothing was written.");
+        snprintf(r->retry_after, sizeof(r->retry_after), "60");
+    } else {
         reply_message(r, 500, "Internal server error.");
+    }
 }
 
 void reply_count(struct req *r, int64_t count)

@@ -63,8 +63,10 @@ static void add_param(struct req *r, const char *s, size_t n)
     size_t dn, dv;
     char *name = url_decode(s, nlen, &dn);
     char *val = eq ? url_decode(eq + 1, n - nlen - 1, &dv) : url_decode("", 0, &dv);
-    if (!name || !val)
+    if (!name || !val) {
+        r->oom = 1; /* a parameter lost: the request must not run without it */
         goto drop;
+    }
     int is_array;
     if (mangle_name(name, &is_array) != 0)
         goto drop;
@@ -222,6 +224,18 @@ void req_parse_body(struct req *r, const char *data, size_t n)
     mem_scope_open(&scope, budget, &r->body_mem);
     json_t *v = json_loadb(data, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
     mem_scope_close(&scope);
+    /* jansson reports some allocation failures as syntax errors (or with no message): the scope
+     * says whether the system refused one (not our budget) */
+    if (scope.out_of_memory || (!v && json_error_code(&err) == json_error_out_of_memory &&
+                                !scope.over_limit && !scope.over_global)) {
+        if (v)
+            json_decref(v);
+        membudget_release(&r->body_mem);
+        r->body_state = BODY_NOMEM;
+        r->oom = 1;
+        snprintf(r->error, sizeof(r->error), "out of memory while parsing the body");
+        return;
+    }
     if (!v) {
         r->body_state = scope.over_global ? BODY_BUSY : BODY_INVALID;
         if (scope.over_limit)

@@ -82,12 +82,15 @@ struct req {
     void *stream_state;
 
     struct arena arena; /* per-request allocations, freed with the req */
+    int oom;            /* an allocation failed: the answer is a 500, nothing is written */
+    char error[200];    /* why the answer is a 5xx (the store's message), for the log; or "" */
     struct db_pool *pool;
     struct db *db; /* checked out for this request, or NULL */
 };
 
-/* BODY_BUSY: the parse needed memory beyond the global budget of bodies (answer 503). */
-enum { BODY_NONE = 0, BODY_OBJECT, BODY_INVALID, BODY_BUSY };
+/* BODY_BUSY: the parse needed memory beyond the global budget of bodies (answer 503);
+ * BODY_NOMEM: the system refused memory (answer 500). */
+enum { BODY_NONE = 0, BODY_OBJECT, BODY_INVALID, BODY_BUSY, BODY_NOMEM };
 
 /* Parameter lookup: the last parameter with this name, or NULL. */
 const struct param *req_param(const struct req *r, const char *name);

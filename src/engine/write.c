@@ -149,6 +149,8 @@ static int load_row(struct op_ctx *ctx)
             const char *p = db_column_text(st, (int)i, &n);
             ctx->cur.p[i] = p ? ctx_strdup(ctx, p, n) : NULL;
             ctx->cur.n[i] = n;
+            if (p && !ctx->cur.p[i]) /* not a NULL column: the arena is exhausted */
+                rc = DB_ERROR;
         }
         if (!ctx->cur.p || !ctx->cur.n)
             rc = DB_ERROR;
@@ -321,6 +323,8 @@ static int field_changed(struct op_ctx *ctx, const struct field *f, const struct
     render_canonical(&a, c, cur, n);
     render_canonical(&b, c, np, nn);
     int changed = a.len != b.len || (a.len && memcmp(a.p, b.p, a.len) != 0);
+    if (a.failed || b.failed)
+        ctx->r->oom = 1; /* the comparison is void: the write fails before its commit */
     buf_free(&a);
     buf_free(&b);
     return changed;
@@ -499,7 +503,7 @@ static int prepare_write(struct op_ctx *ctx)
                 return ENG_NOT_DONE;
         set_name_var(ctx, 0);
     }
-    return ENG_OK;
+    return engine_oom(ctx) ? ENG_DB : ENG_OK;
 }
 
 /* The statements of the operation, inside the transaction. */
@@ -526,6 +530,8 @@ static int write_once(struct op_ctx *ctx)
     if (db_begin(ctx->db, 1) != DB_OK)
         return ENG_DB;
     rc = run_op(ctx);
+    if (rc == ENG_OK && engine_oom(ctx))
+        rc = ENG_DB; /* something the statements or logs used is missing: undo */
     if (rc == ENG_OK && db_commit(ctx->db) != DB_OK)
         rc = ENG_DB;
     if (rc != ENG_OK)
@@ -549,7 +555,8 @@ static int grouped_body(struct db *db, void *arg)
     if (g->vals)
         memcpy(g->ctx->vals, g->vals, n * sizeof(*g->vals));
     g->ctx->db = db;
-    return run_op(g->ctx);
+    int rc = run_op(g->ctx);
+    return rc == ENG_OK && engine_oom(g->ctx) ? ENG_DB : rc;
 }
 
 /* Single-writer stores (SQLite): the transaction runs on the pool's writer connection, batched
@@ -569,7 +576,7 @@ static int write_grouped(struct op_ctx *ctx)
     }
     struct db *own = ctx->db;
     int body_rc = ENG_DB;
-    int db_rc = db_pool_write(ctx->r->pool, grouped_body, &g, &body_rc);
+    int db_rc = db_pool_write(ctx->r->pool, grouped_body, &g, &body_rc, &ctx->fault);
     ctx->db = own;
     OPENSSL_cleanse(g.start.master, sizeof(g.start.master));
     return db_rc != DB_OK ? ENG_DB : body_rc;

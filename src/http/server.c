@@ -100,10 +100,14 @@ static double elapsed(const struct timespec *t0)
 static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *con)
 {
     struct server *srv = cls;
-    struct http_req *h = calloc(1, sizeof(*h));
+    /* the raw URI lives right after the struct: one allocation that succeeds or fails as a whole
+     * (without memory there is no answer to give: MHD closes the connection) */
+    size_t ulen = uri ? strlen(uri) : 0;
+    struct http_req *h = calloc(1, sizeof(*h) + ulen + 1);
     if (!h)
         return NULL;
-    h->raw_uri = strdup(uri ? uri : "");
+    h->raw_uri = (char *)(h + 1);
+    memcpy(h->raw_uri, uri ? uri : "", ulen);
     buf_init(&h->body, srv->cfg->max_body);
     buf_init(&h->r.out, 0);
     buf_reserve(&h->r.out, 4096); /* most answers fit: one allocation instead of several */
@@ -150,7 +154,6 @@ static void completed(void *cls, struct MHD_Connection *con, void **req_cls,
     }
     req_free(r);
     membudget_buf_free(&h->body, &h->body_mem);
-    free(h->raw_uri);
     free(h);
     *req_cls = NULL;
     atomic_fetch_sub(&in_flight, 1);
@@ -340,6 +343,11 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
     if (!h->busy)
         req_parse_body(r, h->body.p, h->body.len);
     membudget_buf_free(&h->body, &h->body_mem); /* parsed: the bytes are no longer needed */
+    if (r->oom) { /* the body or a query parameter could not be read for want of memory */
+        fprintf(stderr, "itflowd: %s %s failed: out of memory\n", r->method_name, r->path);
+        reply_server_error(r, DB_ERROR);
+        return;
+    }
     if (h->busy || r->body_state == BODY_BUSY) {
         snprintf(r->retry_after, sizeof(r->retry_after), "1");
         reply_message(r, 503, "The server is receiving too many request bodies. Try again later.");
@@ -398,7 +406,8 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
     if (r->status == 403 && (r->ep->flags & EP_DECRYPT))
         note_failure(r); /* a wrong decrypt password costs a key derivation: throttled too */
     if (r->status >= 500 && r->db)
-        fprintf(stderr, "itflowd: %s %s failed: %s\n", r->method_name, r->path, db_errmsg(r->db));
+        fprintf(stderr, "itflowd: %s %s failed: %s\n", r->method_name, r->path,
+                r->error[0] ? r->error : db_errmsg(r->db));
 }
 
 static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,

@@ -71,9 +71,11 @@ static int fill_from_pem(struct op_ctx *ctx)
         value_from_text(expire, ctx_strdup(ctx, date, 10), 10);
         size_t on = o.p ? utf8_prefix(o.p, o.len, 200) : 0;
         value_from_text(issuer, ctx_strdup(ctx, o.p ? o.p : "", on), on);
+        if (!expire->p || !issuer->p || o.failed) /* out of memory, not SQL NULL */
+            rc = ENG_DB;
     }
     buf_free(&o);
-    return ENG_OK;
+    return rc;
 }
 
 static const struct endpoint endpoints[] = {

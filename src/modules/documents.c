@@ -34,9 +34,12 @@ static int set_search_text(struct op_ctx *ctx, const char *head, size_t hn)
     }
     php_sanitize(&out, in.p ? in.p : "", in.len);
     int rc = in.failed || out.failed ? ENG_DB : ENG_OK;
-    if (rc == ENG_OK)
-        value_from_text(ctx_val(ctx, "document_content_raw"),
-                        ctx_strdup(ctx, out.p ? out.p : "", out.len), out.len);
+    if (rc == ENG_OK) {
+        struct value *raw = ctx_val(ctx, "document_content_raw");
+        value_from_text(raw, ctx_strdup(ctx, out.p ? out.p : "", out.len), out.len);
+        if (!raw->p) /* out of memory, not SQL NULL */
+            rc = ENG_DB;
+    }
     buf_free(&in);
     buf_free(&out);
     return rc;

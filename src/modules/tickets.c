@@ -50,8 +50,11 @@ static int number_ticket(struct op_ctx *ctx)
             return ENG_DB;
         db_bind_int(st, 1, ctx->S);
         int64_t id = 0;
-        if (db_query_int(st, &id) == DB_ROW)
+        int rc = db_query_int(st, &id);
+        if (rc == DB_ROW)
             value_int(contact, id);
+        else if (rc != DB_DONE)
+            return ENG_DB;
     }
     if (ctx_exec_ints(ctx, SQL_TAKE_NUMBER, 0, NULL) != ENG_OK || db_changes(ctx->db) != 1)
         return ENG_DB;
@@ -66,8 +69,9 @@ static int number_ticket(struct op_ctx *ctx)
     char key[33];
     if (!pv->p || crypto_random_string(key, 32) != 0)
         return ENG_DB;
-    value_from_text(ctx_val(ctx, "ticket_url_key"), ctx_strdup(ctx, key, 32), 32);
-    return ENG_OK;
+    struct value *url_key = ctx_val(ctx, "ticket_url_key");
+    value_from_text(url_key, ctx_strdup(ctx, key, 32), 32);
+    return url_key->p ? ENG_OK : ENG_DB; /* NULL: out of memory, not SQL NULL */
 }
 
 static const struct field_ref refs[] = {

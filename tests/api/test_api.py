@@ -1990,6 +1990,57 @@ class WriteRuleTests(ApiTestCase):
         self.assertEqual((r.status, r.body), (200, b'{"success":"True","count":1}'))
 
 
+class DiskFullTests(ApiTestCase):
+    """A full disk under a SQLite database: the write answers 503 JSON with Retry-After, the log
+    names the store's real error, nothing is written, and writes work again once there is room.
+    Needs root and tmpfs (a filesystem small enough to fill); skipped otherwise."""
+
+    def test_full_disk_answers_503_and_writes_nothing(self):
+        if on_mariadb():
+            self.skipTest("SQLite only")
+        if os.geteuid() != 0:
+            self.skipTest("needs root to mount a small tmpfs")
+        seeded = make_seeded_db("diskfull")
+        mnt = tempfile.mkdtemp(prefix="itflowd-full-")
+        size = os.path.getsize(seeded) + (512 << 10)
+        if subprocess.call(["mount", "-t", "tmpfs", "-o", "size=%d" % size, "tmpfs", mnt],
+                           stderr=subprocess.DEVNULL) != 0:
+            os.rmdir(mnt)
+            self.skipTest("cannot mount a tmpfs here")
+        s = None
+        try:
+            db = os.path.join(mnt, "itflow.db")
+            shutil.copy(seeded, db)
+            s = Server(db, "diskfull").start()
+            self.assertRead(s.get("tickets/read", key=C1_KEY))  # the -shm file is in place
+            filler = os.path.join(mnt, "filler")
+            fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+            try:  # every free block of the filesystem
+                for _ in range(4096):
+                    os.write(fd, b"\0" * 4096)
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
+            before = db_dump(db)
+            body = {"ticket_subject": "disk full", "ticket_details": "x" * 200000}
+            r = s.post("tickets/create", body, key=C1_KEY)
+            self.assertJsonError(r, 503, "disk")
+            self.assertEqual(r.header("Retry-After"), "60", r)
+            self.assertEqual(db_dump(db), before)
+            log = s.log_text()
+            self.assertIn("database or disk is full", log)
+            self.assertNotIn("not an error", log)
+            self.assertTrue(s.alive())
+            os.unlink(filler)
+            self.assertCreated(s.post("tickets/create", body, key=C1_KEY))
+        finally:
+            if s is not None:
+                s.stop()
+            subprocess.call(["umount", mnt])
+            os.rmdir(mnt)
+
+
 class FinalChecks(ApiTestCase):
     def test_1_openapi_lists_every_endpoint_exercised(self):
         doc = shared_server().request("GET", "/api/v1/openapi.json").json()

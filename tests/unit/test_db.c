@@ -543,6 +543,56 @@ static void test_pool(void **state)
     assert_int_not_equal(db_pool_new(missing, 2, &pool), DB_OK);
 }
 
+/* A statement in use (handed out, stepped, not reset) survives any number of other texts: the
+ * cache never evicts it (before, a text hashing to its slot finalized it under the caller). */
+static void test_stmt_cache_keeps_statement_in_use(void **state)
+{
+    struct fixture *fx = *state;
+    struct db_stmt *held, *held_static, *st;
+    static const char HELD_STATIC[] = "SELECT 'static ' || ?";
+    assert_int_equal(db_stmt(fx->db, "SELECT 'held ' || ?", &held), DB_OK);
+    assert_int_equal(db_bind_text(held, 1, "one", 3), DB_OK);
+    assert_int_equal(db_step(held), DB_ROW);
+    assert_int_equal(db_stmt_static(fx->db, HELD_STATIC, &held_static), DB_OK);
+    assert_int_equal(db_bind_int(held_static, 1, 7), DB_OK);
+    assert_int_equal(db_step(held_static), DB_ROW);
+    for (int i = 0; i < 2000; i++) { /* every slot of both caches taken many times over */
+        char sql[64];
+        snprintf(sql, sizeof(sql), "SELECT %d", i);
+        assert_int_equal(db_stmt(fx->db, sql, &st), DB_OK);
+        assert_int_equal(db_step(st), DB_ROW);
+        db_reset(st);
+        const char *interned = sql_intern(sql);
+        assert_non_null(interned);
+        assert_int_equal(db_stmt_static(fx->db, interned, &st), DB_OK);
+        assert_int_equal(db_step(st), DB_ROW);
+        db_reset(st);
+    }
+    size_t n;
+    assert_string_equal(db_column_text(held, 0, &n), "held one");
+    assert_string_equal(db_column_text(held_static, 0, &n), "static 7");
+    assert_int_equal(db_step(held), DB_DONE);
+    assert_int_equal(db_step(held_static), DB_DONE);
+    db_reset(held);
+    db_reset(held_static);
+}
+
+/* A failed bind fails the statement's step instead of running it with the parameter NULL. */
+static void test_failed_bind_fails_step(void **state)
+{
+    struct fixture *fx = *state;
+    struct db_stmt *st;
+    assert_int_equal(db_stmt(fx->db, "SELECT ?", &st), DB_OK);
+    assert_int_not_equal(db_bind_int(st, 5, 1), DB_OK); /* no such parameter */
+    assert_int_equal(db_step(st), DB_ERROR);
+    assert_non_null(strstr(db_errmsg(fx->db), "range"));
+    db_reset(st);
+    assert_int_equal(db_stmt(fx->db, "SELECT ?", &st), DB_OK); /* handed out anew: usable */
+    assert_int_equal(db_bind_int(st, 1, 1), DB_OK);
+    assert_int_equal(db_step(st), DB_ROW);
+    db_reset(st);
+}
+
 /* ---- group commit (db_pool_write) ---- */
 
 #define GC_THREADS 8
@@ -591,7 +641,7 @@ static void *gc_thread_main(void *arg)
     if (t->jobs[0].thread != 0)
         usleep(50000); /* thread 0's slow job leads first */
     for (int i = 0; i < GC_JOBS; i++)
-        t->jobs[i].rc = db_pool_write(t->pool, gc_body, &t->jobs[i], &t->jobs[i].fn_rc);
+        t->jobs[i].rc = db_pool_write(t->pool, gc_body, &t->jobs[i], &t->jobs[i].fn_rc, NULL);
     return NULL;
 }
 
@@ -772,6 +822,8 @@ int main(void)
         T(test_stmt_cache),
         T(test_transactions),
         T(test_pool),
+        T(test_stmt_cache_keeps_statement_in_use),
+        T(test_failed_bind_fails_step),
         T(test_group_commit),
         T(test_data_version),
         T(test_maintain_holds_read_lock),

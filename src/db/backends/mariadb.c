@@ -77,7 +77,7 @@ struct col_buf {
 enum st_state { ST_IDLE, ST_ROWS, ST_DONE, ST_FAILED };
 
 struct db_stmt {
-    struct db *db; /* must be first: db.c dispatches through it */
+    struct db_stmt_head h; /* must be first: db.c dispatches through it */
     struct maria_db *d;
     struct db_stmt *next;
     MYSQL_STMT *st; /* NULL after a reconnect, until re-prepared */
@@ -137,6 +137,9 @@ static int fail_with(struct maria_db *d, unsigned code, const char *msg)
     case ER_QUERY_INTERRUPTED:
     case ER_STATEMENT_TIMEOUT:
         return DB_BUSY;
+    case ER_DISK_FULL:
+    case ER_RECORD_FILE_FULL:
+        return DB_FULL;
     default:
         return DB_ERROR;
     }
@@ -725,7 +728,7 @@ static int mdb_prepare(struct db *db, const char *sql, struct db_stmt **ret)
         set_err(d, "out of memory");
         return DB_ERROR;
     }
-    st->db = db;
+    st->h.db = db;
     st->d = d;
     if ((rc = stmt_prepare_handle(st)) != DB_OK) {
         stmt_free_buffers(st);

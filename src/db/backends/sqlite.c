@@ -39,7 +39,7 @@ static void release_write(struct sqlite_db *d)
 static const char *const tx_sql[TX__MAX] = {"BEGIN", "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"};
 
 struct db_stmt {
-    struct db *db; /* must be first: db.c dispatches through it */
+    struct db_stmt_head h; /* must be first: db.c dispatches through it */
     sqlite3_stmt *st;
     int ncols;
     char (*num)[24]; /* per column: the text of an INTEGER value of the current row */
@@ -49,6 +49,16 @@ static sqlite3 *handle(const struct db *db)
 {
     return ((const struct sqlite_db *)db)->h;
 }
+
+/* After some errors (out of memory, disk full, I/O) SQLite rolls the whole transaction back by
+ * itself; a statement run after that would run, and commit, on its own. Inside what we still
+ * take for a transaction, that is refused. */
+static int txn_lost(const struct db *db)
+{
+    return db->in_txn && sqlite3_get_autocommit(handle(db));
+}
+
+static const char MSG_TXN_LOST[] = "the transaction was rolled back after an earlier error";
 
 static int map_rc(int rc)
 {
@@ -65,6 +75,8 @@ static int map_rc(int rc)
     case SQLITE_CANTOPEN:
     case SQLITE_NOTADB:
         return DB_UNAVAILABLE;
+    case SQLITE_FULL: /* the disk (or the database's page limit) is full */
+        return DB_FULL;
     default:
         return DB_ERROR;
     }
@@ -157,6 +169,8 @@ static int sq_exec(struct db *db, const char *sql)
             return rc;
         }
     }
+    if (txn_lost(db))
+        return DB_ERROR;
     return map_rc(sqlite3_exec(handle(db), sql, NULL, NULL, NULL));
 }
 
@@ -197,7 +211,7 @@ static int sq_prepare(struct db *db, const char *sql, struct db_stmt **ret)
     struct db_stmt *st = calloc(1, sizeof(*st));
     if (!st)
         return DB_ERROR;
-    st->db = db;
+    st->h.db = db;
     int rc = sqlite3_prepare_v3(handle(db), sql, -1, SQLITE_PREPARE_PERSISTENT, &st->st, NULL);
     if (rc != SQLITE_OK) {
         free(st);
@@ -254,6 +268,10 @@ static int sq_bind_text(struct db_stmt *st, int idx, const char *s, size_t n)
 
 static int sq_step(struct db_stmt *st)
 {
+    if (txn_lost(st->h.db)) {
+        sqlite3_reset(st->st);
+        return DB_ERROR;
+    }
     return map_rc(sqlite3_step(st->st));
 }
 
@@ -327,6 +345,9 @@ static int64_t sq_last_insert_id(struct db *db)
 
 static const char *sq_errmsg(const struct db *db)
 {
+    /* a refused statement (txn_lost) left no error of SQLite's own: say why it was refused */
+    if (txn_lost(db) && sqlite3_errcode(handle(db)) == SQLITE_OK)
+        return MSG_TXN_LOST;
     return sqlite3_errmsg(handle(db));
 }
 
