@@ -694,6 +694,11 @@ int server_run(const struct server_config *cfg)
         free_pools(&srv);
         return 1;
     }
+    /* SO_REUSEPORT only when asked (--reuse-port): otherwise a second server on the port is
+     * refused (the option's absence keeps MHD's SO_REUSEADDR, for restarts over TIME_WAIT) */
+    struct MHD_OptionItem reuse[] = {{MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
+                                     {MHD_OPTION_END, 0, NULL}};
+    struct MHD_OptionItem no_reuse[] = {{MHD_OPTION_END, 0, NULL}};
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, cfg->port, NULL, NULL, access_handler, &srv, MHD_OPTION_SOCK_ADDR, &ss,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_URI_LOG_CALLBACK, uri_logger, &srv,
@@ -701,9 +706,9 @@ int server_run(const struct server_config *cfg)
         cfg->timeout_sec ? cfg->timeout_sec : 30, MHD_OPTION_CONNECTION_LIMIT,
         /* beyond max_connections we still answer (503 JSON); MHD refuses only past this margin */
         (cfg->max_connections ? cfg->max_connections : 1000u) + 64u, MHD_OPTION_NOTIFY_CONNECTION,
-        on_connection, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool_size(cfg),
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, cfg->reuse_port ? 1 : 0, MHD_OPTION_STRICT_FOR_CLIENT,
-        1, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        on_connection, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool_size(cfg), MHD_OPTION_ARRAY,
+        cfg->reuse_port ? reuse : no_reuse, MHD_OPTION_STRICT_FOR_CLIENT, 1,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         /* past our own limit (429 JSON) MHD refuses outright, at twice the limit */
         2 * lim.per_ip, MHD_OPTION_END);
     if (!d) {
