@@ -20,6 +20,7 @@ library only; raw sockets where http.client cannot send the request. Sources 127
 """
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -423,8 +424,12 @@ def main(argv):
     finally:
         base.stop_all_servers()
         base.DB.stop()
-        sys.stderr.write("connection tests took %.1fs (logs in %s)\n" % (time.time() - t0,
-                                                                         base.TMP))
+        if result is not None and result.wasSuccessful() and not os.environ.get("ITFLOWD_KEEP"):
+            shutil.rmtree(base.TMP, ignore_errors=True)
+            sys.stderr.write("connection tests took %.1fs\n" % (time.time() - t0))
+        else:
+            sys.stderr.write("connection tests took %.1fs (logs kept in %s)\n"
+                             % (time.time() - t0, base.TMP))
     return 0 if result is not None and result.wasSuccessful() else 1
 
 
