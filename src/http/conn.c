@@ -19,8 +19,9 @@ struct conn {
     unsigned char addr[16];
     char ip[INET6_ADDRSTRLEN];
     int over_ip;
-    int cut;   /* closed by the sweep */
-    int first; /* no request line seen yet: the header deadline counts from the connection */
+    int cut;    /* closed by the sweep */
+    int first;  /* no request line seen yet: the header deadline counts from the connection */
+    int no_uri; /* the copy of the target failed (out of memory) */
     enum conn_phase phase;
     double since; /* when the phase began (monotonic seconds) */
     size_t body;  /* body bytes received in CONN_BODY */
@@ -171,6 +172,7 @@ void conn_request_line(struct conn *c, const char *uri)
 {
     free(c->uri);
     c->uri = strdup(uri ? uri : "");
+    c->no_uri = !c->uri;
     c->uri_seen = uri;
     pthread_mutex_lock(&mu);
     if (!c->first) { /* a kept-alive connection: the deadline counts from the request line */
@@ -183,7 +185,7 @@ void conn_request_line(struct conn *c, const char *uri)
 
 char *conn_take_uri(struct conn *c)
 {
-    char *u = c->uri ? c->uri : strdup("");
+    char *u = c->uri ? c->uri : c->no_uri ? NULL : strdup("");
     c->uri = NULL;
     return u;
 }
