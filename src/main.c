@@ -46,7 +46,9 @@ static void usage(FILE *f)
           "                [--max-body BYTES] [--max-connections N] [--timeout SEC]\n"
           "                [--auth-fail-limit N] [--auth-fail-window SEC]\n"
           "                [--shutdown-timeout SEC] [--log FILE] [--max-url BYTES]\n"
-          "                [--max-header BYTES] [--write-workers N] [--max-body-memory BYTES]\n",
+          "                [--max-header BYTES] [--write-workers N] [--max-body-memory BYTES]\n"
+          "                [--reuse-port] [--max-connections-per-ip N] [--header-timeout SEC]\n"
+          "                [--body-min-rate BYTES]\n",
           f);
 }
 
@@ -55,8 +57,9 @@ struct opts {
     const char *db, *name, *expires, *client, *secret, *decrypt, *admin_pw_file, *admin_email;
     const char *listen, *threads, *positional, *max_body, *auth_fail_limit, *auth_fail_window;
     const char *max_connections, *timeout, *shutdown_timeout, *log, *max_url, *max_header;
-    const char *write_workers, *max_body_memory;
-    int schema_only, quiet;
+    const char *write_workers, *max_body_memory, *max_conn_per_ip, *header_timeout;
+    const char *body_min_rate;
+    int schema_only, quiet, reuse_port;
     char db_shown[512]; /* db for messages: a URL's password replaced by *** */
 };
 
@@ -87,6 +90,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"--max-header", offsetof(struct opts, max_header)},
         {"--write-workers", offsetof(struct opts, write_workers)},
         {"--max-body-memory", offsetof(struct opts, max_body_memory)},
+        {"--max-connections-per-ip", offsetof(struct opts, max_conn_per_ip)},
+        {"--header-timeout", offsetof(struct opts, header_timeout)},
+        {"--body-min-rate", offsetof(struct opts, body_min_rate)},
     };
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -96,6 +102,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         }
         if (strcmp(a, "--quiet") == 0) {
             o->quiet = 1;
+            continue;
+        }
+        if (strcmp(a, "--reuse-port") == 0) {
+            o->reuse_port = 1;
             continue;
         }
         size_t k;
@@ -473,7 +483,7 @@ static int cmd_key_revoke(const struct opts *o)
     return 0;
 }
 
-#define SERVE_NUMBERS 11
+#define SERVE_NUMBERS 14
 
 /* The numeric options of serve, each checked against its range (defaults when absent). */
 static int serve_numbers(const struct opts *o, long val[SERVE_NUMBERS])
@@ -494,6 +504,9 @@ static int serve_numbers(const struct opts *o, long val[SERVE_NUMBERS])
         {"--write-workers", o->write_workers, 1, 256, 16},
         /* bodies being received or parsed, all requests together; default 8 x --max-body */
         {"--max-body-memory", o->max_body_memory, 1L << 20, 1L << 40, 128L << 20},
+        {"--max-connections-per-ip", o->max_conn_per_ip, 1, 100000, 64},
+        {"--header-timeout", o->header_timeout, 1, 3600, 10},
+        {"--body-min-rate", o->body_min_rate, 0, 1L << 30, 1024},
     };
     for (int i = 0; i < SERVE_NUMBERS; i++) {
         char *end = NULL;
@@ -551,6 +564,10 @@ static int cmd_serve(const struct opts *o)
     cfg.max_header = (size_t)val[8];
     cfg.write_workers = (unsigned)val[9];
     membudget_configure(o->max_body_memory ? (size_t)val[10] : 8 * cfg.max_body);
+    cfg.max_conn_per_ip = (unsigned)val[11];
+    cfg.header_timeout = (unsigned)val[12];
+    cfg.body_min_rate = (unsigned)val[13];
+    cfg.reuse_port = o->reuse_port;
     cfg.log_path = o->log;
     cfg.listen_host = host;
     cfg.port = (unsigned short)port;

@@ -1,8 +1,10 @@
-/* server: one req per HTTP request (allocated in the URI callback, freed when MHD reports the
- * request complete). The request's path: route -> method rules -> body -> auth -> engine. */
+/* server: one req per HTTP request (allocated at the handler's first call, freed when MHD reports
+ * the request complete, or when the connection closes without that report). The request's path:
+ * route -> method rules -> body -> auth -> engine. */
 #include "http/server.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <microhttpd.h>
@@ -22,6 +24,8 @@
 #include "db/db.h"
 #include "engine/engine.h"
 #include "engine/engine_int.h"
+#include "http/conn.h"
+#include "http/framing.h"
 #include "http/metrics.h"
 #include "http/openapi.h"
 #include "http/workers.h"
@@ -65,9 +69,11 @@ struct http_req {
     size_t body_mem; /* bytes of body charged to the global budget (membudget) */
     int started;
     int too_large;
-    int busy;      /* the body would go beyond --max-body-memory: 503 */
-    int oversize;  /* 414 or 431: the URL or the headers are over their limit */
-    int responded; /* a response is queued; further body data is discarded */
+    int busy;            /* the body would go beyond --max-body-memory: 503 */
+    int oversize;        /* 414 or 431: the URL or the headers are over their limit */
+    int responded;       /* a response is queued; further body data is discarded */
+    const char *refusal; /* the message of an oversize/framing/per-address refusal */
+    struct conn *conn;
     /* a write handed to a worker thread: the connection is suspended until it is answered */
     enum { OFFLOAD_NONE, OFFLOAD_QUEUED, OFFLOAD_DONE } offload;
     struct work work;
@@ -80,14 +86,30 @@ struct http_req {
     const char *label; /* metrics label for non-API routes */
 };
 
-static atomic_int in_flight;   /* requests between uri_logger() and completed() */
+static atomic_int in_flight;   /* requests between the handler's first call and completed() */
 static atomic_int connections; /* open client connections */
+
+static void free_req(struct http_req *h);
+static void release_db(struct req *r, int broken);
 
 static void on_connection(void *cls, struct MHD_Connection *con, void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
-    (void)cls, (void)con, (void)socket_context;
+    (void)cls;
     atomic_fetch_add(&connections, code == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = conn_started(con);
+    } else {
+        /* a request MHD dropped without calling completed() (it failed while parsing) */
+        struct http_req *h = conn_closed(*socket_context);
+        *socket_context = NULL;
+        if (h) {
+            if (h->r.stream_free)
+                h->r.stream_free(&h->r);
+            release_db(&h->r, 0);
+            free_req(h);
+        }
+    }
 }
 
 static double elapsed(const struct timespec *t0)
@@ -97,17 +119,41 @@ static double elapsed(const struct timespec *t0)
     return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* Only keeps the raw target: MHD may still fail on the request after this (out of memory while
+ * parsing arguments or cookies) without ever calling the handler or completed(). */
 static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *con)
 {
-    struct server *srv = cls;
-    /* the raw URI lives right after the struct: one allocation that succeeds or fails as a whole
-     * (without memory there is no answer to give: MHD closes the connection) */
-    size_t ulen = uri ? strlen(uri) : 0;
-    struct http_req *h = calloc(1, sizeof(*h) + ulen + 1);
+    (void)cls;
+    struct conn *c = conn_of(con);
+    if (c)
+        conn_request_line(c, uri);
+    return NULL;
+}
+
+/* MHD unescapes the target right after it parsed the query into arguments; when that ran out of
+ * memory, MHD has lost the request (it neither answers nor calls the handler): answered here. */
+static size_t unescape(void *cls, struct MHD_Connection *con, char *val)
+{
+    (void)cls;
+    struct conn *c = conn_of(con);
+    if (c && val == conn_uri_seen(c) &&
+        (size_t)MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, NULL, NULL) <
+            conn_query_args(c))
+        conn_refuse_raw(c, 414, "URI Too Long", "The request URL has too many query parameters.");
+    return MHD_http_unescape(val);
+}
+
+static struct http_req *new_req(struct server *srv, struct conn *c)
+{
+    struct http_req *h = calloc(1, sizeof(*h));
     if (!h)
         return NULL;
-    h->raw_uri = (char *)(h + 1);
-    memcpy(h->raw_uri, uri ? uri : "", ulen);
+    h->raw_uri = conn_take_uri(c);
+    if (!h->raw_uri) {
+        free(h);
+        return NULL;
+    }
+    h->conn = c;
     buf_init(&h->body, srv->cfg->max_body);
     buf_init(&h->r.out, 0);
     buf_reserve(&h->r.out, 4096); /* most answers fit: one allocation instead of several */
@@ -116,6 +162,7 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *con)
     h->r.pool = srv->pool;
     clock_gettime(CLOCK_MONOTONIC, &h->t0);
     atomic_fetch_add(&in_flight, 1);
+    conn_set_request(c, h);
     return h;
 }
 
@@ -152,10 +199,21 @@ static void completed(void *cls, struct MHD_Connection *con, void **req_cls,
                     r->path ? r->path : "-", r->status, elapsed(&h->t0) * 1000.0,
                     toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
     }
+    if (h->conn) {
+        conn_set_request(h->conn, NULL);
+        conn_phase(h->conn, CONN_IDLE);
+    }
+    free_req(h);
+    *req_cls = NULL;
+}
+
+static void free_req(struct http_req *h)
+{
+    struct req *r = &h->r;
     req_free(r);
     membudget_buf_free(&h->body, &h->body_mem);
+    free(h->raw_uri);
     free(h);
-    *req_cls = NULL;
     atomic_fetch_sub(&in_flight, 1);
 }
 
@@ -471,8 +529,13 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
 {
     struct server *srv = cls;
     struct http_req *h = *req_cls;
-    if (!h)
-        return MHD_NO;
+    if (!h) { /* the first call: the headers are complete */
+        struct conn *c = conn_of(con);
+        if (!c || !(h = new_req(srv, c)))
+            return MHD_NO;
+        *req_cls = h;
+        conn_phase(c, CONN_BODY);
+    }
     if (h->offload != OFFLOAD_NONE) {
         *upload_data_size = 0;
         if (h->offload != OFFLOAD_DONE)
@@ -485,16 +548,22 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
         h->oversize = oversize(con, srv->cfg, h->raw_uri);
         if (!h->oversize && (unsigned)atomic_load(&connections) > srv->cfg->max_connections)
             h->oversize = 503; /* over --max-connections: answered, then the connection closes */
+        if (!h->oversize && conn_over_ip_limit(h->conn))
+            h->oversize = 429; /* over --max-connections-per-ip: the same */
+        if (!h->oversize && (h->refusal = framing_error(con)))
+            h->oversize = 400; /* RFC 9112 framing: refused, the connection closes */
         const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > srv->cfg->max_body)
             h->too_large = 1; /* answered now: the body is never read */
-        else if (cl && membudget_buf_reserve(&h->body, &h->body_mem, strtoull(cl, NULL, 10)))
+        else if (!h->oversize && cl &&
+                 membudget_buf_reserve(&h->body, &h->body_mem, strtoull(cl, NULL, 10)))
             h->busy = 1; /* over --max-body-memory: likewise */
         if (!h->oversize && !h->too_large && !h->busy)
             return MHD_YES;
         *upload_data_size = 0;
     }
     if (*upload_data_size && !h->responded) {
+        conn_body_bytes(h->conn, *upload_data_size);
         if (!h->too_large && !h->busy) {
             int rc = membudget_buf_append(&h->body, &h->body_mem, upload_data, *upload_data_size);
             h->too_large = rc == -2;
@@ -510,6 +579,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
         return MHD_YES;
     }
     h->responded = 1;
+    conn_phase(h->conn, CONN_BUSY);
     struct req *r = &h->r;
     r->method_name = method;
     r->path = strdup(url ? url : "/");
@@ -517,10 +587,13 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
     if (h->oversize) {
         read_headers(con, r);
         reply_message(r, h->oversize,
-                      h->oversize == 414   ? "The request URL is too long."
+                      h->refusal           ? h->refusal
+                      : h->oversize == 414 ? "The request URL is too long."
                       : h->oversize == 431 ? "The request headers are too large."
-                                           : "Too many connections. Try again later.");
-        if (h->oversize == 503)
+                      : h->oversize == 429
+                          ? "Too many connections from this address. Try again later."
+                          : "Too many connections. Try again later.");
+        if (h->oversize == 503 || h->oversize == 429)
             snprintf(r->retry_after, sizeof(r->retry_after), "1");
         return send_reply(con, h, ctype);
     }
@@ -633,12 +706,21 @@ int server_run(const struct server_config *cfg)
     }
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
-    srv.writers = workers_start(writers, run_write, &srv);
+    struct conn_limits lim = {cfg->max_conn_per_ip ? cfg->max_conn_per_ip : 64,
+                              cfg->header_timeout ? cfg->header_timeout : 10, cfg->body_min_rate,
+                              cfg->quiet};
+    srv.writers = conn_guard_start(&lim) == 0 ? workers_start(writers, run_write, &srv) : NULL;
     if (!srv.writers) {
+        conn_guard_stop();
         fprintf(stderr, "itflowd: cannot start the write workers\n");
         free_pools(&srv);
         return 1;
     }
+    /* SO_REUSEPORT only when asked (--reuse-port): otherwise a second server on the port is
+     * refused (the option's absence keeps MHD's SO_REUSEADDR, for restarts over TIME_WAIT) */
+    struct MHD_OptionItem reuse[] = {{MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
+                                     {MHD_OPTION_END, 0, NULL}};
+    struct MHD_OptionItem no_reuse[] = {{MHD_OPTION_END, 0, NULL}};
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, cfg->port, NULL, NULL, access_handler, &srv, MHD_OPTION_SOCK_ADDR, &ss,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_URI_LOG_CALLBACK, uri_logger, &srv,
@@ -646,10 +728,21 @@ int server_run(const struct server_config *cfg)
         cfg->timeout_sec ? cfg->timeout_sec : 30, MHD_OPTION_CONNECTION_LIMIT,
         /* beyond max_connections we still answer (503 JSON); MHD refuses only past this margin */
         (cfg->max_connections ? cfg->max_connections : 1000u) + 64u, MHD_OPTION_NOTIFY_CONNECTION,
-        on_connection, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool_size(cfg),
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
+        on_connection, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool_size(cfg), MHD_OPTION_ARRAY,
+        cfg->reuse_port ? reuse : no_reuse, MHD_OPTION_STRICT_FOR_CLIENT, 1,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        /* past our own limit (429 JSON) MHD refuses outright, at twice the limit */
+        2 * lim.per_ip, MHD_OPTION_END);
     if (!d) {
-        fprintf(stderr, "itflowd: cannot listen on %s:%u\n", cfg->listen_host, cfg->port);
+        int err = errno;
+        if (err == EADDRINUSE)
+            fprintf(stderr,
+                    "itflowd: cannot listen on %s:%u: the address is in use (another server? "
+                    "--reuse-port shares a port on purpose)\n",
+                    cfg->listen_host, cfg->port);
+        else
+            fprintf(stderr, "itflowd: cannot listen on %s:%u\n", cfg->listen_host, cfg->port);
+        conn_guard_stop();
         workers_free(srv.writers);
         free_pools(&srv);
         return 1;
@@ -673,6 +766,7 @@ int server_run(const struct server_config *cfg)
      * still suspended */
     workers_stop(srv.writers);
     MHD_stop_daemon(d);
+    conn_guard_stop();
     workers_free(srv.writers);
     atomic_store(&srv.stopping, 1);
     if (maint_ok)

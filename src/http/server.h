@@ -18,6 +18,11 @@ struct server_config {
     unsigned shutdown_sec; /* SIGTERM: how long in-flight requests may take to finish (0: none) */
     const char *log_path;  /* access and error log (reopened on SIGHUP); NULL = stderr */
     int quiet;             /* no access log */
+    unsigned max_conn_per_ip; /* connections from one address (more: 429 JSON and closed) */
+    unsigned header_timeout;  /* seconds a request's headers may take (from the connection or the
+                                 request line of a kept-alive connection) */
+    unsigned body_min_rate;   /* bytes/s a body must average after header_timeout; 0: none */
+    int reuse_port;           /* share the port with other processes (SO_REUSEPORT) */
 };
 
 /* Runs until SIGINT/SIGTERM (graceful: stops accepting, lets in-flight requests finish within

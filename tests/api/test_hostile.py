@@ -771,12 +771,12 @@ RAW = [
     R("content_length_not_a_number", "content_length",
       req("POST", CREATE_LOC, [("Content-Length", "12abc")], b"{}"), "reject",
       note="400 from libmicrohttpd"),
-    # LIMITATION (libmicrohttpd 0.9.75): two different Content-Length values should be a 400
-    # (RFC 9112 6.3, request smuggling); libmicrohttpd uses the first and never shows us the
-    # second. Matters only behind a proxy that honours the other one.
+    # two different Content-Length values (RFC 9112 6.3, request smuggling): itflowd looks at
+    # every header, not only the first of a name (tests/api/test_conn.py has the other framing
+    # cases)
     R("content_length_twice_different", "content_length",
       req("POST", CREATE_LOC, [("Content-Length", "2"), ("Content-Length", "30")], b"{}"),
-      "reject", bug="two different Content-Length values are accepted (200)", half_close=False),
+      400, words=["two different Content-Length"], half_close=False),
     R("content_length_1tib_declared", "content_length",
       req("POST", CREATE_LOC, [("Content-Length", str(1 << 40))], b"{}"), 413,
       words=["too large"], timeout=2.0, half_close=False),
@@ -1568,8 +1568,12 @@ def main(argv):
     result = None
     try:
         base.DB.start()
-        # the rows about sizes are written for these limits (larger than the defaults)
-        limits = ["--auth-fail-limit", "0", "--max-url", "8192", "--max-header", "16384"]
+        # the rows about sizes are written for these limits (larger than the defaults); the
+        # flood rows open hundreds of connections from 127.0.0.1 in a burst, which a slow
+        # (sanitizer) build may still count when the next row starts: no per-address limit here
+        # (tests/api/test_conn.py tests it)
+        limits = ["--auth-fail-limit", "0", "--max-url", "8192", "--max-header", "16384",
+                  "--max-connections-per-ip", "10000"]
         SERVER = base.Server(base.make_seeded_db("hostile"), "hostile", extra_args=limits).start()
         LITERAL = base.Server(base.make_seeded_db("literal"), "literal",
                               extra_args=limits).start()
