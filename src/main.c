@@ -15,6 +15,7 @@
 #include "db/db.h"
 #include "engine/engine_int.h"
 #include "engine/module.h"
+#include "http/netaddr.h"
 #include "http/server.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:8080"
@@ -44,7 +45,9 @@ static void usage(FILE *f)
           "                [--max-body BYTES] [--max-connections N] [--timeout SEC]\n"
           "                [--auth-fail-limit N] [--auth-fail-window SEC]\n"
           "                [--shutdown-timeout SEC] [--log FILE] [--max-url BYTES]\n"
-          "                [--max-header BYTES] [--write-workers N]\n",
+          "                [--max-header BYTES] [--write-workers N]\n"
+          "                [--buffer-answer BYTES] [--max-streams-per-ip N] [--send-timeout SEC]\n"
+          "                [--metrics-from CIDR|none]... [--trusted-proxy CIDR]...\n",
           f);
 }
 
@@ -53,10 +56,37 @@ struct opts {
     const char *db, *name, *expires, *client, *secret, *decrypt, *admin_pw_file, *admin_email;
     const char *listen, *threads, *positional, *max_body, *auth_fail_limit, *auth_fail_window;
     const char *max_connections, *timeout, *shutdown_timeout, *log, *max_url, *max_header;
-    const char *write_workers;
+    const char *write_workers, *buffer_answer, *max_streams_per_ip, *send_timeout;
+    struct cidr_list metrics_from, trusted_proxies; /* repeatable flags */
+    int metrics_given, metrics_none;
     int schema_only, quiet;
     char db_shown[512]; /* db for messages: a URL's password replaced by *** */
 };
+
+/* --metrics-from / --trusted-proxy: an address or network, repeatable (none: no address). */
+static int add_cidr(struct opts *o, const char *flag, const char *v)
+{
+    int metrics = strcmp(flag, "--metrics-from") == 0;
+    if (!v)
+        return fail("%s needs a value.", flag);
+    if (metrics) {
+        o->metrics_given = 1;
+        if (strcmp(v, "none") == 0) {
+            o->metrics_none = 1;
+            return o->metrics_from.n ? fail("--metrics-from none excludes every other value.") : 0;
+        }
+        if (o->metrics_none)
+            return fail("--metrics-from none excludes every other value.");
+    }
+    struct cidr_list *l = metrics ? &o->metrics_from : &o->trusted_proxies;
+    if (l->n >= CIDR_LIST_MAX)
+        return fail("%s may be given at most %d times.", flag, CIDR_LIST_MAX);
+    if (cidr_list_add(l, v) != 0)
+        return fail("%s needs an IP address or network (e.g. 10.0.0.0/8 or 2001:db8::/32) with "
+                    "no host bits set, not %s.",
+                    flag, v);
+    return 0;
+}
 
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
@@ -84,6 +114,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"--max-url", offsetof(struct opts, max_url)},
         {"--max-header", offsetof(struct opts, max_header)},
         {"--write-workers", offsetof(struct opts, write_workers)},
+        {"--buffer-answer", offsetof(struct opts, buffer_answer)},
+        {"--max-streams-per-ip", offsetof(struct opts, max_streams_per_ip)},
+        {"--send-timeout", offsetof(struct opts, send_timeout)},
     };
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -93,6 +126,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         }
         if (strcmp(a, "--quiet") == 0) {
             o->quiet = 1;
+            continue;
+        }
+        if (strcmp(a, "--metrics-from") == 0 || strcmp(a, "--trusted-proxy") == 0) {
+            if (add_cidr(o, a, i + 1 < argc ? argv[++i] : NULL))
+                return 1;
             continue;
         }
         size_t k;
@@ -470,7 +508,7 @@ static int cmd_key_revoke(const struct opts *o)
     return 0;
 }
 
-#define SERVE_NUMBERS 10
+#define SERVE_NUMBERS 13
 
 /* The numeric options of serve, each checked against its range (defaults when absent). */
 static int serve_numbers(const struct opts *o, long val[SERVE_NUMBERS])
@@ -489,6 +527,9 @@ static int serve_numbers(const struct opts *o, long val[SERVE_NUMBERS])
         {"--max-url", o->max_url, 256, 1L << 20, 4096},
         {"--max-header", o->max_header, 1024, 1L << 20, 8192},
         {"--write-workers", o->write_workers, 1, 256, 16},
+        {"--buffer-answer", o->buffer_answer, 64L << 10, 1L << 30, 4L << 20},
+        {"--max-streams-per-ip", o->max_streams_per_ip, 1, 10000, 4},
+        {"--send-timeout", o->send_timeout, 1, 3600, 10},
     };
     for (int i = 0; i < SERVE_NUMBERS; i++) {
         char *end = NULL;
@@ -545,6 +586,13 @@ static int cmd_serve(const struct opts *o)
     cfg.max_url = (size_t)val[7];
     cfg.max_header = (size_t)val[8];
     cfg.write_workers = (unsigned)val[9];
+    cfg.buffer_answer = (size_t)val[10];
+    cfg.max_streams_per_ip = (unsigned)val[11];
+    cfg.send_timeout_sec = (unsigned)val[12];
+    struct cidr_list loopback = {0};
+    cidr_list_loopback(&loopback);
+    cfg.metrics_from = o->metrics_given ? &o->metrics_from : &loopback;
+    cfg.trusted_proxies = &o->trusted_proxies;
     cfg.log_path = o->log;
     cfg.listen_host = host;
     cfg.port = (unsigned short)port;
