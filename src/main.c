@@ -16,6 +16,7 @@
 #include "db/db.h"
 #include "engine/engine_int.h"
 #include "engine/module.h"
+#include "http/netaddr.h"
 #include "http/server.h"
 #include "json/json_alloc.h"
 
@@ -48,7 +49,9 @@ static void usage(FILE *f)
           "                [--shutdown-timeout SEC] [--log FILE] [--max-url BYTES]\n"
           "                [--max-header BYTES] [--write-workers N] [--max-body-memory BYTES]\n"
           "                [--reuse-port] [--max-connections-per-ip N] [--header-timeout SEC]\n"
-          "                [--body-min-rate BYTES]\n",
+          "                [--body-min-rate BYTES]\n"
+          "                [--buffer-answer BYTES] [--max-streams-per-ip N] [--send-timeout SEC]\n"
+          "                [--metrics-from CIDR|none]... [--trusted-proxy CIDR]...\n",
           f);
 }
 
@@ -58,10 +61,37 @@ struct opts {
     const char *listen, *threads, *positional, *max_body, *auth_fail_limit, *auth_fail_window;
     const char *max_connections, *timeout, *shutdown_timeout, *log, *max_url, *max_header;
     const char *write_workers, *max_body_memory, *max_conn_per_ip, *header_timeout;
-    const char *body_min_rate;
+    const char *body_min_rate, *buffer_answer, *max_streams_per_ip, *send_timeout;
+    struct cidr_list metrics_from, trusted_proxies; /* repeatable flags */
+    int metrics_given, metrics_none;
     int schema_only, quiet, reuse_port;
     char db_shown[512]; /* db for messages: a URL's password replaced by *** */
 };
+
+/* --metrics-from / --trusted-proxy: an address or network, repeatable (none: no address). */
+static int add_cidr(struct opts *o, const char *flag, const char *v)
+{
+    int metrics = strcmp(flag, "--metrics-from") == 0;
+    if (!v)
+        return fail("%s needs a value.", flag);
+    if (metrics) {
+        o->metrics_given = 1;
+        if (strcmp(v, "none") == 0) {
+            o->metrics_none = 1;
+            return o->metrics_from.n ? fail("--metrics-from none excludes every other value.") : 0;
+        }
+        if (o->metrics_none)
+            return fail("--metrics-from none excludes every other value.");
+    }
+    struct cidr_list *l = metrics ? &o->metrics_from : &o->trusted_proxies;
+    if (l->n >= CIDR_LIST_MAX)
+        return fail("%s may be given at most %d times.", flag, CIDR_LIST_MAX);
+    if (cidr_list_add(l, v) != 0)
+        return fail("%s needs an IP address or network (e.g. 10.0.0.0/8 or 2001:db8::/32) with "
+                    "no host bits set, not %s.",
+                    flag, v);
+    return 0;
+}
 
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
@@ -93,6 +123,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"--max-connections-per-ip", offsetof(struct opts, max_conn_per_ip)},
         {"--header-timeout", offsetof(struct opts, header_timeout)},
         {"--body-min-rate", offsetof(struct opts, body_min_rate)},
+        {"--buffer-answer", offsetof(struct opts, buffer_answer)},
+        {"--max-streams-per-ip", offsetof(struct opts, max_streams_per_ip)},
+        {"--send-timeout", offsetof(struct opts, send_timeout)},
     };
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -106,6 +139,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         }
         if (strcmp(a, "--reuse-port") == 0) {
             o->reuse_port = 1;
+            continue;
+        }
+        if (strcmp(a, "--metrics-from") == 0 || strcmp(a, "--trusted-proxy") == 0) {
+            if (add_cidr(o, a, i + 1 < argc ? argv[++i] : NULL))
+                return 1;
             continue;
         }
         size_t k;
@@ -483,7 +521,7 @@ static int cmd_key_revoke(const struct opts *o)
     return 0;
 }
 
-#define SERVE_NUMBERS 14
+#define SERVE_NUMBERS 17
 
 /* The numeric options of serve, each checked against its range (defaults when absent). */
 static int serve_numbers(const struct opts *o, long val[SERVE_NUMBERS])
@@ -507,6 +545,9 @@ static int serve_numbers(const struct opts *o, long val[SERVE_NUMBERS])
         {"--max-connections-per-ip", o->max_conn_per_ip, 1, 100000, 64},
         {"--header-timeout", o->header_timeout, 1, 3600, 10},
         {"--body-min-rate", o->body_min_rate, 0, 1L << 30, 1024},
+        {"--buffer-answer", o->buffer_answer, 64L << 10, 1L << 30, 4L << 20},
+        {"--max-streams-per-ip", o->max_streams_per_ip, 1, 10000, 4},
+        {"--send-timeout", o->send_timeout, 1, 3600, 10},
     };
     for (int i = 0; i < SERVE_NUMBERS; i++) {
         char *end = NULL;
@@ -568,6 +609,13 @@ static int cmd_serve(const struct opts *o)
     cfg.header_timeout = (unsigned)val[12];
     cfg.body_min_rate = (unsigned)val[13];
     cfg.reuse_port = o->reuse_port;
+    cfg.buffer_answer = (size_t)val[14];
+    cfg.max_streams_per_ip = (unsigned)val[15];
+    cfg.send_timeout_sec = (unsigned)val[16];
+    struct cidr_list loopback = {0};
+    cidr_list_loopback(&loopback);
+    cfg.metrics_from = o->metrics_given ? &o->metrics_from : &loopback;
+    cfg.trusted_proxies = &o->trusted_proxies;
     cfg.log_path = o->log;
     cfg.listen_host = host;
     cfg.port = (unsigned short)port;

@@ -20,6 +20,7 @@
 
 #include "auth/auth.h"
 #include "auth/throttle.h"
+#include "core/logsafe.h"
 #include "core/membudget.h"
 #include "db/db.h"
 #include "engine/engine.h"
@@ -27,7 +28,9 @@
 #include "http/conn.h"
 #include "http/framing.h"
 #include "http/metrics.h"
+#include "http/netaddr.h"
 #include "http/openapi.h"
+#include "http/streams.h"
 #include "http/workers.h"
 #include "router/router.h"
 
@@ -38,6 +41,9 @@ struct server {
     struct workers *writers; /* run write requests off the event threads */
     pthread_t maint;
     atomic_int stopping;
+    unsigned max_streams; /* answers streaming at once, all addresses: half the read pool */
+    pthread_mutex_t health_mu;
+    struct db *health_db; /* /healthz's own connection: never one of the read pool's */
 };
 
 /* Store upkeep off the request path (SQLite: WAL checkpoints) every 200 ms. */
@@ -82,6 +88,7 @@ struct http_req {
     struct timespec t0;
     size_t stream_pos;
     int stream_done;
+    int stream_slot; /* holds a streaming slot of its client address (streams.c) */
     struct route route;
     const char *label; /* metrics label for non-API routes */
 };
@@ -185,6 +192,12 @@ static void completed(void *cls, struct MHD_Connection *con, void **req_cls,
     if (r->stream_free)
         r->stream_free(r);
     release_db(r, 0);
+    if (h->stream_slot) {
+        stream_slot_give(r->ip);
+        /* the send deadline was for the stream; a kept-alive connection idles as usual */
+        MHD_set_connection_option(con, MHD_CONNECTION_OPTION_TIMEOUT,
+                                  srv->cfg->timeout_sec ? srv->cfg->timeout_sec : 30);
+    }
     if (r->status) {
         if (h->route.kind == ROUTE_API && h->route.ep)
             metrics_observe(h->route.mod->name, h->route.ep->function, NULL, r->status,
@@ -194,10 +207,14 @@ static void completed(void *cls, struct MHD_Connection *con, void **req_cls,
                             elapsed(&h->t0));
         if (r->status >= 500)
             metrics_store_error();
-        if (!srv->cfg->quiet)
-            fprintf(stderr, "%s %s %s %d %.3fms%s\n", r->ip, r->method_name ? r->method_name : "-",
-                    r->path ? r->path : "-", r->status, elapsed(&h->t0) * 1000.0,
+        if (!srv->cfg->quiet) {
+            char method[64], path[1024]; /* request data: one line, one field each */
+            fprintf(stderr, "%s %s %s %d %.3fms%s\n", r->ip,
+                    log_escape(method, sizeof(method), r->method_name, LOG_ESC_SPACE),
+                    log_escape(path, sizeof(path), r->path, LOG_ESC_SPACE), r->status,
+                    elapsed(&h->t0) * 1000.0,
                     toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+        }
     }
     if (h->conn) {
         conn_set_request(h->conn, NULL);
@@ -224,11 +241,14 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *out, size_t max)
     while (h->stream_pos >= r->out.len) {
         if (h->stream_done)
             return MHD_CONTENT_READER_END_OF_STREAM;
+        if (r->out.cap > 256 * 1024)
+            buf_free(&r->out); /* the buffered first part is sent: back to chunk-sized memory */
         int more = r->stream_next(r);
         h->stream_pos = 0;
         if (more < 0) {
+            char msg[512];
             fprintf(stderr, "itflowd: a streamed read failed: %s\n",
-                    r->db ? db_errmsg(r->db) : "no connection");
+                    log_escape(msg, sizeof(msg), r->db ? db_errmsg(r->db) : "no connection", 0));
             return MHD_CONTENT_READER_END_WITH_ERROR;
         }
         if (more == 0)
@@ -300,6 +320,53 @@ static int plain_target(const char *raw_uri)
     return 1;
 }
 
+static const struct cidr_list *trusted_proxies; /* --trusted-proxy (set by server_run) */
+
+struct header_join {
+    const char *name;
+    struct buf *out;
+    int found;
+};
+
+/* Every value of a header, joined with ',' (an address list may come in several lines). */
+static enum MHD_Result join_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    struct header_join *j = cls;
+    (void)kind;
+    if (value && strcasecmp(key, j->name) == 0) {
+        if (j->found++)
+            buf_putc(j->out, ',');
+        buf_puts(j->out, value);
+    }
+    return MHD_YES;
+}
+
+/* A header's values joined into b (join_header); NULL when absent or too long. */
+static const char *header_list(struct MHD_Connection *con, const char *name, struct buf *b)
+{
+    struct header_join j = {name, b, 0};
+    MHD_get_connection_values(con, MHD_HEADER_KIND, join_header, &j);
+    return j.found && !b->failed ? (b->p ? b->p : "") : NULL;
+}
+
+/* r->ip: the peer, or behind a --trusted-proxy the client it forwards for (netaddr.c). */
+static void client_address(struct MHD_Connection *con, struct req *r)
+{
+    if (!trusted_proxies || !trusted_proxies->n || !cidr_list_match_text(trusted_proxies, r->ip))
+        return;
+    struct buf xff, fwd;
+    buf_init(&xff, 64 * 1024);
+    buf_init(&fwd, 64 * 1024);
+    const char *x = header_list(con, "X-Forwarded-For", &xff);
+    const char *f = x ? NULL : header_list(con, "Forwarded", &fwd);
+    char peer[sizeof(r->ip)];
+    memcpy(peer, r->ip, sizeof(peer));
+    netaddr_client(trusted_proxies, peer, x, f, r->ip, sizeof(r->ip));
+    buf_free(&xff);
+    buf_free(&fwd);
+}
+
 static void read_headers(struct MHD_Connection *con, struct req *r)
 {
     const union MHD_ConnectionInfo *ci =
@@ -314,6 +381,7 @@ static void read_headers(struct MHD_Connection *con, struct req *r)
             inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, r->ip,
                       sizeof(r->ip));
     }
+    client_address(con, r);
     size_t len = 0;
     const char *ua = NULL;
     if (MHD_lookup_connection_value_n(con, MHD_HEADER_KIND, "User-Agent", 10, &ua, &len) ==
@@ -335,19 +403,29 @@ static void handle_special(struct server *srv, struct http_req *h, const char **
     struct req *r = &h->r;
     r->status = 200;
     if (h->route.kind == ROUTE_HEALTHZ) {
+        /* its own connection, so that busy or slow requests never make it fail */
         h->label = "healthz";
-        struct db *db = NULL;
         struct db_stmt *st = NULL;
-        int ok = db_pool_get(srv->pool, &db) == DB_OK &&
-                 db_stmt_static(db, "SELECT 1", &st) == DB_OK && db_step(st) == DB_ROW;
+        pthread_mutex_lock(&srv->health_mu);
+        if (!srv->health_db && db_open(srv->cfg->db_target, &srv->health_db) != DB_OK)
+            srv->health_db = NULL;
+        int ok = srv->health_db && db_stmt_static(srv->health_db, "SELECT 1", &st) == DB_OK &&
+                 db_step(st) == DB_ROW;
         if (st)
             db_reset(st);
-        if (db)
-            db_pool_put(srv->pool, db, !ok);
+        if (!ok && srv->health_db) {
+            db_close(srv->health_db); /* opened again by the next check */
+            srv->health_db = NULL;
+        }
+        pthread_mutex_unlock(&srv->health_mu);
         r->status = ok ? 200 : 503;
         buf_puts(&r->out, ok ? "{\"status\":\"ok\"}" : "{\"status\":\"store unavailable\"}");
     } else if (h->route.kind == ROUTE_METRICS) {
         h->label = "metrics";
+        if (!cidr_list_match_text(srv->cfg->metrics_from, r->ip)) { /* --metrics-from */
+            reply_message(r, 403, "Metrics are not served to this address.");
+            return;
+        }
         *ctype = "text/plain; version=0.0.4";
         metrics_render(&r->out);
     } else {
@@ -402,7 +480,10 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
         req_parse_body(r, h->body.p, h->body.len);
     membudget_buf_free(&h->body, &h->body_mem); /* parsed: the bytes are no longer needed */
     if (r->oom) { /* the body or a query parameter could not be read for want of memory */
-        fprintf(stderr, "itflowd: %s %s failed: out of memory\n", r->method_name, r->path);
+        char method[64], path[1024];
+        fprintf(stderr, "itflowd: %s %s failed: out of memory\n",
+                log_escape(method, sizeof(method), r->method_name, LOG_ESC_SPACE),
+                log_escape(path, sizeof(path), r->path, LOG_ESC_SPACE));
         reply_server_error(r, DB_ERROR);
         return;
     }
@@ -449,11 +530,14 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
         return;
     case AUTH_REPLIED:
         return;
-    default:
-        fprintf(stderr, "itflowd: key lookup failed: %s\n", db_errmsg(r->db));
+    default: {
+        char msg[512];
+        fprintf(stderr, "itflowd: key lookup failed: %s\n",
+                log_escape(msg, sizeof(msg), db_errmsg(r->db), 0));
         reply_server_error(r, db_unreachable(r->db) ? DB_UNAVAILABLE : DB_ERROR);
         release_db(r, 1);
         return;
+    }
     }
     const char *wrong = route_wrong_method(r->ep, r->method);
     if (wrong) {
@@ -463,9 +547,13 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
     engine_handle(r);
     if (r->status == 403 && (r->ep->flags & EP_DECRYPT))
         note_failure(r); /* a wrong decrypt password costs a key derivation: throttled too */
-    if (r->status >= 500 && r->db)
-        fprintf(stderr, "itflowd: %s %s failed: %s\n", r->method_name, r->path,
-                r->error[0] ? r->error : db_errmsg(r->db));
+    if (r->status >= 500 && (r->db || r->error[0])) {
+        char method[64], path[1024], msg[512];
+        fprintf(stderr, "itflowd: %s %s failed: %s\n",
+                log_escape(method, sizeof(method), r->method_name, LOG_ESC_SPACE),
+                log_escape(path, sizeof(path), r->path, LOG_ESC_SPACE),
+                log_escape(msg, sizeof(msg), r->error[0] ? r->error : db_errmsg(r->db), 0));
+    }
 }
 
 static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -487,14 +575,53 @@ static int oversize(struct MHD_Connection *con, const struct server_config *cfg,
     return total > cfg->max_header ? 431 : 0;
 }
 
+/* A read whose answer streams: built in memory up to --buffer-answer, and then the store
+ * connection goes back to the pool before a byte is sent; only a longer answer streams from the
+ * live statement, within the client address's streaming slots and with the send deadline. */
+static void bound_stream(struct server *srv, struct MHD_Connection *con, struct http_req *h)
+{
+    struct req *r = &h->r;
+    int more = answer_buffer(r, srv->cfg->buffer_answer);
+    if (more < 0) {
+        char msg[512];
+        fprintf(stderr, "itflowd: a read failed: %s\n",
+                log_escape(msg, sizeof(msg), r->db ? db_errmsg(r->db) : "no connection", 0));
+        release_db(r, 0);
+        r->total[0] = 0;
+        buf_reset(&r->link);
+        reply_server_error(r, DB_ERROR);
+        return;
+    }
+    if (more == 0) {
+        release_db(r, 0);
+        return;
+    }
+    if (!stream_slot_take(r->ip, srv->cfg->max_streams_per_ip, srv->max_streams)) {
+        r->stream_free(r);
+        r->stream_next = NULL;
+        r->stream_free = NULL;
+        release_db(r, 0);
+        r->total[0] = 0;
+        buf_reset(&r->link);
+        snprintf(r->retry_after, sizeof(r->retry_after), "1");
+        reply_message(r, 503,
+                      "Too many large answers are being sent to this address. Try again later.");
+        return;
+    }
+    h->stream_slot = 1;
+    MHD_set_connection_option(con, MHD_CONNECTION_OPTION_TIMEOUT, srv->cfg->send_timeout_sec);
+}
+
 /* Queues the answer handle() left in h->r. */
-static enum MHD_Result answer(struct MHD_Connection *con, struct http_req *h)
+static enum MHD_Result answer(struct server *srv, struct MHD_Connection *con, struct http_req *h)
 {
     struct req *r = &h->r;
     if (r->out.failed) {
         r->stream_next = NULL;
         reply_server_error(r, DB_ERROR);
     }
+    if (r->stream_next)
+        bound_stream(srv, con, h);
     return send_reply(con, h, h->ctype);
 }
 
@@ -541,7 +668,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
         if (h->offload != OFFLOAD_DONE)
             return MHD_YES;
         h->offload = OFFLOAD_NONE;
-        return answer(con, h);
+        return answer(srv, con, h);
     }
     if (!h->started) {
         h->started = 1;
@@ -618,7 +745,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
     } else {
         handle(srv, h, &h->ctype);
     }
-    return answer(con, h);
+    return answer(srv, con, h);
 }
 
 /* MHD's per-connection memory: room for a request line and headers at our limits plus the
@@ -649,6 +776,8 @@ static int reopen_log(const struct server_config *cfg)
 
 static void free_pools(struct server *srv)
 {
+    db_close(srv->health_db);
+    srv->health_db = NULL;
     db_pool_free(srv->pool);
     db_pool_free(srv->wpool);
 }
@@ -657,6 +786,9 @@ int server_run(const struct server_config *cfg)
 {
     struct server srv = {.cfg = cfg};
     unsigned threads = cfg->threads ? cfg->threads : 2;
+    srv.max_streams = (threads * 4 + 8) / 2;
+    pthread_mutex_init(&srv.health_mu, NULL);
+    trusted_proxies = cfg->trusted_proxies;
     unsigned writers = cfg->write_workers ? cfg->write_workers : 16;
     /* two pools: a connection's page cache fills with what its requests read, so the few
      * connections the event threads use for reads are kept apart from the workers' (which read

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+struct cidr_list;
+
 struct server_config {
     const char *db_target;
     const char *listen_host; /* IPv4 or IPv6 literal */
@@ -18,11 +20,16 @@ struct server_config {
     unsigned shutdown_sec; /* SIGTERM: how long in-flight requests may take to finish (0: none) */
     const char *log_path;  /* access and error log (reopened on SIGHUP); NULL = stderr */
     int quiet;             /* no access log */
-    unsigned max_conn_per_ip; /* connections from one address (more: 429 JSON and closed) */
-    unsigned header_timeout;  /* seconds a request's headers may take (from the connection or the
-                                 request line of a kept-alive connection) */
-    unsigned body_min_rate;   /* bytes/s a body must average after header_timeout; 0: none */
-    int reuse_port;           /* share the port with other processes (SO_REUSEPORT) */
+    unsigned max_conn_per_ip;    /* connections from one address (more: 429 JSON and closed) */
+    unsigned header_timeout;     /* seconds a request's headers may take (from the connection or the
+                                    request line of a kept-alive connection) */
+    unsigned body_min_rate;      /* bytes/s a body must average after header_timeout; 0: none */
+    int reuse_port;              /* share the port with other processes (SO_REUSEPORT) */
+    size_t buffer_answer;        /* a read's answer up to this size is built before it is sent */
+    unsigned max_streams_per_ip; /* longer answers streaming at once to one client address */
+    unsigned send_timeout_sec;   /* a streaming answer that makes no progress this long ends */
+    const struct cidr_list *metrics_from;    /* who may read /metrics */
+    const struct cidr_list *trusted_proxies; /* whose X-Forwarded-For / Forwarded is believed */
 };
 
 /* Runs until SIGINT/SIGTERM (graceful: stops accepting, lets in-flight requests finish within
