@@ -687,6 +687,32 @@ class CliTests(ApiTestCase):
                   api_key_decrypt_password=self.decrypt + "x")
         self.assertEqual((r.status, r.body), (403, MSG_BAD_DECRYPT))
 
+    def test_nul_in_key_or_decrypt_password_is_invalid(self):
+        """Keys and decrypt passwords are compared by length: a NUL byte anywhere makes them
+        invalid, never cut short to the valid part before it."""
+        s = self.server
+        cred_id = self.assertCreated(s.post("credentials/create", {
+            "api_key": self.key, "api_key_decrypt_password": self.decrypt,
+            "credential_name": "NUL test", "credential_password": "NulTestPw"}))
+        SECRETS.add("NulTestPw")
+        path = "/api/v1/credentials/read.php?credential_id=%d&api_key=%s" % (cred_id, self.key)
+        self.assertEqual(len(self.assertRead(s.request(
+            "GET", path + "&api_key_decrypt_password=" + self.decrypt))), 1)
+        for suffix in ("%00", "%00junk"):
+            r = s.request("GET", path + "&api_key_decrypt_password=" + self.decrypt + suffix)
+            self.assertEqual((r.status, r.body), (403, MSG_BAD_DECRYPT))
+        r = s.post("credentials/create", {"api_key": self.key, "credential_name": "NUL test 2",
+                                          "api_key_decrypt_password": self.decrypt + "\u0000"})
+        self.assertEqual((r.status, r.body), (403, MSG_BAD_DECRYPT))
+        failed = "SELECT COUNT(*) FROM logs WHERE log_type = 'API' AND log_action = 'Failed'"
+        before = db_value(self.db, failed)
+        for key in (self.key + "%00", "%00" + self.key, self.key + "%00junk"):
+            r = s.request("GET", "/api/v1/clients/read.php?api_key=" + key, source="127.0.0.42")
+            self.assertEqual((r.status, r.body), (401, MSG_AUTH_FAILED))
+        r = s.post("clients/read", {"api_key": self.key + "\u0000x"})
+        self.assertEqual((r.status, r.body), (401, MSG_AUTH_FAILED))
+        self.assertEqual(db_value(self.db, failed), before + 4)
+
     def create_named_key(self, name, secret, decrypt):
         """`key create` with a chosen secret, valid 30 days; returns the key's id."""
         SECRETS.update((secret, decrypt))
