@@ -302,6 +302,40 @@ static int site_master(struct db *db, const char *password, char master[CRYPTO_M
     return 0;
 }
 
+/* Characters of a UTF-8 string (bytes that do not continue a character). */
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* 1 when a key row (active, expired or revoked) already has this secret: hashed, or a legacy
+ * plaintext key matched as the server matches it; -1 on a store error. Two keys with one secret
+ * would authenticate as whichever the server finds first. */
+static int secret_in_use(struct db *db, const char *secret, const char *hash)
+{
+    struct db_stmt *st;
+    if (db_stmt(db,
+                "SELECT api_key_secret FROM api_keys WHERE api_key_secret = ? OR "
+                "SUBSTR(api_key_secret, 1, 13) <> '$itfd-sha256$'",
+                &st) != DB_OK)
+        return -1;
+    db_bind_text(st, 1, hash, strlen(hash));
+    int used = 0, rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        size_t n;
+        const char *stored = db_column_text(st, 0, &n);
+        if (stored && (crypto_key_is_hashed(stored, n)
+                           ? n == strlen(hash) && memcmp(stored, hash, n) == 0
+                           : crypto_key_matches(stored, n, secret, strlen(secret))))
+            used = 1;
+    }
+    db_reset(st);
+    return rc == DB_DONE ? used : -1;
+}
+
 static int cmd_key_create(const struct opts *o)
 {
     if (!o->db || !o->name || !o->expires)
@@ -322,8 +356,8 @@ static int cmd_key_create(const struct opts *o)
     char secret[256], decrypt[256], pw[256];
     if (o->secret && (strlen(o->secret) < 16 || strlen(o->secret) > 200))
         return fail("--secret must be 16 to 200 characters.");
-    if (o->decrypt && (!o->decrypt[0] || strlen(o->decrypt) > 200))
-        return fail("--decrypt-password must be 1 to 200 characters.");
+    if (o->decrypt && (utf8_chars(o->decrypt) < 16 || strlen(o->decrypt) > 200))
+        return fail("--decrypt-password must be 16 to 200 characters.");
     snprintf(secret, sizeof(secret), "%s", o->secret ? o->secret : "");
     snprintf(decrypt, sizeof(decrypt), "%s", o->decrypt ? o->decrypt : "");
     if (!o->secret)
@@ -366,6 +400,15 @@ static int cmd_key_create(const struct opts *o)
                 "api_key_expire, api_key_client_id) VALUES (?, ?, ?, ?, ?)",
                 &st) != DB_OK) {
         fail("cannot write the key: %s", db_errmsg(db));
+        goto out;
+    }
+    int used = secret_in_use(db, secret, hash); /* inside the write transaction: no race */
+    if (used) {
+        if (used > 0)
+            fail("that secret is already used by a key (active, expired or revoked); choose "
+                 "another.");
+        else
+            fail("cannot read api_keys: %s", db_errmsg(db));
         goto out;
     }
     db_bind_text(st, 1, o->name, strlen(o->name));

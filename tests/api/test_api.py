@@ -724,6 +724,47 @@ class CliTests(ApiTestCase):
         return db_value(self.db, "SELECT api_key_id FROM api_keys WHERE api_key_name = ?",
                         (name,))
 
+    def test_key_create_refuses_a_secret_already_used(self):
+        """One secret, one key: a second key with the same secret (of any scope) is refused, also
+        after the first was revoked, and a legacy plaintext key's secret is taken as well."""
+        secret = "OnlyOnceSecret-0123456789abcdef"
+        key_id = self.create_named_key("only-once", secret, "OnlyOnceDecrypt-0123456789")
+        legacy = "LegacyPlaintextSecret-0123456789"
+        SECRETS.add(legacy)
+        db_script(self.db, "INSERT INTO api_keys (api_key_name, api_key_secret, "
+                           "api_key_decrypt_hash, api_key_expire, api_key_client_id) VALUES "
+                           "('legacy', '%s', '', '%s', 0);" % (legacy, future_date(30)))
+
+        def refused(taken):
+            before = db_dump(self.db)
+            r = cli("key", "create", "--db", self.db, "--name", "second", "--expires",
+                    future_date(30), "--secret", taken,
+                    "--decrypt-password", "SecondDecrypt-0123456789", "--admin-password-file",
+                    self.pwfile)
+            self.assertNotEqual(r.returncode, 0, r.stdout)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+            self.assertIn("already used", r.stderr)
+            self.assertNotIn(taken, r.stderr + r.stdout)
+            self.assertEqual(db_dump(self.db), before)
+
+        refused(secret)
+        refused(legacy)
+        self.assertEqual(cli("key", "revoke", "--db", self.db, key_id).returncode, 0)
+        refused(secret)
+
+    def test_key_create_refuses_a_short_decrypt_password(self):
+        before = db_dump(self.db)
+        for pw in ("x", "fifteen-chars15", "\u00e9" * 15):
+            r = cli("key", "create", "--db", self.db, "--name", "short-pw", "--expires",
+                    future_date(30), "--decrypt-password", pw, "--admin-password-file",
+                    self.pwfile)
+            self.assertNotEqual(r.returncode, 0, r.stdout)
+            self.assertEqual(r.stderr.strip(),
+                             "itflowd: --decrypt-password must be 16 to 200 characters.")
+        self.assertEqual(db_dump(self.db), before)
+        # 16 characters (two bytes each here) are enough
+        self.create_named_key("pw-16-chars", "SixteenCharsSecret-0123456789", "\u00e9" * 16)
+
     def test_key_revoke_makes_the_key_401(self):
         secret = "RevokeMeSecret-0123456789abcdef"
         key_id = self.create_named_key("to-revoke", secret, "RevokeMeDecrypt-0123456789")
