@@ -44,7 +44,7 @@ static void usage(FILE *f)
           "                [--max-body BYTES] [--max-connections N] [--timeout SEC]\n"
           "                [--auth-fail-limit N] [--auth-fail-window SEC]\n"
           "                [--shutdown-timeout SEC] [--log FILE] [--max-url BYTES]\n"
-          "                [--max-header BYTES] [--write-workers N]\n",
+          "                [--max-header BYTES] [--write-workers N] [--sync full|normal]\n",
           f);
 }
 
@@ -53,7 +53,7 @@ struct opts {
     const char *db, *name, *expires, *client, *secret, *decrypt, *admin_pw_file, *admin_email;
     const char *listen, *threads, *positional, *max_body, *auth_fail_limit, *auth_fail_window;
     const char *max_connections, *timeout, *shutdown_timeout, *log, *max_url, *max_header;
-    const char *write_workers;
+    const char *write_workers, *sync;
     int schema_only, quiet;
     char db_shown[512]; /* db for messages: a URL's password replaced by *** */
 };
@@ -84,6 +84,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"--max-url", offsetof(struct opts, max_url)},
         {"--max-header", offsetof(struct opts, max_header)},
         {"--write-workers", offsetof(struct opts, write_workers)},
+        {"--sync", offsetof(struct opts, sync)},
     };
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -570,6 +571,9 @@ static int cmd_serve(const struct opts *o)
     long val[SERVE_NUMBERS];
     if (serve_numbers(o, val))
         return 2;
+    if (o->sync && strcmp(o->sync, "full") != 0 && strcmp(o->sync, "normal") != 0)
+        return fail("--sync must be full or normal, not %s.", o->sync);
+    db_set_sync(o->sync && !strcmp(o->sync, "normal") ? DB_SYNC_NORMAL : DB_SYNC_FULL);
     struct db *db = NULL;
     if (db_open(o->db, &db) != DB_OK)
         return fail("cannot open the database %s.", o->db_shown);

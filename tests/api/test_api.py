@@ -867,6 +867,7 @@ class CliTests(ApiTestCase):
             ["serve", "--db", db, "--listen", "127.0.0.1:99999"],
             ["serve", "--db", db, "--listen", "no-port-here"],
             ["serve", "--db", db, "--listen", "127.0.0.1:" + port, "--threads", "0"],
+            ["serve", "--db", db, "--listen", "127.0.0.1:" + port, "--sync", "off"],
             ["serve", "--db", os.path.join(self.dir, "missing.db"), "--listen",
              "127.0.0.1:" + port],
         ]
@@ -1527,6 +1528,17 @@ class HardeningTests(ApiTestCase):
         finally:
             for c in idle:
                 c.close()
+            s.stop()
+
+    def test_sync_normal_is_accepted(self):
+        """serve --sync normal (SQLite synchronous=NORMAL; FULL is the default, see test_db_sync)
+        serves writes as usual."""
+        s = Server(make_seeded_db("syncnormal"), "syncnormal",
+                   extra_args=["--sync", "normal"]).start()
+        try:
+            self.assertCreated(s.post("tickets/create", {"ticket_subject": "sync normal"},
+                                      key=C1_KEY))
+        finally:
             s.stop()
 
     def test_throttling_can_be_disabled(self):
