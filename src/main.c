@@ -51,7 +51,8 @@ static void usage(FILE *f)
           "                [--reuse-port] [--max-connections-per-ip N] [--header-timeout SEC]\n"
           "                [--body-min-rate BYTES]\n"
           "                [--buffer-answer BYTES] [--max-streams-per-ip N] [--send-timeout SEC]\n"
-          "                [--metrics-from CIDR|none]... [--trusted-proxy CIDR]...\n",
+          "                [--metrics-from CIDR|none]... [--trusted-proxy CIDR]...\n"
+          "                [--sync full|normal]\n",
           f);
 }
 
@@ -61,7 +62,7 @@ struct opts {
     const char *listen, *threads, *positional, *max_body, *auth_fail_limit, *auth_fail_window;
     const char *max_connections, *timeout, *shutdown_timeout, *log, *max_url, *max_header;
     const char *write_workers, *max_body_memory, *max_conn_per_ip, *header_timeout;
-    const char *body_min_rate, *buffer_answer, *max_streams_per_ip, *send_timeout;
+    const char *body_min_rate, *buffer_answer, *max_streams_per_ip, *send_timeout, *sync;
     struct cidr_list metrics_from, trusted_proxies; /* repeatable flags */
     int metrics_given, metrics_none;
     int schema_only, quiet, reuse_port;
@@ -126,6 +127,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"--buffer-answer", offsetof(struct opts, buffer_answer)},
         {"--max-streams-per-ip", offsetof(struct opts, max_streams_per_ip)},
         {"--send-timeout", offsetof(struct opts, send_timeout)},
+        {"--sync", offsetof(struct opts, sync)},
     };
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -353,6 +355,40 @@ static int site_master(struct db *db, const char *password, char master[CRYPTO_M
     return 0;
 }
 
+/* Characters of a UTF-8 string (bytes that do not continue a character). */
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* 1 when a key row (active, expired or revoked) already has this secret: hashed, or a legacy
+ * plaintext key matched as the server matches it; -1 on a store error. Two keys with one secret
+ * would authenticate as whichever the server finds first. */
+static int secret_in_use(struct db *db, const char *secret, const char *hash)
+{
+    struct db_stmt *st;
+    if (db_stmt(db,
+                "SELECT api_key_secret FROM api_keys WHERE api_key_secret = ? OR "
+                "SUBSTR(api_key_secret, 1, 13) <> '$itfd-sha256$'",
+                &st) != DB_OK)
+        return -1;
+    db_bind_text(st, 1, hash, strlen(hash));
+    int used = 0, rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        size_t n;
+        const char *stored = db_column_text(st, 0, &n);
+        if (stored && (crypto_key_is_hashed(stored, n)
+                           ? n == strlen(hash) && memcmp(stored, hash, n) == 0
+                           : crypto_key_matches(stored, n, secret, strlen(secret))))
+            used = 1;
+    }
+    db_reset(st);
+    return rc == DB_DONE ? used : -1;
+}
+
 static int cmd_key_create(const struct opts *o)
 {
     if (!o->db || !o->name || !o->expires)
@@ -373,8 +409,8 @@ static int cmd_key_create(const struct opts *o)
     char secret[256], decrypt[256], pw[256];
     if (o->secret && (strlen(o->secret) < 16 || strlen(o->secret) > 200))
         return fail("--secret must be 16 to 200 characters.");
-    if (o->decrypt && (!o->decrypt[0] || strlen(o->decrypt) > 200))
-        return fail("--decrypt-password must be 1 to 200 characters.");
+    if (o->decrypt && (utf8_chars(o->decrypt) < 16 || strlen(o->decrypt) > 200))
+        return fail("--decrypt-password must be 16 to 200 characters.");
     snprintf(secret, sizeof(secret), "%s", o->secret ? o->secret : "");
     snprintf(decrypt, sizeof(decrypt), "%s", o->decrypt ? o->decrypt : "");
     if (!o->secret)
@@ -417,6 +453,15 @@ static int cmd_key_create(const struct opts *o)
                 "api_key_expire, api_key_client_id) VALUES (?, ?, ?, ?, ?)",
                 &st) != DB_OK) {
         fail("cannot write the key: %s", db_errmsg(db));
+        goto out;
+    }
+    int used = secret_in_use(db, secret, hash); /* inside the write transaction: no race */
+    if (used) {
+        if (used > 0)
+            fail("that secret is already used by a key (active, expired or revoked); choose "
+                 "another.");
+        else
+            fail("cannot read api_keys: %s", db_errmsg(db));
         goto out;
     }
     db_bind_text(st, 1, o->name, strlen(o->name));
@@ -586,6 +631,9 @@ static int cmd_serve(const struct opts *o)
     long val[SERVE_NUMBERS];
     if (serve_numbers(o, val))
         return 2;
+    if (o->sync && strcmp(o->sync, "full") != 0 && strcmp(o->sync, "normal") != 0)
+        return fail("--sync must be full or normal, not %s.", o->sync);
+    db_set_sync(o->sync && !strcmp(o->sync, "normal") ? DB_SYNC_NORMAL : DB_SYNC_FULL);
     struct db *db = NULL;
     if (db_open(o->db, &db) != DB_OK)
         return fail("cannot open the database %s.", o->db_shown);

@@ -33,13 +33,23 @@ void auth_today(char out[11])
     memcpy(out, day, sizeof(day));
 }
 
+/* A key is compared by its length, never as a C string: one with a NUL byte anywhere (JSON
+ * \u0000, %00) is invalid, as is any key it might be cut or sanitized into. */
+static void key_value(struct buf *out, const char *s, size_t n)
+{
+    if (memchr(s, 0, n))
+        out->failed = 1; /* matches nothing: the invalid-key answer and log row */
+    else
+        php_sanitize(out, s, n);
+}
+
 /* The presented key: body api_key wins, then the query, then X-API-Key / Bearer (A1). */
 static int presented_key(struct req *r, struct buf *out)
 {
     json_t *j = r->body ? json_object_get(r->body, "api_key") : NULL;
     if (j && !json_is_null(j)) {
         if (json_is_string(j))
-            php_sanitize(out, json_string_value(j), json_string_length(j));
+            key_value(out, json_string_value(j), json_string_length(j));
         else if (json_is_integer(j))
             buf_printf(out, "%lld", (long long)json_integer_value(j));
         else if (json_is_true(j))
@@ -56,11 +66,11 @@ static int presented_key(struct req *r, struct buf *out)
             reply_bad(r, "api_key must be a single value, not an array");
             return AUTH_REPLIED;
         }
-        php_sanitize(out, p->val, p->len);
+        key_value(out, p->val, p->len);
         return AUTH_OK;
     }
     if (r->hdr_api_key) {
-        php_sanitize(out, r->hdr_api_key, strlen(r->hdr_api_key));
+        key_value(out, r->hdr_api_key, strlen(r->hdr_api_key)); /* NUL: refused by http */
         return AUTH_OK;
     }
     return AUTH_NO_KEY;

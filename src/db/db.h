@@ -30,6 +30,12 @@ int db_open(const char *target, struct db **ret);
 /* Like db_open, but creates the database when it does not exist yet (itflowd init). */
 int db_open_create(const char *target, struct db **ret);
 void db_close(struct db *db); /* accepts NULL */
+/* SQLite durability of the connections opened from now on (serve --sync): DB_SYNC_FULL, the
+ * default, syncs the WAL at every commit, so an acknowledged write survives power loss or an OS
+ * crash; DB_SYNC_NORMAL syncs only at checkpoints (faster; the last commits can be lost, the file
+ * stays consistent). MariaDB: the server's own setting applies. */
+enum db_sync { DB_SYNC_FULL, DB_SYNC_NORMAL };
+void db_set_sync(enum db_sync mode);
 enum db_dialect db_dialect(const struct db *db);
 /* The store's message for the last failure db_last_error() reports, as it was when that failure
  * happened (a later reset or rollback does not clear it); the backend's current message when

@@ -142,6 +142,11 @@ int engine_unwrap_master(struct op_ctx *ctx, const char *pw, size_t pwlen)
         reply_not_done(r, ctx->ep->op == OP_READ ? OP_READ : ctx->ep->op);
         return ENG_REPLIED;
     }
+    /* compared by length: a password with a NUL byte anywhere is wrong, whatever precedes it */
+    if (memchr(pw, 0, pwlen)) {
+        reply_message(r, 403, "The api_key_decrypt_password is incorrect for this API key.");
+        return ENG_REPLIED;
+    }
     unsigned char id[32];
     master_cache_id(r->key.decrypt_hash, pw, pwlen, id);
     if (master_cache_get(id, ctx->master)) {
@@ -257,7 +262,8 @@ void engine_handle(struct req *r)
     if (is_read && (ep->flags & EP_DECRYPT)) {
         const struct param *pw = req_param(r, "api_key_decrypt_password");
         const char *pwv = pw && !pw->is_array ? pw->val : r->hdr_decrypt;
-        rc = engine_unwrap_master(&ctx, pwv, pwv ? strlen(pwv) : 0);
+        size_t pwlen = pw && !pw->is_array ? pw->len : pwv ? strlen(pwv) : 0;
+        rc = engine_unwrap_master(&ctx, pwv, pwlen);
         if (rc != ENG_OK)
             goto out;
     }

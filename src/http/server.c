@@ -29,6 +29,7 @@
 #include "http/framing.h"
 #include "http/metrics.h"
 #include "http/netaddr.h"
+#include "http/rawreq.h"
 #include "http/openapi.h"
 #include "http/streams.h"
 #include "http/workers.h"
@@ -451,7 +452,8 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
     }
     if (r->bad_header) {
         char msg[160];
-        snprintf(msg, sizeof(msg), "The %s header contains a NUL byte.", r->bad_header);
+        snprintf(msg, sizeof(msg), "The %s%s contains a NUL byte.", r->bad_header,
+                 r->bad_header == RAWREQ_TARGET ? "" : " header");
         reply_message(r, 400, msg);
         return;
     }
@@ -728,6 +730,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
     if (q)
         req_parse_query(r, q + 1, strlen(q + 1));
     read_headers(con, r);
+    if (!r->bad_header) /* what libmicrohttpd cut at a NUL byte without saying so */
+        r->bad_header = rawreq_cut(con, method, url, version, h->raw_uri);
     h->ctype = ctype;
     if (!r->path) {
         reply_message(r, 500, "Internal server error.");

@@ -689,6 +689,32 @@ class CliTests(ApiTestCase):
                   api_key_decrypt_password=self.decrypt + "x")
         self.assertEqual((r.status, r.body), (403, MSG_BAD_DECRYPT))
 
+    def test_nul_in_key_or_decrypt_password_is_invalid(self):
+        """Keys and decrypt passwords are compared by length: a NUL byte anywhere makes them
+        invalid, never cut short to the valid part before it."""
+        s = self.server
+        cred_id = self.assertCreated(s.post("credentials/create", {
+            "api_key": self.key, "api_key_decrypt_password": self.decrypt,
+            "credential_name": "NUL test", "credential_password": "NulTestPw"}))
+        SECRETS.add("NulTestPw")
+        path = "/api/v1/credentials/read.php?credential_id=%d&api_key=%s" % (cred_id, self.key)
+        self.assertEqual(len(self.assertRead(s.request(
+            "GET", path + "&api_key_decrypt_password=" + self.decrypt))), 1)
+        for suffix in ("%00", "%00junk"):
+            r = s.request("GET", path + "&api_key_decrypt_password=" + self.decrypt + suffix)
+            self.assertEqual((r.status, r.body), (403, MSG_BAD_DECRYPT))
+        r = s.post("credentials/create", {"api_key": self.key, "credential_name": "NUL test 2",
+                                          "api_key_decrypt_password": self.decrypt + "\u0000"})
+        self.assertEqual((r.status, r.body), (403, MSG_BAD_DECRYPT))
+        failed = "SELECT COUNT(*) FROM logs WHERE log_type = 'API' AND log_action = 'Failed'"
+        before = db_value(self.db, failed)
+        for key in (self.key + "%00", "%00" + self.key, self.key + "%00junk"):
+            r = s.request("GET", "/api/v1/clients/read.php?api_key=" + key, source="127.0.0.42")
+            self.assertEqual((r.status, r.body), (401, MSG_AUTH_FAILED))
+        r = s.post("clients/read", {"api_key": self.key + "\u0000x"})
+        self.assertEqual((r.status, r.body), (401, MSG_AUTH_FAILED))
+        self.assertEqual(db_value(self.db, failed), before + 4)
+
     def create_named_key(self, name, secret, decrypt):
         """`key create` with a chosen secret, valid 30 days; returns the key's id."""
         SECRETS.update((secret, decrypt))
@@ -699,6 +725,47 @@ class CliTests(ApiTestCase):
         self.assertEqual(parse_key_output(r.stdout), (secret, decrypt))
         return db_value(self.db, "SELECT api_key_id FROM api_keys WHERE api_key_name = ?",
                         (name,))
+
+    def test_key_create_refuses_a_secret_already_used(self):
+        """One secret, one key: a second key with the same secret (of any scope) is refused, also
+        after the first was revoked, and a legacy plaintext key's secret is taken as well."""
+        secret = "OnlyOnceSecret-0123456789abcdef"
+        key_id = self.create_named_key("only-once", secret, "OnlyOnceDecrypt-0123456789")
+        legacy = "LegacyPlaintextSecret-0123456789"
+        SECRETS.add(legacy)
+        db_script(self.db, "INSERT INTO api_keys (api_key_name, api_key_secret, "
+                           "api_key_decrypt_hash, api_key_expire, api_key_client_id) VALUES "
+                           "('legacy', '%s', '', '%s', 0);" % (legacy, future_date(30)))
+
+        def refused(taken):
+            before = db_dump(self.db)
+            r = cli("key", "create", "--db", self.db, "--name", "second", "--expires",
+                    future_date(30), "--secret", taken,
+                    "--decrypt-password", "SecondDecrypt-0123456789", "--admin-password-file",
+                    self.pwfile)
+            self.assertNotEqual(r.returncode, 0, r.stdout)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+            self.assertIn("already used", r.stderr)
+            self.assertNotIn(taken, r.stderr + r.stdout)
+            self.assertEqual(db_dump(self.db), before)
+
+        refused(secret)
+        refused(legacy)
+        self.assertEqual(cli("key", "revoke", "--db", self.db, key_id).returncode, 0)
+        refused(secret)
+
+    def test_key_create_refuses_a_short_decrypt_password(self):
+        before = db_dump(self.db)
+        for pw in ("x", "fifteen-chars15", "\u00e9" * 15):
+            r = cli("key", "create", "--db", self.db, "--name", "short-pw", "--expires",
+                    future_date(30), "--decrypt-password", pw, "--admin-password-file",
+                    self.pwfile)
+            self.assertNotEqual(r.returncode, 0, r.stdout)
+            self.assertEqual(r.stderr.strip(),
+                             "itflowd: --decrypt-password must be 16 to 200 characters.")
+        self.assertEqual(db_dump(self.db), before)
+        # 16 characters (two bytes each here) are enough
+        self.create_named_key("pw-16-chars", "SixteenCharsSecret-0123456789", "\u00e9" * 16)
 
     def test_key_revoke_makes_the_key_401(self):
         secret = "RevokeMeSecret-0123456789abcdef"
@@ -802,6 +869,7 @@ class CliTests(ApiTestCase):
             ["serve", "--db", db, "--listen", "127.0.0.1:99999"],
             ["serve", "--db", db, "--listen", "no-port-here"],
             ["serve", "--db", db, "--listen", "127.0.0.1:" + port, "--threads", "0"],
+            ["serve", "--db", db, "--listen", "127.0.0.1:" + port, "--sync", "off"],
             ["serve", "--db", os.path.join(self.dir, "missing.db"), "--listen",
              "127.0.0.1:" + port],
         ]
@@ -1462,6 +1530,17 @@ class HardeningTests(ApiTestCase):
         finally:
             for c in idle:
                 c.close()
+            s.stop()
+
+    def test_sync_normal_is_accepted(self):
+        """serve --sync normal (SQLite synchronous=NORMAL; FULL is the default, see test_db_sync)
+        serves writes as usual."""
+        s = Server(make_seeded_db("syncnormal"), "syncnormal",
+                   extra_args=["--sync", "normal"]).start()
+        try:
+            self.assertCreated(s.post("tickets/create", {"ticket_subject": "sync normal"},
+                                      key=C1_KEY))
+        finally:
             s.stop()
 
     def test_throttling_can_be_disabled(self):

@@ -251,6 +251,15 @@ HOSTILE = [
         status=401, words=[AUTH_FAILED]),
     get("nul_only_api_key", "nul", "contacts/read", "api_key=%00", key=None, status=401,
         words=[AUTH_FAILED]),
+    # a key with a NUL anywhere is invalid, even where sanitizeInput (strip_tags + trim) would
+    # remove the NUL and leave a valid key, as the reference does
+    get("trailing_nul_on_query_key", "nul", "clients/read", "api_key=%s%%00" % C1_KEY, key=None,
+        status=401, words=[AUTH_FAILED]),
+    get("leading_nul_on_query_key", "nul", "clients/read", "api_key=%%00%s" % C1_KEY, key=None,
+        status=401, words=[AUTH_FAILED]),
+    post("nul_escape_around_body_api_key", "nul", "locations/create",
+         J({"api_key": "\u0000" + C1_KEY + "\u0000", "location_name": "NUL key"}), key=None,
+         status=401, words=[AUTH_FAILED]),
     post("nul_escape_in_object_key", "nul", "locations/create",
          b'{"location_name\\u0000x":"y","location_name":"ok"}', words=[NOT_JSON]),
     # --- wrong types (F2: 400 naming the field) ---------------------------------------------
@@ -721,18 +730,23 @@ RAW = [
     R("nul_in_path_of_request_line", "nul", req("GET", b"/api/v1/clients/read.php\x00x?api_key="
                                                 + ALL_KEY.encode()), "reject",
       note="libmicrohttpd cuts the line at the NUL; the K6 no-key 401 (empty body) is accepted"),
-    # LIMITATION (libmicrohttpd 0.9.75): a NUL byte in the request line ends the URI it hands us,
-    # so the request is served with the key before the NUL. Not an authentication bypass (the
-    # part before the NUL must itself be a valid key); strict mode does not catch it.
+    # libmicrohttpd 0.9.75 hands over the target cut at the NUL (the key before it alone);
+    # itflowd sees the cut in the request line left in the read buffer (src/http/rawreq.c)
     R("nul_in_query_after_key", "nul",
-      req("GET", READ_ALL.encode() + b"\x00junk"), "reject",
-      bug="the NUL and what follows are dropped: answered 200 with the key before the NUL"),
-    # LIMITATION (libmicrohttpd 0.9.75): the header value reaches us already cut at the NUL (its
-    # reported length agrees), so X-API-Key: <valid key>\0junk authenticates as <valid key>. Not a
-    # bypass: the part before the NUL must be a valid key.
+      req("GET", READ_ALL.encode() + b"\x00junk"), 400, words=["request target", "NUL"]),
+    # likewise a header value reaches us cut at the NUL (its reported length agrees)
     R("nul_in_x_api_key_header", "nul",
       req("GET", "/api/v1/clients/read.php", [("X-API-Key", ALL_KEY.encode() + b"\x00junk")]),
-      "reject", bug="the header value is cut at the NUL: answered 200 with the key before it"),
+      400, words=["X-API-Key", "NUL"]),
+    R("nul_in_bearer_header", "nul",
+      req("GET", "/api/v1/clients/read.php",
+          [("Authorization", b"Bearer " + ALL_KEY.encode() + b"\x00junk")], close=False),
+      400, words=["Authorization", "NUL"]),
+    R("nul_in_decrypt_password_header", "nul",
+      req("GET", "/api/v1/credentials/read.php",
+          [("X-API-Key", ALL_KEY), ("X-API-Key-Decrypt-Password", DECRYPT_PW.encode() + b"\x00j"),
+           ("X-After", "1")]),
+      400, words=["X-API-Key-Decrypt-Password", "NUL"]),
     R("nul_in_header_name", "nul",
       req("GET", "/healthz", [(b"X-\x00Evil", "1")]), "reject",
       note="libmicrohttpd: 400 or close"),
@@ -911,9 +925,6 @@ ACCEPTED = [
       "contact_email=alice@acme.example%00", expect=MSG_NO_RESOURCE),
     A("nul_only_asset_serial", "nul", "GET", "assets/read", "asset_serial=%00",
       expect=MSG_NO_RESOURCE),
-    # a trailing NUL on the key is removed by sanitizeInput (strip_tags + trim), as the reference
-    A("trailing_nul_on_query_key", "nul", "GET", "clients/read",
-      "api_key=%s%%00" % C1_KEY, key=None, ids=["1"], id_field="client_id"),
     # absurd limits (reference 1.7, K8)
     A("limit_saturates", "paging", "GET", "clients/read", {"limit": "999999999999999999999"},
       key="all", ids=["1", "2", "3"], id_field="client_id", no_link=True),

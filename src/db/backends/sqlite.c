@@ -1,8 +1,10 @@
-/* sqlite: the embedded default store. WAL, synchronous=NORMAL, foreign keys on, a busy timeout,
+/* sqlite: the embedded default store. WAL, synchronous=FULL (NORMAL with serve --sync normal),
+ * foreign keys on, a busy timeout,
  * and the ITF_CI collation that gives string filters MariaDB's utf8mb4_general_ci semantics. */
 #include <math.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,6 +108,13 @@ static void sqlite_setup(void)
     sqlite3_initialize();
 }
 
+static _Atomic int sync_mode = DB_SYNC_FULL;
+
+void db_set_sync(enum db_sync mode)
+{
+    atomic_store(&sync_mode, (int)mode);
+}
+
 static int sq_open(const char *target, int create, struct db **ret)
 {
     pthread_once(&sqlite_once, sqlite_setup);
@@ -124,8 +133,13 @@ static int sq_open(const char *target, int create, struct db **ret)
     sqlite3_wal_autocheckpoint(d->h, 4000);
     sqlite3_create_collation(d->h, "ITF_CI", SQLITE_UTF8, NULL, ci_collate);
     rc = sqlite3_exec(d->h,
-                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                      " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-8192;",
+                      atomic_load(&sync_mode) == DB_SYNC_NORMAL
+                          ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                            " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
+                            " PRAGMA cache_size=-8192;"
+                          : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                            " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
+                            " PRAGMA cache_size=-8192;",
                       NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         sqlite3_close(d->h);
