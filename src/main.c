@@ -212,11 +212,11 @@ static int insert_admin(struct db *db, const char *email, const char *password)
     if (!hash || hash[0] == '*')
         hash = "!"; /* no web login possible, the API does not need one */
     struct db_stmt *st;
-    int rc = db_stmt(db,
-                     "INSERT INTO users (user_name, user_email, user_password, user_type, "
-                     "user_specific_encryption_ciphertext, user_role_id) VALUES "
-                     "('Administrator', ?, ?, 1, ?, 3)",
-                     &st);
+    enum db_rc rc = db_stmt(db,
+                            "INSERT INTO users (user_name, user_email, user_password, user_type, "
+                            "user_specific_encryption_ciphertext, user_role_id) VALUES "
+                            "('Administrator', ?, ?, 1, ?, 3)",
+                            &st);
     if (rc == DB_OK) {
         db_bind_text(st, 1, email, strlen(email));
         db_bind_text(st, 2, hash, strlen(hash));
@@ -230,12 +230,12 @@ static int insert_admin(struct db *db, const char *email, const char *password)
 }
 
 /* The read indexes of every module filter (CREATE INDEX IF NOT EXISTS: cheap when present). */
-static int ensure_indexes(struct db *db)
+static enum db_rc ensure_indexes(struct db *db)
 {
     struct buf ddl;
     buf_init(&ddl, 0);
     engine_index_ddl(db_dialect(db), &ddl);
-    int rc = ddl.failed ? DB_ERROR : db_exec(db, ddl.p ? ddl.p : "");
+    enum db_rc rc = ddl.failed ? DB_ERROR : db_exec(db, ddl.p ? ddl.p : "");
     buf_free(&ddl);
     return rc;
 }
@@ -342,7 +342,8 @@ static int site_master(struct db *db, const char *password, char master[CRYPTO_M
                 "ORDER BY user_id",
                 &st) != DB_OK)
         return fail("cannot read the users table.");
-    int found = 0, rc;
+    int found = 0;
+    enum db_rc rc;
     while (!found && (rc = db_step(st)) == DB_ROW) {
         size_t n;
         const char *w = db_column_text(st, 0, &n);
@@ -469,7 +470,7 @@ static int cmd_key_create(const struct opts *o)
     db_bind_text(st, 3, wrapped.p, wrapped.len);
     db_bind_text(st, 4, o->expires, 10);
     db_bind_int(st, 5, client);
-    int step = db_step(st);
+    enum db_rc step = db_step(st);
     db_reset(st);
     int64_t id = db_last_insert_id(db);
     if (step != DB_DONE || db_commit(db) != DB_OK) {
@@ -637,7 +638,7 @@ static int cmd_serve(const struct opts *o)
     struct db *db = NULL;
     if (db_open(o->db, &db) != DB_OK)
         return fail("cannot open the database %s.", o->db_shown);
-    int rc = db_dialect(db) == DB_SQLITE ? ensure_indexes(db) : DB_OK;
+    enum db_rc rc = db_dialect(db) == DB_SQLITE ? ensure_indexes(db) : DB_OK;
     if (rc != DB_OK)
         fail("cannot create the read indexes: %s", db_errmsg(db));
     db_close(db);

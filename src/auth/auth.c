@@ -185,7 +185,8 @@ static int lookup(struct req *r, struct db *db, const char *key, size_t klen, co
         return -1;
     db_bind_text(st, 1, today, 10);
     db_bind_text(st, 2, hash, CRYPTO_KEY_HASH_LEN);
-    int found = 0, rc;
+    int found = 0;
+    enum db_rc rc;
     while ((rc = db_step(st)) == DB_ROW) {
         size_t n;
         const char *stored = db_column_text(st, 2, &n);
@@ -229,8 +230,8 @@ enum auth_result auth_request(struct req *r, struct db *db)
     php_sanitize(&path, r->path, strlen(r->path));
     buf_printf(&desc, "Incorrect or expired key (endpoint: %s)", path.p ? path.p : "");
     db_rollback(db); /* leave the request's read transaction: the log row is a write */
-    rc = logs_insert(db, r, "API", "Failed", desc.p ? desc.p : "", 0, 0);
+    enum db_rc logged = logs_insert(db, r, "API", "Failed", desc.p ? desc.p : "", 0, 0);
     buf_free(&desc);
     buf_free(&path);
-    return rc == DB_OK ? AUTH_INVALID : AUTH_ERROR;
+    return logged == DB_OK ? AUTH_INVALID : AUTH_ERROR;
 }

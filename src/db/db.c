@@ -16,11 +16,11 @@ static const struct db_ops *backend_for(const char *target)
     return &db_sqlite_ops;
 }
 
-static int open_with(const char *target, int create, struct db **ret)
+static enum db_rc open_with(const char *target, int create, struct db **ret)
 {
     const struct db_ops *ops = backend_for(target);
     struct db *db = NULL;
-    int rc = ops->open(target, create, &db);
+    enum db_rc rc = ops->open(target, create, &db);
     if (rc)
         return rc;
     db->ops = ops;
@@ -32,12 +32,12 @@ static int open_with(const char *target, int create, struct db **ret)
     return DB_OK;
 }
 
-int db_open(const char *target, struct db **ret)
+enum db_rc db_open(const char *target, struct db **ret)
 {
     return open_with(target, 0, ret);
 }
 
-int db_open_create(const char *target, struct db **ret)
+enum db_rc db_open_create(const char *target, struct db **ret)
 {
     return open_with(target, 1, ret);
 }
@@ -59,7 +59,7 @@ void db_close(struct db *db)
     db->ops->close(db);
 }
 
-int db_data_version(struct db *db, uint64_t ret[2])
+enum db_rc db_data_version(struct db *db, uint64_t ret[2])
 {
     return db->ops->data_version ? db->ops->data_version(db, ret) : DB_ERROR;
 }
@@ -87,7 +87,7 @@ const char *db_errmsg(const struct db *db)
     return db->last_error != DB_OK ? db->last_msg : db->ops->errmsg(db);
 }
 
-int db_create_schema(struct db *db)
+enum db_rc db_create_schema(struct db *db)
 {
     return db->ops->create_schema(db);
 }
@@ -109,7 +109,7 @@ void db_target_display(const char *target, char *out, size_t outlen)
     snprintf(out, outlen, "%.*s:***%s", (int)(colon - target), target, at);
 }
 
-int db_maintain(struct db *db)
+enum db_rc db_maintain(struct db *db)
 {
     return db->ops->maintain ? db->ops->maintain(db) : DB_OK;
 }
@@ -120,7 +120,7 @@ int db_has_maintenance(const struct db *db)
 }
 
 /* Remembers a failure and the store's message about it, for db_last_error() and db_errmsg(). */
-static int note(struct db *db, int rc)
+static enum db_rc note(struct db *db, enum db_rc rc)
 {
     if (rc != DB_OK && rc != DB_ROW && rc != DB_DONE) {
         db->last_error = rc;
@@ -130,35 +130,35 @@ static int note(struct db *db, int rc)
 }
 
 /* A failure of our own (not the store's), with its message. */
-static int note_own(struct db *db, int rc, const char *msg)
+static enum db_rc note_own(struct db *db, enum db_rc rc, const char *msg)
 {
     db->last_error = rc;
     snprintf(db->last_msg, sizeof(db->last_msg), "%s", msg);
     return rc;
 }
 
-int db_last_error(const struct db *db)
+enum db_rc db_last_error(const struct db *db)
 {
     return db->last_error;
 }
 
-int db_exec(struct db *db, const char *sql)
+enum db_rc db_exec(struct db *db, const char *sql)
 {
     return note(db, db->ops->exec(db, sql));
 }
 
-int db_begin(struct db *db, int write)
+enum db_rc db_begin(struct db *db, int write)
 {
     db->last_error = DB_OK;
-    int rc = note(db, db->ops->begin(db, write));
+    enum db_rc rc = note(db, db->ops->begin(db, write));
     if (rc == DB_OK)
         db->in_txn = 1;
     return rc;
 }
 
-int db_commit(struct db *db)
+enum db_rc db_commit(struct db *db)
 {
-    int rc = note(db, db->ops->exec(db, "COMMIT"));
+    enum db_rc rc = note(db, db->ops->exec(db, "COMMIT"));
     if (rc == DB_OK)
         db->in_txn = 0;
     return rc;
@@ -169,7 +169,7 @@ int db_in_transaction(const struct db *db)
     return db->in_txn;
 }
 
-int db_rollback(struct db *db)
+enum db_rc db_rollback(struct db *db)
 {
     if (!db->in_txn)
         return DB_OK;
@@ -193,7 +193,7 @@ static struct db_stmt_head *head_of(struct db_stmt *st)
 }
 
 /* Hands a cached statement out: reset, bindings cleared, in use until db_reset(). */
-static int hand_out(struct db *db, struct db_stmt *st, struct db_stmt **ret)
+static enum db_rc hand_out(struct db *db, struct db_stmt *st, struct db_stmt **ret)
 {
     db->ops->reset(st);
     head_of(st)->in_use = 1;
@@ -220,7 +220,7 @@ static int victim(struct db_stmt *const *sts, size_t stride, size_t home, size_t
 
 static const char MSG_CACHE_FULL[] = "statement cache: every slot for this SQL holds one in use";
 
-int db_stmt(struct db *db, const char *sql, struct db_stmt **ret)
+enum db_rc db_stmt(struct db *db, const char *sql, struct db_stmt **ret)
 {
     uint64_t h = fnv1a(sql);
     size_t home = h % DB_CACHE_SLOTS;
@@ -234,7 +234,7 @@ int db_stmt(struct db *db, const char *sql, struct db_stmt **ret)
         return note_own(db, DB_ERROR, MSG_CACHE_FULL);
     struct db_cache_slot *slot = &db->cache[v];
     struct db_stmt *st = NULL;
-    int rc = db->ops->prepare(db, sql, &st);
+    enum db_rc rc = db->ops->prepare(db, sql, &st);
     if (rc)
         return note(db, rc);
     char *copy = strdup(sql);
@@ -251,7 +251,7 @@ int db_stmt(struct db *db, const char *sql, struct db_stmt **ret)
     return hand_out(db, st, ret);
 }
 
-int db_stmt_static(struct db *db, const char *sql, struct db_stmt **ret)
+enum db_rc db_stmt_static(struct db *db, const char *sql, struct db_stmt **ret)
 {
     uintptr_t h = (uintptr_t)sql;
     h ^= h >> 17;
@@ -267,7 +267,7 @@ int db_stmt_static(struct db *db, const char *sql, struct db_stmt **ret)
         return note_own(db, DB_ERROR, MSG_CACHE_FULL);
     struct db_static_slot *slot = &db->statics[v];
     struct db_stmt *st = NULL;
-    int rc = db->ops->prepare(db, sql, &st);
+    enum db_rc rc = db->ops->prepare(db, sql, &st);
     if (rc)
         return note(db, rc);
     if (slot->st)
@@ -315,7 +315,7 @@ static const struct db_ops *ops_of(struct db_stmt *st)
     return head_of(st)->db->ops;
 }
 
-static int bound(struct db_stmt *st, int rc)
+static enum db_rc bound(struct db_stmt *st, enum db_rc rc)
 {
     if (rc != DB_OK) {
         head_of(st)->bind_failed = 1;
@@ -324,22 +324,22 @@ static int bound(struct db_stmt *st, int rc)
     return rc;
 }
 
-int db_bind_null(struct db_stmt *st, int idx)
+enum db_rc db_bind_null(struct db_stmt *st, int idx)
 {
     return bound(st, ops_of(st)->bind_null(st, idx));
 }
 
-int db_bind_int(struct db_stmt *st, int idx, int64_t v)
+enum db_rc db_bind_int(struct db_stmt *st, int idx, int64_t v)
 {
     return bound(st, ops_of(st)->bind_int(st, idx, v));
 }
 
-int db_bind_text(struct db_stmt *st, int idx, const char *s, size_t n)
+enum db_rc db_bind_text(struct db_stmt *st, int idx, const char *s, size_t n)
 {
     return bound(st, ops_of(st)->bind_text(st, idx, s, n));
 }
 
-int db_step(struct db_stmt *st)
+enum db_rc db_step(struct db_stmt *st)
 {
     struct db *db = head_of(st)->db;
     if (head_of(st)->bind_failed) /* the bind's failure and message are noted already */
@@ -383,9 +383,9 @@ int64_t db_last_insert_id(struct db *db)
     return db->ops->last_insert_id(db);
 }
 
-int db_query_int(struct db_stmt *st, int64_t *ret)
+enum db_rc db_query_int(struct db_stmt *st, int64_t *ret)
 {
-    int rc = db_step(st);
+    enum db_rc rc = db_step(st);
     if (rc == DB_ROW)
         *ret = db_column_int(st, 0);
     db_reset(st);
@@ -399,7 +399,7 @@ struct write_job {
     db_write_fn fn;
     void *arg;
     int fn_rc;
-    int rc;
+    enum db_rc rc;
     struct db_fault fault; /* what failed in the store, if anything */
     int done;              /* set by the leader that ran it */
     int lead;              /* set when its thread is to lead the next batch */
@@ -422,7 +422,7 @@ struct db_pool {
     struct db *writer;
 };
 
-int db_pool_new(const char *target, unsigned max_conns, struct db_pool **ret)
+enum db_rc db_pool_new(const char *target, unsigned max_conns, struct db_pool **ret)
 {
     struct db_pool *p = calloc(1, sizeof(*p));
     if (!p)
@@ -438,7 +438,7 @@ int db_pool_new(const char *target, unsigned max_conns, struct db_pool **ret)
     p->wtail = &p->whead;
     /* Open one connection now so that a bad target fails at start-up, not on a request. */
     struct db *db = NULL;
-    int rc = db_open(target, &db);
+    enum db_rc rc = db_open(target, &db);
     if (rc) {
         db_pool_free(p);
         return rc;
@@ -466,7 +466,7 @@ void db_pool_free(struct db_pool *pool)
     free(pool);
 }
 
-int db_pool_get(struct db_pool *pool, struct db **ret)
+enum db_rc db_pool_get(struct db_pool *pool, struct db **ret)
 {
     pthread_mutex_lock(&pool->mu);
     struct db *db = pool->free_list;
@@ -483,7 +483,7 @@ int db_pool_get(struct db_pool *pool, struct db **ret)
     }
     pool->open_conns++;
     pthread_mutex_unlock(&pool->mu);
-    int rc = db_open(pool->target, &db);
+    enum db_rc rc = db_open(pool->target, &db);
     if (rc) {
         pthread_mutex_lock(&pool->mu);
         pool->open_conns--;
@@ -526,10 +526,10 @@ int db_pool_single_writer(const struct db_pool *pool)
     return pool->single_writer;
 }
 
-static int exec_static(struct db *db, const char *sql)
+static enum db_rc exec_static(struct db *db, const char *sql)
 {
     struct db_stmt *st;
-    int rc = db_stmt_static(db, sql, &st);
+    enum db_rc rc = db_stmt_static(db, sql, &st);
     if (rc != DB_OK)
         return rc;
     rc = db_step(st);
@@ -583,7 +583,7 @@ static void run_batch(struct db *w, struct write_job *list)
         run_alone(w, list);
         return;
     }
-    int rc = db_begin(w, 1);
+    enum db_rc rc = db_begin(w, 1);
     if (rc != DB_OK) {
         for (struct write_job *j = list; j; j = j->next) {
             j->rc = rc;
@@ -613,16 +613,16 @@ static void run_batch(struct db *w, struct write_job *list)
         run_alone(w, j);
 }
 
-static int open_writer(struct db_pool *pool)
+static enum db_rc open_writer(struct db_pool *pool)
 {
-    int rc = db_open(pool->target, &pool->writer);
+    enum db_rc rc = db_open(pool->target, &pool->writer);
     if (rc == DB_OK && pool->writer->ops->writer_setup)
         db_exec(pool->writer, pool->writer->ops->writer_setup); /* a tuning: failure is harmless */
     return rc;
 }
 
-int db_pool_write(struct db_pool *pool, db_write_fn fn, void *arg, int *fn_rc,
-                  struct db_fault *fault)
+enum db_rc db_pool_write(struct db_pool *pool, db_write_fn fn, void *arg, int *fn_rc,
+                         struct db_fault *fault)
 {
     struct write_job job = {fn,  arg, 0, DB_ERROR, {DB_OK, ""}, 0, 0, PTHREAD_COND_INITIALIZER,
                             NULL};
@@ -645,7 +645,7 @@ int db_pool_write(struct db_pool *pool, db_write_fn fn, void *arg, int *fn_rc,
         last->next = NULL;
         pthread_mutex_unlock(&pool->wmu);
 
-        int orc = pool->writer ? DB_OK : open_writer(pool);
+        enum db_rc orc = pool->writer ? DB_OK : open_writer(pool);
         if (orc == DB_OK) {
             run_batch(pool->writer, batch);
             if (db_unreachable(pool->writer)) {

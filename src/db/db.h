@@ -26,9 +26,9 @@ struct db_stmt; /* a prepared statement; owned by its connection's cache */
 
 /* Opens one connection to target ("path/to/file.db" or "sqlite:PATH"). *ret is the caller's;
  * db_close() frees it. */
-int db_open(const char *target, struct db **ret);
+enum db_rc db_open(const char *target, struct db **ret);
 /* Like db_open, but creates the database when it does not exist yet (itflowd init). */
-int db_open_create(const char *target, struct db **ret);
+enum db_rc db_open_create(const char *target, struct db **ret);
 void db_close(struct db *db); /* accepts NULL */
 /* SQLite durability of the connections opened from now on (serve --sync): DB_SYNC_FULL, the
  * default, syncs the WAL at every commit, so an acknowledged write survives power loss or an OS
@@ -43,7 +43,7 @@ enum db_dialect db_dialect(const struct db *db);
 const char *db_errmsg(const struct db *db);
 
 /* Creates every table of the schema (fails if they exist). */
-int db_create_schema(struct db *db);
+enum db_rc db_create_schema(struct db *db);
 
 /* 1 when the last failure on db was the store being unreachable (answer 503, not 500). */
 int db_unreachable(const struct db *db);
@@ -53,29 +53,29 @@ void db_target_display(const char *target, char *out, size_t outlen);
 /* Background upkeep the server runs every few hundred milliseconds, on a connection of its own
  * that is never a pool's (SQLite: copies the WAL back into the database outside the request path,
  * then may keep a read transaction open until the next call; see sqlite.c). */
-int db_maintain(struct db *db);
+enum db_rc db_maintain(struct db *db);
 /* 0 when db_maintain() has nothing to do for this store (MariaDB). */
 int db_has_maintenance(const struct db *db);
 
 /* Runs sql with no parameters and no rows (DDL, PRAGMA). */
-int db_exec(struct db *db, const char *sql);
+enum db_rc db_exec(struct db *db, const char *sql);
 /* Transactions: write = 1 takes the write lock at once (SQLite BEGIN IMMEDIATE). */
-int db_begin(struct db *db, int write);
-int db_commit(struct db *db);
-int db_rollback(struct db *db); /* safe to call when no transaction is open */
+enum db_rc db_begin(struct db *db, int write);
+enum db_rc db_commit(struct db *db);
+enum db_rc db_rollback(struct db *db); /* safe to call when no transaction is open */
 int db_in_transaction(const struct db *db);
 /* Two numbers that change whenever data this connection can read may have changed: another
  * connection's commit, or a change made through this connection. Called inside a transaction, they
  * describe its snapshot (taking it when nothing was read yet). DB_OK, or DB_ERROR when the store
  * cannot tell (MariaDB): a caller then keeps nothing it read across transactions. */
-int db_data_version(struct db *db, uint64_t ret[2]);
+enum db_rc db_data_version(struct db *db, uint64_t ret[2]);
 /* One pointer per connection for the layers above: a cache of what they read, valid while
  * db_data_version() is unchanged. free_fn runs when the connection closes. */
 void *db_memo(const struct db *db);
 void db_set_memo(struct db *db, void *memo, void (*free_fn)(void *memo));
 /* The enum db_rc of the last failed step/exec/begin/commit since the last db_begin (DB_OK when
  * none); DB_BUSY = a lock wait timeout or a deadlock: the transaction may be retried. */
-int db_last_error(const struct db *db);
+enum db_rc db_last_error(const struct db *db);
 
 /* The cached statement for sql (prepared on first use on this connection), reset and with its
  * bindings cleared. The statement stays owned by db. It is in use from here until db_reset():
@@ -83,19 +83,19 @@ int db_last_error(const struct db *db);
  * with DB_ERROR when every slot it may take holds one in use), so it stays valid until that
  * db_reset() and, unless another text evicts it later, until db_close. One caller at a time per
  * text: asking for the same text again resets the statement for the new caller. */
-int db_stmt(struct db *db, const char *sql, struct db_stmt **ret);
+enum db_rc db_stmt(struct db *db, const char *sql, struct db_stmt **ret);
 /* The same for SQL text that lives as long as the process and never changes (string literals,
  * sql_intern() results): found by its address, without hashing the text. */
-int db_stmt_static(struct db *db, const char *sql, struct db_stmt **ret);
+enum db_rc db_stmt_static(struct db *db, const char *sql, struct db_stmt **ret);
 /* An immortal copy of sql (one per distinct text), for db_stmt_static. NULL if out of memory. */
 const char *sql_intern(const char *sql);
 /* Binding (idx from 1) copies the value. A failed bind (out of memory) also makes the next
  * db_step() of the statement fail with DB_ERROR, so that a statement never runs with a parameter
  * silently left NULL; callers may bind several values and check only the step. */
-int db_bind_null(struct db_stmt *st, int idx);
-int db_bind_int(struct db_stmt *st, int idx, int64_t v);
-int db_bind_text(struct db_stmt *st, int idx, const char *s, size_t n);
-int db_step(struct db_stmt *st); /* DB_ROW, DB_DONE or an error */
+enum db_rc db_bind_null(struct db_stmt *st, int idx);
+enum db_rc db_bind_int(struct db_stmt *st, int idx, int64_t v);
+enum db_rc db_bind_text(struct db_stmt *st, int idx, const char *s, size_t n);
+enum db_rc db_step(struct db_stmt *st); /* DB_ROW, DB_DONE or an error */
 void db_reset(struct db_stmt *st);
 int db_column_count(struct db_stmt *st);
 /* Column i of the current row as text (NULL for SQL NULL); valid until the next step/reset. */
@@ -106,15 +106,15 @@ int64_t db_last_insert_id(struct db *db); /* id of the last INSERT */
 
 /* Runs a statement that returns at most one integer (COUNT, SELECT id ...): DB_ROW and *ret set,
  * DB_DONE when no row, or an error. Parameters must already be bound. */
-int db_query_int(struct db_stmt *st, int64_t *ret);
+enum db_rc db_query_int(struct db_stmt *st, int64_t *ret);
 
 /* A pool of connections to one target, shared by the server's threads. */
 struct db_pool;
-int db_pool_new(const char *target, unsigned max_conns, struct db_pool **ret);
+enum db_rc db_pool_new(const char *target, unsigned max_conns, struct db_pool **ret);
 void db_pool_free(struct db_pool *pool); /* accepts NULL; every connection must be back */
 /* A connection for the caller's exclusive use until db_pool_put; DB_BUSY when max_conns are
  * all in use, DB_UNAVAILABLE when a new one cannot be opened. */
-int db_pool_get(struct db_pool *pool, struct db **ret);
+enum db_rc db_pool_get(struct db_pool *pool, struct db **ret);
 /* Returns db (rolls back an open transaction first); broken = 1 closes it instead. */
 void db_pool_put(struct db_pool *pool, struct db *db, int broken);
 
@@ -125,7 +125,7 @@ typedef int (*db_write_fn)(struct db *db, void *arg);
 /* What made a write fail on the writer connection, for the submitter's log and answer: the enum
  * db_rc and the store's message at the time (rc DB_OK when nothing failed in the store). */
 struct db_fault {
-    int rc;
+    enum db_rc rc;
     char msg[200];
 };
 /* 1 when the pool's store takes one writer at a time (SQLite): use db_pool_write for writes. */
@@ -137,7 +137,7 @@ int db_pool_single_writer(const struct db_pool *pool);
  * leader thread runs the batch; the others wait, so a request is answered only after commit.
  * fault (may be NULL) tells what failed in the store: filled when db_pool_write fails, and when
  * fn returned non-zero after a store call failed inside it (rc DB_OK otherwise). */
-int db_pool_write(struct db_pool *pool, db_write_fn fn, void *arg, int *fn_rc,
-                  struct db_fault *fault);
+enum db_rc db_pool_write(struct db_pool *pool, db_write_fn fn, void *arg, int *fn_rc,
+                         struct db_fault *fault);
 
 #endif

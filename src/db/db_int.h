@@ -12,29 +12,29 @@ struct db_ops {
     int single_writer;
     /* SQL run once on the group commit's writer connection after it opens, or NULL */
     const char *writer_setup;
-    int (*open)(const char *target, int create, struct db **ret);
+    enum db_rc (*open)(const char *target, int create, struct db **ret);
     void (*close)(struct db *db);
-    int (*exec)(struct db *db, const char *sql);
-    int (*begin)(struct db *db, int write);
+    enum db_rc (*exec)(struct db *db, const char *sql);
+    enum db_rc (*begin)(struct db *db, int write);
     /* see db_data_version(); NULL when the store cannot tell */
-    int (*data_version)(struct db *db, uint64_t ret[2]);
-    int (*prepare)(struct db *db, const char *sql, struct db_stmt **ret);
+    enum db_rc (*data_version)(struct db *db, uint64_t ret[2]);
+    enum db_rc (*prepare)(struct db *db, const char *sql, struct db_stmt **ret);
     void (*finalize)(struct db_stmt *st);
-    int (*bind_null)(struct db_stmt *st, int idx);
-    int (*bind_int)(struct db_stmt *st, int idx, int64_t v);
-    int (*bind_text)(struct db_stmt *st, int idx, const char *s, size_t n);
-    int (*step)(struct db_stmt *st);
+    enum db_rc (*bind_null)(struct db_stmt *st, int idx);
+    enum db_rc (*bind_int)(struct db_stmt *st, int idx, int64_t v);
+    enum db_rc (*bind_text)(struct db_stmt *st, int idx, const char *s, size_t n);
+    enum db_rc (*step)(struct db_stmt *st);
     void (*reset)(struct db_stmt *st);
     int (*column_count)(struct db_stmt *st);
     const char *(*column_text)(struct db_stmt *st, int i, size_t *ret_len);
     int64_t (*changes)(struct db *db);
     int64_t (*last_insert_id)(struct db *db);
     const char *(*errmsg)(const struct db *db);
-    int (*create_schema)(struct db *db);
+    enum db_rc (*create_schema)(struct db *db);
     /* 1 when the store cannot be reached right now (the last failure was a lost connection). */
     int (*unreachable)(const struct db *db);
     /* Background upkeep (SQLite: a passive WAL checkpoint); NULL when the store needs none. */
-    int (*maintain)(struct db *db);
+    enum db_rc (*maintain)(struct db *db);
 };
 
 #define DB_CACHE_SLOTS 128
@@ -67,8 +67,8 @@ struct db_stmt_head {
 struct db {
     const struct db_ops *ops;
     int in_txn;
-    int last_error;     /* the last failure's enum db_rc (DB_BUSY: lock wait or deadlock) */
-    char last_msg[200]; /* the store's message, read when that failure happened */
+    enum db_rc last_error; /* the last failure's enum db_rc (DB_BUSY: lock wait or deadlock) */
+    char last_msg[200];    /* the store's message, read when that failure happened */
     struct db_cache_slot cache[DB_CACHE_SLOTS];
     struct db_static_slot statics[DB_STATIC_SLOTS];
     struct db *next_free; /* pool free list link */

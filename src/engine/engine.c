@@ -52,20 +52,20 @@ void ctx_set_var(struct op_ctx *ctx, const char *name, const char *val)
     }
 }
 
-int ctx_exec_ints(struct op_ctx *ctx, const char *sql, int n, const int64_t *ints)
+enum eng_rc ctx_exec_ints(struct op_ctx *ctx, const char *sql, int n, const int64_t *ints)
 {
     struct db_stmt *st;
     if (db_stmt(ctx->db, sql, &st) != DB_OK)
         return ENG_DB;
     for (int i = 0; i < n; i++)
         db_bind_int(st, i + 1, ints[i]);
-    int rc = db_step(st);
+    enum db_rc rc = db_step(st);
     db_reset(st);
-    return rc == DB_DONE || rc == DB_ROW ? ENG_OK : ENG_DB;
+    return eng_from_db(rc);
 }
 
-int engine_stmt(struct op_ctx *ctx, const void *a, const void *b, unsigned variant,
-                sql_build_fn build, const void *arg, struct db_stmt **ret)
+enum eng_rc engine_stmt(struct op_ctx *ctx, const void *a, const void *b, unsigned variant,
+                        sql_build_fn build, const void *arg, struct db_stmt **ret)
 {
     variant = variant * 4u + (unsigned)db_dialect(ctx->db);
     const char *sql = sqlmemo_find(a, b, variant);
@@ -74,7 +74,7 @@ int engine_stmt(struct op_ctx *ctx, const void *a, const void *b, unsigned varia
     struct buf text;
     buf_init(&text, 0);
     build(ctx, &text, arg);
-    int rc = ENG_DB;
+    enum eng_rc rc = ENG_DB;
     if (!text.failed) {
         sql = sqlmemo_add(a, b, variant, text.p);
         rc = (sql ? db_stmt_static(ctx->db, sql, ret) : db_stmt(ctx->db, text.p, ret)) == DB_OK
@@ -135,7 +135,7 @@ static void master_cache_put(const unsigned char id[32], const char *master)
     pthread_mutex_unlock(&master_mu);
 }
 
-int engine_unwrap_master(struct op_ctx *ctx, const char *pw, size_t pwlen)
+enum eng_rc engine_unwrap_master(struct op_ctx *ctx, const char *pw, size_t pwlen)
 {
     struct req *r = ctx->r;
     if (!pw || pwlen == 0) {
@@ -164,7 +164,7 @@ int engine_unwrap_master(struct op_ctx *ctx, const char *pw, size_t pwlen)
 }
 
 /* limit/offset (reference 1.7): the query wins over the body; intval; negative -> 400. */
-static int paging_param(struct req *r, const char *name, int64_t dflt, int64_t *ret)
+static enum eng_rc paging_param(struct req *r, const char *name, int64_t dflt, int64_t *ret)
 {
     const struct param *p = req_param(r, name);
     if (p) {
@@ -190,7 +190,7 @@ static int paging_param(struct req *r, const char *name, int64_t dflt, int64_t *
     return ENG_OK;
 }
 
-int engine_check_paging(struct req *r)
+enum eng_rc engine_check_paging(struct req *r)
 {
     if (r->bad_paging)
         return reply_bad(r, "%s must be zero or a positive number", r->bad_paging);
@@ -198,7 +198,7 @@ int engine_check_paging(struct req *r)
 }
 
 /* The client scope S (reference 1.8). */
-static int derive_scope(struct req *r, int is_read)
+static enum eng_rc derive_scope(struct req *r, int is_read)
 {
     r->scope_all = 0;
     if (r->key.client_id != 0) {
@@ -258,7 +258,7 @@ void engine_handle(struct req *r)
     if (m->flags & MOD_ALL_CLIENTS_ONLY)
         r->scope_all = 1;
     ctx.S = r->scope;
-    int rc;
+    enum eng_rc rc;
     if (is_read && (ep->flags & EP_DECRYPT)) {
         const struct param *pw = req_param(r, "api_key_decrypt_password");
         const char *pwv = pw && !pw->is_array ? pw->val : r->hdr_decrypt;
@@ -291,7 +291,7 @@ int engine_oom(struct op_ctx *ctx)
 void engine_fault(struct op_ctx *ctx)
 {
     struct req *r = ctx->r;
-    int rc = ctx->fault.rc;
+    enum db_rc rc = ctx->fault.rc;
     const char *msg = ctx->fault.msg;
     if (rc == DB_OK && r->db && db_last_error(r->db) != DB_OK) {
         rc = db_last_error(r->db);

@@ -9,13 +9,12 @@
 #include "engine/module.h"
 #include "engine/req.h"
 
-/* Return codes of engine steps and hooks. */
-enum {
-    ENG_OK = 0,
-    ENG_NOT_DONE = 1, /* the operation's ordinary "False" answer (insert/update/delete failed) */
-    ENG_REPLIED = 2,  /* r->out already holds the answer (a 4xx) */
-    ENG_DB = 3,       /* a store fault: 500 (or 503 when busy/unavailable) */
-};
+/* A store call's outcome as an engine step's: ENG_OK when it succeeded (DB_OK, or a step's
+ * DB_ROW / DB_DONE), else ENG_DB (the fault stays in db_last_error() for engine_fault()). */
+static inline enum eng_rc eng_from_db(enum db_rc rc)
+{
+    return rc == DB_OK || rc == DB_ROW || rc == DB_DONE ? ENG_OK : ENG_DB;
+}
 
 /* A converted field value. Text lives in the request arena. */
 struct value {
@@ -63,8 +62,8 @@ extern const char MSG_UPDATE_FAILED[];
 extern const char MSG_DELETE_FAILED[];
 void reply_message(struct req *r, int status, const char *msg);
 /* 400 with a message naming the problem (F2). Returns ENG_REPLIED. */
-int reply_bad(struct req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void reply_server_error(struct req *r, int db_rc);
+enum eng_rc reply_bad(struct req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void reply_server_error(struct req *r, enum db_rc rc);
 /* 1 when an allocation of the request failed (its arena, its output, its parsing): whatever was
  * built since may lack a part, so the operation must not be committed or answered as done. */
 int engine_oom(struct op_ctx *ctx);
@@ -77,31 +76,31 @@ void reply_created(struct req *r, int64_t id);
 void reply_not_done(struct req *r, enum op op);
 
 /* 400 when the request's limit or offset is negative (F2); lists call it. ENG_OK or ENG_REPLIED. */
-int engine_check_paging(struct req *r);
+enum eng_rc engine_check_paging(struct req *r);
 
 /* ---- values (values.c) ---- */
 /* Converts the body's value for f into v (set=0 when absent). ENG_OK or ENG_REPLIED (400). */
-int value_from_body(struct op_ctx *ctx, const struct field *f, struct value *v);
+enum eng_rc value_from_body(struct op_ctx *ctx, const struct field *f, struct value *v);
 /* The create default of f. */
 void value_default(struct op_ctx *ctx, const struct field *f, struct value *v);
 /* Checks v against the column's type and length (F2). ENG_OK or ENG_REPLIED. */
-int value_check_column(struct op_ctx *ctx, const struct field *f, const struct value *v);
+enum eng_rc value_check_column(struct op_ctx *ctx, const struct field *f, const struct value *v);
 /* The longest plaintext (bytes) whose encrypted form (CV_SECRET: iv + base64 of AES-128-CBC)
  * fits column c. */
 size_t value_secret_max(const struct schema_column *c);
 /* PHP empty() of a converted value. */
 int value_empty(const struct value *v);
 /* Binds v at idx. */
-int value_bind(struct db_stmt *st, int idx, const struct value *v);
+enum db_rc value_bind(struct db_stmt *st, int idx, const struct value *v);
 /* A value from a stored column text (NULL -> is_null). */
 void value_from_text(struct value *v, const char *p, size_t n);
 /* An integer value. */
 void value_int(struct value *v, int64_t i);
 /* A body value as a string for hooks: raw scalar text (numbers as PHP prints them); NULL if
  * absent or null. ENG_REPLIED if it is an array/object. */
-int body_string(struct op_ctx *ctx, const char *name, const char **ret, size_t *ret_len);
+enum eng_rc body_string(struct op_ctx *ctx, const char *name, const char **ret, size_t *ret_len);
 /* intval of a body value (0 if absent); ENG_REPLIED if it is an array/object. */
-int body_int(struct op_ctx *ctx, const char *name, int64_t *ret, int *ret_set);
+enum eng_rc body_int(struct op_ctx *ctx, const char *name, int64_t *ret, int *ret_set);
 
 /* A field written to the module's own table (not NULL, not "table.column"). */
 int field_local(const struct field *f);
@@ -122,13 +121,13 @@ const char *ctx_cur(struct op_ctx *ctx, const char *column, size_t *ret_len);
 void ctx_set_var(struct op_ctx *ctx, const char *name, const char *val);
 char *ctx_strdup(struct op_ctx *ctx, const char *s, size_t n);
 /* Runs sql (bound with the given integer parameters) expecting no rows. ENG_OK or ENG_DB. */
-int ctx_exec_ints(struct op_ctx *ctx, const char *sql, int n, const int64_t *ints);
+enum eng_rc ctx_exec_ints(struct op_ctx *ctx, const char *sql, int n, const int64_t *ints);
 
 /* The statement of one SQL shape: its text is built by build(ctx, out, arg) on first use and
  * memoised under (a, b, variant, the store's dialect); later requests only bind and step. */
 typedef void (*sql_build_fn)(struct op_ctx *ctx, struct buf *out, const void *arg);
-int engine_stmt(struct op_ctx *ctx, const void *a, const void *b, unsigned variant,
-                sql_build_fn build, const void *arg, struct db_stmt **ret);
+enum eng_rc engine_stmt(struct op_ctx *ctx, const void *a, const void *b, unsigned variant,
+                        sql_build_fn build, const void *arg, struct db_stmt **ret);
 
 /* ---- K12 text equality (textmatch.c) ---- */
 /* Appends the case-insensitive equality of table.col with a bound value and returns how many
@@ -152,20 +151,20 @@ int engine_pages_by_id(const struct module *m);
 /* ---- references to other modules' rows (refs.c) ---- */
 /* F27: every reference field the write sends names no row of another client. In the write's
  * transaction; ENG_OK, ENG_REPLIED (400 naming the field) or ENG_DB. */
-int refs_check(struct op_ctx *ctx);
+enum eng_rc refs_check(struct op_ctx *ctx);
 
 /* ---- logs (logs.c) ---- */
 /* Writes the endpoint's log rows in the request's transaction. */
-int logs_write_endpoint(struct op_ctx *ctx);
+enum eng_rc logs_write_endpoint(struct op_ctx *ctx);
 /* One logs row; description is cut to 1000 bytes at a character boundary. */
-int logs_insert(struct db *db, struct req *r, const char *type, const char *action,
-                const char *desc, int64_t client_id, int64_t entity_id);
+enum db_rc logs_insert(struct db *db, struct req *r, const char *type, const char *action,
+                       const char *desc, int64_t client_id, int64_t entity_id);
 
 /* ---- operations ---- */
-int engine_read(struct op_ctx *ctx);
-int engine_write(struct op_ctx *ctx);
+enum eng_rc engine_read(struct op_ctx *ctx);
+enum eng_rc engine_write(struct op_ctx *ctx);
 /* Unwraps the master key with the request's decrypt password: ENG_OK, or ENG_REPLIED (403 F13, or
  * the no-resource answer when there is no password). */
-int engine_unwrap_master(struct op_ctx *ctx, const char *pw, size_t pwlen);
+enum eng_rc engine_unwrap_master(struct op_ctx *ctx, const char *pw, size_t pwlen);
 
 #endif

@@ -20,11 +20,11 @@ static size_t cut_at_char(const char *s, size_t n, size_t max)
     return max;
 }
 
-int logs_insert(struct db *db, struct req *r, const char *type, const char *action,
-                const char *desc, int64_t client_id, int64_t entity_id)
+enum db_rc logs_insert(struct db *db, struct req *r, const char *type, const char *action,
+                       const char *desc, int64_t client_id, int64_t entity_id)
 {
     struct db_stmt *st;
-    int rc = db_stmt_static(db, SQL_LOG_INSERT, &st);
+    enum db_rc rc = db_stmt_static(db, SQL_LOG_INSERT, &st);
     if (rc)
         return rc;
     size_t dlen = cut_at_char(desc, strlen(desc), 1000);
@@ -109,11 +109,11 @@ static int64_t ref_value(struct op_ctx *ctx, enum log_ref ref)
     }
 }
 
-int logs_write_endpoint(struct op_ctx *ctx)
+enum eng_rc logs_write_endpoint(struct op_ctx *ctx)
 {
     struct buf desc;
     buf_init(&desc, 0);
-    int rc = DB_OK;
+    enum db_rc rc = DB_OK;
     for (int i = 0; i < EP_MAX_LOGS && ctx->ep->logs[i].type; i++) {
         const struct log_spec *l = &ctx->ep->logs[i];
         buf_reset(&desc);
@@ -128,5 +128,5 @@ int logs_write_endpoint(struct op_ctx *ctx)
             break;
     }
     buf_free(&desc);
-    return rc ? ENG_DB : ENG_OK;
+    return eng_from_db(rc);
 }

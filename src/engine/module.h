@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "db/schema.h"
+#include "engine/rc.h"
 
 struct op_ctx;
 
@@ -107,7 +108,8 @@ struct log_spec {
 #define EP_DECRYPT 1u    /* needs the key's decrypt password: unwraps the master key (K16) */
 #define EP_LOG_ALWAYS 2u /* logs also when the row was not found (reference quirk kept) */
 
-typedef int (*op_hook)(struct op_ctx *ctx);
+/* ENG_OK, or an enum eng_rc that ends the operation (engine/engine_int.h). */
+typedef enum eng_rc (*op_hook)(struct op_ctx *ctx);
 
 struct endpoint {
     const char *function; /* URL name: "read", "create", ... */

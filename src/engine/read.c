@@ -122,7 +122,7 @@ static int write_row(struct buf *out, struct read_state *rs)
 static int fill_rows(struct req *r, struct read_state *rs, size_t chunk)
 {
     while (r->out.len < chunk) {
-        int rc = db_step(rs->st);
+        enum db_rc rc = db_step(rs->st);
         if (rc == DB_DONE) {
             buf_puts(&r->out, "]}");
             return 0;
@@ -183,8 +183,8 @@ static int prepare_state(struct op_ctx *ctx, struct read_state *rs, int join)
 }
 
 /* The chosen filter's value, converted as its kind says. */
-static int filter_value(struct op_ctx *ctx, const struct filter *f, const struct param *p,
-                        struct value *v)
+static enum eng_rc filter_value(struct op_ctx *ctx, const struct filter *f, const struct param *p,
+                                struct value *v)
 {
     struct req *r = ctx->r;
     if (p->is_array)
@@ -310,8 +310,8 @@ static void build_read(struct op_ctx *ctx, struct buf *sql, const void *arg)
         buf_puts(sql, " LIMIT 1");
 }
 
-static int read_stmt(struct op_ctx *ctx, const struct filter *f, const struct value *fv, int join,
-                     int count, struct db_stmt **ret)
+static enum eng_rc read_stmt(struct op_ctx *ctx, const struct filter *f, const struct value *fv,
+                             int join, int count, struct db_stmt **ret)
 {
     int indexed = filter_indexed(f, fv);
     int deep = !count && deep_page(ctx, f, join);
@@ -322,18 +322,18 @@ static int read_stmt(struct op_ctx *ctx, const struct filter *f, const struct va
     return engine_stmt(ctx, ctx->mod, f, variant, build_read, &sh, ret);
 }
 
-static int count_rows(struct op_ctx *ctx, const struct filter *f, const struct value *fv, int join,
-                      int64_t *ret)
+static enum db_rc count_rows(struct op_ctx *ctx, const struct filter *f, const struct value *fv,
+                             int join, int64_t *ret)
 {
     struct db_stmt *st;
     if (read_stmt(ctx, f, fv, join, 1, &st) != ENG_OK)
         return DB_ERROR;
     bind_filter(st, ctx, f, fv);
-    int rc = db_query_int(st, ret);
+    enum db_rc rc = db_query_int(st, ret);
     return rc == DB_ROW ? DB_OK : (rc == DB_DONE ? DB_ERROR : rc);
 }
 
-int engine_read(struct op_ctx *ctx)
+enum eng_rc engine_read(struct op_ctx *ctx)
 {
     struct req *r = ctx->r;
     const struct module *m = ctx->mod;
@@ -343,7 +343,7 @@ int engine_read(struct op_ctx *ctx)
         if ((p = req_param(r, m->filters[i].param)) != NULL)
             f = &m->filters[i];
     struct value fv;
-    int rc;
+    enum eng_rc rc;
     if (!f && m->filter_required) {
         reply_message(r, 400, m->filter_required);
         r->out.len--; /* reopen the envelope */
@@ -360,11 +360,11 @@ int engine_read(struct op_ctx *ctx)
         reply_not_done(r, OP_READ);
         return ENG_OK;
     }
-    if (!db_in_transaction(ctx->db) && (rc = db_begin(ctx->db, 0)) != DB_OK)
+    if (!db_in_transaction(ctx->db) && db_begin(ctx->db, 0) != DB_OK)
         return ENG_DB;
     int64_t total = -1, expect = -1;
     if (shape == FS_LIST) {
-        if ((rc = count_rows(ctx, f, &fv, join, &total)) != DB_OK)
+        if (count_rows(ctx, f, &fv, join, &total) != DB_OK)
             return ENG_DB;
         expect = total - r->offset;
         if (expect > r->limit)

@@ -14,7 +14,7 @@ static void build_ref(struct op_ctx *ctx, struct buf *sql, const void *arg)
     buf_printf(sql, "SELECT %s FROM %s WHERE %s = ?", to->client_col, to->table, to->pk);
 }
 
-int refs_check(struct op_ctx *ctx)
+enum eng_rc refs_check(struct op_ctx *ctx)
 {
     const struct module *m = ctx->mod;
     for (size_t i = 0; i < m->nrefs; i++) {
@@ -34,7 +34,7 @@ int refs_check(struct op_ctx *ctx)
             return ENG_DB;
         db_bind_int(st, 1, v->i);
         int64_t owner = 0;
-        int rc = db_query_int(st, &owner);
+        enum db_rc rc = db_query_int(st, &owner);
         if (rc != DB_ROW && rc != DB_DONE)
             return ENG_DB;
         if (rc == DB_ROW && owner != 0 && owner != ctx->S)

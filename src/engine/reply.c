@@ -30,7 +30,7 @@ void reply_message(struct req *r, int status, const char *msg)
     buf_putc(&r->out, '}');
 }
 
-int reply_bad(struct req *r, const char *fmt, ...)
+enum eng_rc reply_bad(struct req *r, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -41,11 +41,11 @@ int reply_bad(struct req *r, const char *fmt, ...)
     return ENG_REPLIED;
 }
 
-void reply_server_error(struct req *r, int db_rc)
+void reply_server_error(struct req *r, enum db_rc rc)
 {
-    if (db_rc == DB_BUSY || db_rc == DB_UNAVAILABLE) {
+    if (rc == DB_BUSY || rc == DB_UNAVAILABLE) {
         reply_message(r, 503, "The database is busy or unavailable. Try again.");
-    } else if (db_rc == DB_FULL) {
+    } else if (rc == DB_FULL) {
         reply_message(r, 503, "The database is out of disk space. Nothing was written.");
         snprintf(r->retry_after, sizeof(r->retry_after), "60");
     } else {

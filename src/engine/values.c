@@ -16,8 +16,8 @@ static json_t *body_get(struct req *r, const char *name)
 }
 
 /* A scalar JSON value as PHP's (string) cast sees it, in the arena. */
-static int scalar_text(struct op_ctx *ctx, const char *name, json_t *j, const char **ret,
-                       size_t *ret_len)
+static enum eng_rc scalar_text(struct op_ctx *ctx, const char *name, json_t *j, const char **ret,
+                               size_t *ret_len)
 {
     struct req *r = ctx->r;
     char tmp[64];
@@ -52,7 +52,7 @@ static int scalar_text(struct op_ctx *ctx, const char *name, json_t *j, const ch
     return *ret ? ENG_OK : ENG_DB;
 }
 
-int body_string(struct op_ctx *ctx, const char *name, const char **ret, size_t *ret_len)
+enum eng_rc body_string(struct op_ctx *ctx, const char *name, const char **ret, size_t *ret_len)
 {
     json_t *j = body_get(ctx->r, name);
     *ret = NULL;
@@ -78,7 +78,7 @@ static int64_t json_intval(json_t *j)
     }
 }
 
-int body_int(struct op_ctx *ctx, const char *name, int64_t *ret, int *ret_set)
+enum eng_rc body_int(struct op_ctx *ctx, const char *name, int64_t *ret, int *ret_set)
 {
     json_t *j = body_get(ctx->r, name);
     *ret = 0;
@@ -108,7 +108,7 @@ void value_from_text(struct value *v, const char *p, size_t n)
     v->is_null = p == NULL;
 }
 
-static int set_text(struct op_ctx *ctx, struct value *v, struct buf *b)
+static enum eng_rc set_text(struct op_ctx *ctx, struct value *v, struct buf *b)
 {
     if (b->failed)
         return ENG_DB;
@@ -199,12 +199,12 @@ size_t value_secret_max(const struct schema_column *c)
     return ct ? ct - 1 : 0;
 }
 
-static int convert(struct op_ctx *ctx, const struct field *f, json_t *j, struct value *v)
+static enum eng_rc convert(struct op_ctx *ctx, const struct field *f, json_t *j, struct value *v)
 {
     struct req *r = ctx->r;
     const char *s = NULL;
     size_t n = 0;
-    int rc;
+    enum eng_rc rc;
     if (f->conv == CV_INT || f->conv == CV_INT_TEXT) {
         if (json_is_array(j) || json_is_object(j))
             return reply_bad(r, "%s must be a number, not %s", f->name,
@@ -292,13 +292,13 @@ static int convert(struct op_ctx *ctx, const struct field *f, json_t *j, struct 
     return rc;
 }
 
-int value_from_body(struct op_ctx *ctx, const struct field *f, struct value *v)
+enum eng_rc value_from_body(struct op_ctx *ctx, const struct field *f, struct value *v)
 {
     memset(v, 0, sizeof(*v));
     json_t *j = body_get(ctx->r, f->name);
     if (!j)
         return ENG_OK;
-    int rc = convert(ctx, f, j, v);
+    enum eng_rc rc = convert(ctx, f, j, v);
     if (rc == ENG_OK)
         v->set = 1;
     return rc;
@@ -374,7 +374,7 @@ const struct schema_column *field_column(const struct module *m, const struct fi
     return t ? schema_column(t, dot + 1) : NULL;
 }
 
-int value_check_column(struct op_ctx *ctx, const struct field *f, const struct value *v)
+enum eng_rc value_check_column(struct op_ctx *ctx, const struct field *f, const struct value *v)
 {
     if (!f->column || v->is_null)
         return ENG_OK;
@@ -399,7 +399,7 @@ int value_check_column(struct op_ctx *ctx, const struct field *f, const struct v
     return ENG_OK;
 }
 
-int value_bind(struct db_stmt *st, int idx, const struct value *v)
+enum db_rc value_bind(struct db_stmt *st, int idx, const struct value *v)
 {
     if (v->is_null)
         return db_bind_null(st, idx);

@@ -27,7 +27,7 @@ static int is_textual(enum conv c)
 }
 
 /* Every field converted from the body (400 on bad input), secrets encrypted. */
-static int convert_fields(struct op_ctx *ctx)
+static enum eng_rc convert_fields(struct op_ctx *ctx)
 {
     const struct module *m = ctx->mod;
     ctx->vals = arena_alloc(&ctx->r->arena, (m->nfields ? m->nfields : 1) * sizeof(*ctx->vals));
@@ -39,7 +39,7 @@ static int convert_fields(struct op_ctx *ctx)
         memset(v, 0, sizeof(*v));
         if (f->flags & FF_CONST)
             continue;
-        int rc = value_from_body(ctx, f, v);
+        enum eng_rc rc = value_from_body(ctx, f, v);
         if (rc != ENG_OK)
             return rc;
         if (v->set && f->conv == CV_SECRET) {
@@ -129,11 +129,11 @@ static void build_load(struct op_ctx *ctx, struct buf *sql, const void *arg)
 }
 
 /* Loads the target row (pk = id, in scope S, meeting the endpoint's condition) into ctx->cur. */
-static int load_row(struct op_ctx *ctx)
+static enum eng_rc load_row(struct op_ctx *ctx)
 {
     const struct schema_table *t = ctx->mod->t;
     struct db_stmt *st;
-    int rc;
+    enum db_rc rc;
     if (engine_stmt(ctx, ctx->mod, ctx->ep, 1, build_load, NULL, &st) != ENG_OK)
         return ENG_DB;
     db_bind_int(st, 1, ctx->id);
@@ -156,7 +156,7 @@ static int load_row(struct op_ctx *ctx)
             rc = DB_ERROR;
     }
     db_reset(st);
-    return rc == DB_ROW || rc == DB_DONE ? ENG_OK : ENG_DB;
+    return eng_from_db(rc);
 }
 
 static void build_clear_primary(struct op_ctx *ctx, struct buf *sql, const void *arg)
@@ -168,7 +168,7 @@ static void build_clear_primary(struct op_ctx *ctx, struct buf *sql, const void 
 }
 
 /* FF_PRIMARY fields set to 1 clear the flag on the client's other rows (K14). */
-static int clear_other_primaries(struct op_ctx *ctx, int64_t self)
+static enum eng_rc clear_other_primaries(struct op_ctx *ctx, int64_t self)
 {
     const struct module *m = ctx->mod;
     for (size_t i = 0; i < m->nfields; i++) {
@@ -180,7 +180,7 @@ static int clear_other_primaries(struct op_ctx *ctx, int64_t self)
             return ENG_DB;
         db_bind_int(st, 1, ctx->S);
         db_bind_int(st, 2, self);
-        int rc = db_step(st) == DB_DONE ? ENG_OK : ENG_DB;
+        enum eng_rc rc = db_step(st) == DB_DONE ? ENG_OK : ENG_DB;
         db_reset(st);
         if (rc != ENG_OK)
             return rc;
@@ -225,10 +225,10 @@ static void build_insert(struct op_ctx *ctx, struct buf *sql, const void *arg)
     buf_putc(sql, ')');
 }
 
-static int do_create(struct op_ctx *ctx)
+static enum eng_rc do_create(struct op_ctx *ctx)
 {
     const struct module *m = ctx->mod;
-    int rc;
+    enum eng_rc rc;
     if ((rc = refs_check(ctx)) != ENG_OK)
         return rc;
     for (size_t i = 0; i < m->nfields; i++) {
@@ -267,9 +267,9 @@ static int do_create(struct op_ctx *ctx)
     }
     if (scoped(ctx))
         db_bind_int(st, idx++, ctx->S);
-    rc = db_step(st);
+    enum db_rc step = db_step(st);
     db_reset(st);
-    if (rc != DB_DONE)
+    if (step != DB_DONE)
         return ENG_DB;
     ctx->new_id = db_last_insert_id(ctx->db);
     ctx->count = 1;
@@ -332,7 +332,7 @@ static int field_changed(struct op_ctx *ctx, const struct field *f, const struct
 
 /* The target row is not there: the endpoint's miss log (kept: the transaction commits) and the
  * operation's "not done" answer. */
-static int row_missing(struct op_ctx *ctx)
+static enum eng_rc row_missing(struct op_ctx *ctx)
 {
     const struct log_spec *l = ctx->ep->miss_log;
     if (!l)
@@ -342,7 +342,7 @@ static int row_missing(struct op_ctx *ctx)
     memset(ep.logs, 0, sizeof(ep.logs));
     ep.logs[0] = *l;
     tmp.ep = &ep;
-    int rc = logs_write_endpoint(&tmp);
+    enum eng_rc rc = logs_write_endpoint(&tmp);
     ctx->count = 0;
     return rc;
 }
@@ -367,10 +367,10 @@ static void build_update(struct op_ctx *ctx, struct buf *sql, const void *arg)
         buf_printf(sql, " AND %s = ?", m->client_col);
 }
 
-static int do_update(struct op_ctx *ctx)
+static enum eng_rc do_update(struct op_ctx *ctx)
 {
     const struct module *m = ctx->mod;
-    int rc;
+    enum eng_rc rc;
     if ((rc = load_row(ctx)) != ENG_OK)
         return rc;
     if (!ctx->cur.found)
@@ -399,9 +399,9 @@ static int do_update(struct op_ctx *ctx)
         db_bind_int(st, idx++, ctx->id);
         if (scoped(ctx))
             db_bind_int(st, idx++, ctx->S);
-        rc = db_step(st);
+        enum db_rc step = db_step(st);
         db_reset(st);
-        if (rc != DB_DONE)
+        if (step != DB_DONE)
             return ENG_DB;
         ctx->count = db_changes(ctx->db);
     }
@@ -435,9 +435,9 @@ static void build_row_op(struct op_ctx *ctx, struct buf *sql, const void *arg)
 /* delete, archive, unarchive, set: one statement on the row found in scope. A statement that
  * finds the row no longer as loaded (a concurrent write got there first) undoes the hooks' work:
  * a refused write leaves no rows saying it happened (F20). */
-static int do_row_op(struct op_ctx *ctx)
+static enum eng_rc do_row_op(struct op_ctx *ctx)
 {
-    int rc = load_row(ctx);
+    enum eng_rc rc = load_row(ctx);
     if (rc != ENG_OK)
         return rc;
     if (!ctx->cur.found)
@@ -451,9 +451,9 @@ static int do_row_op(struct op_ctx *ctx)
     db_bind_int(st, 1, ctx->id);
     if (scoped(ctx))
         db_bind_int(st, 2, ctx->S);
-    rc = db_step(st);
+    enum db_rc step = db_step(st);
     db_reset(st);
-    if (rc != DB_DONE)
+    if (step != DB_DONE)
         return ENG_DB;
     ctx->count = db_changes(ctx->db);
     if (ctx->count == 0)
@@ -464,11 +464,11 @@ static int do_row_op(struct op_ctx *ctx)
 }
 
 /* Checks that need no store: user agent, scope rule, target id, decrypt password, fields. */
-static int prepare_write(struct op_ctx *ctx)
+static enum eng_rc prepare_write(struct op_ctx *ctx)
 {
     struct req *r = ctx->r;
     const struct endpoint *ep = ctx->ep;
-    int rc;
+    enum eng_rc rc;
     if (r->user_agent && r->user_agent_len > 250)
         return reply_bad(r, "The User-Agent header is longer than 250 characters.");
     if ((ep->scope_rule == SR_ZERO && ctx->S != 0) || (ep->scope_rule == SR_NONZERO && ctx->S == 0))
@@ -507,7 +507,7 @@ static int prepare_write(struct op_ctx *ctx)
 }
 
 /* The statements of the operation, inside the transaction. */
-static int run_op(struct op_ctx *ctx)
+static enum eng_rc run_op(struct op_ctx *ctx)
 {
     switch (ctx->ep->op) {
     case OP_CREATE:
@@ -522,9 +522,9 @@ static int run_op(struct op_ctx *ctx)
 }
 
 /* One attempt: convert and check everything, then the transaction on the request's connection. */
-static int write_once(struct op_ctx *ctx)
+static enum eng_rc write_once(struct op_ctx *ctx)
 {
-    int rc = prepare_write(ctx);
+    enum eng_rc rc = prepare_write(ctx);
     if (rc != ENG_OK)
         return rc;
     if (db_begin(ctx->db, 1) != DB_OK)
@@ -555,15 +555,15 @@ static int grouped_body(struct db *db, void *arg)
     if (g->vals)
         memcpy(g->ctx->vals, g->vals, n * sizeof(*g->vals));
     g->ctx->db = db;
-    int rc = run_op(g->ctx);
+    enum eng_rc rc = run_op(g->ctx);
     return rc == ENG_OK && engine_oom(g->ctx) ? ENG_DB : rc;
 }
 
 /* Single-writer stores (SQLite): the transaction runs on the pool's writer connection, batched
  * with other requests' writes (db_pool_write). */
-static int write_grouped(struct op_ctx *ctx)
+static enum eng_rc write_grouped(struct op_ctx *ctx)
 {
-    int rc = prepare_write(ctx);
+    enum eng_rc rc = prepare_write(ctx);
     if (rc != ENG_OK)
         return rc;
     struct grouped_write g = {ctx, *ctx, NULL};
@@ -576,21 +576,21 @@ static int write_grouped(struct op_ctx *ctx)
     }
     struct db *own = ctx->db;
     int body_rc = ENG_DB;
-    int db_rc = db_pool_write(ctx->r->pool, grouped_body, &g, &body_rc, &ctx->fault);
+    enum db_rc db_rc = db_pool_write(ctx->r->pool, grouped_body, &g, &body_rc, &ctx->fault);
     ctx->db = own;
     OPENSSL_cleanse(g.start.master, sizeof(g.start.master));
-    return db_rc != DB_OK ? ENG_DB : body_rc;
+    return db_rc != DB_OK ? ENG_DB : (enum eng_rc)body_rc; /* what grouped_body returned */
 }
 
 #define WRITE_ATTEMPTS 4
 
 /* Stores with concurrent writers (MariaDB) resolve a deadlock or a lock wait timeout by rolling
  * one transaction back: run it again from the start (SQLite's busy timeout has already waited). */
-static int write_retrying(struct op_ctx *ctx)
+static enum eng_rc write_retrying(struct op_ctx *ctx)
 {
     struct op_ctx start = *ctx;
     for (int attempt = 1;; attempt++) {
-        int rc = write_once(ctx);
+        enum eng_rc rc = write_once(ctx);
         if (rc != ENG_DB || attempt == WRITE_ATTEMPTS || db_dialect(ctx->db) != DB_MARIADB ||
             db_last_error(ctx->db) != DB_BUSY)
             return rc;
@@ -599,10 +599,10 @@ static int write_retrying(struct op_ctx *ctx)
     }
 }
 
-int engine_write(struct op_ctx *ctx)
+enum eng_rc engine_write(struct op_ctx *ctx)
 {
     int grouped = ctx->r->pool && db_pool_single_writer(ctx->r->pool);
-    int rc = grouped ? write_grouped(ctx) : write_retrying(ctx);
+    enum eng_rc rc = grouped ? write_grouped(ctx) : write_retrying(ctx);
     if (rc != ENG_OK)
         return rc;
     if (ctx->ep->op == OP_CREATE)

@@ -509,7 +509,7 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
                       "Try again later.");
         return;
     }
-    int rc = db_pool_get(r->pool, &r->db);
+    enum db_rc rc = db_pool_get(r->pool, &r->db);
     if (rc != DB_OK) {
         reply_server_error(r, rc == DB_BUSY ? DB_BUSY : DB_UNAVAILABLE);
         return;
@@ -798,7 +798,7 @@ int server_run(const struct server_config *cfg)
      * connections the event threads use for reads are kept apart from the workers' (which read
      * little: the key, the settings) — otherwise every connection a write burst left at the top
      * of the free list would grow a full cache under the next reads */
-    int rc = db_pool_new(cfg->db_target, threads * 4 + 8, &srv.pool);
+    enum db_rc rc = db_pool_new(cfg->db_target, threads * 4 + 8, &srv.pool);
     if (rc == DB_OK)
         rc = db_pool_new(cfg->db_target, writers + 2, &srv.wpool);
     if (rc != DB_OK) {

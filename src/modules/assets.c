@@ -43,8 +43,8 @@ static const struct field fields[] = {
     {"asset_network_id", "asset_interfaces.interface_network_id", CV_INT, 0, NULL},
 };
 
-static int bind_run(struct op_ctx *ctx, const char *sql, const struct value *const *vals, int n,
-                    int64_t id)
+static enum eng_rc bind_run(struct op_ctx *ctx, const char *sql, const struct value *const *vals,
+                            int n, int64_t id)
 {
     struct db_stmt *st;
     if (db_stmt(ctx->db, sql, &st) != DB_OK)
@@ -52,13 +52,13 @@ static int bind_run(struct op_ctx *ctx, const char *sql, const struct value *con
     for (int i = 0; i < n; i++)
         value_bind(st, i + 1, vals[i]);
     db_bind_int(st, n + 1, id);
-    int rc = db_step(st);
+    enum db_rc rc = db_step(st);
     db_reset(st);
     return rc == DB_DONE ? ENG_OK : ENG_DB;
 }
 
 /* After the INSERT: the asset's primary interface. */
-static int create_interface(struct op_ctx *ctx)
+static enum eng_rc create_interface(struct op_ctx *ctx)
 {
     const struct value *v[3] = {ctx_val(ctx, "asset_mac"), ctx_val(ctx, "asset_ip"),
                                 ctx_val(ctx, "asset_network_id")};
@@ -71,7 +71,7 @@ static int create_interface(struct op_ctx *ctx)
 
 /* After the UPDATE of an asset found in scope: the interface fields that were sent (F18), and
  * the history row. */
-static int update_interface_and_history(struct op_ctx *ctx)
+static enum eng_rc update_interface_and_history(struct op_ctx *ctx)
 {
     static const char *const names[3] = {"asset_mac", "asset_ip", "asset_network_id"};
     const struct value *v[3];
@@ -102,12 +102,12 @@ static int update_interface_and_history(struct op_ctx *ctx)
     struct value st_empty;
     value_from_text(&st_empty, "", 0);
     const struct value *hv[2] = {status->p ? status : &st_empty, &d};
-    int rc = desc.failed ? ENG_DB
-                         : bind_run(ctx,
-                                    "INSERT INTO asset_history (asset_history_status, "
-                                    "asset_history_description, asset_history_asset_id) "
-                                    "VALUES (?, ?, ?)",
-                                    hv, 2, ctx->id);
+    enum eng_rc rc = desc.failed ? ENG_DB
+                                 : bind_run(ctx,
+                                            "INSERT INTO asset_history (asset_history_status, "
+                                            "asset_history_description, asset_history_asset_id) "
+                                            "VALUES (?, ?, ?)",
+                                            hv, 2, ctx->id);
     buf_free(&desc);
     return rc;
 }

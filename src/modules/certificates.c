@@ -52,7 +52,7 @@ static int pem_facts(const char *pem, size_t n, char expire[11], struct buf *iss
     return rc;
 }
 
-static int fill_from_pem(struct op_ctx *ctx)
+static enum eng_rc fill_from_pem(struct op_ctx *ctx)
 {
     struct value *key = ctx_val(ctx, "certificate_public_key");
     struct value *expire = ctx_val(ctx, "certificate_expire");
@@ -61,7 +61,7 @@ static int fill_from_pem(struct op_ctx *ctx)
         return ENG_OK;
     const char *raw;
     size_t n;
-    int rc = body_string(ctx, "certificate_public_key", &raw, &n);
+    enum eng_rc rc = body_string(ctx, "certificate_public_key", &raw, &n);
     if (rc != ENG_OK || !raw)
         return rc;
     char date[11];

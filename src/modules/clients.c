@@ -22,7 +22,7 @@ static const struct field fields[] = {
 };
 
 /* Archiving a client stops its active recurring invoices, each with a history row. */
-static int stop_recurring_invoices(struct op_ctx *ctx)
+static enum eng_rc stop_recurring_invoices(struct op_ctx *ctx)
 {
     static const char history[] =
         "INSERT INTO history (history_status, history_description, history_recurring_invoice_id) "
@@ -32,7 +32,7 @@ static int stop_recurring_invoices(struct op_ctx *ctx)
     static const char stop[] =
         "UPDATE recurring_invoices SET recurring_invoice_status = 0 "
         "WHERE recurring_invoice_client_id = ? AND recurring_invoice_status = 1";
-    int rc = ctx_exec_ints(ctx, history, 1, &ctx->S);
+    enum eng_rc rc = ctx_exec_ints(ctx, history, 1, &ctx->S);
     return rc ? rc : ctx_exec_ints(ctx, stop, 1, &ctx->S);
 }
 

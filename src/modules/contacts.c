@@ -27,7 +27,7 @@ static const struct field fields[] = {
 };
 
 /* The contact's portal user follows it into and out of the archive. */
-static int archive_user(struct op_ctx *ctx, int archive)
+static enum eng_rc archive_user(struct op_ctx *ctx, int archive)
 {
     size_t n;
     const char *uid = ctx_cur(ctx, "contact_user_id", &n);
@@ -41,12 +41,12 @@ static int archive_user(struct op_ctx *ctx, int archive)
                          1, &id);
 }
 
-static int archive_linked_user(struct op_ctx *ctx)
+static enum eng_rc archive_linked_user(struct op_ctx *ctx)
 {
     return archive_user(ctx, 1);
 }
 
-static int unarchive_linked_user(struct op_ctx *ctx)
+static enum eng_rc unarchive_linked_user(struct op_ctx *ctx)
 {
     return archive_user(ctx, 0);
 }

@@ -21,7 +21,7 @@ static const struct field fields[] = {
 };
 
 /* A new password restarts the password age. */
-static int password_changed(struct op_ctx *ctx)
+static enum eng_rc password_changed(struct op_ctx *ctx)
 {
     if (!ctx_val(ctx, "credential_password")->set)
         return ENG_OK;

@@ -19,7 +19,7 @@ static const struct field fields[] = {
 };
 
 /* sanitize(head + " " + content with every '<' preceded by a space) into the content_raw value. */
-static int set_search_text(struct op_ctx *ctx, const char *head, size_t hn)
+static enum eng_rc set_search_text(struct op_ctx *ctx, const char *head, size_t hn)
 {
     const struct value *content = ctx_val(ctx, "document_content");
     struct buf in, out;
@@ -33,7 +33,7 @@ static int set_search_text(struct op_ctx *ctx, const char *head, size_t hn)
         buf_putc(&in, content->p[i]);
     }
     php_sanitize(&out, in.p ? in.p : "", in.len);
-    int rc = in.failed || out.failed ? ENG_DB : ENG_OK;
+    enum eng_rc rc = in.failed || out.failed ? ENG_DB : ENG_OK;
     if (rc == ENG_OK) {
         struct value *raw = ctx_val(ctx, "document_content_raw");
         value_from_text(raw, ctx_strdup(ctx, out.p ? out.p : "", out.len), out.len);
@@ -46,11 +46,11 @@ static int set_search_text(struct op_ctx *ctx, const char *head, size_t hn)
 }
 
 /* Create: the search text is built from the raw name and description (reference). */
-static int search_text_on_create(struct op_ctx *ctx)
+static enum eng_rc search_text_on_create(struct op_ctx *ctx)
 {
     const char *name, *desc;
     size_t nn, dn;
-    int rc = body_string(ctx, "document_name", &name, &nn);
+    enum eng_rc rc = body_string(ctx, "document_name", &name, &nn);
     if (rc == ENG_OK)
         rc = body_string(ctx, "document_description", &desc, &dn);
     if (rc != ENG_OK)
@@ -65,7 +65,7 @@ static int search_text_on_create(struct op_ctx *ctx)
 }
 
 /* Update: the current row becomes a version; the search text follows the new name and content. */
-static int keep_version(struct op_ctx *ctx)
+static enum eng_rc keep_version(struct op_ctx *ctx)
 {
     static const char sql[] =
         "INSERT INTO document_versions (document_version_name, document_version_description, "
@@ -82,7 +82,7 @@ static int keep_version(struct op_ctx *ctx)
 }
 
 /* The reference answers every update of a document it found with count 1. */
-static int always_one(struct op_ctx *ctx)
+static enum eng_rc always_one(struct op_ctx *ctx)
 {
     ctx->count = 1;
     return ENG_OK;

@@ -31,7 +31,7 @@ static void write_pair(struct buf *out, const char *key, const char *v, size_t n
         buf_puts(out, "null");
 }
 
-static int time_worked(struct op_ctx *ctx)
+static enum eng_rc time_worked(struct op_ctx *ctx)
 {
     struct req *r = ctx->r;
     int has_month, has_tech;
@@ -80,7 +80,7 @@ static int time_worked(struct op_ctx *ctx)
                has_tech ? " AND tr.ticket_reply_by = ?" : "", sqlite ? " COLLATE ITF_CI" : "",
                sqlite ? " COLLATE ITF_CI" : "");
     struct db_stmt *st;
-    int rc = sql.failed ? DB_ERROR : db_stmt(ctx->db, sql.p, &st);
+    enum db_rc rc = sql.failed ? DB_ERROR : db_stmt(ctx->db, sql.p, &st);
     buf_free(&sql);
     if (rc)
         return ENG_DB;

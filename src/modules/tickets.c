@@ -41,7 +41,7 @@ static const char SQL_TAKEN_NUMBER[] =
 
 /* Before the INSERT: the default contact, the next number (the write transaction holds the
  * settings row, so concurrent creates never share a number) and the public URL key. */
-static int number_ticket(struct op_ctx *ctx)
+static enum eng_rc number_ticket(struct op_ctx *ctx)
 {
     struct value *contact = ctx_val(ctx, "ticket_contact_id");
     struct db_stmt *st;
@@ -50,7 +50,7 @@ static int number_ticket(struct op_ctx *ctx)
             return ENG_DB;
         db_bind_int(st, 1, ctx->S);
         int64_t id = 0;
-        int rc = db_query_int(st, &id);
+        enum db_rc rc = db_query_int(st, &id);
         if (rc == DB_ROW)
             value_int(contact, id);
         else if (rc != DB_DONE)

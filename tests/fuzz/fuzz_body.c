@@ -77,7 +77,7 @@ static void run_fields(struct req *r)
         for (size_t i = 0; i < ctx.mod->nfields; i++) {
             const struct field *f = &ctx.mod->fields[i];
             struct value v;
-            int rc = value_from_body(&ctx, f, &v);
+            enum eng_rc rc = value_from_body(&ctx, f, &v);
             FUZZ_CHECK(rc == ENG_OK || rc == ENG_REPLIED || rc == ENG_DB);
             if (rc == ENG_REPLIED)
                 FUZZ_CHECK(r->out.len > 0 && utf8_valid(r->out.p, r->out.len));
@@ -114,7 +114,7 @@ static void run_accessors(struct req *r)
         size_t n;
         int64_t i;
         int set;
-        int rc = body_string(&ctx, key, &s, &n);
+        enum eng_rc rc = body_string(&ctx, key, &s, &n);
         FUZZ_CHECK(rc == ENG_OK || rc == ENG_REPLIED || rc == ENG_DB);
         if (rc == ENG_OK)
             FUZZ_CHECK(json_is_null(val) ? s == NULL : s != NULL && s[n] == 0);

@@ -79,7 +79,7 @@ static int setup(void **state)
     }
     char *seed = read_file(SEED_PATH);
     if (seed) {
-        int rc = db_exec(fx->db, seed);
+        enum db_rc rc = db_exec(fx->db, seed);
         free(seed);
         if (rc != DB_OK) {
             fprintf(stderr, "loading %s: %s\n", SEED_PATH, db_errmsg(fx->db));
@@ -176,7 +176,7 @@ static void test_every_table_created(void **state)
         struct db_stmt *st;
         assert_int_equal(db_stmt(fx->db, sql, &st), DB_OK);
         size_t k = 0;
-        int rc;
+        enum db_rc rc;
         while ((rc = db_step(st)) == DB_ROW) {
             size_t n;
             const char *name = db_column_text(st, 1, &n);
@@ -604,7 +604,8 @@ struct gc_job {
     int sabotage; /* first run ends the shared transaction, as a store failure would */
     int calls;
     pthread_t ran_on;
-    int rc, fn_rc;
+    enum db_rc rc;
+    int fn_rc;
 };
 
 struct gc_thread {

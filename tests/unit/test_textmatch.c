@@ -66,7 +66,7 @@ static int setup(void **state)
     struct buf ddl;
     buf_init(&ddl, 0);
     engine_index_ddl(DB_SQLITE, &ddl);
-    int rc = db_exec(db, ddl.p);
+    enum db_rc rc = db_exec(db, ddl.p);
     buf_free(&ddl);
     if (rc != DB_OK)
         return -1;

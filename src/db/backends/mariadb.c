@@ -90,7 +90,7 @@ struct db_stmt {
     struct col_buf *cols;
     int results_bound;
     enum st_state state;
-    int failed_rc; /* of ST_FAILED */
+    enum db_rc failed_rc; /* of ST_FAILED */
 };
 
 /* ---- errors ---- */
@@ -113,7 +113,7 @@ static void mark_dead(struct maria_db *d)
 }
 
 /* Records the error and maps it; a lost connection marks the connection dead. */
-static int fail_with(struct maria_db *d, unsigned code, const char *msg)
+static enum db_rc fail_with(struct maria_db *d, unsigned code, const char *msg)
 {
     set_err(d, msg);
     switch (code) {
@@ -145,19 +145,19 @@ static int fail_with(struct maria_db *d, unsigned code, const char *msg)
     }
 }
 
-static int fail_conn(struct maria_db *d)
+static enum db_rc fail_conn(struct maria_db *d)
 {
     return fail_with(d, mysql_errno(d->h), mysql_error(d->h));
 }
 
-static int fail_stmt(struct db_stmt *st)
+static enum db_rc fail_stmt(struct db_stmt *st)
 {
     return fail_with(st->d, mysql_stmt_errno(st->st), mysql_stmt_error(st->st));
 }
 
 /* An error while a result set was open: the statement keeps answering it until its reset.
  * pending = the rest of the result set is still on the wire (drained by the reset). */
-static int fail_rows(struct db_stmt *st, int rc, int pending)
+static enum db_rc fail_rows(struct db_stmt *st, enum db_rc rc, int pending)
 {
     if (!pending && st->d->active == st)
         st->d->active = NULL;
@@ -361,7 +361,7 @@ static MYSQL *new_handle(const struct conn_params *cp)
 }
 
 /* Opens d->h; on failure d->h stays NULL and d->err says why. */
-static int connect_handle(struct maria_db *d, int create)
+static enum db_rc connect_handle(struct maria_db *d, int create)
 {
     const struct conn_params *cp = &d->cp;
     MYSQL *h = new_handle(cp);
@@ -416,7 +416,7 @@ static int connect_handle(struct maria_db *d, int create)
 
 /* Closes the handle (its statements become invalid: they are re-prepared on their next use) and
  * opens a new one. Only called outside a transaction, before anything is sent. */
-static int reconnect(struct maria_db *d)
+static enum db_rc reconnect(struct maria_db *d)
 {
     if (d->h) {
         mysql_close(d->h); /* detaches the statements from the handle */
@@ -429,7 +429,7 @@ static int reconnect(struct maria_db *d)
     }
     d->gen++;
     d->active = NULL;
-    int rc = connect_handle(d, 0);
+    enum db_rc rc = connect_handle(d, 0);
     if (rc == DB_OK)
         d->dead = 0;
     return rc;
@@ -446,7 +446,7 @@ static int idle_socket_gone(struct maria_db *d)
 
 /* Before anything is sent: a connection found lost is replaced, unless a transaction was open on
  * it (that transaction is gone; it fails until its ROLLBACK). */
-static int conn_ready(struct maria_db *d)
+static enum db_rc conn_ready(struct maria_db *d)
 {
     if (d->txn && d->doomed) {
         set_err(d, "the transaction was rolled back after a deadlock");
@@ -464,7 +464,7 @@ static int conn_ready(struct maria_db *d)
 }
 
 /* Another statement is about to use the connection: buffer the rest of the open result set. */
-static int settle_active(struct maria_db *d, const struct db_stmt *except)
+static enum db_rc settle_active(struct maria_db *d, const struct db_stmt *except)
 {
     struct db_stmt *a = d->active;
     if (!a || a == except)
@@ -475,7 +475,7 @@ static int settle_active(struct maria_db *d, const struct db_stmt *except)
     return DB_OK;
 }
 
-static int mdb_open(const char *target, int create, struct db **ret)
+static enum db_rc mdb_open(const char *target, int create, struct db **ret)
 {
     pthread_once(&lib_once, lib_init);
     struct maria_db *d = calloc(1, sizeof(*d));
@@ -485,7 +485,7 @@ static int mdb_open(const char *target, int create, struct db **ret)
     if (!lib_ok) {
         snprintf(err, sizeof(err), "cannot initialise the MariaDB client library");
     } else if (parse_target(target, &d->cp, err, sizeof(err)) == 0) {
-        int rc = connect_handle(d, create);
+        enum db_rc rc = connect_handle(d, create);
         if (rc == DB_OK) {
             *ret = &d->base;
             return DB_OK;
@@ -556,7 +556,7 @@ static void mdb_close(struct db *db)
 /* ---- exec: statements without parameters ---- */
 
 /* Runs one statement; its rows, if any, are read and dropped. */
-static int run_one(struct maria_db *d, const char *sql, size_t n, int count)
+static enum db_rc run_one(struct maria_db *d, const char *sql, size_t n, int count)
 {
     if (mysql_real_query(d->h, sql, (unsigned long)n))
         return fail_conn(d);
@@ -580,7 +580,7 @@ static int run_one(struct maria_db *d, const char *sql, size_t n, int count)
 }
 
 /* Runs every ';'-separated statement of sql in turn (quotes respected). */
-static int run_script(struct maria_db *d, const char *sql)
+static enum db_rc run_script(struct maria_db *d, const char *sql)
 {
     const char *start = sql, *p = sql;
     char quote = 0;
@@ -605,7 +605,7 @@ static int run_script(struct maria_db *d, const char *sql)
         while (b > a && (b[-1] == ' ' || b[-1] == '\n' || b[-1] == '\t' || b[-1] == '\r'))
             b--;
         if (b > a) {
-            int rc = run_one(d, a, (size_t)(b - a), 1);
+            enum db_rc rc = run_one(d, a, (size_t)(b - a), 1);
             if (rc)
                 return rc;
         }
@@ -615,10 +615,10 @@ static int run_script(struct maria_db *d, const char *sql)
     }
 }
 
-static int mdb_exec(struct db *db, const char *sql)
+static enum db_rc mdb_exec(struct db *db, const char *sql)
 {
     struct maria_db *d = (struct maria_db *)db;
-    int rc;
+    enum db_rc rc;
     if (strcmp(sql, "ROLLBACK") == 0 || strcmp(sql, "COMMIT") == 0) {
         int commit = sql[0] == 'C';
         if (d->dead && !d->txn)
@@ -647,11 +647,11 @@ static int mdb_exec(struct db *db, const char *sql)
     return run_script(d, sql);
 }
 
-static int mdb_begin(struct db *db, int write)
+static enum db_rc mdb_begin(struct db *db, int write)
 {
     struct maria_db *d = (struct maria_db *)db;
     static const char rw[] = "START TRANSACTION", ro[] = "START TRANSACTION READ ONLY";
-    int rc;
+    enum db_rc rc;
     if ((rc = conn_ready(d)) != DB_OK || (rc = settle_active(d, NULL)) != DB_OK)
         return rc;
     rc = write ? run_one(d, rw, sizeof(rw) - 1, 0) : run_one(d, ro, sizeof(ro) - 1, 0);
@@ -675,14 +675,14 @@ static void clear_params(struct db_stmt *st)
 
 /* Prepares st->sql on the current handle; the parameter and column arrays are (re)made when
  * their sizes differ from the previous preparation. */
-static int stmt_prepare_handle(struct db_stmt *st)
+static enum db_rc stmt_prepare_handle(struct db_stmt *st)
 {
     struct maria_db *d = st->d;
     MYSQL_STMT *h = mysql_stmt_init(d->h);
     if (!h)
         return fail_conn(d);
     if (mysql_stmt_prepare(h, st->sql, (unsigned long)strlen(st->sql))) {
-        int rc = fail_with(d, mysql_stmt_errno(h), mysql_stmt_error(h));
+        enum db_rc rc = fail_with(d, mysql_stmt_errno(h), mysql_stmt_error(h));
         mysql_stmt_close(h);
         return rc;
     }
@@ -716,10 +716,10 @@ static int stmt_prepare_handle(struct db_stmt *st)
     return DB_OK;
 }
 
-static int mdb_prepare(struct db *db, const char *sql, struct db_stmt **ret)
+static enum db_rc mdb_prepare(struct db *db, const char *sql, struct db_stmt **ret)
 {
     struct maria_db *d = (struct maria_db *)db;
-    int rc;
+    enum db_rc rc;
     if ((rc = conn_ready(d)) != DB_OK || (rc = settle_active(d, NULL)) != DB_OK)
         return rc;
     struct db_stmt *st = calloc(1, sizeof(*st));
@@ -751,7 +751,7 @@ static MYSQL_BIND *param_slot(struct db_stmt *st, int idx)
     return &st->params[idx - 1];
 }
 
-static int mdb_bind_null(struct db_stmt *st, int idx)
+static enum db_rc mdb_bind_null(struct db_stmt *st, int idx)
 {
     MYSQL_BIND *b = param_slot(st, idx);
     if (!b)
@@ -761,7 +761,7 @@ static int mdb_bind_null(struct db_stmt *st, int idx)
     return DB_OK;
 }
 
-static int mdb_bind_int(struct db_stmt *st, int idx, int64_t v)
+static enum db_rc mdb_bind_int(struct db_stmt *st, int idx, int64_t v)
 {
     MYSQL_BIND *b = param_slot(st, idx);
     if (!b)
@@ -774,7 +774,7 @@ static int mdb_bind_int(struct db_stmt *st, int idx, int64_t v)
     return DB_OK;
 }
 
-static int mdb_bind_text(struct db_stmt *st, int idx, const char *s, size_t n)
+static enum db_rc mdb_bind_text(struct db_stmt *st, int idx, const char *s, size_t n)
 {
     MYSQL_BIND *b = param_slot(st, idx);
     if (!b)
@@ -806,7 +806,7 @@ static int mdb_bind_text(struct db_stmt *st, int idx, const char *s, size_t n)
     return DB_OK;
 }
 
-static int bind_results(struct db_stmt *st)
+static enum db_rc bind_results(struct db_stmt *st)
 {
     for (unsigned i = 0; i < st->ncols; i++) {
         MYSQL_BIND *b = &st->res[i];
@@ -825,7 +825,7 @@ static int bind_results(struct db_stmt *st)
     return DB_OK;
 }
 
-static int fetch_row(struct db_stmt *st)
+static enum db_rc fetch_row(struct db_stmt *st)
 {
     struct maria_db *d = st->d;
     int rc = mysql_stmt_fetch(st->st);
@@ -870,12 +870,13 @@ static int fetch_row(struct db_stmt *st)
         }
         c->p[c->len] = 0;
     }
-    if (grown && (rc = bind_results(st)) != DB_OK)
-        return fail_rows(st, rc, 1);
+    enum db_rc brc = grown ? bind_results(st) : DB_OK;
+    if (brc != DB_OK)
+        return fail_rows(st, brc, 1);
     return DB_ROW;
 }
 
-static int mdb_step(struct db_stmt *st)
+static enum db_rc mdb_step(struct db_stmt *st)
 {
     struct maria_db *d = st->d;
     if (st->state == ST_ROWS)
@@ -884,7 +885,7 @@ static int mdb_step(struct db_stmt *st)
         return DB_DONE;
     if (st->state == ST_FAILED)
         return st->failed_rc;
-    int rc;
+    enum db_rc rc;
     if ((rc = conn_ready(d)) != DB_OK || (rc = settle_active(d, st)) != DB_OK)
         return rc;
     if ((!st->st || st->gen != d->gen) && (rc = stmt_prepare_handle(st)) != DB_OK)
@@ -997,10 +998,10 @@ static void table_ddl(struct buf *out, const struct schema_table *t)
 
 /* ITFlow's tables, column for column, referenced tables first. DDL is not transactional: on a
  * failure the tables made so far are dropped again (never one that was there before). */
-static int mdb_create_schema(struct db *db)
+static enum db_rc mdb_create_schema(struct db *db)
 {
     struct maria_db *d = (struct maria_db *)db;
-    int rc = conn_ready(d);
+    enum db_rc rc = conn_ready(d);
     if (rc != DB_OK)
         return rc;
     unsigned char done[128];

@@ -62,7 +62,7 @@ static int txn_lost(const struct db *db)
 
 static const char MSG_TXN_LOST[] = "the transaction was rolled back after an earlier error";
 
-static int map_rc(int rc)
+static enum db_rc map_rc(int rc)
 {
     switch (rc & 0xff) {
     case SQLITE_OK:
@@ -115,7 +115,7 @@ void db_set_sync(enum db_sync mode)
     atomic_store(&sync_mode, (int)mode);
 }
 
-static int sq_open(const char *target, int create, struct db **ret)
+static enum db_rc sq_open(const char *target, int create, struct db **ret)
 {
     pthread_once(&sqlite_once, sqlite_setup);
     struct sqlite_db *d = calloc(1, sizeof(*d));
@@ -161,7 +161,7 @@ static void sq_close(struct db *db)
     free(d);
 }
 
-static int run_tx(struct db *db, int which)
+static enum db_rc run_tx(struct db *db, int which)
 {
     struct sqlite_db *d = (struct sqlite_db *)db;
     if (!d->tx[which] && sqlite3_prepare_v3(d->h, tx_sql[which], -1, SQLITE_PREPARE_PERSISTENT,
@@ -172,11 +172,11 @@ static int run_tx(struct db *db, int which)
     return rc == SQLITE_DONE ? DB_OK : map_rc(rc);
 }
 
-static int sq_exec(struct db *db, const char *sql)
+static enum db_rc sq_exec(struct db *db, const char *sql)
 {
     for (int i = TX_COMMIT; i < TX__MAX; i++) {
         if (strcmp(sql, tx_sql[i]) == 0) {
-            int rc = run_tx(db, i);
+            enum db_rc rc = run_tx(db, i);
             /* the write lock goes with the transaction (a failed COMMIT keeps it open) */
             if (rc == DB_OK || i == TX_ROLLBACK || sqlite3_get_autocommit(handle(db)))
                 release_write((struct sqlite_db *)db);
@@ -188,14 +188,14 @@ static int sq_exec(struct db *db, const char *sql)
     return map_rc(sqlite3_exec(handle(db), sql, NULL, NULL, NULL));
 }
 
-static int sq_begin(struct db *db, int write)
+static enum db_rc sq_begin(struct db *db, int write)
 {
     struct sqlite_db *d = (struct sqlite_db *)db;
     if (!write)
         return run_tx(db, TX_BEGIN);
     pthread_mutex_lock(&write_mu);
     d->writing = 1;
-    int rc = run_tx(db, TX_BEGIN_IMMEDIATE);
+    enum db_rc rc = run_tx(db, TX_BEGIN_IMMEDIATE);
     if (rc != DB_OK)
         release_write(d);
     return rc;
@@ -204,7 +204,7 @@ static int sq_begin(struct db *db, int write)
 /* PRAGMA data_version moves when another connection commits (inside a transaction: as of its
  * snapshot, which this statement opens when it is the first); this connection's own changes are
  * counted by sqlite3_total_changes64. */
-static int sq_data_version(struct db *db, uint64_t ret[2])
+static enum db_rc sq_data_version(struct db *db, uint64_t ret[2])
 {
     struct sqlite_db *d = (struct sqlite_db *)db;
     if (!d->data_version &&
@@ -220,7 +220,7 @@ static int sq_data_version(struct db *db, uint64_t ret[2])
     return rc == SQLITE_ROW ? DB_OK : map_rc(rc);
 }
 
-static int sq_prepare(struct db *db, const char *sql, struct db_stmt **ret)
+static enum db_rc sq_prepare(struct db *db, const char *sql, struct db_stmt **ret)
 {
     struct db_stmt *st = calloc(1, sizeof(*st));
     if (!st)
@@ -265,22 +265,22 @@ static char *int_text(int64_t v, char out[24], size_t *ret_len)
     return p;
 }
 
-static int sq_bind_null(struct db_stmt *st, int idx)
+static enum db_rc sq_bind_null(struct db_stmt *st, int idx)
 {
     return map_rc(sqlite3_bind_null(st->st, idx));
 }
 
-static int sq_bind_int(struct db_stmt *st, int idx, int64_t v)
+static enum db_rc sq_bind_int(struct db_stmt *st, int idx, int64_t v)
 {
     return map_rc(sqlite3_bind_int64(st->st, idx, v));
 }
 
-static int sq_bind_text(struct db_stmt *st, int idx, const char *s, size_t n)
+static enum db_rc sq_bind_text(struct db_stmt *st, int idx, const char *s, size_t n)
 {
     return map_rc(sqlite3_bind_text64(st->st, idx, s ? s : "", n, SQLITE_TRANSIENT, SQLITE_UTF8));
 }
 
-static int sq_step(struct db_stmt *st)
+static enum db_rc sq_step(struct db_stmt *st)
 {
     if (txn_lost(st->h.db)) {
         sqlite3_reset(st->st);
@@ -365,14 +365,14 @@ static const char *sq_errmsg(const struct db *db)
     return sqlite3_errmsg(handle(db));
 }
 
-static int sq_create_schema(struct db *db)
+static enum db_rc sq_create_schema(struct db *db)
 {
     struct buf ddl;
     buf_init(&ddl, 0);
     buf_puts(&ddl, "BEGIN;\n");
     schema_sqlite_ddl(&ddl);
     buf_puts(&ddl, "COMMIT;\n");
-    int rc = ddl.failed ? DB_ERROR : sq_exec(db, ddl.p);
+    enum db_rc rc = ddl.failed ? DB_ERROR : sq_exec(db, ddl.p);
     if (rc != DB_OK)
         sq_exec(db, "ROLLBACK");
     buf_free(&ddl);
@@ -390,7 +390,7 @@ static int sq_create_schema(struct db *db)
  * taken again in a turn that saw a write or found frames the checkpoint could not copy: under
  * writes it is never held, so neither a writer's own checkpoint nor another process's is kept
  * waiting by it for more than one turn after the first write. */
-static int sq_maintain(struct db *db)
+static enum db_rc sq_maintain(struct db *db)
 {
     struct sqlite_db *d = (struct sqlite_db *)db;
     if (d->holding) {
