@@ -1606,6 +1606,29 @@ class HardeningTests(ApiTestCase):
             sock.close()
             s.stop()
 
+    def test_sigterm_refuses_new_connections_while_requests_finish(self):
+        # during the grace period the listening socket is shut (new connections are refused at
+        # once) but stays open until the daemon has stopped: closing it early made libmicrohttpd
+        # abort ("Failed to remove listen FD from epoll set") now and then
+        for round_ in range(5):
+            name = "shutdown-refuse-%d" % round_
+            s = Server(make_seeded_db(name), name).start()
+            sock = socket.create_connection(("127.0.0.1", s.port), timeout=30)
+            try:
+                sock.sendall(b"POST /api/v1/clients/create.php HTTP/1.1\r\nHost: x\r\n"
+                             b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+                time.sleep(0.3)  # in flight: its body never comes
+                s.proc.send_signal(signal.SIGTERM)
+                time.sleep(0.3)
+                self.assertIsNone(s.proc.poll(), "the server did not wait for its request")
+                with self.assertRaises(ConnectionRefusedError):
+                    socket.create_connection(("127.0.0.1", s.port), timeout=2).close()
+            finally:
+                sock.close()  # the request ends: the server stops
+            self.assertEqual(s.proc.wait(timeout=20), 0, s.log_text()[-1000:])
+            self.assertNotIn("Fatal error", s.log_text())
+            s.stop()
+
     def test_sigterm_under_write_load(self):
         # writes wait on worker threads with their connections suspended; a stop must finish
         # them (MHD cannot stop with a suspended connection) and exit 0, losing no acked write
