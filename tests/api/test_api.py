@@ -478,6 +478,71 @@ def shared_server():
     return _SHARED_SERVER
 
 
+def sanitized(binary):
+    """The binary was built with ASan/TSan/MSan: their allocators keep freed memory, so resident
+    set bounds say nothing there."""
+    with open(binary, "rb") as f:
+        data = f.read()
+    return any(s in data for s in (b"__asan_init", b"__tsan_init", b"__msan_init"))
+
+
+def run_test_module(argv, module, order, label, setup=None, backends=("sqlite",)):
+    """main() of this file and of the test files beside it: usage PATH/TO/itflowd [-v]
+    [TestClass[.test_name] ...]. Runs the classes of `order` (or the named tests) against servers
+    it starts on 127.0.0.1, with a private temporary directory (kept when a test failed or
+    ITFLOWD_KEEP is set); setup(binary) runs first. With "mariadb" in backends, ITFLOWD_TEST_DB=
+    mariadb puts every test database on a private MariaDB (exit 77 where it is not installed).
+    Exit status 0 only when every test passed."""
+    global BIN, TMP, DB
+    args = [a for a in argv[1:] if not a.startswith("-")]
+    verbose = any(a in ("-v", "--verbose") for a in argv[1:])
+    if not args:
+        sys.stderr.write("usage: %s PATH/TO/itflowd [-v] [TestClass[.test_name] ...]\n" % argv[0])
+        return 2
+    BIN = os.path.abspath(args[0])
+    if not os.access(BIN, os.X_OK):
+        sys.stderr.write("%s is not an executable\n" % BIN)
+        return 2
+    if not os.path.isfile(SEED_SQL):
+        sys.stderr.write("conformance seed not found: %s (set ITFLOWD_SHARED)\n" % SEED_SQL)
+        return 2
+    backend = "sqlite"
+    if "mariadb" in backends:
+        backend = os.environ.get("ITFLOWD_TEST_DB", "").strip().lower() or "sqlite"
+        if backend not in ("sqlite", "mariadb"):
+            sys.stderr.write("ITFLOWD_TEST_DB must be sqlite or mariadb, not %r\n" % backend)
+            return 2
+        if backend == "mariadb" and subprocess.run([MARIADB_SH, "available"]).returncode != 0:
+            print("SKIP: MariaDB (mariadbd, mariadb-install-db, mariadb) is not installed")
+            return 77
+    if setup:
+        setup(BIN)
+    TMP = tempfile.mkdtemp(prefix="itflowd-%s-" % label)
+    if backend == "mariadb":
+        DB = MariaDbBackend(os.path.join(TMP, "mariadb"))
+        atexit.register(DB.stop)  # also when the run dies on its way out
+    loader = unittest.TestLoader()
+    if args[1:]:
+        suite = loader.loadTestsFromNames(args[1:], module)
+    else:
+        suite = unittest.TestSuite(loader.loadTestsFromTestCase(c) for c in order)
+    t0 = time.time()
+    result = None
+    try:
+        DB.start()
+        result = unittest.TextTestRunner(verbosity=2 if verbose else 1).run(suite)
+    finally:
+        stop_all_servers()
+        DB.stop()
+        ok = result is not None and result.wasSuccessful()
+        if ok and not os.environ.get("ITFLOWD_KEEP"):
+            shutil.rmtree(TMP, ignore_errors=True)
+        else:
+            sys.stderr.write("server logs and databases kept in %s\n" % TMP)
+    sys.stderr.write("%s tests (%s) took %.1fs\n" % (label, DB.name, time.time() - t0))
+    return 0 if ok else 1
+
+
 def stop_all_servers():
     for s in SERVERS:
         s.stop()
@@ -2191,50 +2256,8 @@ ORDER = [CliTests, BadInputTests, UpdateTests, ConcurrencyTests, PagingTests, Ro
 
 
 def main(argv):
-    global BIN, TMP, DB
-    args = [a for a in argv[1:] if not a.startswith("-")]
-    verbose = any(a in ("-v", "--verbose") for a in argv[1:])
-    if not args:
-        sys.stderr.write("usage: %s PATH/TO/itflowd [-v] [TestClass[.test_name] ...]\n" % argv[0])
-        return 2
-    args, names = args[:1], args[1:]
-    BIN = os.path.abspath(args[0])
-    if not os.access(BIN, os.X_OK):
-        sys.stderr.write("%s is not an executable\n" % BIN)
-        return 2
-    if not os.path.isfile(SEED_SQL):
-        sys.stderr.write("conformance seed not found: %s (set ITFLOWD_SHARED)\n" % SEED_SQL)
-        return 2
-    backend = os.environ.get("ITFLOWD_TEST_DB", "").strip().lower() or "sqlite"
-    if backend not in ("sqlite", "mariadb"):
-        sys.stderr.write("ITFLOWD_TEST_DB must be sqlite or mariadb, not %r\n" % backend)
-        return 2
-    if backend == "mariadb" and subprocess.run([MARIADB_SH, "available"]).returncode != 0:
-        print("SKIP: MariaDB (mariadbd, mariadb-install-db, mariadb) is not installed")
-        return 77
-    TMP = tempfile.mkdtemp(prefix="itflowd-api-")
-    if backend == "mariadb":
-        DB = MariaDbBackend(os.path.join(TMP, "mariadb"))
-        atexit.register(DB.stop)  # also when the run dies on its way out
-    loader = unittest.TestLoader()
-    if names:
-        suite = loader.loadTestsFromNames(names, sys.modules[__name__])
-    else:
-        suite = unittest.TestSuite(loader.loadTestsFromTestCase(c) for c in ORDER)
-    result = None
-    t0 = time.time()
-    try:
-        DB.start()
-        result = unittest.TextTestRunner(verbosity=2 if verbose else 1).run(suite)
-    finally:
-        stop_all_servers()
-        DB.stop()
-        if result is not None and result.wasSuccessful() and not os.environ.get("ITFLOWD_KEEP"):
-            shutil.rmtree(TMP, ignore_errors=True)
-        else:
-            sys.stderr.write("server logs and databases kept in %s\n" % TMP)
-    sys.stderr.write("api tests (%s) took %.1fs\n" % (DB.name, time.time() - t0))
-    return 0 if result.wasSuccessful() else 1
+    return run_test_module(argv, sys.modules[__name__], ORDER, "api",
+                           backends=("sqlite", "mariadb"))
 
 
 if __name__ == "__main__":

@@ -20,12 +20,10 @@ library only; raw sockets where http.client cannot send the request. Sources 127
 """
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
@@ -44,13 +42,6 @@ def rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
-
-
-def sanitized(pid):
-    """The server runs under ASan/TSan (their allocators keep freed memory: no RSS bound)."""
-    with open("/proc/%d/maps" % pid) as f:
-        maps = f.read()
-    return "libasan" in maps or "libtsan" in maps
 
 
 def exchange(port, data, timeout=5.0, source=None):
@@ -146,7 +137,7 @@ class LeakTests(ConnCase):
             growth = rss_kib(s.proc.pid) - r0
             sys.stderr.write("[%d requests in %.1fs, RSS %d -> %d KiB] " % (
                 2 * self.N, time.time() - t0, r0, r0 + growth))
-            if not sanitized(s.proc.pid):
+            if not base.sanitized(base.BIN):
                 self.assertLess(growth, 16 * 1024, "RSS grew by %d KiB" % growth)
             r = s.request("GET", READ)
             self.assertEqual(r.status, 200, r)
@@ -404,37 +395,7 @@ ORDER = [FramingTests, SlowTests, PortTests, LeakTests]
 
 
 def main(argv):
-    args = [a for a in argv[1:] if not a.startswith("-")]
-    verbose = any(a in ("-v", "--verbose") for a in argv[1:])
-    if not args:
-        sys.stderr.write("usage: %s PATH/TO/itflowd [-v] [TestClass[.test_name] ...]\n" % argv[0])
-        return 2
-    base.BIN = os.path.abspath(args[0])
-    names = args[1:]
-    if not os.path.isfile(base.SEED_SQL):
-        sys.stderr.write("conformance seed not found: %s (set ITFLOWD_SHARED)\n" % base.SEED_SQL)
-        return 2
-    base.TMP = tempfile.mkdtemp(prefix="itflowd-conn-")
-    loader = unittest.TestLoader()
-    if names:
-        suite = loader.loadTestsFromNames(names, sys.modules[__name__])
-    else:
-        suite = unittest.TestSuite(loader.loadTestsFromTestCase(c) for c in ORDER)
-    t0 = time.time()
-    result = None
-    try:
-        base.DB.start()
-        result = unittest.TextTestRunner(verbosity=2 if verbose else 1).run(suite)
-    finally:
-        base.stop_all_servers()
-        base.DB.stop()
-        if result is not None and result.wasSuccessful() and not os.environ.get("ITFLOWD_KEEP"):
-            shutil.rmtree(base.TMP, ignore_errors=True)
-            sys.stderr.write("connection tests took %.1fs\n" % (time.time() - t0))
-        else:
-            sys.stderr.write("connection tests took %.1fs (logs kept in %s)\n"
-                             % (time.time() - t0, base.TMP))
-    return 0 if result is not None and result.wasSuccessful() else 1
+    return base.run_test_module(argv, sys.modules[__name__], ORDER, "connection")
 
 
 if __name__ == "__main__":

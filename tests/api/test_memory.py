@@ -27,10 +27,8 @@ skipped there, everything else is checked.
 import os
 import socket
 import sys
-import tempfile
 import threading
 import time
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -47,12 +45,6 @@ SANITIZED = False
 
 CREATE = "/api/v1/clients/create.php?api_key=" + base.ALL_KEY
 READ = "/api/v1/clients/read.php?api_key=" + base.C1_KEY
-
-
-def sanitized(binary):
-    with open(binary, "rb") as f:
-        data = f.read()
-    return any(s in data for s in (b"__asan_init", b"__tsan_init", b"__msan_init"))
 
 
 def proc_status(pid):
@@ -340,39 +332,13 @@ ORDER = [BudgetTests, ValueCapTests, BurstTests]
 
 
 def main(argv):
-    global SANITIZED
-    args = [a for a in argv[1:] if not a.startswith("-")]
-    verbose = any(a in ("-v", "--verbose") for a in argv[1:])
-    if not args:
-        sys.stderr.write("usage: %s PATH/TO/itflowd [-v] [TestClass[.test_name] ...]\n" % argv[0])
-        return 2
-    base.BIN = os.path.abspath(args[0])
-    if not os.access(base.BIN, os.X_OK):
-        sys.stderr.write("%s is not an executable\n" % base.BIN)
-        return 2
-    SANITIZED = sanitized(base.BIN)
-    if SANITIZED:
-        sys.stderr.write("sanitized binary: the resident set bounds are not checked\n")
-    base.TMP = tempfile.mkdtemp(prefix="itflowd-memory-")
-    loader = unittest.TestLoader()
-    if args[1:]:
-        suite = loader.loadTestsFromNames(args[1:], sys.modules[__name__])
-    else:
-        suite = unittest.TestSuite(loader.loadTestsFromTestCase(c) for c in ORDER)
-    t0 = time.time()
-    result = None
-    try:
-        base.DB.start()
-        result = unittest.TextTestRunner(verbosity=2 if verbose else 1).run(suite)
-    finally:
-        base.stop_all_servers()
-        base.DB.stop()
-        if result is not None and result.wasSuccessful() and not os.environ.get("ITFLOWD_KEEP"):
-            base.shutil.rmtree(base.TMP, ignore_errors=True)
-        else:
-            sys.stderr.write("server logs and databases kept in %s\n" % base.TMP)
-    sys.stderr.write("memory tests took %.1fs\n" % (time.time() - t0))
-    return 0 if result is not None and result.wasSuccessful() else 1
+    def setup(binary):
+        global SANITIZED
+        SANITIZED = base.sanitized(binary)
+        if SANITIZED:
+            sys.stderr.write("sanitized binary: the resident set bounds are not checked\n")
+
+    return base.run_test_module(argv, sys.modules[__name__], ORDER, "memory", setup)
 
 
 if __name__ == "__main__":

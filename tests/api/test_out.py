@@ -17,16 +17,12 @@ databases.
   TrustedProxyTests  X-Forwarded-For / Forwarded believed only from --trusted-proxy addresses;
                      the client address then feeds the throttle, the access log and log rows.
 """
-import http.client
 import json
 import os
-import shutil
 import socket
 import sqlite3
 import sys
-import tempfile
 import time
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -339,40 +335,7 @@ ORDER = [LogInjectionTests, MetricsTests, TrustedProxyTests, SlowReaderTests]
 
 
 def main(argv):
-    args = [a for a in argv[1:] if not a.startswith("-")]
-    verbose = any(a in ("-v", "--verbose") for a in argv[1:])
-    if not args:
-        sys.stderr.write("usage: %s PATH/TO/itflowd [-v] [TestClass[.test_name] ...]\n" % argv[0])
-        return 2
-    base.BIN = os.path.abspath(args[0])
-    names = args[1:]
-    if not os.access(base.BIN, os.X_OK):
-        sys.stderr.write("%s is not an executable\n" % base.BIN)
-        return 2
-    if not os.path.isfile(base.SEED_SQL):
-        sys.stderr.write("conformance seed not found: %s (set ITFLOWD_SHARED)\n" % base.SEED_SQL)
-        return 2
-    base.TMP = tempfile.mkdtemp(prefix="itflowd-out-")
-    t0 = time.time()
-    result = None
-    try:
-        base.DB.start()
-        loader = unittest.TestLoader()
-        if names:
-            suite = loader.loadTestsFromNames(names, sys.modules[__name__])
-        else:
-            suite = unittest.TestSuite(loader.loadTestsFromTestCase(c) for c in ORDER)
-        result = unittest.TextTestRunner(verbosity=2 if verbose else 1).run(suite)
-    finally:
-        base.stop_all_servers()
-        base.DB.stop()
-        ok = result is not None and result.wasSuccessful()
-        if ok and not os.environ.get("ITFLOWD_KEEP"):
-            shutil.rmtree(base.TMP, ignore_errors=True)
-        else:
-            sys.stderr.write("server logs and databases kept in %s\n" % base.TMP)
-    sys.stderr.write("out tests took %.1fs\n" % (time.time() - t0))
-    return 0 if ok else 1
+    return base.run_test_module(argv, sys.modules[__name__], ORDER, "out")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@
 
 #include "db/db.h"
 #include "db/schema.h"
+#include "testfiles.h"
 
 #define SEED_PATH SOURCE_DIR "/../shared/conformance/seed.sql"
 
@@ -27,33 +28,9 @@ struct fixture {
     int seeded;
 };
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    struct buf b;
-    buf_init(&b, 0);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        buf_append(&b, chunk, n);
-    fclose(f);
-    if (b.failed) {
-        buf_free(&b);
-        return NULL;
-    }
-    return buf_steal(&b, NULL);
-}
-
 static void remove_db_files(struct fixture *fx)
 {
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-        char p[128];
-        snprintf(p, sizeof(p), "%s%s", fx->path, suffixes[i]);
-        unlink(p);
-    }
+    test_remove_db_files(fx->path);
 }
 
 static int setup(void **state)
@@ -77,7 +54,7 @@ static int setup(void **state)
         fprintf(stderr, "db_create_schema: %s\n", db_errmsg(fx->db));
         return -1;
     }
-    char *seed = read_file(SEED_PATH);
+    char *seed = test_read_file(SEED_PATH, NULL);
     if (seed) {
         enum db_rc rc = db_exec(fx->db, seed);
         free(seed);

@@ -26,6 +26,7 @@
 #include "engine/module.h"
 #include "engine/req.h"
 #include "router/router.h"
+#include "testfiles.h"
 
 #define SEED_PATH SOURCE_DIR "/../shared/conformance/seed.sql"
 
@@ -91,41 +92,12 @@ struct fixture {
     char work[96]; /* a fresh copy for every run */
 };
 
-static char *read_file(const char *path, size_t *ret_len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    struct buf b;
-    buf_init(&b, 0);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        buf_append(&b, chunk, n);
-    fclose(f);
-    if (b.failed) {
-        buf_free(&b);
-        return NULL;
-    }
-    return buf_steal(&b, ret_len);
-}
-
-static void remove_files(const char *path)
-{
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-        char p[128];
-        snprintf(p, sizeof(p), "%s%s", path, suffixes[i]);
-        unlink(p);
-    }
-}
-
 static void copy_file(const char *from, const char *to)
 {
     size_t n = 0;
-    char *data = read_file(from, &n);
+    char *data = test_read_file(from, &n);
     assert_non_null(data);
-    remove_files(to);
+    test_remove_db_files(to);
     FILE *f = fopen(to, "wb");
     assert_non_null(f);
     assert_int_equal(fwrite(data, 1, n, f), n);
@@ -146,7 +118,7 @@ static int setup(void **state)
         return -1;
     snprintf(fx.base, sizeof(fx.base), "%s/base.db", fx.dir);
     snprintf(fx.work, sizeof(fx.work), "%s/work.db", fx.dir);
-    char *seed = read_file(SEED_PATH, NULL);
+    char *seed = test_read_file(SEED_PATH, NULL);
     if (!seed) {
         *state = NULL; /* the tests skip */
         return 0;
@@ -166,8 +138,8 @@ static int teardown(void **state)
 {
     struct fixture *fx = *state;
     if (fx) {
-        remove_files(fx->base);
-        remove_files(fx->work);
+        test_remove_db_files(fx->base);
+        test_remove_db_files(fx->work);
         rmdir(fx->dir);
     }
     return 0;
