@@ -196,8 +196,7 @@ static void completed(void *cls, struct MHD_Connection *con, void **req_cls,
     if (h->stream_slot) {
         stream_slot_give(r->ip);
         /* the send deadline was for the stream; a kept-alive connection idles as usual */
-        MHD_set_connection_option(con, MHD_CONNECTION_OPTION_TIMEOUT,
-                                  srv->cfg->timeout_sec ? srv->cfg->timeout_sec : 30);
+        MHD_set_connection_option(con, MHD_CONNECTION_OPTION_TIMEOUT, srv->cfg->timeout_sec);
     }
     if (r->status) {
         if (h->route.kind == ROUTE_API && h->route.ep)
@@ -789,11 +788,11 @@ static void free_pools(struct server *srv)
 int server_run(const struct server_config *cfg)
 {
     struct server srv = {.cfg = cfg};
-    unsigned threads = cfg->threads ? cfg->threads : 2;
+    unsigned threads = cfg->threads;
     srv.max_streams = (threads * 4 + 8) / 2;
     pthread_mutex_init(&srv.health_mu, NULL);
     trusted_proxies = cfg->trusted_proxies;
-    unsigned writers = cfg->write_workers ? cfg->write_workers : 16;
+    unsigned writers = cfg->write_workers;
     /* two pools: a connection's page cache fills with what its requests read, so the few
      * connections the event threads use for reads are kept apart from the workers' (which read
      * little: the key, the settings) — otherwise every connection a write burst left at the top
@@ -842,8 +841,7 @@ int server_run(const struct server_config *cfg)
     }
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
-    struct conn_limits lim = {cfg->max_conn_per_ip ? cfg->max_conn_per_ip : 64,
-                              cfg->header_timeout ? cfg->header_timeout : 10, cfg->body_min_rate,
+    struct conn_limits lim = {cfg->max_conn_per_ip, cfg->header_timeout, cfg->body_min_rate,
                               cfg->quiet};
     srv.writers = conn_guard_start(&lim) == 0 ? workers_start(writers, run_write, &srv) : NULL;
     if (!srv.writers) {
@@ -861,10 +859,10 @@ int server_run(const struct server_config *cfg)
         flags, cfg->port, NULL, NULL, access_handler, &srv, MHD_OPTION_SOCK_ADDR, &ss,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_URI_LOG_CALLBACK, uri_logger, &srv,
         MHD_OPTION_NOTIFY_COMPLETED, completed, &srv, MHD_OPTION_CONNECTION_TIMEOUT,
-        cfg->timeout_sec ? cfg->timeout_sec : 30, MHD_OPTION_CONNECTION_LIMIT,
+        cfg->timeout_sec, MHD_OPTION_CONNECTION_LIMIT,
         /* beyond max_connections we still answer (503 JSON); MHD refuses only past this margin */
-        (cfg->max_connections ? cfg->max_connections : 1000u) + 64u, MHD_OPTION_NOTIFY_CONNECTION,
-        on_connection, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool_size(cfg), MHD_OPTION_ARRAY,
+        cfg->max_connections + 64u, MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool_size(cfg), MHD_OPTION_ARRAY,
         cfg->reuse_port ? reuse : no_reuse, MHD_OPTION_STRICT_FOR_CLIENT, 1,
         MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         /* past our own limit (429 JSON) MHD refuses outright, at twice the limit */
@@ -900,7 +898,7 @@ int server_run(const struct server_config *cfg)
     if (lfd != MHD_INVALID_SOCKET)
         shutdown(lfd, SHUT_RDWR);
     fprintf(stderr, "itflowd: shutting down (%d requests in flight)\n", atomic_load(&in_flight));
-    unsigned grace = cfg->shutdown_sec; /* 0: do not wait (main sets the default, 10) */
+    unsigned grace = cfg->shutdown_sec; /* 0: do not wait */
     for (unsigned i = 0; i < grace * 20 && atomic_load(&in_flight) > 0; i++)
         usleep(50000);
     /* the workers finish (and resume) every write they hold: MHD cannot stop with a connection

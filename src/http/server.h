@@ -6,6 +6,8 @@
 
 struct cidr_list;
 
+/* Every field is set by the caller: the defaults and ranges are those of the serve option table
+ * (src/cli/serve_opts.c), nothing here re-defaults them. */
 struct server_config {
     const char *db_target;
     const char *listen_host; /* IPv4 or IPv6 literal */

@@ -1,0 +1,42 @@
+/* serve_opts: the options of 'itflowd serve' — one table that parses, checks, prints the help
+ * and documents the defaults. */
+#ifndef ITFLOWD_CLI_SERVE_OPTS_H
+#define ITFLOWD_CLI_SERVE_OPTS_H
+
+#include <stdio.h>
+
+#include "cli/opts.h"
+#include "http/server.h"
+
+#define SERVE_DEFAULT_LISTEN "127.0.0.1:8080"
+
+enum serve_sync { SERVE_SYNC_FULL, SERVE_SYNC_NORMAL };
+
+/* Everything serve is configured with: most options land in cfg directly. */
+struct serve_opts {
+    struct server_config cfg;
+    const char *listen;        /* HOST:PORT, split into host and cfg.port */
+    unsigned auth_fail_limit;  /* failed authentications per address per window */
+    unsigned auth_fail_window; /* seconds */
+    size_t max_body_memory;    /* 0 until serve_opts_finish: 8 x max_body when not given */
+    int sync;                  /* enum serve_sync */
+    struct cidr_opt metrics_from, trusted_proxies;
+    struct cidr_list loopback; /* the default of --metrics-from */
+    char host[128];
+};
+
+extern const struct opt serve_opt_table[];
+extern const size_t serve_opt_count;
+
+/* A set (for opts_parse) writing into so; given holds serve_opt_count pointers. */
+struct opt_set serve_opt_set(struct serve_opts *so, const char **given);
+
+/* After parsing: the numbers and the enum (defaults included, the thread count from ncpu), the
+ * listen address split, the derived defaults and the CIDR lists linked into cfg. Prints the error
+ * and returns the exit code (1 or 2) on a bad value, 0 when all are valid. */
+int serve_opts_finish(struct serve_opts *so, const struct opt_set *set, long ncpu);
+
+/* The full help of serve: every flag with its default and range. */
+void serve_opts_help(FILE *f);
+
+#endif
