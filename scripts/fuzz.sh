@@ -21,7 +21,7 @@ if [ -n "$missing" ]; then
 fi
 
 CC=clang cmake -S "$repo" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_FUZZERS=ON >/dev/null
-cmake --build "$dir" -j"$(nproc)" --target fuzz_query fuzz_body fuzz_router fuzz_credential \
+cmake --build "$dir" -j"$(nproc)" --target fuzz_query fuzz_body fuzz_router fuzz_credential fuzz_dbtarget \
   >"$dir/fuzz-build.log" 2>&1 || { tail -40 "$dir/fuzz-build.log"; exit 1; }
 
 set +e

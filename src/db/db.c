@@ -97,18 +97,6 @@ int db_unreachable(const struct db *db)
     return db && db->ops->unreachable ? db->ops->unreachable(db) : 0;
 }
 
-void db_target_display(const char *target, char *out, size_t outlen)
-{
-    const char *scheme = strstr(target, "://");
-    const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
-    const char *colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
-    if (!colon) {
-        snprintf(out, outlen, "%s", target);
-        return;
-    }
-    snprintf(out, outlen, "%.*s:***%s", (int)(colon - target), target, at);
-}
-
 enum db_rc db_maintain(struct db *db)
 {
     return db->ops->maintain ? db->ops->maintain(db) : DB_OK;

@@ -1,8 +1,7 @@
 /* mariadb: ITFlow's own store, through MariaDB Connector/C.
  *
  * Target: mariadb://USER[:PASSWORD]@HOST[:PORT]/DATABASE or mariadb://USER[:PASSWORD]@/DATABASE?
- * socket=/path (user, password, database and socket percent-decoded). Without a password in the
- * URL it comes from $ITFLOWD_DB_PASSWORD, else from the first line of $ITFLOWD_DB_PASSWORD_FILE.
+ * socket=/path, parsed (and its password sourced) by mariadb_target.c.
  *
  * Each connection: utf8mb4, UTC, a strict sql_mode, timeouts, no automatic reconnect by the
  * library. Statements are server-side prepared statements; parameters are copied at bind time;
@@ -25,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/hex.h"
+#include "db/backends/mariadb_target.h"
 #include "db/db_int.h"
 #include "db/schema.h"
 
@@ -38,15 +37,10 @@ static const char SESSION_SQL[] =
     "sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', "
     "innodb_lock_wait_timeout = 10, net_write_timeout = 300";
 
-struct conn_params {
-    char *host, *user, *password, *database, *socket;
-    unsigned port;
-};
-
 struct maria_db {
     struct db base; /* must be first */
     MYSQL *h;       /* NULL while disconnected */
-    struct conn_params cp;
+    struct mariadb_target cp;
     struct db_stmt *stmts;  /* every statement of this connection */
     struct db_stmt *active; /* the statement whose result set is being read */
     unsigned gen;           /* connection generation: bumped by every reconnect */
@@ -166,170 +160,6 @@ static enum db_rc fail_rows(struct db_stmt *st, enum db_rc rc, int pending)
     return rc;
 }
 
-/* ---- the target ---- */
-
-/* A percent-decoded copy of s[0..n), or NULL (bad escape, NUL byte or out of memory). */
-static char *pct_decode(const char *s, size_t n)
-{
-    char *out = malloc(n + 1);
-    if (!out)
-        return NULL;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%') {
-            int hi = i + 2 < n ? hex_digit((unsigned char)s[i + 1]) : -1;
-            int lo = i + 2 < n ? hex_digit((unsigned char)s[i + 2]) : -1;
-            if (hi < 0 || lo < 0 || (hi | lo) == 0) { /* a NUL would cut the value short */
-                free(out);
-                return NULL;
-            }
-            out[k++] = (char)(hi * 16 + lo);
-            i += 2;
-            continue;
-        }
-        out[k++] = s[i];
-    }
-    out[k] = 0;
-    return out;
-}
-
-static void free_params(struct conn_params *cp)
-{
-    free(cp->host);
-    free(cp->user);
-    if (cp->password) {
-        volatile char *p = cp->password;
-        while (*p)
-            *p++ = 0;
-        free(cp->password);
-    }
-    free(cp->database);
-    free(cp->socket);
-    memset(cp, 0, sizeof(*cp));
-}
-
-/* The password when the URL has none: $ITFLOWD_DB_PASSWORD, else $ITFLOWD_DB_PASSWORD_FILE's
- * first line. 0 = found or none configured, -1 = the file cannot be read. */
-static int password_from_env(struct conn_params *cp, char *err, size_t errlen)
-{
-    const char *env = getenv("ITFLOWD_DB_PASSWORD");
-    if (env && env[0]) {
-        cp->password = strdup(env);
-        return cp->password ? 0 : -1;
-    }
-    const char *file = getenv("ITFLOWD_DB_PASSWORD_FILE");
-    if (!file || !file[0])
-        return 0;
-    FILE *f = fopen(file, "r");
-    if (!f) {
-        snprintf(err, errlen, "cannot read the password file %s", file);
-        return -1;
-    }
-    char line[1024];
-    if (!fgets(line, sizeof(line), f))
-        line[0] = 0;
-    fclose(f);
-    line[strcspn(line, "\r\n")] = 0;
-    cp->password = strdup(line);
-    memset(line, 0, sizeof(line));
-    return cp->password ? 0 : -1;
-}
-
-static int parse_target(const char *target, struct conn_params *cp, char *err, size_t errlen)
-{
-    memset(cp, 0, sizeof(*cp));
-    const char *s = target + strlen("mariadb://");
-    const char *query = strchr(s, '?');
-    const char *end = query ? query : s + strlen(s);
-    const char *at = NULL;
-    for (const char *p = s; p < end; p++)
-        if (*p == '@')
-            at = p;
-    if (!at) {
-        snprintf(err, errlen, "the target needs a user: mariadb://USER[:PASSWORD]@HOST[:PORT]/DB");
-        return -1;
-    }
-    const char *colon = memchr(s, ':', (size_t)(at - s));
-    cp->user = pct_decode(s, (size_t)((colon ? colon : at) - s));
-    if (colon)
-        cp->password = pct_decode(colon + 1, (size_t)(at - colon - 1));
-    const char *hp = at + 1;
-    const char *slash = memchr(hp, '/', (size_t)(end - hp));
-    if (!cp->user || !cp->user[0] || (colon && !cp->password) || !slash) {
-        snprintf(err, errlen, "bad target: expected mariadb://USER[:PASSWORD]@HOST[:PORT]/DB");
-        return -1;
-    }
-    cp->database = pct_decode(slash + 1, (size_t)(end - slash - 1));
-    if (!cp->database || !cp->database[0]) {
-        snprintf(err, errlen, "the target names no database: mariadb://USER@HOST[:PORT]/DB");
-        return -1;
-    }
-    /* host[:port], [v6]:port, or nothing (a UNIX socket) */
-    const char *hend = slash, *pstart = NULL;
-    if (hp < slash && *hp == '[') {
-        const char *rb = memchr(hp, ']', (size_t)(slash - hp));
-        if (!rb) {
-            snprintf(err, errlen, "bad host in the target");
-            return -1;
-        }
-        cp->host = pct_decode(hp + 1, (size_t)(rb - hp - 1));
-        if (rb + 1 < slash) {
-            if (rb[1] != ':') {
-                snprintf(err, errlen, "bad host in the target");
-                return -1;
-            }
-            pstart = rb + 2;
-        }
-    } else {
-        const char *pc = memchr(hp, ':', (size_t)(slash - hp));
-        if (pc) {
-            hend = pc;
-            pstart = pc + 1;
-        }
-        if (hend > hp)
-            cp->host = pct_decode(hp, (size_t)(hend - hp));
-    }
-    if (pstart) {
-        unsigned long port = 0;
-        const char *p = pstart;
-        for (; p < slash && *p >= '0' && *p <= '9' && port <= 65535; p++)
-            port = port * 10 + (unsigned long)(*p - '0');
-        if (p != slash || p == pstart || port == 0 || port > 65535) {
-            snprintf(err, errlen, "bad port in the target");
-            return -1;
-        }
-        cp->port = (unsigned)port;
-    }
-    for (const char *q = query; q && *q;) {
-        q++;
-        const char *amp = strchr(q, '&');
-        const char *qe = amp ? amp : q + strlen(q);
-        if ((size_t)(qe - q) > 7 && strncmp(q, "socket=", 7) == 0) {
-            free(cp->socket);
-            cp->socket = pct_decode(q + 7, (size_t)(qe - q - 7));
-            if (!cp->socket || !cp->socket[0]) {
-                snprintf(err, errlen, "bad socket path in the target");
-                return -1;
-            }
-        } else if (qe > q) {
-            snprintf(err, errlen, "unknown target parameter %.*s (only socket=PATH)", (int)(qe - q),
-                     q);
-            return -1;
-        }
-        q = qe;
-    }
-    if (!cp->host && !cp->socket) {
-        snprintf(err, errlen, "the target needs a host or ?socket=PATH");
-        return -1;
-    }
-    if (!cp->password && password_from_env(cp, err, errlen) != 0) {
-        if (!err[0])
-            snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    return 0;
-}
-
 /* ---- connections ---- */
 
 static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
@@ -342,7 +172,7 @@ static void lib_init(void)
 
 /* A handle with the connection options set (utf8mb4, timeouts, no automatic reconnect, no LOAD
  * DATA LOCAL), or NULL. */
-static MYSQL *new_handle(const struct conn_params *cp)
+static MYSQL *new_handle(const struct mariadb_target *cp)
 {
     MYSQL *h = mysql_init(NULL);
     if (!h)
@@ -363,7 +193,7 @@ static MYSQL *new_handle(const struct conn_params *cp)
 /* Opens d->h; on failure d->h stays NULL and d->err says why. */
 static enum db_rc connect_handle(struct maria_db *d, int create)
 {
-    const struct conn_params *cp = &d->cp;
+    const struct mariadb_target *cp = &d->cp;
     MYSQL *h = new_handle(cp);
     if (!h) {
         set_err(d, "out of memory");
@@ -484,7 +314,8 @@ static enum db_rc mdb_open(const char *target, int create, struct db **ret)
     char err[1024] = "";
     if (!lib_ok) {
         snprintf(err, sizeof(err), "cannot initialise the MariaDB client library");
-    } else if (parse_target(target, &d->cp, err, sizeof(err)) == 0) {
+    } else if (mariadb_target_parse(target, &d->cp, err, sizeof(err)) == 0 &&
+               mariadb_target_password_from_env(&d->cp, err, sizeof(err)) == 0) {
         enum db_rc rc = connect_handle(d, create);
         if (rc == DB_OK) {
             *ret = &d->base;
@@ -501,7 +332,7 @@ static enum db_rc mdb_open(const char *target, int create, struct db **ret)
     /* the store layer does not log, but nobody else could say why a target does not open;
      * the message never contains the password */
     fprintf(stderr, "itflowd: mariadb: %s\n", err);
-    free_params(&d->cp);
+    mariadb_target_free(&d->cp);
     free(d);
     return DB_UNAVAILABLE;
 }
@@ -549,7 +380,7 @@ static void mdb_close(struct db *db)
         mdb_finalize(d->stmts);
     if (d->h)
         mysql_close(d->h);
-    free_params(&d->cp);
+    mariadb_target_free(&d->cp);
     free(d);
 }
 
