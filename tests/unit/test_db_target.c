@@ -1,4 +1,4 @@
-/* test_mariadb_target: unit tests for src/db/backends/mariadb_target.c (the mariadb:// target,
+/* test_db_target: unit tests for src/db/backends/mariadb_target.c (the mariadb:// target,
  * the password from the environment or a file, db_target_display). */
 #include <setjmp.h>
 #include <stdarg.h>
