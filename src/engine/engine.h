@@ -2,7 +2,7 @@
 #ifndef ITFLOWD_ENGINE_ENGINE_H
 #define ITFLOWD_ENGINE_ENGINE_H
 
-#include "engine/req.h"
+#include "req/req.h"
 
 /* Fills r->status and r->out (or the streaming callbacks). r->mod, r->ep, r->key and r->db are
  * set; the request's limit/offset/scope are derived here. */

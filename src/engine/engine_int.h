@@ -7,7 +7,9 @@
 #include "crypto/crypto.h"
 #include "db/db.h"
 #include "engine/module.h"
-#include "engine/req.h"
+#include "req/logrow.h"
+#include "req/reply.h"
+#include "req/req.h"
 
 /* A store call's outcome as an engine step's: ENG_OK when it succeeded (DB_OK, or a step's
  * DB_ROW / DB_DONE), else ENG_DB (the fault stays in db_last_error() for engine_fault()). */
@@ -55,23 +57,15 @@ struct op_ctx {
     struct db_fault fault; /* a grouped write's failure on the writer connection */
 };
 
-/* ---- answers (reply.c) ---- */
-extern const char MSG_NO_RESOURCE[];
-extern const char MSG_INSERT_FAILED[];
-extern const char MSG_UPDATE_FAILED[];
-extern const char MSG_DELETE_FAILED[];
-void reply_message(struct req *r, int status, const char *msg);
-/* 400 with a message naming the problem (F2). Returns ENG_REPLIED. */
-enum eng_rc reply_bad(struct req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void reply_server_error(struct req *r, enum db_rc rc);
+/* ---- answers (req/reply.h; reply.c) ---- */
+/* 400 with a message naming the problem (F2), as an engine step's outcome: ENG_REPLIED. */
+#define reply_bad(r, ...) (reply_badf((r), __VA_ARGS__), ENG_REPLIED)
 /* 1 when an allocation of the request failed (its arena, its output, its parsing): whatever was
  * built since may lack a part, so the operation must not be committed or answered as done. */
 int engine_oom(struct op_ctx *ctx);
 /* Answers a failed operation (ENG_DB): 503 when the store is busy, unreachable or full, else 500;
  * r->error says why. */
 void engine_fault(struct op_ctx *ctx);
-void reply_count(struct req *r, int64_t count);
-void reply_created(struct req *r, int64_t id);
 /* The "not done" answer of an operation. */
 void reply_not_done(struct req *r, enum op op);
 
@@ -156,9 +150,6 @@ enum eng_rc refs_check(struct op_ctx *ctx);
 /* ---- logs (logs.c) ---- */
 /* Writes the endpoint's log rows in the request's transaction. */
 enum eng_rc logs_write_endpoint(struct op_ctx *ctx);
-/* One logs row; description is cut to 1000 bytes at a character boundary. */
-enum db_rc logs_insert(struct db *db, struct req *r, const char *type, const char *action,
-                       const char *desc, int64_t client_id, int64_t entity_id);
 
 /* ---- operations ---- */
 enum eng_rc engine_read(struct op_ctx *ctx);

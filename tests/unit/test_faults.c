@@ -24,7 +24,7 @@
 #include "engine/engine.h"
 #include "engine/engine_int.h"
 #include "engine/module.h"
-#include "engine/req.h"
+#include "req/req.h"
 #include "router/router.h"
 
 #define SEED_PATH SOURCE_DIR "/../shared/conformance/seed.sql"
