@@ -27,7 +27,7 @@ struct value *ctx_val(struct op_ctx *ctx, const char *field)
 
 const char *ctx_cur(struct op_ctx *ctx, const char *column, size_t *ret_len)
 {
-    int i = schema_column_index(ctx->mod->t, column);
+    int i = schema_column_index(ctx->mod->res->t, column);
     if (!ctx->cur.found || i < 0) {
         if (ret_len)
             *ret_len = 0;

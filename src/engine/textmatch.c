@@ -8,6 +8,7 @@
  * spaces. A non-ASCII value uses the plain comparison. */
 #include <string.h>
 
+#include "engine/engine.h"
 #include "engine/engine_int.h"
 
 int text_indexable(const char *s, size_t n)
@@ -54,19 +55,20 @@ static void index_pair(struct buf *out, enum db_dialect d, const char *table, co
                table, col, table, col, table, col, table, t ? t->cols[0].name : col, col);
 }
 
-void engine_index_ddl(enum db_dialect d, struct buf *out)
+void engine_index_ddl_for(const struct module *const *mods, size_t n, enum db_dialect d,
+                          struct buf *out)
 {
-    for (size_t i = 0; i < module_count; i++) {
-        const struct module *m = module_registry[i];
+    for (size_t i = 0; i < n; i++) {
+        const struct module *m = mods[i];
         /* SQLite: an index of the ids alone, in list order, for deep pages (read.c) */
         if (d == DB_SQLITE && engine_pages_by_id(m))
             buf_printf(out, "CREATE INDEX IF NOT EXISTS itfd_%s_order ON %s (%s);\n", m->table,
-                       m->table, m->pk);
+                       m->table, m->res->pk);
         for (size_t k = 0; k < m->nfilters; k++) {
             const struct filter *f = &m->filters[k];
             if (f->kind == FK_ID)
                 continue;
-            const char *table = schema_column(m->t, f->column) ? m->table : m->join->table;
+            const char *table = schema_column(m->res->t, f->column) ? m->table : m->join->table;
             index_pair(out, d, table, f->column);
             if (f->column2)
                 index_pair(out, d, table, f->column2);

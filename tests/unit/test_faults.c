@@ -20,6 +20,7 @@
 
 #include <sqlite3.h>
 
+#include "modules/registry.h"
 #include "db/db.h"
 #include "engine/engine.h"
 #include "engine/engine_int.h"
