@@ -3,7 +3,7 @@
 
 #include "cli/cli.h"
 #include "cli/serve_opts.h"
-#include "engine/module.h"
+#include "modules/registry.h"
 #include "json/json_alloc.h"
 
 int main(int argc, char **argv)

@@ -9,7 +9,8 @@
 
 #include "core/php.h"
 #include "crypto/crypto.h"
-#include "engine/engine_int.h"
+#include "req/logrow.h"
+#include "req/reply.h"
 
 /* One query: the key whose stored hash is the presented key's, and every legacy plaintext key
  * (an ITFlow database has a handful); each candidate is then compared in constant time. */
@@ -55,7 +56,7 @@ static int presented_key(struct req *r, struct buf *out)
         else if (json_is_true(j))
             buf_putc(out, '1');
         else if (!json_is_false(j) && !json_is_real(j)) {
-            reply_bad(r, "api_key must be a string");
+            reply_badf(r, "api_key must be a string");
             return AUTH_REPLIED;
         }
         return AUTH_OK;
@@ -63,7 +64,7 @@ static int presented_key(struct req *r, struct buf *out)
     const struct param *p = req_param(r, "api_key");
     if (p) {
         if (p->is_array) {
-            reply_bad(r, "api_key must be a single value, not an array");
+            reply_badf(r, "api_key must be a single value, not an array");
             return AUTH_REPLIED;
         }
         key_value(out, p->val, p->len);

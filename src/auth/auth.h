@@ -4,7 +4,7 @@
 #define ITFLOWD_AUTH_AUTH_H
 
 #include "db/db.h"
-#include "engine/req.h"
+#include "req/req.h"
 
 enum auth_result {
     AUTH_OK = 0,

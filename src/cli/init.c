@@ -7,7 +7,7 @@
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "crypto/crypto.h"
-#include "engine/engine_int.h"
+#include "modules/registry.h"
 
 int cli_read_secret_file(const char *path, char *out, size_t outlen)
 {

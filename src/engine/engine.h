@@ -2,10 +2,21 @@
 #ifndef ITFLOWD_ENGINE_ENGINE_H
 #define ITFLOWD_ENGINE_ENGINE_H
 
-#include "engine/req.h"
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "db/db.h"
+#include "engine/module.h"
+#include "req/req.h"
 
 /* Fills r->status and r->out (or the streaming callbacks). r->mod, r->ep, r->key and r->db are
  * set; the request's limit/offset/scope are derived here. */
 void engine_handle(struct req *r);
+
+/* CREATE INDEX IF NOT EXISTS statements for every text filter and unique field column of the n
+ * modules given, and, on SQLite, the ids-only order index of every module whose pages are read by
+ * id (deep pages, read.c). */
+void engine_index_ddl_for(const struct module *const *mods, size_t n, enum db_dialect d,
+                          struct buf *out);
 
 #endif

@@ -160,7 +160,12 @@ struct module {
     const struct field_ref *refs; /* fields naming other clients' rows (F27) */
     size_t nrefs;
 
-    /* resolved by module_registry_init() */
+    /* what start-up derives from this descriptor (tables, keys): kept beside it, filled by
+     * module_registry_init() (modules/registry.c); the descriptor itself stays const */
+    struct module_resolved *res;
+};
+
+struct module_resolved {
     const struct schema_table *t;
     const struct schema_table *jt;
     const char *pk;
@@ -168,16 +173,11 @@ struct module {
      * table's then the join's, ready to copy */
     const char **row_keys;
     size_t *row_key_lens;
+    const struct module **ref_to; /* refs[i]'s module (F27) */
 };
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 
-extern struct module *const module_registry[];
-extern const size_t module_count;
-
-/* Resolves tables and checks every descriptor against the schema; 0, or -1 with a message. */
-int module_registry_init(char *err, size_t errlen);
-const struct module *module_find(const char *name, size_t n);
 const struct endpoint *module_endpoint(const struct module *m, const char *fn, size_t n);
 const struct field *module_field(const struct module *m, const char *name);
 

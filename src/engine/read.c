@@ -53,7 +53,7 @@ static void append_from_where(struct buf *sql, struct op_ctx *ctx, const struct 
     } else if (f->kind == FK_ID) {
         buf_printf(sql, "%s.%s = ?", m->table, f->column);
     } else {
-        const char *tab = schema_column(m->t, f->column) ? m->table : m->join->table;
+        const char *tab = schema_column(m->res->t, f->column) ? m->table : m->join->table;
         enum db_dialect d = db_dialect(ctx->db);
         buf_puts(sql, "((");
         sql_text_eq(sql, d, tab, f->column, indexed);
@@ -157,26 +157,26 @@ static void stream_free(struct req *r)
 static int prepare_state(struct op_ctx *ctx, struct read_state *rs, int join)
 {
     const struct module *m = ctx->mod;
-    size_t n = m->t->ncols + (join ? m->jt->ncols : 0);
+    size_t n = m->res->t->ncols + (join ? m->res->jt->ncols : 0);
     rs->cols = arena_alloc(&ctx->r->arena, n * sizeof(*rs->cols));
     rs->secret = arena_alloc(&ctx->r->arena, n);
     if (!rs->cols || !rs->secret)
         return -1;
     memset(rs->secret, 0, n);
-    for (size_t i = 0; i < m->t->ncols; i++)
-        rs->cols[i] = &m->t->cols[i];
-    for (size_t i = 0; join && i < m->jt->ncols; i++)
-        rs->cols[m->t->ncols + i] = &m->jt->cols[i];
+    for (size_t i = 0; i < m->res->t->ncols; i++)
+        rs->cols[i] = &m->res->t->cols[i];
+    for (size_t i = 0; join && i < m->res->jt->ncols; i++)
+        rs->cols[m->res->t->ncols + i] = &m->res->jt->cols[i];
     for (size_t k = 0; k < m->nfields; k++) {
         if (m->fields[k].conv != CV_SECRET || !m->fields[k].column)
             continue;
-        int ci = schema_column_index(m->t, m->fields[k].column);
+        int ci = schema_column_index(m->res->t, m->fields[k].column);
         if (ci >= 0)
             rs->secret[ci] = 1;
     }
     rs->ncols = (int)n;
-    rs->keys = m->row_keys;
-    rs->key_lens = m->row_key_lens;
+    rs->keys = m->res->row_keys;
+    rs->key_lens = m->res->row_key_lens;
     memcpy(rs->master, ctx->master, sizeof(rs->master));
     rs->have_master = ctx->have_master;
     return 0;
@@ -289,23 +289,23 @@ static void build_read(struct op_ctx *ctx, struct buf *sql, const void *arg)
     }
     buf_puts(sql, "SELECT ");
     int first = 1;
-    append_columns(sql, m->t, &first);
+    append_columns(sql, m->res->t, &first);
     if (sh->join)
-        append_columns(sql, m->jt, &first);
+        append_columns(sql, m->res->jt, &first);
     if (sh->deep) {
         /* the same rows in the same order; the parameters keep their order too */
-        buf_printf(sql, " FROM %s WHERE %s.%s IN (SELECT %s.%s", m->table, m->table, m->pk,
-                   m->table, m->pk);
+        buf_printf(sql, " FROM %s WHERE %s.%s IN (SELECT %s.%s", m->table, m->table, m->res->pk,
+                   m->table, m->res->pk);
         append_from_where(sql, ctx, sh->f, 0, sh->indexed);
-        buf_printf(sql, " ORDER BY %s.%s LIMIT ? OFFSET ?) ORDER BY %s.%s", m->table, m->pk,
-                   m->table, m->pk);
+        buf_printf(sql, " ORDER BY %s.%s LIMIT ? OFFSET ?) ORDER BY %s.%s", m->table, m->res->pk,
+                   m->table, m->res->pk);
         return;
     }
     append_from_where(sql, ctx, sh->f, sh->join, sh->indexed);
     if (shape == FS_LIST && m->order_by)
         buf_printf(sql, " ORDER BY %s LIMIT ? OFFSET ?", m->order_by);
     else if (shape == FS_LIST)
-        buf_printf(sql, " ORDER BY %s.%s LIMIT ? OFFSET ?", m->table, m->pk);
+        buf_printf(sql, " ORDER BY %s.%s LIMIT ? OFFSET ?", m->table, m->res->pk);
     else if (shape == FS_FIRST)
         buf_puts(sql, " LIMIT 1");
 }

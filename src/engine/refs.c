@@ -11,7 +11,7 @@ static void build_ref(struct op_ctx *ctx, struct buf *sql, const void *arg)
 {
     const struct module *to = arg;
     (void)ctx;
-    buf_printf(sql, "SELECT %s FROM %s WHERE %s = ?", to->client_col, to->table, to->pk);
+    buf_printf(sql, "SELECT %s FROM %s WHERE %s = ?", to->client_col, to->table, to->res->pk);
 }
 
 enum eng_rc refs_check(struct op_ctx *ctx)
@@ -26,8 +26,8 @@ enum eng_rc refs_check(struct op_ctx *ctx)
         /* only what this write sends: a stored value is the row's already */
         if (!v || !v->set || !v->is_int || v->i == 0)
             continue;
-        const struct module *to = module_find(ref->module, strlen(ref->module));
-        if (!to || !to->pk)
+        const struct module *to = m->res->ref_to ? m->res->ref_to[i] : NULL;
+        if (!to || !to->res->pk)
             return ENG_DB;
         struct db_stmt *st;
         if (engine_stmt(ctx, to, ref, 7, build_ref, to, &st) != ENG_OK)

@@ -363,7 +363,7 @@ const struct schema_column *field_column(const struct module *m, const struct fi
         return NULL;
     const char *dot = strchr(f->column, '.');
     if (!dot)
-        return schema_column(m->t, f->column);
+        return schema_column(m->res->t, f->column);
     char table[64];
     size_t n = (size_t)(dot - f->column);
     if (n >= sizeof(table))

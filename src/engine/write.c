@@ -98,7 +98,7 @@ static void set_name_var(struct op_ctx *ctx, int from_row)
 
 static int scoped(const struct op_ctx *ctx)
 {
-    return ctx->mod->client_col && strcmp(ctx->mod->client_col, ctx->mod->pk) != 0;
+    return ctx->mod->client_col && strcmp(ctx->mod->client_col, ctx->mod->res->pk) != 0;
 }
 
 /* The condition a row operation's target row must meet besides its id and scope, or NULL. */
@@ -115,13 +115,13 @@ static const char *row_condition(const struct op_ctx *ctx, char *tmp, size_t n)
 
 static void build_load(struct op_ctx *ctx, struct buf *sql, const void *arg)
 {
-    const struct schema_table *t = ctx->mod->t;
+    const struct schema_table *t = ctx->mod->res->t;
     char tmp[256];
     const char *extra = row_condition(ctx, tmp, sizeof(tmp));
     buf_puts(sql, "SELECT ");
     for (size_t i = 0; i < t->ncols; i++)
         buf_printf(sql, "%s%s", i ? ", " : "", t->cols[i].name);
-    buf_printf(sql, " FROM %s WHERE %s = ?", t->name, ctx->mod->pk);
+    buf_printf(sql, " FROM %s WHERE %s = ?", t->name, ctx->mod->res->pk);
     if (scoped(ctx))
         buf_printf(sql, " AND %s = ?", ctx->mod->client_col);
     if (extra)
@@ -131,7 +131,7 @@ static void build_load(struct op_ctx *ctx, struct buf *sql, const void *arg)
 /* Loads the target row (pk = id, in scope S, meeting the endpoint's condition) into ctx->cur. */
 static enum eng_rc load_row(struct op_ctx *ctx)
 {
-    const struct schema_table *t = ctx->mod->t;
+    const struct schema_table *t = ctx->mod->res->t;
     struct db_stmt *st;
     enum db_rc rc;
     if (engine_stmt(ctx, ctx->mod, ctx->ep, 1, build_load, NULL, &st) != ENG_OK)
@@ -164,7 +164,7 @@ static void build_clear_primary(struct op_ctx *ctx, struct buf *sql, const void 
     const struct field *f = arg;
     const struct module *m = ctx->mod;
     buf_printf(sql, "UPDATE %s SET %s = 0 WHERE %s = ? AND %s <> ? AND %s <> 0", m->table,
-               f->column, m->client_col, m->pk, f->column);
+               f->column, m->client_col, m->res->pk, f->column);
 }
 
 /* FF_PRIMARY fields set to 1 clear the flag on the client's other rows (K14). */
@@ -305,7 +305,7 @@ static void merge_current(struct op_ctx *ctx)
 
 static int field_changed(struct op_ctx *ctx, const struct field *f, const struct value *v)
 {
-    const struct schema_column *c = schema_column(ctx->mod->t, f->column);
+    const struct schema_column *c = schema_column(ctx->mod->res->t, f->column);
     size_t n;
     const char *cur = ctx_cur(ctx, f->column, &n);
     if (v->is_null || !cur)
@@ -362,7 +362,7 @@ static void build_update(struct op_ctx *ctx, struct buf *sql, const void *arg)
     for (size_t i = 0; i < m->nfields; i++)
         if (updatable(&m->fields[i]))
             buf_printf(sql, "%s%s = ?", n++ ? ", " : "", m->fields[i].column);
-    buf_printf(sql, " WHERE %s = ?", m->pk);
+    buf_printf(sql, " WHERE %s = ?", m->res->pk);
     if (scoped(ctx))
         buf_printf(sql, " AND %s = ?", m->client_col);
 }
@@ -422,7 +422,7 @@ static void build_row_op(struct op_ctx *ctx, struct buf *sql, const void *arg)
         buf_printf(sql, "UPDATE %s SET %s = %s%s%s", m->table, m->archived_col,
                    op == OP_ARCHIVE ? "CURRENT_TIMESTAMP" : "NULL", ctx->ep->sets ? ", " : "",
                    ctx->ep->sets ? ctx->ep->sets : "");
-    buf_printf(sql, " WHERE %s = ?", m->pk);
+    buf_printf(sql, " WHERE %s = ?", m->res->pk);
     if (scoped(ctx))
         buf_printf(sql, " AND %s = ?", m->client_col);
     /* again here: on MariaDB a concurrent write may have changed the row since load_row read it */

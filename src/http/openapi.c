@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "core/buf.h"
-#include "engine/module.h"
+#include "modules/registry.h"
 #include "json/json_write.h"
 
 static char *document;
@@ -84,7 +84,7 @@ static void body_schema(struct buf *b, const struct module *m, const struct endp
         str(b, f->name);
         buf_puts(b, ":{\"type\":");
         str(b, json_type(f->conv));
-        const struct schema_column *c = f->column ? schema_column(m->t, f->column) : NULL;
+        const struct schema_column *c = f->column ? schema_column(m->res->t, f->column) : NULL;
         if (f->conv == CV_DATE)
             buf_puts(b, ",\"format\":\"date\"");
         if (c && (c->type == COL_VARCHAR) && f->conv != CV_SECRET)

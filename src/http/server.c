@@ -24,7 +24,6 @@
 #include "core/membudget.h"
 #include "db/db.h"
 #include "engine/engine.h"
-#include "engine/engine_int.h"
 #include "http/conn.h"
 #include "http/framing.h"
 #include "http/metrics.h"
@@ -33,6 +32,7 @@
 #include "http/openapi.h"
 #include "http/streams.h"
 #include "http/workers.h"
+#include "req/reply.h"
 #include "router/router.h"
 
 struct server {

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "core/buf.h"
-#include "engine/req.h"
+#include "req/req.h"
 
 static void stream_end(struct req *r)
 {

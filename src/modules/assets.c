@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "core/php.h"
-#include "engine/engine_int.h"
+#include "engine/hook.h"
 
 static const struct join primary_interface = {
     "asset_interfaces", "asset_interfaces.interface_asset_id = assets.asset_id AND "
@@ -139,7 +139,10 @@ static const struct endpoint endpoints[] = {
      .logs = {{"Asset", "Delete", "{name} via API ({key})", LR_SCOPE, LR_ZERO}}},
 };
 
-struct module module_assets = {
+static struct module_resolved resolved;
+
+const struct module module_assets = {
+    .res = &resolved,
     .name = "assets",
     .table = "assets",
     .client_col = "asset_client_id",

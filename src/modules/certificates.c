@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "core/php.h"
-#include "engine/engine_int.h"
+#include "engine/hook.h"
 
 static const struct filter filters[] = {
     {"certificate_id", FK_ID, "certificate_id", NULL, FS_ONE, 0},
@@ -89,7 +89,10 @@ static const struct endpoint endpoints[] = {
                LR_NEW_ID}}},
 };
 
-struct module module_certificates = {
+static struct module_resolved resolved;
+
+const struct module module_certificates = {
+    .res = &resolved,
     .name = "certificates",
     .table = "certificates",
     .client_col = "certificate_client_id",

@@ -1,6 +1,6 @@
 /* clients: reference 2.3. Create needs an all-clients key; the row of update/archive is the
  * client S itself; archiving stops the client's recurring invoices (K14). */
-#include "engine/engine_int.h"
+#include "engine/hook.h"
 
 static const struct filter filters[] = {
     {"client_name", FK_TEXT, "client_name", NULL, FS_ONE, 0},
@@ -59,7 +59,10 @@ static const struct endpoint endpoints[] = {
      .logs = {{"Contact", "Unarchive", "{name} unarchived via API ({key})", LR_SCOPE, LR_ZERO}}},
 };
 
-struct module module_clients = {
+static struct module_resolved resolved;
+
+const struct module module_clients = {
+    .res = &resolved,
     .name = "clients",
     .table = "clients",
     .client_col = "client_id",

@@ -2,7 +2,7 @@
  * client; archiving clears the flags and archives the linked user (K14). */
 #include <stdlib.h>
 
-#include "engine/engine_int.h"
+#include "engine/hook.h"
 
 static const struct filter filters[] = {
     {"contact_id", FK_ID, "contact_id", NULL, FS_ONE, 0},
@@ -84,7 +84,10 @@ static const struct endpoint endpoints[] = {
      .logs = {{"Contact", "Delete", "{name} via API ({key})", LR_SCOPE, LR_ZERO}}},
 };
 
-struct module module_contacts = {
+static struct module_resolved resolved;
+
+const struct module module_contacts = {
+    .res = &resolved,
     .name = "contacts",
     .table = "contacts",
     .client_col = "contact_client_id",

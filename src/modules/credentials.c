@@ -1,6 +1,6 @@
 /* credentials: reference 2.5 with F13. Username and password are encrypted with the site master
  * key, unwrapped once per request from the key's decrypt hash (K16). */
-#include "engine/engine_int.h"
+#include "engine/hook.h"
 
 static const struct filter filters[] = {
     {"credential_id", FK_ID, "credential_id", NULL, FS_FIRST, 0},
@@ -53,7 +53,10 @@ static const struct endpoint endpoints[] = {
               {"API", "Success", "Updated credential {name} via API ({key})", LR_SCOPE, LR_ZERO}}},
 };
 
-struct module module_credentials = {
+static struct module_resolved resolved;
+
+const struct module module_credentials = {
+    .res = &resolved,
     .name = "credentials",
     .table = "credentials",
     .client_col = "credential_client_id",

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "core/php.h"
-#include "engine/engine_int.h"
+#include "engine/hook.h"
 
 static const struct filter filters[] = {
     {"document_id", FK_ID, "document_id", NULL, FS_ONE, 0},
@@ -110,7 +110,10 @@ static const struct endpoint endpoints[] = {
               {"API", "Success", "Edited document {name} via API ({key})", LR_SCOPE, LR_ZERO}}},
 };
 
-struct module module_documents = {
+static struct module_resolved resolved;
+
+const struct module module_documents = {
+    .res = &resolved,
     .name = "documents",
     .table = "documents",
     .client_col = "document_client_id",

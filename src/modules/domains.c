@@ -1,5 +1,5 @@
 /* domains: reference 2.7; read only in v1. */
-#include "engine/engine_int.h"
+#include "engine/hook.h"
 
 static const struct filter filters[] = {
     {"domain_id", FK_ID, "domain_id", NULL, FS_ONE, 0},
@@ -10,7 +10,10 @@ static const struct endpoint endpoints[] = {
     {.function = "read", .op = OP_READ},
 };
 
-struct module module_domains = {
+static struct module_resolved resolved;
+
+const struct module module_domains = {
+    .res = &resolved,
     .name = "domains",
     .table = "domains",
     .client_col = "domain_client_id",

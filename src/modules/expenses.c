@@ -1,5 +1,5 @@
 /* expenses: reference 2.8 with F8 (all-clients keys only); read only in v1. */
-#include "engine/engine_int.h"
+#include "engine/hook.h"
 
 static const struct filter filters[] = {
     {"expense_id", FK_ID, "expense_id", NULL, FS_ONE, 0},
@@ -9,7 +9,10 @@ static const struct endpoint endpoints[] = {
     {.function = "read", .op = OP_READ},
 };
 
-struct module module_expenses = {
+static struct module_resolved resolved;
+
+const struct module module_expenses = {
+    .res = &resolved,
     .name = "expenses",
     .table = "expenses",
     .client_col = NULL,

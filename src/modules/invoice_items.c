@@ -1,5 +1,5 @@
 /* invoice_items: reference 2.10 — scoped through the item's invoice; a filter is required. */
-#include "engine/engine_int.h"
+#include "engine/hook.h"
 
 static const struct filter filters[] = {
     {"item_id", FK_ID, "item_id", NULL, FS_FIRST, 0},
@@ -13,7 +13,10 @@ static const struct endpoint endpoints[] = {
     {.function = "read", .op = OP_READ},
 };
 
-struct module module_invoice_items = {
+static struct module_resolved resolved;
+
+const struct module module_invoice_items = {
+    .res = &resolved,
     .name = "invoice_items",
     .table = "invoice_items",
     .client_col = "invoice_client_id",

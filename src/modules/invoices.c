@@ -1,5 +1,5 @@
 /* invoices: reference 2.9; read only in v1. */
-#include "engine/engine_int.h"
+#include "engine/hook.h"
 
 static const struct filter filters[] = {
     {"invoice_id", FK_ID, "invoice_id", NULL, FS_ONE, 0},
@@ -9,7 +9,10 @@ static const struct endpoint endpoints[] = {
     {.function = "read", .op = OP_READ},
 };
 
-struct module module_invoices = {
+static struct module_resolved resolved;
+
+const struct module module_invoices = {
+    .res = &resolved,
     .name = "invoices",
     .table = "invoices",
     .client_col = "invoice_client_id",

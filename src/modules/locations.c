@@ -1,5 +1,5 @@
 /* locations: reference 2.11; the primary flag is exclusive per client (K14). */
-#include "engine/engine_int.h"
+#include "engine/hook.h"
 
 static const struct filter filters[] = {
     {"location_id", FK_ID, "location_id", NULL, FS_ONE, 0},
@@ -27,7 +27,10 @@ static const struct endpoint endpoints[] = {
               {"API", "Success", "Created location {name} via API ({key})", LR_SCOPE, LR_ZERO}}},
 };
 
-struct module module_locations = {
+static struct module_resolved resolved;
+
+const struct module module_locations = {
+    .res = &resolved,
     .name = "locations",
     .table = "locations",
     .client_col = "location_client_id",

@@ -1,5 +1,5 @@
 /* networks: reference 2.12; read only in v1. */
-#include "engine/engine_int.h"
+#include "engine/hook.h"
 
 static const struct filter filters[] = {
     {"network_id", FK_ID, "network_id", NULL, FS_ONE, 0},
@@ -10,7 +10,10 @@ static const struct endpoint endpoints[] = {
     {.function = "read", .op = OP_READ},
 };
 
-struct module module_networks = {
+static struct module_resolved resolved;
+
+const struct module module_networks = {
+    .res = &resolved,
     .name = "networks",
     .table = "networks",
     .client_col = "network_client_id",

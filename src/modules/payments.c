@@ -1,5 +1,5 @@
 /* payments: reference 2.13, F16 (restored) and F8 (all-clients keys only); read only in v1. */
-#include "engine/engine_int.h"
+#include "engine/hook.h"
 
 static const struct filter filters[] = {
     {"payment_id", FK_ID, "payment_id", NULL, FS_ONE, 0},
@@ -10,7 +10,10 @@ static const struct endpoint endpoints[] = {
     {.function = "read", .op = OP_READ},
 };
 
-struct module module_payments = {
+static struct module_resolved resolved;
+
+const struct module module_payments = {
+    .res = &resolved,
     .name = "payments",
     .table = "payments",
     .client_col = NULL,

@@ -1,5 +1,5 @@
 /* products: reference 2.14 with F8 (all-clients keys only); read only in v1. */
-#include "engine/engine_int.h"
+#include "engine/hook.h"
 
 static const struct filter filters[] = {
     {"product_id", FK_ID, "product_id", NULL, FS_ONE, 0},
@@ -9,7 +9,10 @@ static const struct endpoint endpoints[] = {
     {.function = "read", .op = OP_READ},
 };
 
-struct module module_products = {
+static struct module_resolved resolved;
+
+const struct module module_products = {
+    .res = &resolved,
     .name = "products",
     .table = "products",
     .client_col = NULL,

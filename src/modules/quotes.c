@@ -1,5 +1,5 @@
 /* quotes: reference 2.15 with F7 (the by-id read works with every key); read only in v1. */
-#include "engine/engine_int.h"
+#include "engine/hook.h"
 
 static const struct filter filters[] = {
     {"quote_id", FK_ID, "quote_id", NULL, FS_ONE, 0},
@@ -9,7 +9,10 @@ static const struct endpoint endpoints[] = {
     {.function = "read", .op = OP_READ},
 };
 
-struct module module_quotes = {
+static struct module_resolved resolved;
+
+const struct module module_quotes = {
+    .res = &resolved,
     .name = "quotes",
     .table = "quotes",
     .client_col = "quote_client_id",

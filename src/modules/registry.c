@@ -4,15 +4,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/engine_int.h"
+#include "modules/registry.h"
+
+#include "engine/engine.h"
+#include "engine/hook.h"
 #include "json/json_write.h"
 
-extern struct module module_assets, module_certificates, module_clients, module_contacts,
+extern const struct module module_assets, module_certificates, module_clients, module_contacts,
     module_credentials, module_documents, module_domains, module_expenses, module_invoices,
     module_invoice_items, module_locations, module_networks, module_payments, module_products,
     module_quotes, module_software, module_technicians, module_tickets, module_vendors;
 
-struct module *const module_registry[] = {
+const struct module *const module_registry[] = {
     &module_assets,      &module_certificates,  &module_clients,   &module_contacts,
     &module_credentials, &module_documents,     &module_domains,   &module_expenses,
     &module_invoices,    &module_invoice_items, &module_locations, &module_networks,
@@ -24,22 +27,22 @@ const size_t module_count = COUNT_OF(module_registry);
 static int check_column(const struct module *m, const char *col, const char *what, char *err,
                         size_t errlen)
 {
-    if (!col || schema_column(m->t, col) || (m->jt && schema_column(m->jt, col)))
+    if (!col || schema_column(m->res->t, col) || (m->res->jt && schema_column(m->res->jt, col)))
         return 0;
     snprintf(err, errlen, "module %s: %s names unknown column %s", m->name, what, col);
     return -1;
 }
 
-static int check_module(struct module *m, char *err, size_t errlen)
+static int check_module(const struct module *m, char *err, size_t errlen)
 {
-    m->t = schema_table(m->table);
-    if (!m->t) {
+    m->res->t = schema_table(m->table);
+    if (!m->res->t) {
         snprintf(err, errlen, "module %s: unknown table %s", m->name, m->table);
         return -1;
     }
-    m->pk = m->t->cols[0].name;
-    m->jt = NULL;
-    if (m->join && !(m->jt = schema_table(m->join->table))) {
+    m->res->pk = m->res->t->cols[0].name;
+    m->res->jt = NULL;
+    if (m->join && !(m->res->jt = schema_table(m->join->table))) {
         snprintf(err, errlen, "module %s: unknown join table %s", m->name, m->join->table);
         return -1;
     }
@@ -67,10 +70,16 @@ static int check_module(struct module *m, char *err, size_t errlen)
             return -1;
         }
     }
+    if (m->nrefs && !m->res->ref_to &&
+        !(m->res->ref_to = calloc(m->nrefs, sizeof(*m->res->ref_to)))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     for (size_t i = 0; i < m->nrefs; i++) {
         const struct field_ref *ref = &m->refs[i];
         const struct field *f = module_field(m, ref->field);
         const struct module *to = module_find(ref->module, strlen(ref->module));
+        m->res->ref_to[i] = to;
         if (!f || f->conv != CV_INT || !to || !to->client_col ||
             (to->flags & MOD_NO_CLIENT_SCOPE) || to->scope_join || !ref->noun) {
             snprintf(err, errlen,
@@ -98,15 +107,16 @@ static int check_module(struct module *m, char *err, size_t errlen)
 
 /* The escaped "name": prefix of every row column with the separator before it ('{' opens the row,
  * ',' otherwise), built once (they live as long as the process). */
-static int build_row_keys(struct module *m, char *err, size_t errlen)
+static int build_row_keys(const struct module *m, char *err, size_t errlen)
 {
-    size_t n = m->t->ncols + (m->jt ? m->jt->ncols : 0);
-    if (m->row_keys)
+    size_t n = m->res->t->ncols + (m->res->jt ? m->res->jt->ncols : 0);
+    if (m->res->row_keys)
         return 0;
     const char **keys = calloc(n, sizeof(*keys));
     size_t *lens = calloc(n, sizeof(*lens));
     for (size_t i = 0; keys && lens && i < n; i++) {
-        const char *name = i < m->t->ncols ? m->t->cols[i].name : m->jt->cols[i - m->t->ncols].name;
+        const char *name = i < m->res->t->ncols ? m->res->t->cols[i].name
+                                                : m->res->jt->cols[i - m->res->t->ncols].name;
         struct buf b;
         buf_init(&b, 0);
         buf_putc(&b, i ? ',' : '{');
@@ -122,8 +132,8 @@ static int build_row_keys(struct module *m, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    m->row_keys = keys;
-    m->row_key_lens = lens;
+    m->res->row_keys = keys;
+    m->res->row_key_lens = lens;
     return 0;
 }
 
@@ -150,18 +160,7 @@ const struct module *module_find(const char *name, size_t n)
     return NULL;
 }
 
-const struct endpoint *module_endpoint(const struct module *m, const char *fn, size_t n)
+void engine_index_ddl(enum db_dialect d, struct buf *out)
 {
-    for (size_t i = 0; i < m->nendpoints; i++)
-        if (strlen(m->endpoints[i].function) == n && memcmp(m->endpoints[i].function, fn, n) == 0)
-            return &m->endpoints[i];
-    return NULL;
-}
-
-const struct field *module_field(const struct module *m, const char *name)
-{
-    for (size_t i = 0; i < m->nfields; i++)
-        if (strcmp(m->fields[i].name, name) == 0)
-            return &m->fields[i];
-    return NULL;
+    engine_index_ddl_for(module_registry, module_count, d, out);
 }

@@ -1,6 +1,6 @@
 /* software: reference 2.16 with F6 (software_key and software_name compare what they name); read
  * only in v1. */
-#include "engine/engine_int.h"
+#include "engine/hook.h"
 
 static const struct filter filters[] = {
     {"software_id", FK_ID, "software_id", NULL, FS_ONE, 0},
@@ -13,7 +13,10 @@ static const struct endpoint endpoints[] = {
     {.function = "read", .op = OP_READ},
 };
 
-struct module module_software = {
+static struct module_resolved resolved;
+
+const struct module module_software = {
+    .res = &resolved,
     .name = "software",
     .table = "software",
     .client_col = "software_client_id",

@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "core/php.h"
-#include "engine/engine_int.h"
+#include "engine/hook.h"
 #include "json/json_write.h"
 
 #define SECONDS_OF(x, sqlite)                                                                      \
@@ -142,7 +142,10 @@ static const struct endpoint endpoints[] = {
     {.function = "time", .op = OP_READ},
 };
 
-struct module module_technicians = {
+static struct module_resolved resolved;
+
+const struct module module_technicians = {
+    .res = &resolved,
     .name = "technicians",
     .table = "ticket_replies",
     .client_col = "ticket_reply_ticket_id", /* scope is applied by time_worked on the ticket */

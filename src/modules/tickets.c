@@ -2,7 +2,7 @@
  * transaction (K14, F17); the default contact is the client's primary contact. */
 #include <string.h>
 
-#include "engine/engine_int.h"
+#include "engine/hook.h"
 
 static const struct join status = {"ticket_statuses",
                                    "tickets.ticket_status = ticket_statuses.ticket_status_id"};
@@ -103,7 +103,10 @@ static const struct endpoint endpoints[] = {
                LR_SCOPE, LR_ZERO}}},
 };
 
-struct module module_tickets = {
+static struct module_resolved resolved;
+
+const struct module module_tickets = {
+    .res = &resolved,
     .name = "tickets",
     .table = "tickets",
     .client_col = "ticket_client_id",

@@ -1,5 +1,5 @@
 /* vendors: reference 2.19; read only in v1. */
-#include "engine/engine_int.h"
+#include "engine/hook.h"
 
 static const struct filter filters[] = {
     {"vendor_id", FK_ID, "vendor_id", NULL, FS_ONE, 0},
@@ -9,7 +9,10 @@ static const struct endpoint endpoints[] = {
     {.function = "read", .op = OP_READ},
 };
 
-struct module module_vendors = {
+static struct module_resolved resolved;
+
+const struct module module_vendors = {
+    .res = &resolved,
     .name = "vendors",
     .table = "vendors",
     .client_col = "vendor_client_id",

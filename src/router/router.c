@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "modules/registry.h"
+
 void route_match(const char *path, struct route *ret)
 {
     memset(ret, 0, sizeof(*ret));

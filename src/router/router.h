@@ -3,7 +3,7 @@
 #define ITFLOWD_ROUTER_ROUTER_H
 
 #include "engine/module.h"
-#include "engine/req.h"
+#include "req/req.h"
 
 enum route_kind { ROUTE_API, ROUTE_OPENAPI, ROUTE_HEALTHZ, ROUTE_METRICS, ROUTE_UNKNOWN };
 

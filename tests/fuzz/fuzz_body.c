@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "modules/registry.h"
 #include "core/php.h"
 #include "engine/engine_int.h"
 #include "fuzz.h"

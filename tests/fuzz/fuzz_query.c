@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/req.h"
+#include "req/req.h"
 #include "fuzz.h"
 
 /* Names the engine looks up on every request, and a few edge cases. */

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "modules/registry.h"
 #include "fuzz.h"
 #include "router/router.h"
 

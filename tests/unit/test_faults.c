@@ -20,11 +20,12 @@
 
 #include <sqlite3.h>
 
+#include "modules/registry.h"
 #include "db/db.h"
 #include "engine/engine.h"
 #include "engine/engine_int.h"
 #include "engine/module.h"
-#include "engine/req.h"
+#include "req/req.h"
 #include "router/router.h"
 #include "testfiles.h"
 

@@ -1,5 +1,5 @@
 /* test_membudget: unit tests for src/core/membudget.c (the global body budget, parse scopes, the
- * parser's allocator) and the bounded body parse of src/engine/req.c (value cap, budgets). */
+ * parser's allocator) and the bounded body parse of src/req/req.c (value cap, budgets). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +13,7 @@
 #include <pthread.h>
 
 #include "core/membudget.h"
-#include "engine/req.h"
+#include "req/req.h"
 #include "json/json_alloc.h"
 
 #define LEN(lit) (sizeof(lit) - 1)

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "modules/registry.h"
 #include "engine/module.h"
 #include "http/openapi.h"
 #include "router/router.h"

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "modules/registry.h"
 #include "db/schema.h"
 #include "engine/module.h"
 
@@ -55,13 +56,13 @@ static void test_init(void **state)
     assert_string_equal(err, "");
     for (size_t i = 0; i < module_count; i++) {
         const struct module *m = module_registry[i];
-        assert_non_null(m->t);
-        assert_non_null(m->pk);
-        assert_string_equal(m->pk, m->t->cols[0].name);
+        assert_non_null(m->res->t);
+        assert_non_null(m->res->pk);
+        assert_string_equal(m->res->pk, m->res->t->cols[0].name);
         if (m->join)
-            assert_ptr_equal(m->jt, schema_table(m->join->table));
+            assert_ptr_equal(m->res->jt, schema_table(m->join->table));
         else
-            assert_null(m->jt);
+            assert_null(m->res->jt);
     }
 }
 
@@ -99,7 +100,7 @@ static void test_tables_exist(void **state)
         const struct schema_table *t = schema_table(m->table);
         if (!t)
             fail_msg("module %s: table %s not in the schema", m->name, m->table);
-        assert_ptr_equal(m->t, t);
+        assert_ptr_equal(m->res->t, t);
         /* the first column is the AUTO_INCREMENT primary key */
         assert_true(t->ncols > 1);
         if (!(t->cols[0].flags & COL_AUTO_INC))
@@ -244,7 +245,7 @@ static void test_name_fields(void **state)
         for (size_t k = 0; k < m->nfields; k++)
             if (m->fields[k].flags & FF_NAME) {
                 assert_non_null(m->fields[k].column);
-                assert_non_null(schema_column(m->t, m->fields[k].column));
+                assert_non_null(schema_column(m->res->t, m->fields[k].column));
             }
     }
 }
@@ -265,8 +266,8 @@ static void check_template(const struct module *m, const struct endpoint *ep, co
         var[n] = 0;
         if (strchr(var, '{'))
             fail_msg("module %s: %s: nested '{' in \"%s\"", m->name, ep->function, text);
-        int ok =
-            strcmp(var, "key") == 0 || strcmp(var, "name") == 0 || schema_column(m->t, var) != NULL;
+        int ok = strcmp(var, "key") == 0 || strcmp(var, "name") == 0 ||
+                 schema_column(m->res->t, var) != NULL;
         if (!ok)
             fail_msg("module %s: %s: placeholder {%s} does not resolve", m->name, ep->function,
                      var);

@@ -1,4 +1,4 @@
-/* test_req: unit tests for src/engine/req.c — the query string with PHP's $_GET rules (reference
+/* test_req: unit tests for src/req/req.c — the query string with PHP's $_GET rules (reference
  * 1.9 "Query-string parsing") and the JSON body (reference 1.3). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "engine/req.h"
+#include "req/req.h"
 
 #define LEN(lit) (sizeof(lit) - 1)
 

@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "modules/registry.h"
 #include "engine/module.h"
 #include "router/router.h"
 

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "modules/registry.h"
 #include "db/db.h"
 #include "engine/engine_int.h"
 

@@ -1,5 +1,5 @@
 /* req: request input parsing with PHP's rules: the query string ($_GET) and the JSON body. */
-#include "engine/req.h"
+#include "req/req.h"
 
 #include <stdio.h>
 #include <stdlib.h>

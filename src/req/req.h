@@ -1,7 +1,7 @@
 /* req: one API request as every layer sees it (parsed input, the authenticated key, the answer).
  * Owned by the http layer; lives until the response has been sent. */
-#ifndef ITFLOWD_ENGINE_REQ_H
-#define ITFLOWD_ENGINE_REQ_H
+#ifndef ITFLOWD_REQ_REQ_H
+#define ITFLOWD_REQ_REQ_H
 
 #include <jansson.h>
 #include <stddef.h>
