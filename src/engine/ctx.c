@@ -58,11 +58,12 @@ enum eng_rc ctx_exec_ints(struct op_ctx *ctx, const char *sql, int n, const int6
     return eng_from_db(rc);
 }
 
-enum eng_rc engine_stmt(struct op_ctx *ctx, const void *a, const void *b, unsigned variant,
-                        sql_build_fn build, const void *arg, struct db_stmt **ret)
+enum eng_rc engine_stmt(struct op_ctx *ctx, const struct module *mod, const void *which,
+                        enum sql_shape shape, unsigned bits, sql_build_fn build, const void *arg,
+                        struct db_stmt **ret)
 {
-    variant = variant * 4u + (unsigned)db_dialect(ctx->db);
-    const char *sql = sqlmemo_find(a, b, variant);
+    const struct sql_key key = {mod, which, shape, bits, db_dialect(ctx->db)};
+    const char *sql = sqlmemo_find(&key);
     if (sql)
         return db_stmt_static(ctx->db, sql, ret) == DB_OK ? ENG_OK : ENG_DB;
     struct buf text;
@@ -70,7 +71,7 @@ enum eng_rc engine_stmt(struct op_ctx *ctx, const void *a, const void *b, unsign
     build(ctx, &text, arg);
     enum eng_rc rc = ENG_DB;
     if (!text.failed) {
-        sql = sqlmemo_add(a, b, variant, text.p);
+        sql = sqlmemo_add(&key, text.p);
         rc = (sql ? db_stmt_static(ctx->db, sql, ret) : db_stmt(ctx->db, text.p, ret)) == DB_OK
                  ? ENG_OK
                  : ENG_DB;

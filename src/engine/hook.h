@@ -12,6 +12,7 @@
 #include "crypto/crypto.h"
 #include "db/db.h"
 #include "engine/module.h"
+#include "engine/sqlmemo.h"
 #include "req/reply.h"
 #include "req/req.h"
 
@@ -96,9 +97,11 @@ char *ctx_strdup(struct op_ctx *ctx, const char *s, size_t n);
 enum eng_rc ctx_exec_ints(struct op_ctx *ctx, const char *sql, int n, const int64_t *ints);
 
 /* The statement of one SQL shape: its text is built by build(ctx, out, arg) on first use and
- * memoised under (a, b, variant, the store's dialect); later requests only bind and step. */
+ * memoised under the key (mod, which, shape, bits: enum sql_bits, the store's dialect; see
+ * engine/sqlmemo.h); later requests only bind and step. */
 typedef void (*sql_build_fn)(struct op_ctx *ctx, struct buf *out, const void *arg);
-enum eng_rc engine_stmt(struct op_ctx *ctx, const void *a, const void *b, unsigned variant,
-                        sql_build_fn build, const void *arg, struct db_stmt **ret);
+enum eng_rc engine_stmt(struct op_ctx *ctx, const struct module *mod, const void *which,
+                        enum sql_shape shape, unsigned bits, sql_build_fn build, const void *arg,
+                        struct db_stmt **ret);
 
 #endif

@@ -316,10 +316,10 @@ static enum eng_rc read_stmt(struct op_ctx *ctx, const struct filter *f, const s
     int indexed = filter_indexed(f, fv);
     int deep = !count && deep_page(ctx, f, join);
     struct read_shape sh = {f, join, indexed, count, deep};
-    unsigned variant = 0x100u | (unsigned)join | (unsigned)count << 1 |
-                       (unsigned)ctx->r->scope_all << 2 | (unsigned)indexed << 3 |
-                       (unsigned)deep << 4;
-    return engine_stmt(ctx, ctx->mod, f, variant, build_read, &sh, ret);
+    unsigned bits = (join ? SQL_JOIN : 0u) | (ctx->r->scope_all ? SQL_SCOPE_ALL : 0u) |
+                    (indexed ? SQL_INDEXED : 0u) | (deep ? SQL_DEEP_PAGE : 0u);
+    return engine_stmt(ctx, ctx->mod, f, count ? SHAPE_READ_COUNT : SHAPE_READ_ROWS, bits,
+                       build_read, &sh, ret);
 }
 
 static enum db_rc count_rows(struct op_ctx *ctx, const struct filter *f, const struct value *fv,

@@ -30,7 +30,7 @@ enum eng_rc refs_check(struct op_ctx *ctx)
         if (!to || !to->res->pk)
             return ENG_DB;
         struct db_stmt *st;
-        if (engine_stmt(ctx, to, ref, 7, build_ref, to, &st) != ENG_OK)
+        if (engine_stmt(ctx, to, ref, SHAPE_REF_OWNER, 0, build_ref, to, &st) != ENG_OK)
             return ENG_DB;
         db_bind_int(st, 1, v->i);
         int64_t owner = 0;

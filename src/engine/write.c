@@ -134,7 +134,7 @@ static enum eng_rc load_row(struct op_ctx *ctx)
     const struct schema_table *t = ctx->mod->res->t;
     struct db_stmt *st;
     enum db_rc rc;
-    if (engine_stmt(ctx, ctx->mod, ctx->ep, 1, build_load, NULL, &st) != ENG_OK)
+    if (engine_stmt(ctx, ctx->mod, ctx->ep, SHAPE_LOAD_ROW, 0, build_load, NULL, &st) != ENG_OK)
         return ENG_DB;
     db_bind_int(st, 1, ctx->id);
     if (scoped(ctx))
@@ -176,7 +176,7 @@ static enum eng_rc clear_other_primaries(struct op_ctx *ctx, int64_t self)
         if (!(f->flags & FF_PRIMARY) || !ctx->vals[i].is_int || ctx->vals[i].i != 1 || !scoped(ctx))
             continue;
         struct db_stmt *st;
-        if (engine_stmt(ctx, m, f, 6, build_clear_primary, f, &st) != ENG_OK)
+        if (engine_stmt(ctx, m, f, SHAPE_CLEAR_PRIMARY, 0, build_clear_primary, f, &st) != ENG_OK)
             return ENG_DB;
         db_bind_int(st, 1, ctx->S);
         db_bind_int(st, 2, self);
@@ -238,7 +238,8 @@ static enum eng_rc do_create(struct op_ctx *ctx)
         const struct value *v = &ctx->vals[i];
         struct unique_shape u = {f, !v->is_int && text_indexable(v->p, v->n)};
         struct db_stmt *st;
-        if (engine_stmt(ctx, m, f, 2 | (unsigned)u.indexed << 4, build_unique, &u, &st) != ENG_OK)
+        if (engine_stmt(ctx, m, f, SHAPE_UNIQUE, u.indexed ? SQL_INDEXED : 0u, build_unique, &u,
+                        &st) != ENG_OK)
             return ENG_DB;
         int idx = 1;
         int per = db_dialect(ctx->db) == DB_SQLITE && u.indexed ? 2 : 1;
@@ -257,7 +258,7 @@ static enum eng_rc do_create(struct op_ctx *ctx)
     if (ctx->ep->before && (rc = ctx->ep->before(ctx)) != ENG_OK)
         return rc;
     struct db_stmt *st;
-    if (engine_stmt(ctx, m, NULL, 3, build_insert, NULL, &st) != ENG_OK)
+    if (engine_stmt(ctx, m, NULL, SHAPE_INSERT, 0, build_insert, NULL, &st) != ENG_OK)
         return ENG_DB;
     int idx = 1;
     for (size_t i = 0; i < m->nfields; i++) {
@@ -347,8 +348,6 @@ static enum eng_rc row_missing(struct op_ctx *ctx)
     return rc;
 }
 
-/* sqlmemo variants of write statements: 1 load, 2 unique, 3 insert, 4 update, 5 row op, 6 primary
- * (reads use 0x100 and up). */
 static int updatable(const struct field *f)
 {
     return field_local(f) && !(f->flags & FF_NO_UPDATE);
@@ -390,7 +389,7 @@ static enum eng_rc do_update(struct op_ctx *ctx)
             changed = field_changed(ctx, &m->fields[i], &ctx->vals[i]);
     if (changed) {
         struct db_stmt *st;
-        if (engine_stmt(ctx, m, NULL, 4, build_update, NULL, &st) != ENG_OK)
+        if (engine_stmt(ctx, m, NULL, SHAPE_UPDATE, 0, build_update, NULL, &st) != ENG_OK)
             return ENG_DB;
         int idx = 1;
         for (size_t i = 0; i < m->nfields; i++)
@@ -446,7 +445,7 @@ static enum eng_rc do_row_op(struct op_ctx *ctx)
     if (ctx->ep->before && (rc = ctx->ep->before(ctx)) != ENG_OK)
         return rc;
     struct db_stmt *st;
-    if (engine_stmt(ctx, ctx->mod, ctx->ep, 5, build_row_op, NULL, &st) != ENG_OK)
+    if (engine_stmt(ctx, ctx->mod, ctx->ep, SHAPE_ROW_OP, 0, build_row_op, NULL, &st) != ENG_OK)
         return ENG_DB;
     db_bind_int(st, 1, ctx->id);
     if (scoped(ctx))
