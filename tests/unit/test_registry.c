@@ -205,7 +205,7 @@ static void test_read_endpoints(void **state)
         if (strcmp(m->name, "technicians") == 0) {
             assert_non_null(module_endpoint(m, "time", 4));
             assert_null(module_endpoint(m, "read", 4));
-            assert_non_null(m->custom_read);
+            assert_non_null(module_endpoint(m, "time", 4)->aggregate);
         } else {
             assert_non_null(module_endpoint(m, "read", 4));
         }
