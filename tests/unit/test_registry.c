@@ -214,6 +214,28 @@ static void test_read_endpoints(void **state)
     }
 }
 
+/* technicians/time is an aggregate read scoped on the ticket's client: no client column of the
+ * replies table stands in for it */
+static void test_aggregate_scope(void **state)
+{
+    (void)state;
+    const struct module *m = module_find("technicians", 11);
+    assert_non_null(m);
+    assert_null(m->client_col);
+    const struct endpoint *ep = module_endpoint(m, "time", 4);
+    assert_non_null(ep);
+    assert_non_null(ep->aggregate);
+    assert_string_equal(ep->aggregate->scope_col, "t.ticket_client_id");
+    assert_true(module_client_scoped(m));
+    /* every other endpoint is a table read or write */
+    for (size_t i = 0; i < module_count; i++)
+        for (size_t k = 0; k < module_registry[i]->nendpoints; k++)
+            if (module_registry[i] != m)
+                assert_null(module_registry[i]->endpoints[k].aggregate);
+    assert_false(module_client_scoped(module_find("products", 8)));
+    assert_true(module_client_scoped(module_find("assets", 6)));
+}
+
 static int has_name_field(const struct module *m)
 {
     for (size_t k = 0; k < m->nfields; k++)
@@ -326,10 +348,15 @@ static void test_field_flags(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_init),          cmocka_unit_test(test_module_list),
-        cmocka_unit_test(test_tables_exist),  cmocka_unit_test(test_columns_exist),
-        cmocka_unit_test(test_no_duplicates), cmocka_unit_test(test_read_endpoints),
-        cmocka_unit_test(test_name_fields),   cmocka_unit_test(test_log_templates),
+        cmocka_unit_test(test_init),
+        cmocka_unit_test(test_module_list),
+        cmocka_unit_test(test_tables_exist),
+        cmocka_unit_test(test_columns_exist),
+        cmocka_unit_test(test_no_duplicates),
+        cmocka_unit_test(test_read_endpoints),
+        cmocka_unit_test(test_aggregate_scope),
+        cmocka_unit_test(test_name_fields),
+        cmocka_unit_test(test_log_templates),
         cmocka_unit_test(test_field_flags),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
