@@ -106,7 +106,7 @@ void engine_handle(struct req *r)
             goto out;
     }
     if (is_read)
-        rc = m->custom_read ? m->custom_read(&ctx) : engine_read(&ctx);
+        rc = ep->aggregate ? engine_aggregate(&ctx) : engine_read(&ctx);
     else
         rc = engine_write(&ctx);
 out:

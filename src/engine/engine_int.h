@@ -58,8 +58,15 @@ enum eng_rc refs_check(struct op_ctx *ctx);
 /* Writes the endpoint's log rows in the request's transaction. */
 enum eng_rc logs_write_endpoint(struct op_ctx *ctx);
 
+/* ---- answers (reply.c) ---- */
+/* The read envelope around count rows (the objects, comma-separated, without brackets), or the
+ * no-resource answer when count is 0. ENG_OK, or ENG_DB when the answer could not be built. */
+enum eng_rc reply_rows(struct req *r, const char *rows, size_t len, int64_t count);
+
 /* ---- operations ---- */
 enum eng_rc engine_read(struct op_ctx *ctx);
+/* The read of an endpoint with an aggregate (aggregate.c). */
+enum eng_rc engine_aggregate(struct op_ctx *ctx);
 enum eng_rc engine_write(struct op_ctx *ctx);
 /* Unwraps the master key with the request's decrypt password: ENG_OK, or ENG_REPLIED (403 F13, or
  * the no-resource answer when there is no password). */

@@ -18,3 +18,13 @@ const struct field *module_field(const struct module *m, const char *name)
             return &m->fields[i];
     return NULL;
 }
+
+int module_client_scoped(const struct module *m)
+{
+    if (m->client_col)
+        return 1;
+    for (size_t i = 0; i < m->nendpoints; i++)
+        if (m->endpoints[i].aggregate && m->endpoints[i].aggregate->scope_col)
+            return 1;
+    return 0;
+}

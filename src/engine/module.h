@@ -111,6 +111,64 @@ struct log_spec {
 /* ENG_OK, or an enum eng_rc that ends the operation (engine/engine_int.h). */
 typedef enum eng_rc (*op_hook)(struct op_ctx *ctx);
 
+/* An SQL text per store dialect, in enum db_dialect's order (SQLite, MariaDB). */
+struct dialect_text {
+    const char *sqlite;
+    const char *mariadb;
+};
+
+/* How one result column of an aggregate read becomes a JSON value (always a string or null). */
+enum agg_out {
+    AO_TEXT,   /* the value's text; null when SQL NULL */
+    AO_CONCAT, /* expr's text then expr2's (SQL NULL as empty): "TCK-" "12" -> "TCK-12" */
+    AO_HMS,    /* integer seconds as HH:MM:SS, capped at 838:59:59 (MariaDB's TIME range) */
+};
+
+struct agg_col {
+    const char *key;           /* JSON key */
+    const char *expr;          /* select-list SQL; NULL = dexpr */
+    struct dialect_text dexpr; /* when the expression differs between the dialects */
+    const char *expr2;         /* AO_CONCAT: the second part */
+    enum agg_out out;
+};
+
+/* An INNER JOIN of an aggregate read. */
+struct agg_join {
+    const char *table;
+    const char *alias;
+    const char *on;
+};
+
+#define AGG_MAX_FILTERS 8
+
+/* An optional equality on a request parameter (intval), bound when the parameter is present. */
+struct agg_filter {
+    const char *param;
+    const char *column;
+};
+
+/* A read whose rows are an aggregate over joined tables (a report, e.g. technicians/time): SQL
+ * built once per shape from this data (engine/aggregate.c), rows limited to one year (or one
+ * month of it) of period_col, to the client scope on scope_col and to the filters present;
+ * grouped, ordered, paged. Answered through the engine's read envelope. */
+struct aggregate {
+    const char *alias; /* of the module's table */
+    const struct agg_join *joins;
+    size_t njoins;
+    const struct agg_col *cols;
+    size_t ncols;
+    const char *where; /* fixed conditions */
+    const char *period_col;
+    const char *year_param;           /* default: the current UTC year; outside 1..9998: not done */
+    const char *month_param;          /* optional; outside 1..12: month_error */
+    const char *month_error;          /* answered with status 200 and success "False" (reference) */
+    const struct agg_filter *filters; /* at most AGG_MAX_FILTERS */
+    size_t nfilters;
+    const char *scope_col; /* compared with the client scope S (reads, K9) */
+    const char *group_by;
+    struct dialect_text order_by;
+};
+
 struct endpoint {
     const char *function; /* URL name: "read", "create", ... */
     enum op op;
@@ -122,7 +180,8 @@ struct endpoint {
     const char *sets; /* archive/unarchive/set: extra "col = value" assignments */
     const char *cond; /* row operations: an extra condition the row must meet */
     struct log_spec logs[EP_MAX_LOGS];
-    const struct log_spec *miss_log; /* written (and kept) when the target row is not found */
+    const struct log_spec *miss_log;   /* written (and kept) when the target row is not found */
+    const struct aggregate *aggregate; /* OP_READ: the rows are this aggregate's (no table read) */
 };
 
 /* A field that names a row of another module by its id (F27): a nonzero id that exists must belong
@@ -151,8 +210,6 @@ struct module {
     size_t nfields;
     const struct endpoint *endpoints;
     size_t nendpoints;
-    /* read hook: replaces the generic read (technicians/time); NULL = generic */
-    op_hook custom_read;
     /* reads scoped through another table: INNER JOIN scope_join, client_col is its column */
     const struct join *scope_join;
     const char *order_by;         /* list order; NULL = the primary key */
@@ -180,5 +237,8 @@ struct module_resolved {
 
 const struct endpoint *module_endpoint(const struct module *m, const char *fn, size_t n);
 const struct field *module_field(const struct module *m, const char *name);
+/* 1 when reads of the module are limited to a client: a client column, or aggregate endpoints
+ * with their own scope column. */
+int module_client_scoped(const struct module *m);
 
 #endif

@@ -412,19 +412,11 @@ enum eng_rc engine_read(struct op_ctx *ctx)
     db_reset(rs->st);
     struct buf body = r->out;
     r->out = rows;
-    if (done != 0) {
+    if (done != 0 || body.failed || body.len < 2) {
         buf_free(&body);
         return ENG_DB;
     }
-    if (rs->rows == 0) {
-        buf_free(&body);
-        reply_not_done(r, OP_READ);
-        return ENG_OK;
-    }
-    r->status = 200;
-    buf_reset(&r->out);
-    buf_printf(&r->out, "{\"success\":\"True\",\"count\":%lld,\"data\":[", (long long)rs->rows);
-    buf_append(&r->out, body.p, body.len);
+    rc = reply_rows(r, body.p, body.len - 2, rs->rows); /* without the "]}" fill_rows closed with */
     buf_free(&body);
-    return r->out.failed ? ENG_DB : ENG_OK;
+    return rc;
 }

@@ -1,4 +1,4 @@
-/* reply: the "not done" answer of an operation (COMPAT K5). */
+/* reply: the "not done" answer of an operation (COMPAT K5) and the envelope of a read's rows. */
 #include "engine/engine_int.h"
 
 void reply_not_done(struct req *r, enum op op)
@@ -17,4 +17,18 @@ void reply_not_done(struct req *r, enum op op)
         reply_message(r, 200, MSG_UPDATE_FAILED);
         break;
     }
+}
+
+enum eng_rc reply_rows(struct req *r, const char *rows, size_t len, int64_t count)
+{
+    if (count == 0) {
+        reply_not_done(r, OP_READ);
+        return ENG_OK;
+    }
+    r->status = 200;
+    buf_reset(&r->out);
+    buf_printf(&r->out, "{\"success\":\"True\",\"count\":%lld,\"data\":[", (long long)count);
+    buf_append(&r->out, rows, len);
+    buf_puts(&r->out, "]}");
+    return r->out.failed ? ENG_DB : ENG_OK;
 }

@@ -49,7 +49,7 @@ static void read_params(struct buf *b, const struct module *m, const struct endp
     query_param(b, &first, "api_key", "string", "The API key (or the X-API-Key header).");
     query_param(b, &first, "limit", "integer", "Rows per page (default 50).");
     query_param(b, &first, "offset", "integer", "Rows to skip (default 0).");
-    if (m->client_col && !(m->flags & MOD_ALL_CLIENTS_ONLY))
+    if (module_client_scoped(m) && !(m->flags & MOD_ALL_CLIENTS_ONLY))
         query_param(b, &first, "client_id", "integer", "All-clients keys: read only this client.");
     if (ep->flags & EP_DECRYPT)
         query_param(b, &first, "api_key_decrypt_password", "string",

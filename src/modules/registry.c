@@ -33,6 +33,78 @@ static int check_column(const struct module *m, const char *col, const char *wha
     return -1;
 }
 
+/* An aggregate's "alias.column" names a column of the aliased table (the module's or a join's);
+ * any other text (an expression) is left to the store. */
+static int check_agg_column(const struct module *m, const struct aggregate *a, const char *col,
+                            char *err, size_t errlen)
+{
+    const char *dot = col ? strchr(col, '.') : NULL;
+    if (!col || !dot || strpbrk(col, " (),'"))
+        return 0;
+    size_t n = (size_t)(dot - col);
+    const char *table = strlen(a->alias) == n && !strncmp(a->alias, col, n) ? m->table : NULL;
+    for (size_t i = 0; !table && i < a->njoins; i++)
+        if (strlen(a->joins[i].alias) == n && !strncmp(a->joins[i].alias, col, n))
+            table = a->joins[i].table;
+    const struct schema_table *t = table ? schema_table(table) : NULL;
+    if (t && schema_column(t, dot + 1))
+        return 0;
+    snprintf(err, errlen, "module %s: aggregate names unknown column %s", m->name, col);
+    return -1;
+}
+
+static int check_aggregate(const struct module *m, const struct endpoint *ep, char *err,
+                           size_t errlen)
+{
+    const struct aggregate *a = ep->aggregate;
+    if (ep->op != OP_READ || !a->alias || !a->ncols || !a->period_col || !a->group_by ||
+        !a->order_by.sqlite || !a->order_by.mariadb || a->nfilters > AGG_MAX_FILTERS ||
+        (a->month_param && !a->month_error)) {
+        snprintf(err, errlen, "module %s: %s: incomplete aggregate read", m->name, ep->function);
+        return -1;
+    }
+    for (size_t i = 0; i < a->njoins; i++)
+        if (!schema_table(a->joins[i].table)) {
+            snprintf(err, errlen, "module %s: unknown join table %s", m->name, a->joins[i].table);
+            return -1;
+        }
+    for (size_t i = 0; i < a->ncols; i++) {
+        const struct agg_col *c = &a->cols[i];
+        if (!c->key || (!c->expr && (!c->dexpr.sqlite || !c->dexpr.mariadb)) ||
+            (c->out == AO_CONCAT && !c->expr2)) {
+            snprintf(err, errlen, "module %s: %s: incomplete aggregate column %s", m->name,
+                     ep->function, c->key ? c->key : "(unnamed)");
+            return -1;
+        }
+        if (check_agg_column(m, a, c->expr, err, errlen) ||
+            check_agg_column(m, a, c->expr2, err, errlen))
+            return -1;
+    }
+    for (size_t i = 0; i < a->nfilters; i++)
+        if (check_agg_column(m, a, a->filters[i].column, err, errlen))
+            return -1;
+    return check_agg_column(m, a, a->period_col, err, errlen) ||
+           check_agg_column(m, a, a->scope_col, err, errlen);
+}
+
+/* A module without a client column says how its reads are scoped: all-clients keys only, no
+ * scope at all, or endpoints that are all aggregates with their own scope column. */
+static int check_client_scope(const struct module *m, char *err, size_t errlen)
+{
+    if (m->client_col || (m->flags & (MOD_ALL_CLIENTS_ONLY | MOD_NO_CLIENT_SCOPE)))
+        return 0;
+    for (size_t i = 0; i < m->nendpoints; i++) {
+        const struct endpoint *ep = &m->endpoints[i];
+        if (!ep->aggregate || !ep->aggregate->scope_col) {
+            snprintf(err, errlen,
+                     "module %s: no client column, and endpoint %s has no scope of its own",
+                     m->name, ep->function);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int check_module(const struct module *m, char *err, size_t errlen)
 {
     m->res->t = schema_table(m->table);
@@ -89,8 +161,12 @@ static int check_module(const struct module *m, char *err, size_t errlen)
             return -1;
         }
     }
+    if (check_client_scope(m, err, errlen))
+        return -1;
     for (size_t i = 0; i < m->nendpoints; i++) {
         const struct endpoint *ep = &m->endpoints[i];
+        if (ep->aggregate && check_aggregate(m, ep, err, errlen))
+            return -1;
         int needs_archive = ep->op == OP_ARCHIVE || ep->op == OP_UNARCHIVE;
         if (needs_archive && !m->archived_col) {
             snprintf(err, errlen, "module %s: %s needs an archived column", m->name, ep->function);

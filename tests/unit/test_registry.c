@@ -146,7 +146,9 @@ static void test_columns_exist(void **state)
                 fail_msg("module %s: client_col %s not in %s", m->name, m->client_col, ct->name);
             if (schema_column(ct, m->client_col)->type != COL_INT)
                 fail_msg("module %s: client_col %s is not an integer", m->name, m->client_col);
-        } else if (!(m->flags & (MOD_ALL_CLIENTS_ONLY | MOD_NO_CLIENT_SCOPE))) {
+        } else if (!(m->flags & (MOD_ALL_CLIENTS_ONLY | MOD_NO_CLIENT_SCOPE)) &&
+                   !module_client_scoped(m)) {
+            /* only aggregate endpoints with their own scope column may go without one */
             fail_msg("module %s: no client column and no scope flag", m->name);
         }
         if (m->archived_col) {
@@ -205,11 +207,33 @@ static void test_read_endpoints(void **state)
         if (strcmp(m->name, "technicians") == 0) {
             assert_non_null(module_endpoint(m, "time", 4));
             assert_null(module_endpoint(m, "read", 4));
-            assert_non_null(m->custom_read);
+            assert_non_null(module_endpoint(m, "time", 4)->aggregate);
         } else {
             assert_non_null(module_endpoint(m, "read", 4));
         }
     }
+}
+
+/* technicians/time is an aggregate read scoped on the ticket's client: no client column of the
+ * replies table stands in for it */
+static void test_aggregate_scope(void **state)
+{
+    (void)state;
+    const struct module *m = module_find("technicians", 11);
+    assert_non_null(m);
+    assert_null(m->client_col);
+    const struct endpoint *ep = module_endpoint(m, "time", 4);
+    assert_non_null(ep);
+    assert_non_null(ep->aggregate);
+    assert_string_equal(ep->aggregate->scope_col, "t.ticket_client_id");
+    assert_true(module_client_scoped(m));
+    /* every other endpoint is a table read or write */
+    for (size_t i = 0; i < module_count; i++)
+        for (size_t k = 0; k < module_registry[i]->nendpoints; k++)
+            if (module_registry[i] != m)
+                assert_null(module_registry[i]->endpoints[k].aggregate);
+    assert_false(module_client_scoped(module_find("products", 8)));
+    assert_true(module_client_scoped(module_find("assets", 6)));
 }
 
 static int has_name_field(const struct module *m)
@@ -324,10 +348,15 @@ static void test_field_flags(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_init),          cmocka_unit_test(test_module_list),
-        cmocka_unit_test(test_tables_exist),  cmocka_unit_test(test_columns_exist),
-        cmocka_unit_test(test_no_duplicates), cmocka_unit_test(test_read_endpoints),
-        cmocka_unit_test(test_name_fields),   cmocka_unit_test(test_log_templates),
+        cmocka_unit_test(test_init),
+        cmocka_unit_test(test_module_list),
+        cmocka_unit_test(test_tables_exist),
+        cmocka_unit_test(test_columns_exist),
+        cmocka_unit_test(test_no_duplicates),
+        cmocka_unit_test(test_read_endpoints),
+        cmocka_unit_test(test_aggregate_scope),
+        cmocka_unit_test(test_name_fields),
+        cmocka_unit_test(test_log_templates),
         cmocka_unit_test(test_field_flags),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
