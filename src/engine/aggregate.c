@@ -137,8 +137,9 @@ enum eng_rc engine_aggregate(struct op_ctx *ctx)
         snprintf(to, sizeof(to), "%04d-01-01 00:00:00", (int)year + 1);
     }
     struct db_stmt *st;
-    unsigned variant = 0x200u | (unsigned)sh.scoped | sh.present << 1;
-    if (engine_stmt(ctx, a, ctx->ep, variant, build_aggregate, &sh, &st) != ENG_OK)
+    unsigned bits = (sh.scoped ? 0u : (unsigned)SQL_SCOPE_ALL) | (unsigned)SQL_FILTER0 * sh.present;
+    if (engine_stmt(ctx, ctx->mod, ctx->ep, SHAPE_AGGREGATE, bits, build_aggregate, &sh, &st) !=
+        ENG_OK)
         return ENG_DB;
     int idx = 1;
     db_bind_text(st, idx++, from, strlen(from));

@@ -21,6 +21,7 @@ enum sql_shape {
     SHAPE_REF_OWNER,     /* refs.c: the client of a referenced row (per reference) */
     SHAPE_READ_ROWS,     /* read.c: a read's rows (per filter; NULL: the list) */
     SHAPE_READ_COUNT,    /* read.c: a read's COUNT(*) (per filter; NULL: the list) */
+    SHAPE_AGGREGATE,     /* aggregate.c: an aggregate read's grouped rows (per endpoint) */
 };
 
 /* Facts besides the kind that change a statement's text; one bit each, or'ed into key.bits. */
@@ -29,6 +30,7 @@ enum sql_bits {
     SQL_SCOPE_ALL = 1u << 1, /* reads: no client scope (the key sees every client) */
     SQL_INDEXED = 1u << 2,   /* reads, unique: the text comparison's indexed form */
     SQL_DEEP_PAGE = 1u << 3, /* reads: a deep page read ids first */
+    SQL_FILTER0 = 1u << 4,   /* aggregates: optional filter i present, as SQL_FILTER0 << i */
 };
 
 struct sql_key {
