@@ -576,6 +576,13 @@ static int oversize(struct MHD_Connection *con, const struct server_config *cfg,
     return total > cfg->max_header ? 431 : 0;
 }
 
+/* An error replaces a list's answer: its paging headers go with it. */
+static void drop_list_headers(struct req *r)
+{
+    r->total[0] = 0;
+    buf_reset(&r->link);
+}
+
 /* A read whose answer streams: built in memory up to --buffer-answer, and then the store
  * connection goes back to the pool before a byte is sent; only a longer answer streams from the
  * live statement, within the client address's streaming slots and with the send deadline. */
@@ -588,8 +595,7 @@ static void bound_stream(struct server *srv, struct MHD_Connection *con, struct 
         fprintf(stderr, "itflowd: a read failed: %s\n",
                 log_escape(msg, sizeof(msg), r->db ? db_errmsg(r->db) : "no connection", 0));
         release_db(r, 0);
-        r->total[0] = 0;
-        buf_reset(&r->link);
+        drop_list_headers(r);
         reply_server_error(r, DB_ERROR);
         return;
     }
@@ -598,12 +604,9 @@ static void bound_stream(struct server *srv, struct MHD_Connection *con, struct 
         return;
     }
     if (!stream_slot_take(r->ip, srv->cfg->max_streams_per_ip, srv->max_streams)) {
-        r->stream_free(r);
-        r->stream_next = NULL;
-        r->stream_free = NULL;
+        stream_end(r);
         release_db(r, 0);
-        r->total[0] = 0;
-        buf_reset(&r->link);
+        drop_list_headers(r);
         snprintf(r->retry_after, sizeof(r->retry_after), "1");
         reply_message(r, 503,
                       "Too many large answers are being sent to this address. Try again later.");

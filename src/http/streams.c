@@ -7,7 +7,7 @@
 #include "core/buf.h"
 #include "req/req.h"
 
-static void stream_end(struct req *r)
+void stream_end(struct req *r)
 {
     if (r->stream_free)
         r->stream_free(r);

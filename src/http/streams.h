@@ -14,6 +14,8 @@ struct req;
  * cleared: the store connection can go), 1 when more is to be streamed (r->out holds the part
  * so far, to be sent first), -1 on a store error (stream_free has run, r->out is undefined). */
 int answer_buffer(struct req *r, size_t bound);
+/* Ends a streamed answer without sending the rest: stream_free runs, the callbacks are cleared. */
+void stream_end(struct req *r);
 
 /* A streaming slot for this client address: 1 when taken (at most per_ip for one address and
  * total for all), 0 when refused. Every taken slot is given back with stream_slot_give. */
