@@ -68,7 +68,9 @@ static void write_string(struct buf *out, const char *key, const char *v, size_t
 }
 
 /* One result row as a JSON object. */
-static void write_row(struct buf *out, const struct aggregate *a, struct db_stmt *st)
+/* scratch: a buffer of the caller's, reused for every row (two columns joined into one value) */
+static void write_row(struct buf *out, struct buf *scratch, const struct aggregate *a,
+                      struct db_stmt *st)
 {
     int ci = 0;
     for (size_t i = 0; i < a->ncols; i++) {
@@ -85,14 +87,12 @@ static void write_row(struct buf *out, const struct aggregate *a, struct db_stmt
         } else if (c->out == AO_CONCAT) {
             const char *v = db_column_text(st, ci++, &n);
             const char *v2 = db_column_text(st, ci++, &n2);
-            struct buf joined;
-            buf_init(&joined, 0);
-            buf_append(&joined, v ? v : "", v ? n : 0);
-            buf_append(&joined, v2 ? v2 : "", v2 ? n2 : 0);
-            if (joined.failed)
+            buf_reset(scratch);
+            buf_append(scratch, v ? v : "", v ? n : 0);
+            buf_append(scratch, v2 ? v2 : "", v2 ? n2 : 0);
+            if (scratch->failed)
                 out->failed = 1;
-            write_string(out, c->key, joined.p ? joined.p : "", joined.len, i == 0);
-            buf_free(&joined);
+            write_string(out, c->key, scratch->p ? scratch->p : "", scratch->len, i == 0);
         } else {
             const char *v = db_column_text(st, ci++, &n);
             write_string(out, c->key, v, n, i == 0);
@@ -151,16 +151,18 @@ enum eng_rc engine_aggregate(struct op_ctx *ctx)
             db_bind_int(st, idx++, fval[i]);
     db_bind_int(st, idx++, r->limit);
     db_bind_int(st, idx++, r->offset);
-    struct buf rows;
+    struct buf rows, scratch;
     buf_init(&rows, 0);
+    buf_init(&scratch, 0);
     int64_t count = 0;
     enum db_rc drc;
     while ((drc = db_step(st)) == DB_ROW) {
         if (count++)
             buf_putc(&rows, ',');
-        write_row(&rows, a, st);
+        write_row(&rows, &scratch, a, st);
     }
     db_reset(st);
+    buf_free(&scratch);
     if (drc != DB_DONE || rows.failed) {
         buf_free(&rows);
         return ENG_DB;

@@ -230,7 +230,12 @@ struct module_resolved {
      * table's then the join's, ready to copy */
     const char **row_keys;
     size_t *row_key_lens;
-    const struct module **ref_to; /* refs[i]'s module (F27) */
+    struct ref_resolved *refs; /* refs[i] resolved at start-up (F27) */
+};
+
+struct ref_resolved {
+    const struct module *to; /* the module the reference names */
+    size_t field;            /* the index of its field in the referring module's fields */
 };
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))

@@ -3,8 +3,6 @@
  * belong to the written row's client or to no client (a global row); an id that does not exist is
  * stored as the reference stores it. Checked inside the write's transaction, from the module's
  * refs table, with the identifiers of the named module's own descriptor. */
-#include <string.h>
-
 #include "engine/engine_int.h"
 
 static void build_ref(struct op_ctx *ctx, struct buf *sql, const void *arg)
@@ -19,16 +17,12 @@ enum eng_rc refs_check(struct op_ctx *ctx)
     const struct module *m = ctx->mod;
     for (size_t i = 0; i < m->nrefs; i++) {
         const struct field_ref *ref = &m->refs[i];
-        const struct value *v = NULL;
-        for (size_t k = 0; k < m->nfields && !v; k++)
-            if (strcmp(m->fields[k].name, ref->field) == 0)
-                v = &ctx->vals[k];
+        const struct ref_resolved *rr = &m->res->refs[i]; /* resolved at start-up */
+        const struct value *v = &ctx->vals[rr->field];
         /* only what this write sends: a stored value is the row's already */
-        if (!v || !v->set || !v->is_int || v->i == 0)
+        if (!v->set || !v->is_int || v->i == 0)
             continue;
-        const struct module *to = m->res->ref_to ? m->res->ref_to[i] : NULL;
-        if (!to || !to->res->pk)
-            return ENG_DB;
+        const struct module *to = rr->to;
         struct db_stmt *st;
         if (engine_stmt(ctx, to, ref, SHAPE_REF_OWNER, 0, build_ref, to, &st) != ENG_OK)
             return ENG_DB;

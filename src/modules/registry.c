@@ -83,6 +83,12 @@ static int check_aggregate(const struct module *m, const struct endpoint *ep, ch
     for (size_t i = 0; i < a->nfilters; i++)
         if (check_agg_column(m, a, a->filters[i].column, err, errlen))
             return -1;
+    /* a client-scoped module's aggregate must say how a scoped key's rows are limited */
+    if (!a->scope_col && !(m->flags & (MOD_ALL_CLIENTS_ONLY | MOD_NO_CLIENT_SCOPE))) {
+        snprintf(err, errlen, "module %s: %s: aggregate read without a scope column", m->name,
+                 ep->function);
+        return -1;
+    }
     return check_agg_column(m, a, a->period_col, err, errlen) ||
            check_agg_column(m, a, a->scope_col, err, errlen);
 }
@@ -142,8 +148,7 @@ static int check_module(const struct module *m, char *err, size_t errlen)
             return -1;
         }
     }
-    if (m->nrefs && !m->res->ref_to &&
-        !(m->res->ref_to = calloc(m->nrefs, sizeof(*m->res->ref_to)))) {
+    if (m->nrefs && !m->res->refs && !(m->res->refs = calloc(m->nrefs, sizeof(*m->res->refs)))) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -151,7 +156,8 @@ static int check_module(const struct module *m, char *err, size_t errlen)
         const struct field_ref *ref = &m->refs[i];
         const struct field *f = module_field(m, ref->field);
         const struct module *to = module_find(ref->module, strlen(ref->module));
-        m->res->ref_to[i] = to;
+        m->res->refs[i].to = to;
+        m->res->refs[i].field = f ? (size_t)(f - m->fields) : 0;
         if (!f || f->conv != CV_INT || !to || !to->client_col ||
             (to->flags & MOD_NO_CLIENT_SCOPE) || to->scope_join || !ref->noun) {
             snprintf(err, errlen,
