@@ -1,6 +1,7 @@
 /* init: creates the ITFlow schema and seeds a new database (company 1, ticket statuses, the
  * admin with the site master key wrapped by the admin password). */
 #include <crypt.h>
+#include <openssl/crypto.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -54,7 +55,8 @@ static int insert_admin(struct db *db, const char *email, const char *password)
         rc = db_step(st) == DB_DONE ? DB_OK : DB_ERROR;
         db_reset(st);
     }
-    memset(master, 0, sizeof(master));
+    OPENSSL_cleanse(master, sizeof(master));
+    OPENSSL_cleanse(&cd, sizeof(cd)); /* crypt_r's state derived from the password */
     buf_free(&wrapped);
     return rc == DB_OK ? 0 : -1;
 }
@@ -96,21 +98,9 @@ static int write_defaults(struct db *db, const char *email, const char *pw)
            insert_admin(db, email, pw) == 0 && db_commit(db) == DB_OK;
 }
 
-int cmd_init(const struct cli_opts *o)
+/* init once the admin password is known (pw: "" for --schema-only; generated: print it). */
+static int init_db(const struct cli_opts *o, const char *pw, int generated)
 {
-    if (!o->db)
-        return cli_fail("init needs --db PATH.");
-    char pw[256];
-    int generated = 0;
-    if (o->schema_only) {
-        pw[0] = 0;
-    } else if (o->admin_pw_file) {
-        if (cli_read_secret_file(o->admin_pw_file, pw, sizeof(pw)))
-            return 1;
-    } else {
-        crypto_random_string(pw, 24);
-        generated = 1;
-    }
     const char *email = o->admin_email ? o->admin_email : "admin@localhost";
     if (!o->schema_only && (!email[0] || strlen(email) > 200))
         return cli_fail("--admin-email must be 1 to 200 characters.");
@@ -129,7 +119,7 @@ int cmd_init(const struct cli_opts *o)
     if (ok && !o->schema_only)
         ok = write_defaults(db, email, pw);
     if (!ok) {
-        cli_fail("cannot initialise %s: %s", o->db, db_errmsg(db));
+        cli_fail("cannot initialise %s: %s", o->db_shown, db_errmsg(db));
         db_rollback(db);
         db_close(db);
         if (!existed && !strstr(o->db, "://"))
@@ -144,6 +134,27 @@ int cmd_init(const struct cli_opts *o)
     printf("Created %s: company 1, ticket prefix TCK-, admin %s.\n", o->db_shown, email);
     if (generated)
         printf("Admin password (shown once, needed for 'itflowd key create'): %s\n", pw);
-    memset(pw, 0, sizeof(pw));
     return 0;
+}
+
+int cmd_init(const struct cli_opts *o)
+{
+    if (!o->db)
+        return cli_fail("init needs --db PATH.");
+    char pw[256];
+    int generated = 0;
+    if (o->schema_only) {
+        pw[0] = 0;
+    } else if (o->admin_pw_file) {
+        if (cli_read_secret_file(o->admin_pw_file, pw, sizeof(pw))) {
+            OPENSSL_cleanse(pw, sizeof(pw));
+            return 1;
+        }
+    } else {
+        crypto_random_string(pw, 24);
+        generated = 1;
+    }
+    int rc = init_db(o, pw, generated);
+    OPENSSL_cleanse(pw, sizeof(pw));
+    return rc;
 }

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "auth/auth.h"
 #include "cli/cli.h"
 #include "core/buf.h"
@@ -19,15 +21,6 @@ static int valid_date(const char *s)
     if (y < 1000 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
         return 0;
     return !(m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
-}
-
-/* Characters of a UTF-8 string (bytes that do not continue a character). */
-static size_t utf8_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
 }
 
 static int admin_password(const struct cli_opts *o, char *out, size_t outlen)
@@ -63,7 +56,8 @@ int cmd_key_create(const struct cli_opts *o)
     char secret[256], decrypt[256], pw[256];
     if (o->secret && (strlen(o->secret) < 16 || strlen(o->secret) > 200))
         return cli_fail("--secret must be 16 to 200 characters.");
-    if (o->decrypt && (utf8_chars(o->decrypt) < 16 || strlen(o->decrypt) > 200))
+    if (o->decrypt &&
+        (utf8_length(o->decrypt, strlen(o->decrypt)) < 16 || strlen(o->decrypt) > 200))
         return cli_fail("--decrypt-password must be 16 to 200 characters.");
     snprintf(secret, sizeof(secret), "%s", o->secret ? o->secret : "");
     snprintf(decrypt, sizeof(decrypt), "%s", o->decrypt ? o->decrypt : "");
@@ -116,10 +110,10 @@ int cmd_key_create(const struct cli_opts *o)
     printf("Both are shown once; only a hash of the key is stored.\n");
     rc = 0;
 out:
-    memset(master, 0, sizeof(master));
-    memset(pw, 0, sizeof(pw));
-    memset(secret, 0, sizeof(secret));
-    memset(decrypt, 0, sizeof(decrypt));
+    OPENSSL_cleanse(master, sizeof(master));
+    OPENSSL_cleanse(pw, sizeof(pw));
+    OPENSSL_cleanse(secret, sizeof(secret));
+    OPENSSL_cleanse(decrypt, sizeof(decrypt));
     buf_free(&wrapped);
     db_rollback(db);
     db_close(db);

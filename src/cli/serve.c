@@ -17,7 +17,7 @@ int cmd_serve(const struct cli_opts *o, struct serve_opts *so, const struct opt_
     int rc = serve_opts_finish(so, set, sysconf(_SC_NPROCESSORS_ONLN));
     if (rc)
         return rc;
-    db_set_sync(so->sync == SERVE_SYNC_NORMAL ? DB_SYNC_NORMAL : DB_SYNC_FULL);
+    db_set_sync((enum db_sync)so->sync);
     struct db *db = NULL;
     if (db_open(o->db, &db) != DB_OK)
         return cli_fail("cannot open the database %s.", o->db_shown);

@@ -11,6 +11,7 @@
         flag, kind, F(field), dflt, lo, hi, 0, arg, NULL, NULL, help                               \
     }
 
+/* in the order of enum db_sync */
 static const char *const sync_choices[] = {"full", "normal", NULL};
 
 const struct opt serve_opt_table[] = {

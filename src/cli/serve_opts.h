@@ -10,8 +10,6 @@
 
 #define SERVE_DEFAULT_LISTEN "127.0.0.1:8080"
 
-enum serve_sync { SERVE_SYNC_FULL, SERVE_SYNC_NORMAL };
-
 /* Everything serve is configured with: most options land in cfg directly. */
 struct serve_opts {
     struct server_config cfg;
@@ -19,7 +17,7 @@ struct serve_opts {
     unsigned auth_fail_limit;  /* failed authentications per address per window */
     unsigned auth_fail_window; /* seconds */
     size_t max_body_memory;    /* 0 until serve_opts_finish: 8 x max_body when not given */
-    int sync;                  /* enum serve_sync */
+    int sync;                  /* enum db_sync (the --sync choices are in its order) */
     struct cidr_opt metrics_from, trusted_proxies;
     struct cidr_list loopback; /* the default of --metrics-from */
     char host[128];

@@ -15,14 +15,15 @@ enum keys_rc keys_site_master(struct db *db, const char *password,
                 &st) != DB_OK)
         return KEYS_READ_ERROR;
     int found = 0;
-    while (!found && db_step(st) == DB_ROW) {
+    enum db_rc rc = DB_DONE;
+    while (!found && (rc = db_step(st)) == DB_ROW) {
         size_t n;
         const char *w = db_column_text(st, 0, &n);
         if (w && crypto_unwrap_master(w, n, password, strlen(password), master) == 0)
             found = 1;
     }
     db_reset(st);
-    return found ? KEYS_OK : KEYS_NOT_FOUND;
+    return found ? KEYS_OK : rc == DB_DONE ? KEYS_NOT_FOUND : KEYS_READ_ERROR;
 }
 
 enum keys_rc keys_client_exists(struct db *db, int64_t client)
@@ -32,7 +33,8 @@ enum keys_rc keys_client_exists(struct db *db, int64_t client)
     if (db_stmt(db, "SELECT COUNT(*) FROM clients WHERE client_id = ?", &st) != DB_OK)
         return KEYS_READ_ERROR;
     db_bind_int(st, 1, client);
-    db_query_int(st, &n);
+    if (db_query_int(st, &n) != DB_ROW)
+        return KEYS_READ_ERROR;
     return n ? KEYS_OK : KEYS_NOT_FOUND;
 }
 
@@ -98,7 +100,8 @@ enum keys_rc keys_list(struct db *db, void (*each)(const struct key_row *, void 
                 "api_key_secret FROM api_keys ORDER BY api_key_id",
                 &st) != DB_OK)
         return KEYS_READ_ERROR;
-    while (db_step(st) == DB_ROW) {
+    enum db_rc rc;
+    while ((rc = db_step(st)) == DB_ROW) {
         size_t n, sn;
         struct key_row row = {.last4 = "????"};
         row.id = db_column_int(st, 0);
@@ -111,7 +114,7 @@ enum keys_rc keys_list(struct db *db, void (*each)(const struct key_row *, void 
         each(&row, arg);
     }
     db_reset(st);
-    return KEYS_OK;
+    return rc == DB_DONE ? KEYS_OK : KEYS_READ_ERROR;
 }
 
 enum keys_rc keys_revoke(struct db *db, int64_t id, const char *today)

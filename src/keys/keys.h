@@ -44,7 +44,8 @@ struct key_row {
     char last4[5]; /* the last 4 characters of the stored secret ("????" when shorter) */
 };
 
-/* Calls each() for every key in id order: KEYS_OK or KEYS_READ_ERROR (nothing listed). */
+/* Calls each() for every key in id order: KEYS_OK, or KEYS_READ_ERROR when the read failed
+ * (the rows before the failure have been passed to each()). */
 enum keys_rc keys_list(struct db *db, void (*each)(const struct key_row *, void *), void *arg);
 
 /* Sets the key's expiry to today (YYYY-MM-DD): KEYS_OK, KEYS_NOT_FOUND, KEYS_WRITE_ERROR. */

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "db/db.h"
 #include "cli/serve_opts.h"
 
 static struct serve_opts so;
@@ -126,7 +127,7 @@ static void test_defaults_applied(void **state)
     assert_int_equal(so.max_body_memory, 128 << 20);
     assert_int_equal(so.auth_fail_limit, 30);
     assert_int_equal(so.auth_fail_window, 60);
-    assert_int_equal(so.sync, SERVE_SYNC_FULL);
+    assert_int_equal(so.sync, DB_SYNC_FULL);
     assert_string_equal(so.cfg.listen_host, "127.0.0.1");
     assert_int_equal(so.cfg.port, 8080);
     assert_int_equal(so.cfg.quiet, 0);
@@ -206,9 +207,9 @@ static void test_flags_strings_enum(void **state)
     assert_int_equal(RUN("--log"), 2);
     assert_string_equal(err, "itflowd: --log needs a value.\n");
     assert_int_equal(RUN("--sync", "normal"), 0);
-    assert_int_equal(so.sync, SERVE_SYNC_NORMAL);
+    assert_int_equal(so.sync, DB_SYNC_NORMAL);
     assert_int_equal(RUN("--sync", "full"), 0);
-    assert_int_equal(so.sync, SERVE_SYNC_FULL);
+    assert_int_equal(so.sync, DB_SYNC_FULL);
     assert_int_equal(RUN("--sync", "fast"), 1);
     assert_string_equal(err, "itflowd: --sync must be full or normal, not fast.\n");
     assert_int_equal(RUN("--sync"), 2);

@@ -133,14 +133,14 @@ static enum db_rc sq_open(const char *target, int create, struct db **ret)
     sqlite3_wal_autocheckpoint(d->h, 4000);
     sqlite3_create_collation(d->h, "ITF_CI", SQLITE_UTF8, NULL, ci_collate);
     rc = sqlite3_exec(d->h,
-                      atomic_load(&sync_mode) == DB_SYNC_NORMAL
-                          ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                            " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
-                            " PRAGMA cache_size=-8192;"
-                          : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                            " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
-                            " PRAGMA cache_size=-8192;",
+                      "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
+                      " PRAGMA cache_size=-8192;",
                       NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(d->h,
+                          atomic_load(&sync_mode) == DB_SYNC_NORMAL ? "PRAGMA synchronous=NORMAL;"
+                                                                    : "PRAGMA synchronous=FULL;",
+                          NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         sqlite3_close(d->h);
         free(d);
