@@ -184,7 +184,10 @@ static struct db_stmt_head *head_of(struct db_stmt *st)
 static enum db_rc hand_out(struct db *db, struct db_stmt *st, struct db_stmt **ret)
 {
     db->ops->reset(st);
-    head_of(st)->in_use = 1;
+    if (!head_of(st)->in_use) {
+        head_of(st)->in_use = 1;
+        db->stmts_in_use++;
+    }
     head_of(st)->bind_failed = 0;
     *ret = st;
     return DB_OK;
@@ -338,8 +341,23 @@ enum db_rc db_step(struct db_stmt *st)
 void db_reset(struct db_stmt *st)
 {
     ops_of(st)->reset(st);
-    head_of(st)->in_use = 0;
+    if (head_of(st)->in_use) {
+        head_of(st)->in_use = 0;
+        head_of(st)->db->stmts_in_use--;
+    }
     head_of(st)->bind_failed = 0;
+}
+
+/* Resets every statement a request left in use (an error path that returned before its
+ * db_reset): it would keep its cache slot pinned, and on SQLite a stepped one its read snapshot. */
+static void reset_left_in_use(struct db *db)
+{
+    for (size_t i = 0; i < DB_CACHE_SLOTS && db->stmts_in_use; i++)
+        if (db->cache[i].st && head_of(db->cache[i].st)->in_use)
+            db_reset(db->cache[i].st);
+    for (size_t i = 0; i < DB_STATIC_SLOTS && db->stmts_in_use; i++)
+        if (db->statics[i].st && head_of(db->statics[i].st)->in_use)
+            db_reset(db->statics[i].st);
 }
 
 int db_column_count(struct db_stmt *st)
@@ -486,6 +504,8 @@ void db_pool_put(struct db_pool *pool, struct db *db, int broken)
 {
     if (!db)
         return;
+    if (!broken && db->stmts_in_use)
+        reset_left_in_use(db);
     if (!broken && db->in_txn && db_rollback(db) != DB_OK)
         broken = 1;
     pthread_mutex_lock(&pool->mu);

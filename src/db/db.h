@@ -82,7 +82,8 @@ enum db_rc db_last_error(const struct db *db);
  * the cache never evicts a statement in use (a new text finds another slot, or the call fails
  * with DB_ERROR when every slot it may take holds one in use), so it stays valid until that
  * db_reset() and, unless another text evicts it later, until db_close. One caller at a time per
- * text: asking for the same text again resets the statement for the new caller. */
+ * text: asking for the same text again resets the statement for the new caller. A statement
+ * still in use when its connection goes back to a pool (db_pool_put) is reset there. */
 enum db_rc db_stmt(struct db *db, const char *sql, struct db_stmt **ret);
 /* The same for SQL text that lives as long as the process and never changes (string literals,
  * sql_intern() results): found by its address, without hashing the text. */

@@ -71,6 +71,7 @@ struct db {
     char last_msg[200];    /* the store's message, read when that failure happened */
     struct db_cache_slot cache[DB_CACHE_SLOTS];
     struct db_static_slot statics[DB_STATIC_SLOTS];
+    int stmts_in_use;     /* statements handed out and not reset (db_pool_put resets them) */
     struct db *next_free; /* pool free list link */
     void *memo;           /* db_set_memo() */
     void (*memo_free)(void *memo);

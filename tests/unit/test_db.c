@@ -784,6 +784,36 @@ static void test_maintain_holds_read_lock(void **state)
     sqlite3_close(raw);
 }
 
+/* A request that returns between db_stmt() and db_reset() (an error path) leaves its statement in
+ * use; db_pool_put resets it, so the connection holds no read snapshot (a checkpoint can copy
+ * everything and start the WAL over) and the slot can be reused. */
+static void test_pool_put_resets_statements_left_in_use(void **state)
+{
+    struct fixture *fx = *state;
+    insert_client(fx->db, "Left 1");
+    insert_client(fx->db, "Left 2");
+    struct db_pool *pool = NULL;
+    assert_int_equal(db_pool_new(fx->path, 2, &pool), DB_OK);
+    struct db *c = NULL;
+    assert_int_equal(db_pool_get(pool, &c), DB_OK);
+    struct db_stmt *st;
+    assert_int_equal(db_stmt(c, "SELECT client_id FROM clients ORDER BY client_id", &st), DB_OK);
+    assert_int_equal(db_step(st), DB_ROW); /* stepped, never reset: a read snapshot is open */
+    db_pool_put(pool, c, 0);
+
+    insert_client(fx->db, "Left 3"); /* a commit after that snapshot */
+    sqlite3 *raw;
+    assert_int_equal(sqlite3_open(fx->path, &raw), SQLITE_OK);
+    sqlite3_stmt *ck;
+    assert_int_equal(sqlite3_prepare_v2(raw, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &ck, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(ck), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(ck, 0), 0); /* not blocked by a reader */
+    sqlite3_finalize(ck);
+    sqlite3_close(raw);
+    db_pool_free(pool);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -805,6 +835,7 @@ int main(void)
         T(test_group_commit),
         T(test_data_version),
         T(test_maintain_holds_read_lock),
+        T(test_pool_put_resets_statements_left_in_use),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
