@@ -121,7 +121,9 @@ static int grow_to(struct buf *b, size_t *held, size_t ncap)
     return 0;
 }
 
-static int room_for(struct buf *b, size_t *held, size_t n, int exact)
+/* Room for n more bytes: exactly, or doubling up to the limit — or up to expected when the
+ * data stays within it (a declared length: the last growth stops there, not at twice as much). */
+static int room_for(struct buf *b, size_t *held, size_t n, int exact, size_t expected)
 {
     size_t limit = b->max ? b->max : SIZE_MAX / 2;
     if (b->failed || n > limit || b->len + n > limit)
@@ -129,12 +131,19 @@ static int room_for(struct buf *b, size_t *held, size_t n, int exact)
     size_t need = b->len + n + 1;
     if (need <= b->cap)
         return 0;
-    return grow_to(b, held, exact ? need : grown_cap(b, need, limit));
+    size_t upto = expected && b->len + n <= expected && expected < limit ? expected : limit;
+    return grow_to(b, held, exact ? need : grown_cap(b, need, upto));
 }
 
 int membudget_buf_append(struct buf *b, size_t *held, const void *data, size_t n)
 {
-    int rc = room_for(b, held, n, 0);
+    return membudget_buf_append_sized(b, held, data, n, 0);
+}
+
+int membudget_buf_append_sized(struct buf *b, size_t *held, const void *data, size_t n,
+                               size_t expected)
+{
+    int rc = room_for(b, held, n, 0, expected);
     if (rc)
         return rc;
     buf_append(b, data, n);
@@ -143,7 +152,7 @@ int membudget_buf_append(struct buf *b, size_t *held, const void *data, size_t n
 
 int membudget_buf_reserve(struct buf *b, size_t *held, size_t n)
 {
-    return room_for(b, held, n, 1);
+    return room_for(b, held, n, 1, 0);
 }
 
 void membudget_buf_free(struct buf *b, size_t *held)

@@ -33,7 +33,11 @@ void membudget_release(size_t *held);
 /* Appends n bytes to b, charging the growth of b's allocation: 0, -1 over the global budget,
  * -2 over b's max (b unchanged in both cases). */
 int membudget_buf_append(struct buf *b, size_t *held, const void *data, size_t n);
-/* Makes room for n more bytes in b at once (a declared Content-Length), charged likewise. */
+/* The same for a body of expected bytes in all (its declared length; 0 = unknown): the buffer
+ * grows as the bytes arrive, doubling, but never past expected while the data stays within it. */
+int membudget_buf_append_sized(struct buf *b, size_t *held, const void *data, size_t n,
+                               size_t expected);
+/* Makes room for exactly n more bytes in b at once, charged likewise. */
 int membudget_buf_reserve(struct buf *b, size_t *held, size_t n);
 /* Frees b and gives back what *held charged for it. */
 void membudget_buf_free(struct buf *b, size_t *held);

@@ -1,5 +1,6 @@
 /* conn: per-connection state and the connection deadlines (see conn.h). */
 #include "http/conn.h"
+#include "http/netaddr.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -33,7 +34,7 @@ struct conn {
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static struct conn *head;
-static struct conn_limits limits = {64, 10, 0, 0};
+static struct conn_limits limits = {64, NULL, 10, 0, 0};
 static pthread_t sweeper;
 static int running, stop_sweep;
 
@@ -129,12 +130,14 @@ struct conn *conn_started(struct MHD_Connection *con)
     c->first = 1;
     c->phase = CONN_HEADERS;
     c->since = now();
+    int exempt = limits.exempt && limits.exempt->n && cidr_list_match_text(limits.exempt, c->ip);
     pthread_mutex_lock(&mu);
     unsigned same = 0;
-    for (struct conn *o = head; o; o = o->next)
-        if (o->family == c->family && memcmp(o->addr, c->addr, sizeof(c->addr)) == 0)
-            same++;
-    c->over_ip = same >= limits.per_ip;
+    if (!exempt)
+        for (struct conn *o = head; o; o = o->next)
+            if (o->family == c->family && memcmp(o->addr, c->addr, sizeof(c->addr)) == 0)
+                same++;
+    c->over_ip = !exempt && same >= limits.per_ip;
     c->next = head;
     if (head)
         head->prev = c;
@@ -231,6 +234,11 @@ void conn_body_bytes(struct conn *c, size_t n)
 int conn_over_ip_limit(const struct conn *c)
 {
     return c->over_ip;
+}
+
+const char *conn_peer(const struct conn *c)
+{
+    return c->ip;
 }
 
 void conn_refuse_raw(struct conn *c, int status, const char *reason, const char *message)

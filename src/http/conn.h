@@ -9,9 +9,13 @@
 #include <stddef.h>
 
 struct MHD_Connection;
+struct cidr_list;
 
 struct conn_limits {
-    unsigned per_ip;         /* connections from one address; more are answered 429 and closed */
+    unsigned per_ip; /* connections from one address; more are answered 429 and closed */
+    /* peers never counted against per_ip (--trusted-proxy: every client behind a reverse proxy
+     * arrives from its address; the limits that matter there are per client, not per socket) */
+    const struct cidr_list *exempt;
     unsigned header_timeout; /* seconds from the connection (or request line) to the last header */
     unsigned body_min_rate;  /* bytes/s a body must average after header_timeout (0: no check) */
     int quiet;               /* no log line per closed connection */
@@ -50,8 +54,10 @@ size_t conn_query_args(const struct conn *c);
 void conn_set_request(struct conn *c, void *req);
 void conn_phase(struct conn *c, enum conn_phase p);
 void conn_body_bytes(struct conn *c, size_t n);
-/* More connections from this address than the limit. */
+/* More connections from this address than the limit (never for an exempt peer). */
 int conn_over_ip_limit(const struct conn *c);
+/* The peer's address as text ("-" when not an IP connection). */
+const char *conn_peer(const struct conn *c);
 
 /* Answers status + a JSON error on the socket itself and closes it: for a request the library has
  * failed on without telling us (its own state is then unusable). */

@@ -42,9 +42,11 @@ struct server {
     struct workers *writers; /* run write requests off the event threads */
     pthread_t maint;
     atomic_int stopping;
-    unsigned max_streams; /* answers streaming at once, all addresses: half the read pool */
-    pthread_mutex_t health_mu;
-    struct db *health_db; /* /healthz's own connection: never one of the read pool's */
+    unsigned max_streams;      /* answers streaming at once, all addresses: half the read pool */
+    pthread_mutex_t health_mu; /* the check in progress (held by one event thread at a time) */
+    struct db *health_db;      /* /healthz's own connection: never one of the read pool's */
+    atomic_int health_ok;      /* the last check's result: what a concurrent check answers */
+    atomic_llong health_since; /* when the running check began (ms, monotonic); 0: none runs */
 };
 
 /* Store upkeep off the request path (SQLite: WAL checkpoints) every 200 ms. */
@@ -74,6 +76,7 @@ struct http_req {
     char *raw_uri;
     struct buf body;
     size_t body_mem; /* bytes of body charged to the global budget (membudget) */
+    size_t declared; /* the declared Content-Length (0: none, or chunked) */
     int started;
     int too_large;
     int busy;            /* the body would go beyond --max-body-memory: 503 */
@@ -94,6 +97,11 @@ struct http_req {
     const char *label; /* metrics label for non-API routes */
 };
 
+/* What a declared body reserves from --max-body-memory before its bytes arrive: enough for most
+ * bodies in one allocation, small enough that connections declaring large bodies and sending
+ * nothing cannot hold the budget (the rest is charged as the bytes come). */
+#define BODY_FIRST_PART (16u * 1024u)
+
 static atomic_int in_flight;   /* requests between the handler's first call and completed() */
 static atomic_int connections; /* open client connections */
 
@@ -111,12 +119,8 @@ static void on_connection(void *cls, struct MHD_Connection *con, void **socket_c
         /* a request MHD dropped without calling completed() (it failed while parsing) */
         struct http_req *h = conn_closed(*socket_context);
         *socket_context = NULL;
-        if (h) {
-            if (h->r.stream_free)
-                h->r.stream_free(&h->r);
-            release_db(&h->r, 0);
+        if (h)
             free_req(h);
-        }
     }
 }
 
@@ -190,14 +194,8 @@ static void completed(void *cls, struct MHD_Connection *con, void **req_cls,
     if (!h)
         return;
     struct req *r = &h->r;
-    if (r->stream_free)
-        r->stream_free(r);
-    release_db(r, 0);
-    if (h->stream_slot) {
-        stream_slot_give(r->ip);
-        /* the send deadline was for the stream; a kept-alive connection idles as usual */
+    if (h->stream_slot) /* the send deadline was for the stream; a kept-alive connection idles */
         MHD_set_connection_option(con, MHD_CONNECTION_OPTION_TIMEOUT, srv->cfg->timeout_sec);
-    }
     if (r->status) {
         if (h->route.kind == ROUTE_API && h->route.ep)
             metrics_observe(h->route.mod->name, h->route.ep->function, NULL, r->status,
@@ -224,9 +222,16 @@ static void completed(void *cls, struct MHD_Connection *con, void **req_cls,
     *req_cls = NULL;
 }
 
+/* Ends a request: from completed(), or when the connection closes without it (on_connection) —
+ * every resource a request can hold is given back here, once. */
 static void free_req(struct http_req *h)
 {
     struct req *r = &h->r;
+    if (r->stream_free)
+        r->stream_free(r);
+    release_db(r, 0);
+    if (h->stream_slot)
+        stream_slot_give(r->ip);
     req_free(r);
     membudget_buf_free(&h->body, &h->body_mem);
     free(h->raw_uri);
@@ -294,19 +299,14 @@ static enum MHD_Result send_reply(struct MHD_Connection *con, struct http_req *h
     return ret;
 }
 
-/* A header's value; a value with a NUL byte inside is refused (*ret_bad names the header), so
- * that no part of a key is silently cut off. */
-static const char *header_value(struct MHD_Connection *con, const char *name, const char **ret_bad)
+/* A header's value (NULL when absent). A value libmicrohttpd cut at a NUL byte is found by
+ * rawreq_cut() in the raw header block, not here: the library's length is that of the cut value. */
+static const char *header_value(struct MHD_Connection *con, const char *name)
 {
     const char *v = NULL;
     size_t n = 0;
     if (MHD_lookup_connection_value_n(con, MHD_HEADER_KIND, name, strlen(name), &v, &n) != MHD_YES)
         return NULL;
-    if (v && strlen(v) != n) {
-        if (!*ret_bad)
-            *ret_bad = name;
-        return NULL;
-    }
     return v;
 }
 
@@ -367,20 +367,10 @@ static void client_address(struct MHD_Connection *con, struct req *r)
     buf_free(&fwd);
 }
 
-static void read_headers(struct MHD_Connection *con, struct req *r)
+static void read_headers(struct MHD_Connection *con, struct http_req *h)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    snprintf(r->ip, sizeof(r->ip), "-");
-    if (ci && ci->client_addr) {
-        const struct sockaddr *sa = ci->client_addr;
-        if (sa->sa_family == AF_INET)
-            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, r->ip,
-                      sizeof(r->ip));
-        else if (sa->sa_family == AF_INET6)
-            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, r->ip,
-                      sizeof(r->ip));
-    }
+    struct req *r = &h->r;
+    snprintf(r->ip, sizeof(r->ip), "%s", h->conn ? conn_peer(h->conn) : "-");
     client_address(con, r);
     size_t len = 0;
     const char *ua = NULL;
@@ -389,13 +379,18 @@ static void read_headers(struct MHD_Connection *con, struct req *r)
         r->user_agent = ua;
         r->user_agent_len = len;
     }
-    r->hdr_api_key = header_value(con, "X-API-Key", &r->bad_header);
-    const char *authz = header_value(con, "Authorization", &r->bad_header);
+    r->hdr_api_key = header_value(con, "X-API-Key");
+    const char *authz = header_value(con, "Authorization");
     if (!r->hdr_api_key && authz && strncasecmp(authz, "Bearer ", 7) == 0)
         r->hdr_api_key = authz + 7;
-    r->hdr_decrypt = header_value(con, "X-API-Key-Decrypt-Password", &r->bad_header);
-    if (ua && strlen(ua) != len && !r->bad_header)
-        r->bad_header = "User-Agent";
+    r->hdr_decrypt = header_value(con, "X-API-Key-Decrypt-Password");
+}
+
+static long long now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 static void handle_special(struct server *srv, struct http_req *h, const char **ctype)
@@ -406,18 +401,29 @@ static void handle_special(struct server *srv, struct http_req *h, const char **
         /* its own connection, so that busy or slow requests never make it fail */
         h->label = "healthz";
         struct db_stmt *st = NULL;
-        pthread_mutex_lock(&srv->health_mu);
-        if (!srv->health_db && db_open(srv->cfg->db_target, &srv->health_db) != DB_OK)
-            srv->health_db = NULL;
-        int ok = srv->health_db && db_stmt_static(srv->health_db, "SELECT 1", &st) == DB_OK &&
+        int ok;
+        if (pthread_mutex_trylock(&srv->health_mu) != 0) {
+            /* another check is running (with the store unreachable it can wait for a connect
+             * timeout): never queue an event thread behind it; answer the last result while the
+             * running check is young, 503 once it has taken over a second (the store hangs) */
+            long long since = atomic_load(&srv->health_since);
+            ok = atomic_load(&srv->health_ok) && since && now_ms() - since < 1000;
+        } else {
+            atomic_store(&srv->health_since, now_ms());
+            if (!srv->health_db && db_open(srv->cfg->db_target, &srv->health_db) != DB_OK)
+                srv->health_db = NULL;
+            ok = srv->health_db && db_stmt_static(srv->health_db, "SELECT 1", &st) == DB_OK &&
                  db_step(st) == DB_ROW;
-        if (st)
-            db_reset(st);
-        if (!ok && srv->health_db) {
-            db_close(srv->health_db); /* opened again by the next check */
-            srv->health_db = NULL;
+            if (st)
+                db_reset(st);
+            if (!ok && srv->health_db) {
+                db_close(srv->health_db); /* opened again by the next check */
+                srv->health_db = NULL;
+            }
+            atomic_store(&srv->health_ok, ok);
+            atomic_store(&srv->health_since, 0);
+            pthread_mutex_unlock(&srv->health_mu);
         }
-        pthread_mutex_unlock(&srv->health_mu);
         r->status = ok ? 200 : 503;
         buf_puts(&r->out, ok ? "{\"status\":\"ok\"}" : "{\"status\":\"store unavailable\"}");
     } else if (h->route.kind == ROUTE_METRICS) {
@@ -557,25 +563,6 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
     }
 }
 
-static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
-                                    const char *value)
-{
-    size_t *total = cls;
-    *total += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": " and CRLF */
-    return MHD_YES;
-}
-
-/* 414/431 for requests over our limits (MHD itself only stops at its memory pool's size). */
-static int oversize(struct MHD_Connection *con, const struct server_config *cfg,
-                    const char *raw_uri)
-{
-    if (strlen(raw_uri) > cfg->max_url)
-        return 414;
-    size_t total = 0;
-    MHD_get_connection_values(con, MHD_HEADER_KIND, count_header, &total);
-    return total > cfg->max_header ? 431 : 0;
-}
-
 /* An error replaces a list's answer: its paging headers go with it. */
 static void drop_list_headers(struct req *r)
 {
@@ -676,19 +663,29 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
     }
     if (!h->started) {
         h->started = 1;
-        h->oversize = oversize(con, srv->cfg, h->raw_uri);
-        if (!h->oversize && (unsigned)atomic_load(&connections) > srv->cfg->max_connections)
+        /* one pass over the headers: their size and the RFC 9112 framing */
+        size_t header_bytes = 0;
+        const char *framing = framing_scan(con, &header_bytes);
+        if (strlen(h->raw_uri) > srv->cfg->max_url)
+            h->oversize = 414; /* MHD itself only stops at its memory pool's size */
+        else if (header_bytes > srv->cfg->max_header)
+            h->oversize = 431;
+        else if ((unsigned)atomic_load(&connections) > srv->cfg->max_connections)
             h->oversize = 503; /* over --max-connections: answered, then the connection closes */
-        if (!h->oversize && conn_over_ip_limit(h->conn))
+        else if (conn_over_ip_limit(h->conn))
             h->oversize = 429; /* over --max-connections-per-ip: the same */
-        if (!h->oversize && (h->refusal = framing_error(con)))
+        else if ((h->refusal = framing))
             h->oversize = 400; /* RFC 9112 framing: refused, the connection closes */
         const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
-        if (cl && strtoull(cl, NULL, 10) > srv->cfg->max_body)
+        unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
+        if (declared > srv->cfg->max_body)
             h->too_large = 1; /* answered now: the body is never read */
-        else if (!h->oversize && cl &&
-                 membudget_buf_reserve(&h->body, &h->body_mem, strtoull(cl, NULL, 10)))
+        else if (!h->oversize && declared &&
+                 membudget_buf_reserve(&h->body, &h->body_mem,
+                                       declared < BODY_FIRST_PART ? declared : BODY_FIRST_PART))
             h->busy = 1; /* over --max-body-memory: likewise */
+        else
+            h->declared = (size_t)declared; /* the rest is charged as it arrives */
         if (!h->oversize && !h->too_large && !h->busy)
             return MHD_YES;
         *upload_data_size = 0;
@@ -696,7 +693,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
     if (*upload_data_size && !h->responded) {
         conn_body_bytes(h->conn, *upload_data_size);
         if (!h->too_large && !h->busy) {
-            int rc = membudget_buf_append(&h->body, &h->body_mem, upload_data, *upload_data_size);
+            int rc = membudget_buf_append_sized(&h->body, &h->body_mem, upload_data,
+                                                *upload_data_size, h->declared);
             h->too_large = rc == -2;
             h->busy = rc == -1;
             if (rc)
@@ -716,7 +714,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
     r->path = strdup(url ? url : "/");
     const char *ctype = "application/json";
     if (h->oversize) {
-        read_headers(con, r);
+        read_headers(con, h);
         reply_message(r, h->oversize,
                       h->refusal           ? h->refusal
                       : h->oversize == 414 ? "The request URL is too long."
@@ -731,9 +729,9 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
     const char *q = strchr(h->raw_uri, '?');
     if (q)
         req_parse_query(r, q + 1, strlen(q + 1));
-    read_headers(con, r);
-    if (!r->bad_header) /* what libmicrohttpd cut at a NUL byte without saying so */
-        r->bad_header = rawreq_cut(con, method, url, version, h->raw_uri);
+    read_headers(con, h);
+    /* what libmicrohttpd cut at a NUL byte without saying so */
+    r->bad_header = rawreq_cut(con, method, url, version, h->raw_uri);
     h->ctype = ctype;
     if (!r->path) {
         reply_message(r, 500, "Internal server error.");
@@ -792,15 +790,17 @@ int server_run(const struct server_config *cfg)
 {
     struct server srv = {.cfg = cfg};
     unsigned threads = cfg->threads;
-    srv.max_streams = (threads * 4 + 8) / 2;
+    unsigned read_conns = threads * 4 + 8; /* the read pool: connections the event threads share */
+    srv.max_streams = read_conns / 2;
     pthread_mutex_init(&srv.health_mu, NULL);
+    atomic_store(&srv.health_ok, 1); /* the pools below opened the store */
     trusted_proxies = cfg->trusted_proxies;
     unsigned writers = cfg->write_workers;
     /* two pools: a connection's page cache fills with what its requests read, so the few
      * connections the event threads use for reads are kept apart from the workers' (which read
      * little: the key, the settings) — otherwise every connection a write burst left at the top
      * of the free list would grow a full cache under the next reads */
-    enum db_rc rc = db_pool_new(cfg->db_target, threads * 4 + 8, &srv.pool);
+    enum db_rc rc = db_pool_new(cfg->db_target, read_conns, &srv.pool);
     if (rc == DB_OK)
         rc = db_pool_new(cfg->db_target, writers + 2, &srv.wpool);
     if (rc != DB_OK) {
@@ -844,8 +844,12 @@ int server_run(const struct server_config *cfg)
     }
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
-    struct conn_limits lim = {cfg->max_conn_per_ip, cfg->header_timeout, cfg->body_min_rate,
-                              cfg->quiet};
+    struct conn_limits lim = {cfg->max_conn_per_ip, cfg->trusted_proxies, cfg->header_timeout,
+                              cfg->body_min_rate, cfg->quiet};
+    /* past our own limit (429 JSON) MHD refuses outright, at twice the limit; not at all behind
+     * a trusted proxy, whose address every client shares (conn.c exempts it from ours) */
+    int behind_proxy = cfg->trusted_proxies && cfg->trusted_proxies->n;
+    unsigned mhd_per_ip = behind_proxy ? 0 : 2 * lim.per_ip;
     srv.writers = conn_guard_start(&lim) == 0 ? workers_start(writers, run_write, &srv) : NULL;
     if (!srv.writers) {
         conn_guard_stop();
@@ -868,8 +872,7 @@ int server_run(const struct server_config *cfg)
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool_size(cfg), MHD_OPTION_ARRAY,
         cfg->reuse_port ? reuse : no_reuse, MHD_OPTION_STRICT_FOR_CLIENT, 1,
         MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        /* past our own limit (429 JSON) MHD refuses outright, at twice the limit */
-        2 * lim.per_ip, MHD_OPTION_END);
+        mhd_per_ip, MHD_OPTION_END);
     if (!d) {
         int err = errno;
         if (err == EADDRINUSE)

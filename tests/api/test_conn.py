@@ -263,6 +263,46 @@ class SlowTests(ConnCase):
                 sk.close()
             s.stop()
 
+    def test_trusted_proxy_peer_is_not_limited_per_address(self):
+        """Behind a --trusted-proxy every client arrives from the proxy's address: with
+        --max-connections-per-ip 4, 20 kept-alive connections from the proxy (127.0.0.1) are all
+        served (neither our 429 nor the library's refusal at twice the limit); a peer that is not
+        a trusted proxy (127.0.0.2) is still limited."""
+        s = base.Server(base.make_seeded_db("perip_proxy"), "perip_proxy",
+                        extra_args=["--max-connections-per-ip", "4",
+                                    "--trusted-proxy", "127.0.0.1"]).start()
+        socks = []
+        try:
+            time.sleep(0.3)
+            for i in range(20):
+                sk = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+                socks.append(sk)
+                sk.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 198.51.100.%d\r\n\r\n"
+                            % (READ, i + 1)).encode())
+            for i, sk in enumerate(socks):
+                ans = b""
+                while b"\r\n\r\n" not in ans:
+                    d = sk.recv(65536)
+                    if not d:
+                        break
+                    ans += d
+                self.assertEqual(status_of(ans), 200, "connection %d: %r" % (i, ans[:300]))
+            others = []
+            for _ in range(4):
+                sk = socket.create_connection(("127.0.0.1", s.port), timeout=10,
+                                              source_address=("127.0.0.2", 0))
+                sk.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: a")
+                others.append(sk)
+            socks.extend(others)
+            time.sleep(0.2)
+            ans, closed = exchange(s.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+                                   source="127.0.0.2")
+            self.assertJson4xx(ans, 429, "Too many connections from this address")
+        finally:
+            for sk in socks:
+                sk.close()
+            s.stop()
+
     @staticmethod
     def _closed(sk):
         sk.setblocking(False)

@@ -59,6 +59,22 @@ r=$(request GET /api/v1/clients/read.php)
 echo "ok: requests succeed"
 
 mpid=$(cat "$mdir/mariadbd.pid")
+# A frozen store (SIGSTOP): one /healthz waits on it; the checks that come meanwhile are never
+# queued behind it: they answer at once, 503 once the running check has taken over a second
+kill -STOP "$mpid"
+curl -s -o /dev/null --max-time 8 "$base/healthz" &
+hung=$!
+sleep 1.5
+for i in 1 2 3 4; do
+  t0=$(date +%s%N)
+  r=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$base/healthz" || echo 000)
+  ms=$((($(date +%s%N) - t0) / 1000000))
+  [ "$r" = 503 ] && [ $ms -lt 1000 ] ||
+    { kill -CONT "$mpid"; fail "/healthz during a running check on a frozen store: $r in ${ms} ms"; }
+done
+kill -CONT "$mpid"
+wait "$hung" || true
+echo "ok: /healthz with the store frozen answers 503 at once beside the check that waits"
 kill -KILL "$mpid"
 for _ in $(seq 100); do kill -0 "$mpid" 2>/dev/null || break; sleep 0.05; done
 kill -0 "$mpid" 2>/dev/null && fail "mariadbd did not die"

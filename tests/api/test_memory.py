@@ -15,8 +15,9 @@ the kernel) and VmRSS (now).
                above the baseline. A sampler kills the server past KILL_AT, so that a server
                without the bounds fails the test instead of exhausting the machine.
   BudgetTests  --max-body-memory: a body that would go beyond it gets 503 JSON with Retry-After
-               at once (declared Content-Length) or while it arrives (chunked); once the other
-               body is done the same request succeeds.
+               while it arrives (declared Content-Length or chunked); a declared length only
+               reserves a small first part, so idle connections declaring large bodies hold
+               nothing much; once the other body is done the same request succeeds.
   ValueCapTests  more than 100000 JSON values: 400 naming it on a write, ignored on a read (as an
                unparseable body is); a body just under the cap is parsed and used.
 
@@ -253,16 +254,39 @@ class BudgetTests(MemoryCase):
     def tearDownClass(cls):
         cls.server.stop()
 
-    def hold(self, declared):
-        """A request that declared `declared` bytes and sent only a few: it holds its share."""
+    def hold(self, declared, sent=0):
+        """A request that declared `declared` bytes and sent `sent` of them (at least a few): it
+        holds what it sent (and a small first part), not what it declared."""
         sock = socket.create_connection(("127.0.0.1", self.server.port), timeout=30)
         sock.sendall(("POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n{\"client_name\""
                       % (CREATE, declared)).encode())
+        if sent:
+            sock.sendall(b" " * sent)
         time.sleep(0.3)  # read by the server
         return sock
 
+    def test_declared_lengths_alone_hold_nothing_much(self):
+        """Connections that declare large bodies and send nothing more do not hold the budget:
+        with 1 MiB in all, ten of them declaring 900 KB each leave room for a 300 KB body."""
+        held = [self.hold(900000) for _ in range(10)]
+        try:
+            for h in held[1:]:  # none of them was refused either
+                h.settimeout(0.2)
+                try:
+                    self.assertEqual(h.recv(100), b"", "a declared body was refused at once")
+                except socket.timeout:
+                    pass
+            status, hdrs, body, err = exchange(self.server.port, "POST", CREATE,
+                                               b'{"client_name":"Budget C"}' + b" " * 300000)
+            self.assertEqual(status, 200, body)
+            self.assertIn(b'"success":"True"', body)
+        finally:
+            for h in held:
+                h.close()
+        self.assertServes(self.server)
+
     def test_over_global_budget_declared(self):
-        held = self.hold(800000)
+        held = self.hold(800000, 700000)
         try:
             status, hdrs, body, err = exchange(self.server.port, "POST", CREATE,
                                                b'{"client_name":"Budget A"}' + b" " * 300000)
@@ -281,7 +305,7 @@ class BudgetTests(MemoryCase):
         self.assertServes(self.server)
 
     def test_over_global_budget_chunked(self):
-        held = self.hold(900000)
+        held = self.hold(900000, 800000)
         try:
             status, hdrs, body, err = exchange(self.server.port, "POST", CREATE,
                                                b'{"client_name":"Budget B"}' + b" " * 400000,

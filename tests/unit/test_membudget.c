@@ -164,6 +164,21 @@ static void test_buf_growth(void **state)
     membudget_buf_free(&c, &held_c);
     membudget_buf_free(&b, &held);
     assert_int_equal(membudget_used(), 0);
+
+    /* a body of a known size grows as it arrives, doubling, but its last growth stops at the
+     * expected size (5000 bytes in 3000-byte parts: 4096, then 5001, not 8192) */
+    membudget_configure(100000);
+    buf_init(&b, 20000);
+    assert_int_equal(membudget_buf_append_sized(&b, &held, data, 3000, 5000), 0);
+    assert_int_equal(b.cap, 4096);
+    assert_int_equal(membudget_buf_append_sized(&b, &held, data, 2000, 5000), 0);
+    assert_int_equal(b.cap, 5001);
+    assert_int_equal(held, 5001);
+    /* more than declared: doubling again, up to the buffer's max */
+    assert_int_equal(membudget_buf_append_sized(&b, &held, data, 100, 5000), 0);
+    assert_int_equal(b.cap, 10002);
+    membudget_buf_free(&b, &held);
+    assert_int_equal(membudget_used(), 0);
     membudget_configure(0);
 }
 
