@@ -105,8 +105,7 @@ struct log_spec {
 };
 
 #define EP_MAX_LOGS 3
-#define EP_DECRYPT 1u    /* needs the key's decrypt password: unwraps the master key (K16) */
-#define EP_LOG_ALWAYS 2u /* logs also when the row was not found (reference quirk kept) */
+#define EP_DECRYPT 1u /* needs the key's decrypt password: unwraps the master key (K16) */
 
 /* ENG_OK, or an enum eng_rc that ends the operation (engine/engine_int.h). */
 typedef enum eng_rc (*op_hook)(struct op_ctx *ctx);

@@ -118,13 +118,14 @@ static int write_row(struct buf *out, struct read_state *rs)
     return out->failed ? -1 : 0;
 }
 
-/* Appends rows until the chunk is full; 1 = more rows may follow, 0 = done, -1 = error. */
-static int fill_rows(struct req *r, struct read_state *rs, size_t chunk)
+/* Appends rows until the chunk is full; 1 = more rows may follow, 0 = done (end appended after
+ * the last row), -1 = error. */
+static int fill_rows(struct req *r, struct read_state *rs, size_t chunk, const char *end)
 {
     while (r->out.len < chunk) {
         enum db_rc rc = db_step(rs->st);
         if (rc == DB_DONE) {
-            buf_puts(&r->out, "]}");
+            buf_puts(&r->out, end);
             return 0;
         }
         if (rc != DB_ROW)
@@ -141,7 +142,7 @@ static int stream_next(struct req *r)
 {
     struct read_state *rs = r->stream_state;
     buf_reset(&r->out);
-    return fill_rows(r, rs, STREAM_CHUNK);
+    return fill_rows(r, rs, STREAM_CHUNK, "]}");
 }
 
 static void stream_free(struct req *r)
@@ -391,7 +392,7 @@ enum eng_rc engine_read(struct op_ctx *ctx)
         buf_reset(&r->out);
         buf_printf(&r->out, "{\"success\":\"True\",\"count\":%lld,\"data\":[", (long long)expect);
         set_paging_headers(r, total);
-        int more = fill_rows(r, rs, STREAM_CHUNK);
+        int more = fill_rows(r, rs, STREAM_CHUNK, "]}");
         if (more < 0) {
             db_reset(rs->st);
             return ENG_DB;
@@ -408,15 +409,15 @@ enum eng_rc engine_read(struct op_ctx *ctx)
     /* unpaged filters: few rows; collect them, then write the envelope */
     struct buf rows = r->out;
     buf_init(&r->out, 0);
-    int done = fill_rows(r, rs, SIZE_MAX);
+    int done = fill_rows(r, rs, SIZE_MAX, ""); /* reply_rows() writes the envelope around them */
     db_reset(rs->st);
     struct buf body = r->out;
     r->out = rows;
-    if (done != 0 || body.failed || body.len < 2) {
+    if (done != 0 || body.failed) {
         buf_free(&body);
         return ENG_DB;
     }
-    rc = reply_rows(r, body.p, body.len - 2, rs->rows); /* without the "]}" fill_rows closed with */
+    rc = reply_rows(r, body.p ? body.p : "", body.len, rs->rows);
     buf_free(&body);
     return rc;
 }
