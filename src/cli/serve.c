@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth/auth.h"
 #include "auth/throttle.h"
 #include "cli/cli.h"
 #include "cli/serve_opts.h"
@@ -21,6 +22,7 @@ int cmd_serve(const struct cli_opts *o, struct serve_opts *so, const struct opt_
     struct db *db = NULL;
     if (db_open(o->db, &db) != DB_OK)
         return cli_fail("cannot open the database %s.", o->db_shown);
+    auth_set_v2608(auth_detect_v2608(db));
     enum db_rc drc = db_dialect(db) == DB_SQLITE ? cli_ensure_indexes(db) : DB_OK;
     if (drc != DB_OK)
         cli_fail("cannot create the read indexes: %s", db_errmsg(db));

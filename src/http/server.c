@@ -540,6 +540,18 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
         return;
     }
     }
+    /* v26.08: the key's user, module level and target client, before the endpoint's own method
+     * check (delta 2.4) */
+    switch (auth_authorize(r, r->db, r->mod->rbac_module, r->ep->function, r->ep->op != OP_READ)) {
+    case AUTH_OK:
+        break;
+    case AUTH_REPLIED:
+        return;
+    default:
+        reply_server_error(r, db_unreachable(r->db) ? DB_UNAVAILABLE : DB_ERROR);
+        release_db(r, 1);
+        return;
+    }
     const char *wrong = route_wrong_method(r->ep, r->method);
     if (wrong) {
         reply_message(r, 405, wrong);

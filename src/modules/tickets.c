@@ -108,6 +108,7 @@ static struct module_resolved resolved;
 const struct module module_tickets = {
     .res = &resolved,
     .name = "tickets",
+    .rbac_module = "module_support",
     .table = "tickets",
     .client_col = "ticket_client_id",
     .archived_col = "ticket_archived_at",
