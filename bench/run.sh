@@ -14,6 +14,8 @@
 #   BENCH_SERVE_ARGS="..." extra `itflowd serve` flags (e.g. "--threads 4")
 #   BENCH_PORT=N           fixed port instead of a free one
 #   BENCH_SKIP_BUILD=1     reuse build-bench/itflowd as it is (e.g. while the tree does not build)
+#   BENCH_ITFLOW_VERSION=26.08  the dataset as an ITFlow v26.08 database: the same two keys run as
+#                          an admin user and a user allowed client 1 only (RBAC on every request)
 #   BENCH_REPEAT=1         run the whole list this many times; the table shows each scenario's
 #                          median (peak RSS: the maximum) — on a shared 2-core machine single
 #                          runs of the same scenario vary by +-20 %
@@ -51,8 +53,9 @@ SCENARIOS=(
   "asset_by_mac|asset_by_mac.lua|GET /api/v1/assets/read.php?asset_mac=02:00:00:01:E2:41&api_key=$ALL"
   "tickets_deep_page|tickets_deep_page.lua|GET /api/v1/tickets/read.php?limit=50&offset=95000&api_key=$ALL"
   "credentials_list|credentials_list.lua|GET /api/v1/credentials/read.php?limit=50&api_key_decrypt_password=$DECRYPT_PW&api_key=$ALL"
-  "ticket_create|ticket_create.lua|POST /api/v1/tickets/create.php {\"api_key\":\"$CK\",\"ticket_subject\":\"Smoke ticket\",\"ticket_details\":\"<p>smoke</p>\"}"
-  "contact_update|contact_update.lua|POST /api/v1/contacts/update.php {\"api_key\":\"$CK\",\"contact_id\":3,\"contact_title\":\"Smoke title\"}"
+  "assets_scoped|assets_scoped.lua|GET /api/v1/assets/read.php?limit=50&api_key=$CK"
+  "ticket_create|ticket_create.lua|POST /api/v1/tickets/create.php {\"api_key\":\"$CK\",\"client_id\":1,\"ticket_subject\":\"Smoke ticket\",\"ticket_details\":\"<p>smoke</p>\"}"
+  "contact_update|contact_update.lua|POST /api/v1/contacts/update.php {\"api_key\":\"$CK\",\"client_id\":1,\"contact_id\":3,\"contact_title\":\"Smoke title\"}"
   "mixed|mixed.lua|GET /api/v1/assets/read.php?asset_id=42&api_key=$ALL"
 )
 if [ -n "${BENCH_SCENARIOS:-}" ]; then
