@@ -25,21 +25,21 @@ static const char SQL_CANDIDATES_2608[] =
     "FROM api_keys WHERE api_key_expire > ? AND (api_key_secret = ? OR "
     "SUBSTR(api_key_secret, 1, 13) <> '$itfd-sha256$') ORDER BY api_key_id";
 
-/* v26.08 (delta 2.1): the key's user, its role and the size of its client lists, in one query.
- * role_is_admin is NULL when the role does not exist. */
+/* v26.08 (delta 2.1): the key's user, its role, the size of its client lists and the role's
+ * permission levels by module name, in one query: a row per permission row (one row with NULL
+ * name and level when there is none). role_is_admin is NULL when the role does not exist;
+ * permission rows of a module that does not exist (or was renamed away) name no module. */
 static const char SQL_USER[] =
     "SELECT u.user_type, u.user_status, CASE WHEN u.user_archived_at IS NULL THEN 0 ELSE 1 END, "
-    "u.user_role_id, r.role_is_admin, "
+    "r.role_is_admin, "
     "(SELECT COUNT(*) FROM user_client_permissions ca WHERE ca.user_id = u.user_id "
     "AND ca.permission_type <> 'deny'), "
     "(SELECT COUNT(*) FROM user_client_permissions cd WHERE cd.user_id = u.user_id "
-    "AND cd.permission_type = 'deny') "
-    "FROM users u LEFT JOIN user_roles r ON r.role_id = u.user_role_id WHERE u.user_id = ? "
-    "LIMIT 1";
-/* The role's permission levels by module name (a renamed module row loses its permission). */
-static const char SQL_PERMS[] =
-    "SELECT m.module_name, p.user_role_permission_level FROM modules m "
-    "JOIN user_role_permissions p ON m.module_id = p.module_id WHERE p.user_role_id = ?";
+    "AND cd.permission_type = 'deny'), "
+    "m.module_name, p.user_role_permission_level "
+    "FROM users u LEFT JOIN user_roles r ON r.role_id = u.user_role_id "
+    "LEFT JOIN user_role_permissions p ON p.user_role_id = u.user_role_id "
+    "LEFT JOIN modules m ON m.module_id = p.module_id WHERE u.user_id = ?";
 
 static int g_v2608;
 
@@ -152,31 +152,20 @@ static int load_access(struct db *db, struct api_key *key)
     if (db_stmt_static(db, SQL_USER, &st) != DB_OK)
         return -1;
     db_bind_int(st, 1, key->user_id);
-    enum db_rc rc = db_step(st);
-    int64_t role = 0;
-    if (rc == DB_ROW) {
-        if (db_column_int(st, 0) != 1 || db_column_int(st, 1) != 1 || db_column_int(st, 2) != 0)
-            a->state = ACCESS_INVALID;
-        role = db_column_int(st, 3);
-        a->is_admin = db_column_int(st, 4) == 1;
-        a->nallow = db_column_int(st, 5);
-        a->ndeny = db_column_int(st, 6);
-    } else if (rc == DB_DONE) {
-        a->state = ACCESS_INVALID;
-    }
-    db_reset(st);
-    if (rc != DB_ROW && rc != DB_DONE)
-        return -1;
-    if (a->state != ACCESS_OK || a->is_admin)
-        return 0;
-    if (db_stmt_static(db, SQL_PERMS, &st) != DB_OK)
-        return -1;
-    db_bind_int(st, 1, role);
+    enum db_rc rc;
+    int rows = 0;
     while ((rc = db_step(st)) == DB_ROW) {
+        if (rows++ == 0) {
+            if (db_column_int(st, 0) != 1 || db_column_int(st, 1) != 1 || db_column_int(st, 2) != 0)
+                a->state = ACCESS_INVALID;
+            a->is_admin = db_column_int(st, 3) == 1;
+            a->nallow = db_column_int(st, 4);
+            a->ndeny = db_column_int(st, 5);
+        }
         size_t n;
-        const char *name = db_column_text(st, 0, &n);
+        const char *name = db_column_text(st, 6, &n);
         if (!name || n >= ACCESS_MODULE_NAME || a->nperm == ACCESS_MAX_MODULES)
-            continue; /* not a module name the API asks about */
+            continue; /* no permission row, or not a module name the API asks about */
         int dup = 0;
         for (int i = 0; i < a->nperm && !dup; i++)
             dup = strlen(a->perm_name[i]) == n && memcmp(a->perm_name[i], name, n) == 0;
@@ -184,10 +173,14 @@ static int load_access(struct db *db, struct api_key *key)
             continue; /* the first row found answers, as the reference's lookup */
         memcpy(a->perm_name[a->nperm], name, n);
         a->perm_name[a->nperm][n] = 0;
-        a->perm_level[a->nperm++] = (int)db_column_int(st, 1);
+        a->perm_level[a->nperm++] = (int)db_column_int(st, 7);
     }
     db_reset(st);
-    return rc == DB_DONE ? 0 : -1;
+    if (rc != DB_DONE)
+        return -1;
+    if (rows == 0)
+        a->state = ACCESS_INVALID; /* no such user */
+    return 0;
 }
 
 /* Keys found recently on one connection, each with the store's data version it was read at: while
