@@ -41,26 +41,10 @@ static const char SQL_USER[] =
     "LEFT JOIN user_role_permissions p ON p.user_role_id = u.user_role_id "
     "LEFT JOIN modules m ON m.module_id = p.module_id WHERE u.user_id = ?";
 
-static int g_v2608;
-
-void auth_set_v2608(int on)
+/* The key model of the database being served (db_identity(), set once at start-up). */
+static int v2608(void)
 {
-    g_v2608 = on;
-}
-
-int auth_v2608(void)
-{
-    return g_v2608;
-}
-
-int auth_detect_v2608(struct db *db)
-{
-    struct db_stmt *st;
-    if (db_stmt(db, "SELECT api_key_user_id FROM api_keys WHERE 1 = 0", &st) != DB_OK)
-        return 0;
-    enum db_rc rc = db_step(st);
-    db_reset(st);
-    return rc == DB_DONE;
+    return db_identity()->dialect == ITFLOW_V2608;
 }
 
 void auth_today(char out[11])
@@ -134,9 +118,10 @@ static void fill_key(struct req *r, struct db_stmt *st)
     const char *h = db_column_text(st, 3, &n);
     snprintf(r->key.decrypt_hash, sizeof(r->key.decrypt_hash), "%.*s", (int)(h ? n : 0),
              h ? h : "");
-    r->key.rbac = g_v2608;
-    r->key.client_id = g_v2608 ? 0 : db_column_int(st, 4);
-    r->key.user_id = g_v2608 ? db_column_int(st, 4) : 0;
+    int rbac = v2608();
+    r->key.rbac = rbac;
+    r->key.client_id = rbac ? 0 : db_column_int(st, 4);
+    r->key.user_id = rbac ? db_column_int(st, 4) : 0;
 }
 
 /* v26.08: what the key's user may do (delta 2.1-2.3). 0, or -1 on a store error. */
@@ -275,7 +260,7 @@ static int lookup(struct req *r, struct db *db, const char *key, size_t klen, co
         return 1;
     }
     struct db_stmt *st;
-    if (db_stmt_static(db, g_v2608 ? SQL_CANDIDATES_2608 : SQL_CANDIDATES, &st) != DB_OK)
+    if (db_stmt_static(db, v2608() ? SQL_CANDIDATES_2608 : SQL_CANDIDATES, &st) != DB_OK)
         return -1;
     db_bind_text(st, 1, today, 10);
     db_bind_text(st, 2, hash, CRYPTO_KEY_HASH_LEN);

@@ -21,11 +21,6 @@ enum auth_result auth_request(struct req *r, struct db *db);
  * v26.07 keys: AUTH_OK. rbac_module NULL = the resource is not mapped. */
 enum auth_result auth_authorize(struct req *r, struct db *db, const char *rbac_module,
                                 const char *function, int is_write);
-/* Which key model the database has, set once at start-up: 1 = v26.08 (keys run as users). */
-void auth_set_v2608(int on);
-int auth_v2608(void);
-/* 1 when the database's api_keys has api_key_user_id (v26.08). */
-int auth_detect_v2608(struct db *db);
 /* Today's date in UTC as YYYY-MM-DD. */
 void auth_today(char out[11]);
 

@@ -1,14 +1,53 @@
-/* schema: lookups over the generated table list and the SQLite DDL built from it. */
+/* schema: the choice of the active table set, lookups over it, and the SQLite DDL built from it.
+ */
 #include "db/schema.h"
 
 #include <string.h>
 
+static const struct schema_set *active;
+
+const struct schema_set *schema_set_of(enum itflow_version v)
+{
+    return v == ITFLOW_V2608 ? &schema_set_v2608 : &schema_set_v2607;
+}
+
+int schema_parse_version(const char *text, enum itflow_version *ret)
+{
+    static const enum itflow_version all[] = {ITFLOW_V2607, ITFLOW_V2608};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        if (text && strcmp(text, schema_set_of(all[i])->itflow) == 0) {
+            *ret = all[i];
+            return 0;
+        }
+    return -1;
+}
+
+void schema_select(enum itflow_version v)
+{
+    active = schema_set_of(v);
+}
+
+void schema_use(const struct schema_set *set)
+{
+    active = set;
+}
+
+const struct schema_set *schema_active(void)
+{
+    return active ? active : &schema_set_v2607;
+}
+
+const struct schema_table *schema_set_table(const struct schema_set *s, const char *name)
+{
+    for (size_t i = 0; i < s->ntables; i++)
+        if (strcmp(s->tables[i].name, name) == 0)
+            return &s->tables[i];
+    return NULL;
+}
+
 const struct schema_table *schema_table(const char *name)
 {
-    for (size_t i = 0; i < schema_ntables; i++)
-        if (strcmp(schema_tables[i].name, name) == 0)
-            return &schema_tables[i];
-    return NULL;
+    return schema_set_table(schema_active(), name);
 }
 
 int schema_column_index(const struct schema_table *t, const char *name)
@@ -31,6 +70,7 @@ static const char *sqlite_type(const struct schema_column *c)
     case COL_INT:
         return "INTEGER";
     case COL_DECIMAL:
+    case COL_FLOAT:
         return "NUMERIC";
     default:
         return "TEXT";
@@ -52,6 +92,28 @@ static void sqlite_foreign_keys(struct buf *out, const struct schema_table *t)
     }
 }
 
+/* A primary key of a table without an AUTO_INCREMENT column (settings, a pair of ids) and the
+ * UNIQUE KEYs, out of the MariaDB keys ("PRIMARY KEY (a,b)", "UNIQUE KEY name (a,b)"). */
+static void sqlite_keys(struct buf *out, const struct schema_table *t)
+{
+    int auto_inc = 0;
+    for (size_t i = 0; i < t->ncols; i++)
+        auto_inc |= (t->cols[i].flags & COL_AUTO_INC) != 0;
+    const char *k = t->keys;
+    while (k && *k) {
+        size_t n = strcspn(k, ";");
+        const char *open = memchr(k, '(', n);
+        const char *close = open ? memchr(open, ')', n - (size_t)(open - k)) : NULL;
+        if (close && !auto_inc && strncmp(k, "PRIMARY KEY ", 12) == 0)
+            buf_printf(out, ",\n  PRIMARY KEY %.*s", (int)(close + 1 - open), open);
+        else if (close && strncmp(k, "UNIQUE KEY ", 11) == 0)
+            buf_printf(out, ",\n  UNIQUE %.*s", (int)(close + 1 - open), open);
+        k += n;
+        while (*k == ';' || *k == ' ')
+            k++;
+    }
+}
+
 static void sqlite_table(struct buf *out, const struct schema_table *t)
 {
     buf_printf(out, "CREATE TABLE %s (", t->name);
@@ -69,8 +131,7 @@ static void sqlite_table(struct buf *out, const struct schema_table *t)
         else if (c->dflt)
             buf_printf(out, " DEFAULT %s", c->dflt);
     }
-    if (strcmp(t->name, "settings") == 0)
-        buf_puts(out, ",\n  PRIMARY KEY (company_id)");
+    sqlite_keys(out, t);
     sqlite_foreign_keys(out, t);
     buf_puts(out, "\n);\n");
 }
@@ -121,9 +182,10 @@ static void sqlite_indexes(struct buf *out, const struct schema_table *t)
 
 void schema_sqlite_ddl(struct buf *out)
 {
-    for (size_t i = 0; i < schema_ntables; i++) {
-        sqlite_table(out, &schema_tables[i]);
-        sqlite_on_update_trigger(out, &schema_tables[i]);
-        sqlite_indexes(out, &schema_tables[i]);
+    const struct schema_set *s = schema_active();
+    for (size_t i = 0; i < s->ntables; i++) {
+        sqlite_table(out, &s->tables[i]);
+        sqlite_on_update_trigger(out, &s->tables[i]);
+        sqlite_indexes(out, &s->tables[i]);
     }
 }

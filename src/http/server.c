@@ -32,6 +32,7 @@
 #include "http/openapi.h"
 #include "http/streams.h"
 #include "http/workers.h"
+#include "json/json_write.h"
 #include "req/reply.h"
 #include "router/router.h"
 
@@ -419,7 +420,14 @@ static void handle_special(struct server *srv, struct http_req *h, const char **
         }
         pthread_mutex_unlock(&srv->health_mu);
         r->status = ok ? 200 : 503;
-        buf_puts(&r->out, ok ? "{\"status\":\"ok\"}" : "{\"status\":\"store unavailable\"}");
+        /* what the database is, as found at start-up (db_identity) */
+        const struct db_identity *id = db_identity();
+        buf_puts(&r->out, ok ? "{\"status\":\"ok\",\"itflow\":\""
+                             : "{\"status\":\"store unavailable\",\"itflow\":\"");
+        buf_puts(&r->out, schema_set_of(id->dialect)->itflow);
+        buf_puts(&r->out, "\",\"database_version\":");
+        json_write_string(&r->out, id->version, strlen(id->version));
+        buf_puts(&r->out, id->known ? ",\"version_known\":true}" : ",\"version_known\":false}");
     } else if (h->route.kind == ROUTE_METRICS) {
         h->label = "metrics";
         if (!cidr_list_match_text(srv->cfg->metrics_from, r->ip)) { /* --metrics-from */
@@ -897,8 +905,20 @@ int server_run(const struct server_config *cfg)
         return 1;
     }
     int maint_ok = pthread_create(&srv.maint, NULL, maintenance, &srv) == 0;
-    fprintf(stderr, "itflowd: listening on http://%s:%u (%u threads, %u write workers)\n",
-            cfg->listen_host, cfg->port, threads, writers);
+    const struct db_identity *id = db_identity();
+    char version[sizeof(id->version) * 4];
+    log_escape(version, sizeof(version), id->version, 0);
+    if (!id->known)
+        fprintf(stderr,
+                "itflowd: warning: database version '%s' is not ITFlow %s's (%s); serving it as "
+                "ITFlow %s\n",
+                version, schema_set_of(id->dialect)->itflow, schema_set_of(id->dialect)->db_version,
+                schema_set_of(id->dialect)->itflow);
+    fprintf(stderr,
+            "itflowd: listening on http://%s:%u (%u threads, %u write workers; ITFlow %s, "
+            "database version %s)\n",
+            cfg->listen_host, cfg->port, threads, writers, schema_set_of(id->dialect)->itflow,
+            version[0] ? version : "none");
     int sig = 0;
     while (sigwait(&stop, &sig) == 0 && sig == SIGHUP)
         if (reopen_log(cfg) == 0)

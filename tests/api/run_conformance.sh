@@ -2,8 +2,8 @@
 # Runs the shared ITFlow v1 conformance suite against a freshly started itflowd on SQLite.
 # usage: tests/api/run_conformance.sh PATH/TO/itflowd [extra conform.py args...]
 # The server runs on 127.0.0.1 on a free port; the data is reset to seed.sql before each scenario
-# while the server keeps running. Set ITFLOWD_SHARED to the shared/ folder (default: ../shared);
-# ITFLOWD_ITFLOW_VERSION=26.08 runs the v26.08 suite (cases-2608/, seed-2608.sql) instead.
+# while the server keeps running. ITFLOWD_ITFLOW=26.08 runs the ITFlow v26.08 suite
+# (seed-2608.sql, cases-2608). Set ITFLOWD_SHARED to the shared/ folder (default: ../shared).
 set -euo pipefail
 bin=$(readlink -f "$1"); shift
 here=$(cd "$(dirname "$0")" && pwd)
@@ -11,16 +11,16 @@ repo=$(cd "$here/../.." && pwd)
 shared=${ITFLOWD_SHARED:-$repo/../shared}
 conf=$shared/conformance
 [ -f "$conf/conform.py" ] || { echo "conformance suite not found in $conf" >&2; exit 1; }
+# shellcheck source=tests/api/conformance_lib.sh
+. "$here/conformance_lib.sh"
+conformance_suite
 work=$(mktemp -d)
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 export TZ=UTC
 db=$work/itflow.db
-# shellcheck source=tests/api/conformance_lib.sh
-. "$here/conformance_lib.sh"
-itflow_suite
-"$bin" init --db "$db" $init_version --schema-only >/dev/null
+"$bin" init --db "$db" --itflow-version "$itflow" --schema-only >/dev/null
 # the reset: empty every table the suite uses, restart the id sequences, load the seed
 {
   echo ".timeout 10000"
@@ -32,4 +32,4 @@ itflow_suite
 } > "$work/reset.sql"
 sqlite3 "$db" < "$work/reset.sql"
 serve_and_conform "$bin" "$db" "$work" "sqlite3 '$db' < '$work/reset.sql'" \
-  "sqlite3 -batch -cmd '.timeout 10000' -separator \"\$(printf '\\t')\" '$db'" "$@"
+  "sqlite3 -batch -cmd '.timeout 10000' -separator \"\$(printf '\\t')\" '$db'" $seed_args "$@"

@@ -5,9 +5,8 @@
 # usage: tests/api/run_conformance_mariadb.sh PATH/TO/itflowd [extra conform.py args...]
 # The schema comes from `itflowd init --schema-only`; before each scenario every table the suite
 # uses is emptied, its AUTO_INCREMENT restarted and seed.sql loaded, while the server keeps
-# running. ITFLOWD_ITFLOW_VERSION=26.08 runs the v26.08 suite (cases-2608/, seed-2608.sql). Set
-# ITFLOWD_SHARED to the shared/ folder (default: ../shared); set
-# ITFLOWD_MARIADB_DIR to reuse an instance directory (it is then left running).
+# running. ITFLOWD_ITFLOW=26.08 runs the ITFlow v26.08 suite (seed-2608.sql, cases-2608). Set
+# ITFLOWD_SHARED to the shared/ folder (default: ../shared); set ITFLOWD_MARIADB_DIR to reuse an instance directory (it is then left running).
 set -euo pipefail
 bin=$(readlink -f "$1"); shift
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,6 +18,9 @@ if ! "$repo/scripts/mariadb.sh" available; then
   echo "SKIP: MariaDB (mariadbd, mariadb-install-db, mariadb) is not installed"
   exit 77
 fi
+# shellcheck source=tests/api/conformance_lib.sh
+. "$here/conformance_lib.sh"
+conformance_suite
 work=$(mktemp -d)
 mdir=${ITFLOWD_MARIADB_DIR:-$work/mariadb}
 pid=
@@ -41,16 +43,10 @@ exec "$client" --defaults-file="$mdir/client.cnf" -N -B -r --default-character-s
   --init-command="$sess" itflowd
 EOF
 chmod +x "$work/sql.sh"
-# shellcheck source=tests/api/conformance_lib.sh
-. "$(dirname "$0")/conformance_lib.sh"
-itflow_suite
-# a reused instance may hold the tables from an earlier run (of either version)
-{
-  echo "SET FOREIGN_KEY_CHECKS = 0;"
-  echo "SELECT CONCAT('DROP TABLE IF EXISTS \`', table_name, '\`;') FROM information_schema.tables
-        WHERE table_schema = DATABASE();" | "$work/sql.sh"
-} | "$work/sql.sh"
-"$bin" init --db "$target" $init_version --schema-only >/dev/null
+# a reused instance may hold the tables from an earlier run
+echo "SET FOREIGN_KEY_CHECKS = 0; DROP TABLE IF EXISTS $(echo $tables | tr ' ' ','), folders, ticket_watchers, slas, sla_assignments;" |
+  "$work/sql.sh"
+"$bin" init --db "$target" --itflow-version "$itflow" --schema-only >/dev/null
 # the reset: empty every table the suite uses, restart the id sequences, load the seed
 {
   echo "SET FOREIGN_KEY_CHECKS = 0;"
@@ -66,4 +62,4 @@ itflow_suite
 } > "$work/reset.sql"
 "$work/sql.sh" < "$work/reset.sql"
 serve_and_conform "$bin" "$target" "$work" "'$work/sql.sh' < '$work/reset.sql'" \
-  "'$work/sql.sh'" "$@"
+  "'$work/sql.sh'" $seed_args "$@"
