@@ -36,6 +36,8 @@ static const char SQL_USER[] =
     "AND ca.permission_type <> 'deny'), "
     "(SELECT COUNT(*) FROM user_client_permissions cd WHERE cd.user_id = u.user_id "
     "AND cd.permission_type = 'deny'), "
+    "(SELECT MIN(co.client_id) FROM user_client_permissions co WHERE co.user_id = u.user_id "
+    "AND co.permission_type <> 'deny'), "
     "m.module_name, p.user_role_permission_level "
     "FROM users u LEFT JOIN user_roles r ON r.role_id = u.user_role_id "
     "LEFT JOIN user_role_permissions p ON p.user_role_id = u.user_role_id "
@@ -146,9 +148,11 @@ static int load_access(struct db *db, struct api_key *key)
             a->is_admin = db_column_int(st, 3) == 1;
             a->nallow = db_column_int(st, 4);
             a->ndeny = db_column_int(st, 5);
+            if (a->nallow == 1 && a->ndeny == 0)
+                a->allow_one = db_column_int(st, 6);
         }
         size_t n;
-        const char *name = db_column_text(st, 6, &n);
+        const char *name = db_column_text(st, 7, &n);
         if (!name || n >= ACCESS_MODULE_NAME || a->nperm == ACCESS_MAX_MODULES)
             continue; /* no permission row, or not a module name the API asks about */
         int dup = 0;
@@ -158,7 +162,7 @@ static int load_access(struct db *db, struct api_key *key)
             continue; /* the first row found answers, as the reference's lookup */
         memcpy(a->perm_name[a->nperm], name, n);
         a->perm_name[a->nperm][n] = 0;
-        a->perm_level[a->nperm++] = (int)db_column_int(st, 7);
+        a->perm_level[a->nperm++] = (int)db_column_int(st, 8);
     }
     db_reset(st);
     if (rc != DB_DONE)

@@ -21,6 +21,10 @@ unsigned access_read_scope(const struct req *r)
     const struct key_access *a = &r->key.access;
     if (a->is_admin)
         return SCOPE_NONE;
+    /* one allowed client and nothing denied: col IN (x) is col = x, the shape (and the index
+     * path, rows in id order without a sort) of a v26.07 single-client key */
+    if (a->nallow == 1 && a->ndeny == 0)
+        return SCOPE_CLIENT;
     return (a->nallow > 0 ? SCOPE_ALLOW : 0u) | (a->ndeny > 0 ? SCOPE_DENY : 0u);
 }
 
@@ -42,7 +46,7 @@ void access_scope_sql(struct buf *sql, unsigned scope, const char *col)
 int access_scope_bind(struct db_stmt *st, int idx, const struct req *r, unsigned scope)
 {
     if (scope & SCOPE_CLIENT)
-        db_bind_int(st, idx++, r->scope);
+        db_bind_int(st, idx++, r->key.rbac ? r->key.access.allow_one : r->scope);
     if (scope & SCOPE_ALLOW)
         db_bind_int(st, idx++, r->key.user_id);
     if (scope & SCOPE_DENY)

@@ -4,7 +4,8 @@
  * access_scope_bind(); writes ask access_may_act() about the client they name (delta 2.3, 2.5).
  *   v26.07: a client-scoped key sees col = S; an all-clients key everything.
  *   v26.08: an admin, or a user with neither list, sees everything; otherwise
- *           col IN (allow list) when it has one, and col NOT IN (deny list) when it has one. */
+ *           col IN (allow list) when it has one, and col NOT IN (deny list) when it has one
+ *           (an allow list of one client and no deny list: col = that client). */
 #ifndef ITFLOWD_REQ_ACCESS_H
 #define ITFLOWD_REQ_ACCESS_H
 
@@ -17,7 +18,8 @@
 /* The shape of a read scope: which conditions it has (bits; 0 = every client). */
 enum access_scope {
     SCOPE_NONE = 0,
-    SCOPE_CLIENT = 1u, /* v26.07: col = the request's scope S */
+    SCOPE_CLIENT = 1u, /* v26.07: col = the request's scope S; v26.08: col = the one client of
+                          an allow list of one, when there is no deny list (read with the key) */
     SCOPE_ALLOW = 2u,  /* v26.08: col IN (the user's allow list) */
     SCOPE_DENY = 4u,   /* v26.08: col NOT IN (the user's deny list) */
 };

@@ -44,10 +44,11 @@ enum access_state {
 
 struct key_access {
     enum access_state state;
-    int is_admin;   /* the role has role_is_admin = 1: level 3 everywhere, no client limits */
-    int64_t nallow; /* rows of the user's allow list */
-    int64_t ndeny;  /* rows of the user's deny list */
-    int nperm;      /* the role's permission rows (module name, level) */
+    int is_admin;      /* the role has role_is_admin = 1: level 3 everywhere, no client limits */
+    int64_t nallow;    /* rows of the user's allow list */
+    int64_t ndeny;     /* rows of the user's deny list */
+    int64_t allow_one; /* the allow list's client when it has exactly one (and no deny list) */
+    int nperm;         /* the role's permission rows (module name, level) */
     char perm_name[ACCESS_MAX_MODULES][ACCESS_MODULE_NAME];
     int perm_level[ACCESS_MAX_MODULES];
 };

@@ -101,11 +101,16 @@ static void test_read_scope(void **state)
     assert_int_equal(access_read_scope(&r), SCOPE_NONE);
     rbac_key(&r, 5, 0, 0, 0);
     assert_int_equal(access_read_scope(&r), SCOPE_NONE);
-    /* an allow list: its clients only (client 0 gone) */
+    /* an allow list: its clients only (client 0 gone); of one client, read as col = client */
     rbac_key(&r, 6, 1, 0, 0);
-    assert_int_equal(access_read_scope(&r), SCOPE_ALLOW);
+    r.key.access.allow_one = 1;
+    assert_int_equal(access_read_scope(&r), SCOPE_CLIENT);
     visible(&r, ids, sizeof(ids));
     assert_string_equal(ids, "2");
+    rbac_key(&r, 11, 2, 0, 0); /* user 11 as if without its deny row: the subquery form */
+    assert_int_equal(access_read_scope(&r), SCOPE_ALLOW);
+    visible(&r, ids, sizeof(ids));
+    assert_string_equal(ids, "2,3");
     /* a deny list: everything else, client 0 included */
     rbac_key(&r, 7, 0, 1, 0);
     assert_int_equal(access_read_scope(&r), SCOPE_DENY);
