@@ -48,9 +48,11 @@ static enum eng_rc derive_scope(struct req *r, int is_read)
 {
     r->scope_all = 0;
     if (r->key.rbac && is_read) {
-        /* reads ignore client_id: the user's lists scope them (access_read_scope) */
-        r->scope = 0;
-        r->scope_all = access_read_scope(r) == SCOPE_NONE;
+        /* reads ignore client_id: the user's lists scope them (access_read_scope); S is the
+         * one allowed client when that is the whole scope, else 0 */
+        unsigned scope = access_read_scope(r);
+        r->scope = scope == SCOPE_CLIENT ? r->key.access.allow_one : 0;
+        r->scope_all = scope == SCOPE_NONE;
         return ENG_OK;
     }
     if (r->key.client_id != 0) {
