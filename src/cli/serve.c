@@ -1,6 +1,7 @@
 /* serve: 'itflowd serve' — the options (serve_opts.c) checked, the database identified (its
- * ITFlow release picks the schema set the modules are resolved against), the read indexes
- * ensured, the server run. */
+ * ITFlow release picks the schema set) and its tables' columns learned (schema drift: the
+ * modules are resolved against what the database has), the read indexes ensured, the server
+ * run. */
 #include <string.h>
 #include <unistd.h>
 
@@ -46,6 +47,18 @@ int cmd_serve(const struct cli_opts *o, struct serve_opts *so, const struct opt_
     if (cli_open_identified(o, &db, &id))
         return 1;
     db_set_identity(&id);
+    struct db_drift drift;
+    if (db_learn_schema(db, &drift) != DB_OK) {
+        cli_fail("cannot read the columns of %s's tables: %s", o->db_shown, db_errmsg(db));
+        db_close(db);
+        return 1;
+    }
+    if (drift.tables)
+        fprintf(stderr,
+                "itflowd: %zu %s from ITFlow %s's (%zu columns more, %zu fewer); "
+                "reads answer the columns the database has\n",
+                drift.tables, drift.tables == 1 ? "table differs" : "tables differ",
+                schema_active()->itflow, drift.added, drift.missing);
     char err[256];
     if (module_registry_init(err, sizeof(err)) != 0) {
         db_close(db);

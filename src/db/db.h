@@ -141,6 +141,19 @@ enum db_rc db_identify(struct db *db, struct db_identity *ret);
 void db_set_identity(const struct db_identity *id);
 const struct db_identity *db_identity(void);
 
+/* Schema drift: replaces the active schema set by one whose tables have the columns the database
+ * really has, in its order (what ITFlow's SELECT * answers): a column the set knows keeps its
+ * description, one it does not is described from the catalogue (schema_column_from_catalogue), a
+ * column the database lacks is left out; a table the database lacks keeps the set's description.
+ * Start-up only (before any thread, before the registry resolves the descriptors). drift (may be
+ * NULL) counts what differs. */
+struct db_drift {
+    size_t tables;  /* tables whose columns differ from the set's */
+    size_t added;   /* columns the set does not know */
+    size_t missing; /* columns of the set the database lacks */
+};
+enum db_rc db_learn_schema(struct db *db, struct db_drift *drift);
+
 /* A pool of connections to one target, shared by the server's threads. */
 struct db_pool;
 enum db_rc db_pool_new(const char *target, unsigned max_conns, struct db_pool **ret);

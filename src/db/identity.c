@@ -3,6 +3,7 @@
  * row names, and whether itflowd knows that version. Read once at start-up, kept for the process.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "db/db.h"
@@ -102,4 +103,109 @@ void db_set_identity(const struct db_identity *id)
 const struct db_identity *db_identity(void)
 {
     return &identity;
+}
+
+/* ---- schema drift ---- */
+
+struct learn_state {
+    const struct schema_table *known; /* the active set's table */
+    struct schema_column *cols;
+    size_t n, cap;
+    int failed;
+};
+
+static char *dup_text(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static int learn_column(void *arg, const struct db_column_info *c)
+{
+    struct learn_state *ls = arg;
+    if (ls->n == ls->cap) {
+        size_t cap = ls->cap ? 2 * ls->cap : 64;
+        struct schema_column *cols = realloc(ls->cols, cap * sizeof(*cols));
+        if (!cols)
+            return ls->failed = 1;
+        ls->cols = cols;
+        ls->cap = cap;
+    }
+    const struct schema_column *k = schema_column(ls->known, c->name);
+    if (k) { /* a column the descriptors know keeps its description */
+        ls->cols[ls->n++] = *k;
+        return 0;
+    }
+    char *name = dup_text(c->name), *type = dup_text(c->type), *dflt = dup_text(c->dflt);
+    if (!name || !type || (c->dflt && !dflt)) {
+        free(name);
+        free(type);
+        free(dflt);
+        return ls->failed = 1;
+    }
+    schema_column_from_catalogue(name, type, c->not_null, dflt, &ls->cols[ls->n++]);
+    return 0;
+}
+
+/* what db_learn_schema made; lives as long as the process */
+static struct schema_set learned;
+static struct schema_column **learned_cols;
+
+enum db_rc db_learn_schema(struct db *db, struct db_drift *drift)
+{
+    const struct schema_set *set = schema_active();
+    struct schema_table *tables = calloc(set->ntables, sizeof(*tables));
+    struct schema_column **made = calloc(set->ntables, sizeof(*made)); /* the arrays made here */
+    if (!tables || !made) {
+        free(tables);
+        free(made);
+        return DB_ERROR;
+    }
+    if (drift)
+        memset(drift, 0, sizeof(*drift));
+    enum db_rc rc = DB_OK;
+    for (size_t i = 0; i < set->ntables && rc == DB_OK; i++) {
+        const struct schema_table *t = &set->tables[i];
+        struct learn_state ls = {t, NULL, 0, 0, 0};
+        enum db_rc crc = db_table_columns(db, t->name, learn_column, &ls);
+        tables[i] = *t;
+        if (crc == DB_DONE) { /* not in the database: the release's description stays */
+            free(ls.cols);
+            continue;
+        }
+        if (crc != DB_OK || ls.failed) {
+            free(ls.cols);
+            rc = ls.failed ? DB_ERROR : crc;
+            break;
+        }
+        size_t same = ls.n == t->ncols;
+        for (size_t c = 0; same && c < ls.n; c++)
+            same = ls.cols[c].name == t->cols[c].name;
+        if (same) { /* the release's table exactly: keep its immortal description */
+            free(ls.cols);
+            continue;
+        }
+        size_t added = 0;
+        for (size_t c = 0; c < ls.n; c++)
+            added += !schema_column(t, ls.cols[c].name);
+        if (drift) {
+            drift->tables++;
+            drift->added += added;
+            drift->missing += t->ncols - (ls.n - added);
+        }
+        made[i] = ls.cols;
+        tables[i].cols = ls.cols;
+        tables[i].ncols = ls.n;
+    }
+    if (rc != DB_OK) { /* start-up fails: the names of learned columns are not given back */
+        for (size_t i = 0; i < set->ntables; i++)
+            free(made[i]);
+        free(made);
+        free(tables);
+        return rc;
+    }
+    learned_cols = made;
+    learned = *set;
+    learned.tables = tables;
+    schema_use(&learned);
+    return DB_OK;
 }

@@ -2,6 +2,7 @@
  */
 #include "db/schema.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const struct schema_set *active;
@@ -62,6 +63,56 @@ const struct schema_column *schema_column(const struct schema_table *t, const ch
 {
     int i = schema_column_index(t, name);
     return i < 0 ? NULL : &t->cols[i];
+}
+
+void schema_column_from_catalogue(const char *name, const char *type, int not_null,
+                                  const char *dflt, struct schema_column *out)
+{
+    static const struct {
+        const char *base;
+        enum col_type type;
+    } types[] = {
+        {"int", COL_INT},         {"integer", COL_INT},         {"tinyint", COL_INT},
+        {"smallint", COL_INT},    {"mediumint", COL_INT},       {"bigint", COL_INT},
+        {"decimal", COL_DECIMAL}, {"numeric", COL_DECIMAL},     {"float", COL_FLOAT},
+        {"double", COL_FLOAT},    {"real", COL_FLOAT},          {"varchar", COL_VARCHAR},
+        {"char", COL_VARCHAR},    {"varbinary", COL_VARBINARY}, {"binary", COL_VARBINARY},
+        {"date", COL_DATE},       {"datetime", COL_DATETIME},   {"timestamp", COL_DATETIME},
+        {"time", COL_TIME},       {"enum", COL_ENUM},
+    };
+    char base[16];
+    size_t n = 0;
+    while (type[n] && n + 1 < sizeof(base) &&
+           ((type[n] >= 'a' && type[n] <= 'z') || (type[n] >= 'A' && type[n] <= 'Z'))) {
+        base[n] = (char)(type[n] | 0x20);
+        n++;
+    }
+    base[n] = 0;
+    memset(out, 0, sizeof(*out));
+    out->name = name;
+    out->mariadb = type;
+    out->type = COL_TEXT;
+    out->dflt = dflt;
+    out->flags = not_null ? COL_NOT_NULL : 0;
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+        if (strcmp(base, types[i].base) == 0)
+            out->type = types[i].type;
+    unsigned long len = 0, scale = 0;
+    const char *paren = type[n] == '(' ? type + n : NULL;
+    if (paren && sscanf(paren, "(%lu,%lu)", &len, &scale) < 1)
+        len = scale = 0;
+    if (out->type == COL_DECIMAL && !paren) /* SQLite's NUMERIC: rendered as stored */
+        out->type = COL_FLOAT;
+    if (out->type == COL_VARCHAR || out->type == COL_VARBINARY)
+        out->max_len = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+    else if (out->type == COL_DECIMAL) {
+        out->max_len = (uint32_t)(len > 65 ? 65 : len);
+        out->scale = (uint8_t)(scale > 30 ? 30 : scale);
+    } else if (out->type == COL_TEXT)
+        out->max_len = strcmp(base, "tinytext") == 0     ? 255u
+                       : strcmp(base, "mediumtext") == 0 ? 16777215u
+                       : strcmp(base, "longtext") == 0   ? UINT32_MAX
+                                                         : 65535u;
 }
 
 static const char *sqlite_type(const struct schema_column *c)

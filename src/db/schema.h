@@ -81,6 +81,12 @@ const struct schema_table *schema_set_table(const struct schema_set *s, const ch
 int schema_column_index(const struct schema_table *t, const char *name);
 const struct schema_column *schema_column(const struct schema_table *t, const char *name);
 
+/* A column the descriptors do not know, described from the store's catalogue (schema drift): type
+ * is the catalogue's ("varchar(50)", "decimal(15,2)", "int(11)", SQLite's declared type), typed
+ * as the generated columns are (an unknown type is text). name, type and dflt must outlive out. */
+void schema_column_from_catalogue(const char *name, const char *type, int not_null,
+                                  const char *dflt, struct schema_column *out);
+
 /* The whole SQLite schema of the active set: tables (same names, columns, order, defaults;
  * AUTOINCREMENT keys so ids are never reused, as in InnoDB), the two cascading foreign keys,
  * triggers that emulate ON UPDATE current_timestamp() (only when a row really changes), and the

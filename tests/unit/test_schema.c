@@ -230,15 +230,91 @@ static void test_table_columns(void **state)
     db_close(db);
 }
 
+static void test_column_from_catalogue(void **state)
+{
+    (void)state;
+    struct schema_column c;
+    schema_column_from_catalogue("a", "varchar(40)", 1, "'x'", &c);
+    assert_int_equal(c.type, COL_VARCHAR);
+    assert_int_equal(c.max_len, 40);
+    assert_int_equal(c.flags, COL_NOT_NULL);
+    assert_string_equal(c.dflt, "'x'");
+    schema_column_from_catalogue("b", "decimal(7,2)", 0, NULL, &c);
+    assert_int_equal(c.type, COL_DECIMAL);
+    assert_int_equal(c.scale, 2);
+    assert_int_equal(c.flags, 0);
+    schema_column_from_catalogue("c", "int(11)", 0, NULL, &c);
+    assert_int_equal(c.type, COL_INT);
+    schema_column_from_catalogue("d", "BIGINT UNSIGNED", 0, NULL, &c);
+    assert_int_equal(c.type, COL_INT);
+    schema_column_from_catalogue("e", "NUMERIC", 0, NULL, &c); /* SQLite: as stored */
+    assert_int_equal(c.type, COL_FLOAT);
+    schema_column_from_catalogue("f", "mediumtext", 0, NULL, &c);
+    assert_int_equal(c.type, COL_TEXT);
+    assert_int_equal(c.max_len, 16777215u);
+    schema_column_from_catalogue("g", "json", 0, NULL, &c); /* unknown: text */
+    assert_int_equal(c.type, COL_TEXT);
+    schema_column_from_catalogue("h", "", 0, NULL, &c); /* SQLite: no declared type */
+    assert_int_equal(c.type, COL_TEXT);
+    schema_column_from_catalogue("i", "enum('a','b')", 1, "'a'", &c);
+    assert_int_equal(c.type, COL_ENUM);
+    schema_column_from_catalogue("j", "datetime", 0, NULL, &c);
+    assert_int_equal(c.type, COL_DATETIME);
+}
+
+/* Schema drift: the active set becomes the tables as the database has them. */
+static void test_learn_schema(void **state)
+{
+    struct fixture *fx = *state;
+    struct db *db = create(fx, ITFLOW_V2607);
+    const struct schema_table *built = schema_table("assets");
+    struct db_drift drift;
+    /* the release's tables exactly: nothing differs, the generated descriptions stay */
+    assert_int_equal(db_learn_schema(db, &drift), DB_OK);
+    assert_int_equal(drift.tables, 0);
+    assert_ptr_not_equal(schema_active(), &schema_set_v2607);
+    assert_ptr_equal(schema_table("assets")->cols, built->cols);
+    schema_select(ITFLOW_V2607);
+
+    exec_ok(db, "ALTER TABLE assets ADD COLUMN asset_power decimal(7,2) NOT NULL DEFAULT 1.5");
+    exec_ok(db, "ALTER TABLE assets ADD COLUMN asset_label varchar(40)");
+    exec_ok(db, "ALTER TABLE logs DROP COLUMN log_user_agent");
+    assert_int_equal(db_learn_schema(db, &drift), DB_OK);
+    assert_int_equal(drift.tables, 2);
+    assert_int_equal(drift.added, 2);
+    assert_int_equal(drift.missing, 1);
+    const struct schema_table *t = schema_table("assets");
+    assert_int_equal(t->ncols, built->ncols + 2);
+    for (size_t i = 0; i < built->ncols; i++) { /* known columns keep their description */
+        assert_string_equal(t->cols[i].name, built->cols[i].name);
+        assert_int_equal(t->cols[i].type, built->cols[i].type);
+        assert_int_equal(t->cols[i].max_len, built->cols[i].max_len);
+    }
+    const struct schema_column *p = &t->cols[built->ncols];
+    assert_string_equal(p->name, "asset_power");
+    assert_int_equal(p->type, COL_DECIMAL);
+    assert_int_equal(p->scale, 2);
+    assert_int_equal(p->flags, COL_NOT_NULL);
+    assert_string_equal(t->cols[built->ncols + 1].name, "asset_label");
+    assert_int_equal(t->cols[built->ncols + 1].max_len, 40);
+    assert_null(schema_column(schema_table("logs"), "log_user_agent"));
+    assert_non_null(schema_column(schema_table("logs"), "log_ip"));
+    /* a table the database lacks keeps the release's description */
+    exec_ok(db, "DROP TABLE folders");
+    schema_select(ITFLOW_V2607);
+    assert_int_equal(db_learn_schema(db, NULL), DB_OK);
+    assert_ptr_equal(schema_table("folders")->cols,
+                     schema_set_table(&schema_set_v2607, "folders")->cols);
+    db_close(db);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_default_and_choice),
-        T(test_2608_seed_loads),
-        T(test_identify),
-        T(test_table_columns),
+        T(test_default_and_choice), T(test_2608_seed_loads),       T(test_identify),
+        T(test_table_columns),      T(test_column_from_catalogue), T(test_learn_schema),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
