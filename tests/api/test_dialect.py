@@ -31,12 +31,6 @@ ADMIN_2608 = "o26Admin000000000000000000000001"  # seed-2608.sql: user 1, Admini
 base.SECRETS.add(ADMIN_2608)
 
 
-# Requests made with a v26.08 key need the v26.08 key model of src/auth/ (user-owned keys, RBAC),
-# which lands beside this branch: until both are merged these tests fail, and are marked so; the
-# merge makes them pass, and the "unexpected success" then fails the run until the marker goes.
-needs_2608_auth = base.unittest.expectedFailure
-
-
 def seeded_2608(name):
     """A v26.08 schema (init --itflow-version 26.08 --schema-only) loaded with seed-2608.sql."""
     db = base.DB.new_db(name)
@@ -154,7 +148,6 @@ class InitKeyTests(base.ApiTestCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("--user is for ITFlow 26.08 databases", r.stderr)
 
-    @needs_2608_auth
     def test_key_reads_and_decrypts(self):
         """The key made by key create --user works: a read as its user, and a credential written
         and read back with its decrypt password (the hash wraps the site master key)."""
@@ -301,7 +294,6 @@ class IdentityTests(base.ApiTestCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("is not an ITFlow database", r.stderr)
 
-    @needs_2608_auth
     def test_2607_and_2608_served_at_once(self):
         old = base.make_seeded_db("dialect-pair-2607")
         new = seeded_2608("dialect-pair-2608")
