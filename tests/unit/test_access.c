@@ -150,9 +150,9 @@ static void test_levels(void **state)
     (void)state;
     struct key_access a;
     memset(&a, 0, sizeof(a));
-    strcpy(a.perm_name[0], "module_support");
+    snprintf(a.perm_name[0], sizeof(a.perm_name[0]), "module_support");
     a.perm_level[0] = 2;
-    strcpy(a.perm_name[1], "module_client");
+    snprintf(a.perm_name[1], sizeof(a.perm_name[1]), "module_client");
     a.perm_level[1] = 1;
     a.nperm = 2;
     assert_int_equal(access_level(&a, "module_support"), 2);
