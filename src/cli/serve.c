@@ -19,8 +19,8 @@ int cli_open_identified(const struct cli_opts *o, struct db **db, struct db_iden
     enum db_rc rc = db_identify(*db, id);
     if (rc != DB_OK) {
         if (rc == DB_DONE)
-            cli_fail("%s is not an ITFlow database: its api_keys table has neither "
-                     "api_key_client_id (26.07) nor api_key_user_id (26.08).",
+            cli_fail("%s is not an ITFlow database: it has no api_keys table with either "
+                     "api_key_client_id (26.07) or api_key_user_id (26.08).",
                      o->db_shown);
         else
             cli_fail("cannot read what %s is: %s", o->db_shown, db_errmsg(*db));

@@ -133,8 +133,8 @@ struct db_identity {
     char version[32];
     int known;
 };
-/* Reads it on db: DB_OK, DB_DONE when api_keys has neither column (no ITFlow database), or an
- * error. */
+/* Reads it on db: DB_OK, DB_DONE when there is no api_keys table with exactly one of the two
+ * columns (no ITFlow database), or an error. */
 enum db_rc db_identify(struct db *db, struct db_identity *ret);
 /* The identity of the database being served, set once at start-up before any thread (serve), for
  * every layer to read: auth picks the key model from dialect. v26.07 with no version until set. */

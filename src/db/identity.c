@@ -107,17 +107,58 @@ const struct db_identity *db_identity(void)
 
 /* ---- schema drift ---- */
 
+/* The set db_learn_schema made, and what it allocated: the tables, the column arrays of the tables
+ * that differ from the release's, the texts of the columns the release does not have. Lives as long
+ * as the process (a second call, in tests, frees the first's). */
+static struct {
+    struct schema_set set;
+    struct schema_table *tables;
+    struct schema_column **made; /* per table: its own column array, or NULL */
+    char **texts;
+    size_t ntexts, captexts;
+} learned;
+
+static void forget_learned(void)
+{
+    for (size_t i = 0; learned.made && i < learned.set.ntables; i++)
+        free(learned.made[i]);
+    for (size_t i = 0; i < learned.ntexts; i++)
+        free(learned.texts[i]);
+    free(learned.made);
+    free(learned.tables);
+    free(learned.texts);
+    memset(&learned, 0, sizeof(learned));
+}
+
+/* A copy of s kept until forget_learned(); NULL for NULL or out of memory (*failed set). */
+static const char *keep_text(const char *s, int *failed)
+{
+    if (!s)
+        return NULL;
+    if (learned.ntexts == learned.captexts) {
+        size_t cap = learned.captexts ? 2 * learned.captexts : 32;
+        char **texts = realloc(learned.texts, cap * sizeof(*texts));
+        if (!texts) {
+            *failed = 1;
+            return NULL;
+        }
+        learned.texts = texts;
+        learned.captexts = cap;
+    }
+    char *copy = strdup(s);
+    if (!copy)
+        *failed = 1;
+    else
+        learned.texts[learned.ntexts++] = copy;
+    return copy;
+}
+
 struct learn_state {
-    const struct schema_table *known; /* the active set's table */
+    const struct schema_table *known; /* the release's table */
     struct schema_column *cols;
     size_t n, cap;
     int failed;
 };
-
-static char *dup_text(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
 
 static int learn_column(void *arg, const struct db_column_info *c)
 {
@@ -131,59 +172,48 @@ static int learn_column(void *arg, const struct db_column_info *c)
         ls->cap = cap;
     }
     const struct schema_column *k = schema_column(ls->known, c->name);
-    if (k) { /* a column the descriptors know keeps its description */
+    if (k) { /* a column the release has keeps its description */
         ls->cols[ls->n++] = *k;
         return 0;
     }
-    char *name = dup_text(c->name), *type = dup_text(c->type), *dflt = dup_text(c->dflt);
-    if (!name || !type || (c->dflt && !dflt)) {
-        free(name);
-        free(type);
-        free(dflt);
-        return ls->failed = 1;
-    }
+    const char *name = keep_text(c->name, &ls->failed);
+    const char *type = keep_text(c->type, &ls->failed);
+    const char *dflt = keep_text(c->dflt, &ls->failed);
+    if (ls->failed)
+        return 1;
     schema_column_from_catalogue(name, type, c->not_null, dflt, &ls->cols[ls->n++]);
     return 0;
 }
 
-/* what db_learn_schema made; lives as long as the process */
-static struct schema_set learned;
-static struct schema_column **learned_cols;
-
 enum db_rc db_learn_schema(struct db *db, struct db_drift *drift)
 {
-    const struct schema_set *set = schema_active();
-    struct schema_table *tables = calloc(set->ntables, sizeof(*tables));
-    struct schema_column **made = calloc(set->ntables, sizeof(*made)); /* the arrays made here */
-    if (!tables || !made) {
-        free(tables);
-        free(made);
-        return DB_ERROR;
-    }
+    /* learned against the release's own tables, also when called again */
+    const struct schema_set *set = schema_set_of(schema_active()->version);
+    schema_use(set);
+    forget_learned();
     if (drift)
         memset(drift, 0, sizeof(*drift));
-    enum db_rc rc = DB_OK;
+    learned.set = *set;
+    learned.tables = calloc(set->ntables, sizeof(*learned.tables));
+    learned.made = calloc(set->ntables, sizeof(*learned.made));
+    enum db_rc rc = learned.tables && learned.made ? DB_OK : DB_ERROR;
     for (size_t i = 0; i < set->ntables && rc == DB_OK; i++) {
         const struct schema_table *t = &set->tables[i];
         struct learn_state ls = {t, NULL, 0, 0, 0};
         enum db_rc crc = db_table_columns(db, t->name, learn_column, &ls);
-        tables[i] = *t;
-        if (crc == DB_DONE) { /* not in the database: the release's description stays */
-            free(ls.cols);
+        learned.tables[i] = *t;
+        learned.made[i] = ls.cols; /* freed with the set, whatever happens next */
+        if (crc == DB_DONE)        /* not in the database: the release's description stays */
             continue;
-        }
         if (crc != DB_OK || ls.failed) {
-            free(ls.cols);
             rc = ls.failed ? DB_ERROR : crc;
             break;
         }
-        size_t same = ls.n == t->ncols;
+        int same = ls.n == t->ncols;
         for (size_t c = 0; same && c < ls.n; c++)
             same = ls.cols[c].name == t->cols[c].name;
-        if (same) { /* the release's table exactly: keep its immortal description */
-            free(ls.cols);
+        if (same) /* the release's table exactly: its generated description serves */
             continue;
-        }
         size_t added = 0;
         for (size_t c = 0; c < ls.n; c++)
             added += !schema_column(t, ls.cols[c].name);
@@ -192,20 +222,14 @@ enum db_rc db_learn_schema(struct db *db, struct db_drift *drift)
             drift->added += added;
             drift->missing += t->ncols - (ls.n - added);
         }
-        made[i] = ls.cols;
-        tables[i].cols = ls.cols;
-        tables[i].ncols = ls.n;
+        learned.tables[i].cols = ls.cols;
+        learned.tables[i].ncols = ls.n;
     }
-    if (rc != DB_OK) { /* start-up fails: the names of learned columns are not given back */
-        for (size_t i = 0; i < set->ntables; i++)
-            free(made[i]);
-        free(made);
-        free(tables);
+    if (rc != DB_OK) {
+        forget_learned();
         return rc;
     }
-    learned_cols = made;
-    learned = *set;
-    learned.tables = tables;
-    schema_use(&learned);
+    learned.set.tables = learned.tables;
+    schema_use(&learned.set);
     return DB_OK;
 }

@@ -115,16 +115,23 @@ void schema_column_from_catalogue(const char *name, const char *type, int not_nu
                                                          : 65535u;
 }
 
-static const char *sqlite_type(const struct schema_column *c)
+/* The declared type of a column: the affinity SQLite gives it (INTEGER, NUMERIC, TEXT); a decimal
+ * is declared DECIMAL(p,s) (NUMERIC affinity), so that its scale stays readable in the catalogue.
+ */
+static void sqlite_type(struct buf *out, const struct schema_column *c)
 {
     switch (c->type) {
     case COL_INT:
-        return "INTEGER";
+        buf_puts(out, "INTEGER");
+        break;
     case COL_DECIMAL:
+        buf_printf(out, "DECIMAL(%u,%u)", (unsigned)c->max_len, (unsigned)c->scale);
+        break;
     case COL_FLOAT:
-        return "NUMERIC";
+        buf_puts(out, "NUMERIC");
+        break;
     default:
-        return "TEXT";
+        buf_puts(out, "TEXT");
     }
 }
 
@@ -170,7 +177,8 @@ static void sqlite_table(struct buf *out, const struct schema_table *t)
     buf_printf(out, "CREATE TABLE %s (", t->name);
     for (size_t i = 0; i < t->ncols; i++) {
         const struct schema_column *c = &t->cols[i];
-        buf_printf(out, "%s\n  %s %s", i ? "," : "", c->name, sqlite_type(c));
+        buf_printf(out, "%s\n  %s ", i ? "," : "", c->name);
+        sqlite_type(out, c);
         if (c->flags & COL_AUTO_INC) {
             buf_puts(out, " PRIMARY KEY AUTOINCREMENT");
             continue;

@@ -908,12 +908,17 @@ int server_run(const struct server_config *cfg)
     const struct db_identity *id = db_identity();
     char version[sizeof(id->version) * 4];
     log_escape(version, sizeof(version), id->version, 0);
-    if (!id->known)
+    const struct schema_set *set = schema_set_of(id->dialect);
+    if (!id->known && version[0])
         fprintf(stderr,
                 "itflowd: warning: database version '%s' is not ITFlow %s's (%s); serving it as "
                 "ITFlow %s\n",
-                version, schema_set_of(id->dialect)->itflow, schema_set_of(id->dialect)->db_version,
-                schema_set_of(id->dialect)->itflow);
+                version, set->itflow, set->db_version, set->itflow);
+    else if (!id->known)
+        fprintf(stderr,
+                "itflowd: warning: the database names no version (settings has no row); serving "
+                "it as ITFlow %s\n",
+                set->itflow);
     fprintf(stderr,
             "itflowd: listening on http://%s:%u (%u threads, %u write workers; ITFlow %s, "
             "database version %s)\n",

@@ -31,5 +31,6 @@ db=$work/itflow.db
   echo "COMMIT;"
 } > "$work/reset.sql"
 sqlite3 "$db" < "$work/reset.sql"
+# the SQL checks: sqlite3's output, with decimal columns printed with their scale as MariaDB does
 serve_and_conform "$bin" "$db" "$work" "sqlite3 '$db' < '$work/reset.sql'" \
-  "sqlite3 -batch -cmd '.timeout 10000' -separator \"\$(printf '\\t')\" '$db'" $seed_args "$@"
+  "python3 '$here/sqlite_sql.py' '$db'" $seed_args "$@"
