@@ -3,7 +3,8 @@
 
 usage: gen_dataset.py DB
 
-DB must already hold the empty schema (`itflowd init --db DB --schema-only`). Fills it with
+DB must already hold the empty schema (`itflowd init --db DB [--itflow-version 26.08]
+--schema-only`); on a v26.08 schema the keys run as users (rbac_2608). Fills it with
 5,000 clients, 50,000 contacts, 200,000 assets (each with one primary interface), 100,000 tickets
 and 20,000 credentials, plus companies/settings/ticket_statuses and the two conformance API keys.
 Standard library only; the RNG is seeded so the same script always produces the same rows.
@@ -213,6 +214,33 @@ def credentials(rng):
                (cid - 1) * CONTACTS_PER_CLIENT + 1, 0, cid)
 
 
+def rbac_2608(con):
+    """An ITFlow v26.08 database (api_keys.api_key_user_id): the same two keys, each running as a
+    user whose rights match the v26.07 key's scope: key 1 as an admin (every client), key 2 as a
+    user of a non-admin role with level 3 on every module and an allow list of client 1."""
+    modules = ['module_client', 'module_support', 'module_credential', 'module_sales',
+               'module_financial', 'module_reporting']
+    con.executemany('INSERT INTO modules (module_id, module_name, module_description) '
+                    'VALUES (?, ?, ?)', [(i + 1, m, m) for i, m in enumerate(modules)])
+    con.executemany('INSERT INTO user_roles (role_id, role_name, role_description, role_type, '
+                    'role_is_admin, role_created_at) VALUES (?, ?, ?, 1, ?, ?)',
+                    [(1, 'Administrator', 'admin', 1, '2026-12-01 10:00:00'),
+                     (2, 'Client one', 'level 3 everywhere', 0, '2026-12-01 10:00:00')])
+    con.executemany('INSERT INTO user_role_permissions (user_role_id, module_id, '
+                    'user_role_permission_level) VALUES (2, ?, 3)',
+                    [(i + 1,) for i in range(len(modules))])
+    con.executemany('INSERT INTO users (user_id, user_name, user_email, user_password, '
+                    'user_type, user_status, user_created_at, user_role_id) '
+                    'VALUES (?, ?, ?, ?, 1, 1, ?, ?)',
+                    [(1, 'Bench Admin', 'admin@bench.local', '!', '2026-12-01 10:00:00', 1),
+                     (2, 'Bench Client One', 'one@bench.local', '!', '2026-12-01 10:00:00', 2)])
+    con.execute("INSERT INTO user_client_permissions (user_id, client_id, permission_type) "
+                "VALUES (2, 1, 'allow')")
+    con.executemany('INSERT INTO api_keys (api_key_id, api_key_name, api_key_secret, '
+                    'api_key_decrypt_hash, api_key_created_at, api_key_expire, api_key_user_id) '
+                    'VALUES (?,?,?,?,?,?,?)', [k[:6] + (k[0],) for k in API_KEYS])
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit('usage: gen_dataset.py DB')
@@ -232,13 +260,19 @@ def main():
                 "'1 Loopback Way', 'Localhost', 'CA', '90000', 'United States', '5555550100', "
                 "'msp@oracle.local', 'oracle.local', 'en_US', 'USD', '', '2026-11-28 12:51:40', "
                 "'2026-11-28 12:51:40')")
+    v2608 = 'api_key_user_id' in {r[1] for r in con.execute('PRAGMA table_info(api_keys)')}
     con.execute("INSERT INTO settings (company_id, config_current_database_version, "
-                "config_ticket_prefix, config_ticket_next_number) VALUES (1, '2.4.4', 'TCK-', ?)",
-                (N_TICKETS + 1,))
-    con.executemany('INSERT INTO ticket_statuses VALUES (?,?,?,?,?)', TICKET_STATUSES)
-    con.executemany('INSERT INTO api_keys (api_key_id, api_key_name, api_key_secret, '
-                    'api_key_decrypt_hash, api_key_created_at, api_key_expire, api_key_client_id) '
-                    'VALUES (?,?,?,?,?,?,?)', API_KEYS)
+                "config_ticket_prefix, config_ticket_next_number) VALUES (1, ?, 'TCK-', ?)",
+                ('2.6.6' if v2608 else '2.4.4', N_TICKETS + 1))
+    con.executemany('INSERT INTO ticket_statuses (ticket_status_id, ticket_status_name, '
+                    'ticket_status_color, ticket_status_active, ticket_status_order) '
+                    'VALUES (?,?,?,?,?)', TICKET_STATUSES)
+    if v2608:
+        rbac_2608(con)
+    else:
+        con.executemany('INSERT INTO api_keys (api_key_id, api_key_name, api_key_secret, '
+                        'api_key_decrypt_hash, api_key_created_at, api_key_expire, '
+                        'api_key_client_id) VALUES (?,?,?,?,?,?,?)', API_KEYS)
     for table, gen in (('clients', clients), ('contacts', contacts), ('assets', assets),
                        ('asset_interfaces', interfaces), ('tickets', tickets),
                        ('credentials', credentials)):

@@ -61,24 +61,29 @@ bench_build() {
 
 # 2. The dataset, cached as build-bench/bench-<hash>.db. The hash covers the generator and the
 # schema the current binary creates, so a schema change also regenerates. Sets BENCH_CACHED_DB.
+# BENCH_ITFLOW_VERSION=26.08 makes it an ITFlow v26.08 database (keys run as users, RBAC); each
+# version has its own cache file.
 bench_dataset() {
-  local probe key
+  local probe key version=${BENCH_ITFLOW_VERSION:-26.07} init_args=() tag=
+  if [ "$version" != 26.07 ]; then
+    init_args=(--itflow-version "$version"); tag=${version/./}-
+  fi
   probe=$(mktemp -d)
-  "$ITFLOWD" init --db "$probe/schema.db" --schema-only >/dev/null
+  "$ITFLOWD" init --db "$probe/schema.db" "${init_args[@]}" --schema-only >/dev/null
   key=$( { sha256sum < "$BENCH_DIR/gen_dataset.py";
            sqlite3 "$probe/schema.db" "SELECT sql FROM sqlite_master ORDER BY name"; } \
          | sha256sum | cut -c1-16)
   rm -rf "$probe"
-  BENCH_CACHED_DB=$BUILD_DIR/bench-$key.db
+  BENCH_CACHED_DB=$BUILD_DIR/bench-$tag$key.db
   if [ -f "$BENCH_CACHED_DB" ]; then
     log "dataset cached: $BENCH_CACHED_DB"
     return 0
   fi
   log "generating dataset -> $BENCH_CACHED_DB"
-  rm -f "$BUILD_DIR"/bench-*.db "$BUILD_DIR"/bench-*.db-wal "$BUILD_DIR"/bench-*.db-shm
+  find "$BUILD_DIR" -maxdepth 1 -regex ".*/bench-$tag[0-9a-f]+\.db\(-wal\|-shm\)?" -delete
   local tmp=$BUILD_DIR/bench-gen.tmp.db
   rm -f "$tmp" "$tmp-wal" "$tmp-shm"
-  "$ITFLOWD" init --db "$tmp" --schema-only >/dev/null
+  "$ITFLOWD" init --db "$tmp" "${init_args[@]}" --schema-only >/dev/null
   timeout 300 python3 "$BENCH_DIR/gen_dataset.py" "$tmp" >&2 || die "dataset generation failed"
   [ ! -s "$tmp-wal" ] || die "generator left a WAL behind"
   rm -f "$tmp-wal" "$tmp-shm"

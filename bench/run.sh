@@ -14,6 +14,8 @@
 #   BENCH_SERVE_ARGS="..." extra `itflowd serve` flags (e.g. "--threads 4")
 #   BENCH_PORT=N           fixed port instead of a free one
 #   BENCH_SKIP_BUILD=1     reuse build-bench/itflowd as it is (e.g. while the tree does not build)
+#   BENCH_ITFLOW_VERSION=26.08  the dataset as an ITFlow v26.08 database: the same two keys run as
+#                          an admin user and a user allowed client 1 only (RBAC on every request)
 #   BENCH_REPEAT=1         run the whole list this many times; the table shows each scenario's
 #                          median (peak RSS: the maximum) — on a shared 2-core machine single
 #                          runs of the same scenario vary by +-20 %
@@ -50,9 +52,10 @@ SCENARIOS=(
   "contact_by_email|contact_by_email.lua|GET /api/v1/contacts/read.php?contact_email=c31337%40client3134.example&api_key=$ALL"
   "asset_by_mac|asset_by_mac.lua|GET /api/v1/assets/read.php?asset_mac=02:00:00:01:E2:41&api_key=$ALL"
   "tickets_deep_page|tickets_deep_page.lua|GET /api/v1/tickets/read.php?limit=50&offset=95000&api_key=$ALL"
-  "credentials_list|credentials_list.lua|GET /api/v1/credentials/read.php?limit=50&api_key_decrypt_password=$DECRYPT_PW&api_key=$ALL"
-  "ticket_create|ticket_create.lua|POST /api/v1/tickets/create.php {\"api_key\":\"$CK\",\"ticket_subject\":\"Smoke ticket\",\"ticket_details\":\"<p>smoke</p>\"}"
-  "contact_update|contact_update.lua|POST /api/v1/contacts/update.php {\"api_key\":\"$CK\",\"contact_id\":3,\"contact_title\":\"Smoke title\"}"
+  "credentials_list|credentials_list.lua|GET /api/v1/credentials/read.php?limit=50&api_key=$ALL"
+  "assets_scoped|assets_scoped.lua|GET /api/v1/assets/read.php?limit=50&api_key=$CK"
+  "ticket_create|ticket_create.lua|POST /api/v1/tickets/create.php {\"api_key\":\"$CK\",\"client_id\":1,\"ticket_subject\":\"Smoke ticket\",\"ticket_details\":\"<p>smoke</p>\"}"
+  "contact_update|contact_update.lua|POST /api/v1/contacts/update.php {\"api_key\":\"$CK\",\"client_id\":1,\"contact_id\":3,\"contact_title\":\"Smoke title\"}"
   "mixed|mixed.lua|GET /api/v1/assets/read.php?asset_id=42&api_key=$ALL"
 )
 if [ -n "${BENCH_SCENARIOS:-}" ]; then
@@ -88,7 +91,9 @@ smoke() {
     code=$(curl -s --max-time 30 -o "$out" -w '%{http_code}' -X POST \
            -H 'Content-Type: application/json' --data-binary "$body" "$BASE$path") || code=000
   else
-    code=$(curl -s --max-time 30 -o "$out" -w '%{http_code}' "$BASE$path") || code=000
+    # the decrypt password as credentials_list.lua sends it (A1: read by both dialects)
+    code=$(curl -s --max-time 30 -o "$out" -w '%{http_code}' \
+           -H "X-API-Key-Decrypt-Password: $DECRYPT_PW" "$BASE$path") || code=000
   fi
   if [ "$code" = 200 ] && grep -qF "$expect" "$out"; then echo OK; return; fi
   echo "FAIL $method $path${body:+ body $body} -> HTTP $code $(head -c 300 "$out" | tr '\n' ' ')"

@@ -3,7 +3,6 @@
 
 #include "cli/cli.h"
 #include "cli/serve_opts.h"
-#include "modules/registry.h"
 #include "json/json_alloc.h"
 
 int main(int argc, char **argv)
@@ -27,9 +26,6 @@ int main(int argc, char **argv)
         serve_opts_help(stdout);
         return 0;
     }
-    char err[256];
-    if (module_registry_init(err, sizeof(err)) != 0)
-        return cli_fail("%s", err);
     static struct cli_opts o;
     static struct serve_opts so;
     static const char *cli_given[32], *serve_given[64]; /* the raw values of numbers and enums */

@@ -1,73 +1,139 @@
 #!/usr/bin/env python3
-"""Generates src/db/schema_tables.c from the schema section of the ITFlow v1 reference
-(markdown tables of `| # | column | definition |`). Run once when the reference schema changes:
-    python3 tools/gen_schema.py ../shared/spec/itflow-v1-reference.md > src/db/schema_tables.c
-"""
-import re, sys
+"""Generates src/db/schema_tables.c: the two schema sets itflowd knows.
 
-text = open(sys.argv[1], encoding="utf-8").read()
-sec = text[text.index("## 5. Schema"):text.index("## 6.")]
-tables = []
-for m in re.finditer(r"#### `(\w+)`(.*?)(?=\n#### |\Z)", sec, re.S):
-    name, body = m.group(1), m.group(2)
-    cols = []
-    for line in body.splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+  * ITFlow v26.07 (database 2.4.4): the schema section of the ITFlow v1 reference (markdown tables
+    of `| # | column | definition |`);
+  * ITFlow v26.08 (database 2.6.6): ITFlow's own db.sql at tag v26.08, the tables of TABLES_2608
+    below, column for column, with their keys (foreign keys only between tables of the set).
+
+Re-run whenever either source or TABLES_2608 changes:
+    git --git-dir=<itflow-org/itflow git dir> show v26.08:db.sql > /tmp/db-2608.sql
+    python3 tools/gen_schema.py ../shared/spec/itflow-v1-reference.md /tmp/db-2608.sql \
+        > src/db/schema_tables.c && clang-format -i src/db/schema_tables.c
+"""
+import re
+import sys
+
+# The v26.08 tables: those of v26.07 (as the reference lists them), then what the v26.08 API and
+# its RBAC read or write (delta §2.1, §3, §6) and what the v26.08 conformance seed fills or its
+# reset empties.
+EXTRA_2608 = ["user_roles", "user_role_permissions", "modules", "user_client_permissions",
+              "taxes", "product_stock", "ticket_history", "ticket_watchers", "email_queue",
+              "slas", "sla_assignments", "sla_history"]
+
+
+def reference_tables(path):
+    """(name, [(column, definition)], keys) of the reference's schema section (v26.07)."""
+    text = open(path, encoding="utf-8").read()
+    sec = text[text.index("## 5. Schema"):text.index("## 6.")]
+    tables = []
+    for m in re.finditer(r"#### `(\w+)`(.*?)(?=\n#### |\Z)", sec, re.S):
+        name, body = m.group(1), m.group(2)
+        cols = []
+        for line in body.splitlines():
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if name == "settings":
+                if len(cells) == 3 and cells[0] not in ("column", "---"):
+                    cols.append((cells[0], cells[1]))
+            elif len(cells) == 3 and cells[0].isdigit():
+                cols.append((cells[1], cells[2]))
+        km = re.search(r"Keys: (.*)", body)
+        keys = km.group(1).strip() if km else ""
         if name == "settings":
-            if len(cells) == 3 and cells[0] not in ("column", "---"):
-                cols.append((cells[0], cells[1]))
-        elif len(cells) == 3 and cells[0].isdigit():
-            cols.append((cells[1], cells[2]))
-    km = re.search(r"Keys: (.*)", body)
-    keys = km.group(1).strip() if km else ""
-    if name == "settings":
-        keys = "PRIMARY KEY (company_id)"
-        cols = [(c, d.replace(", PRIMARY KEY", "")) for c, d in cols]
-    tables.append((name, cols, keys))
+            keys = "PRIMARY KEY (company_id)"
+            cols = [(c, d.replace(", PRIMARY KEY", "")) for c, d in cols]
+        tables.append((name, cols, keys))
+    return tables
+
+
+def dump_tables(path, names):
+    """The same triples for the tables `names` of a mysqldump file (ITFlow's db.sql)."""
+    text = open(path, encoding="utf-8").read()
+    found = {}
+    for m in re.finditer(r"CREATE TABLE `(\w+)` \((.*?)\n\) ENGINE", text, re.S):
+        found[m.group(1)] = m.group(2)
+    tables = []
+    for name in names:
+        if name not in found:
+            sys.exit("gen_schema: %s has no table %s" % (path, name))
+        cols, keys = [], []
+        for line in found[name].strip().splitlines():
+            line = line.strip().rstrip(",")
+            cm = re.match(r"`(\w+)` (.*)$", line)
+            if cm:
+                cols.append((cm.group(1), cm.group(2)))
+                continue
+            clause = line.replace("`", "")
+            ref = re.search(r"REFERENCES (\w+) ", clause)
+            if ref and ref.group(1) not in names:
+                continue  # a foreign key to a table outside the set
+            keys.append(clause)
+        tables.append((name, cols, "; ".join(keys)))
+    return tables
+
 
 def ctype(d):
     t = d.split()[0].lower()
     base = re.match(r"[a-z]+", t).group(0)
     n = re.search(r"\((\d+)(?:,(\d+))?\)", t)
     length, scale = (int(n.group(1)) if n else 0), (int(n.group(2)) if n and n.group(2) else 0)
-    kind = {"int": "COL_INT", "tinyint": "COL_INT", "decimal": "COL_DECIMAL", "varchar": "COL_VARCHAR",
-            "varbinary": "COL_VARBINARY", "text": "COL_TEXT", "mediumtext": "COL_TEXT",
-            "longtext": "COL_TEXT", "date": "COL_DATE", "datetime": "COL_DATETIME", "time": "COL_TIME",
-            "enum": "COL_ENUM"}[base]
+    kind = {"int": "COL_INT", "tinyint": "COL_INT", "smallint": "COL_INT", "bigint": "COL_INT",
+            "decimal": "COL_DECIMAL", "float": "COL_FLOAT", "double": "COL_FLOAT",
+            "varchar": "COL_VARCHAR", "varbinary": "COL_VARBINARY", "text": "COL_TEXT",
+            "mediumtext": "COL_TEXT", "longtext": "COL_TEXT", "date": "COL_DATE",
+            "datetime": "COL_DATETIME", "time": "COL_TIME", "enum": "COL_ENUM"}[base]
     if base == "text": length = 65535
     if base == "mediumtext": length = 16777215
     if base == "longtext": length = 4294967295
-    if base in ("int", "tinyint"): length = 0
-    if base == "enum":
-        length = 0
+    if base in ("int", "tinyint", "smallint", "bigint", "float", "double", "enum"): length = 0
     return kind, length, scale
+
 
 def cstr(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r").replace("\n", "\\n") + '"'
 
-out = []
-out.append("/* schema_tables: the ITFlow v26.07 tables (database version 2.4.4) the API reads and writes,\n"
-           " * column for column in physical order. Generated by tools/gen_schema.py; edit with care. */\n")
-out.append('#include "db/schema.h"\n')
-for name, cols, keys in tables:
-    out.append("static const struct schema_column %s_cols[] = {" % name)
-    for c, d in cols:
-        kind, length, scale = ctype(d)
-        flags = []
-        if "NOT NULL" in d: flags.append("COL_NOT_NULL")
-        if "AUTO_INCREMENT" in d: flags.append("COL_AUTO_INC")
-        if "ON UPDATE" in d: flags.append("COL_ON_UPDATE_NOW")
-        dm = re.search(r"DEFAULT ('(?:[^']|'')*'|[\w.()-]+)", d)
-        dflt = dm.group(1) if dm else None
-        if dflt == "current_timestamp()": flags.append("COL_DEFAULT_NOW"); dflt = None
-        out.append("    {%s, %s, %s, %s, %uu, %u, %s}," % (
-            cstr(c), cstr(d), kind, " | ".join(flags) or "0", length, scale,
-            cstr(dflt) if dflt is not None else "NULL"))
+
+def emit(out, prefix, release, db_version, tables):
+    for name, cols, keys in tables:
+        out.append("static const struct schema_column %s_%s_cols[] = {" % (prefix, name))
+        for c, d in cols:
+            kind, length, scale = ctype(d)
+            flags = []
+            if "NOT NULL" in d: flags.append("COL_NOT_NULL")
+            if "AUTO_INCREMENT" in d: flags.append("COL_AUTO_INC")
+            if "ON UPDATE" in d: flags.append("COL_ON_UPDATE_NOW")
+            dm = re.search(r"DEFAULT ('(?:[^']|'')*'|[\w.()-]+)", d)
+            dflt = dm.group(1) if dm else None
+            if dflt == "current_timestamp()": flags.append("COL_DEFAULT_NOW"); dflt = None
+            out.append("    {%s, %s, %s, %s, %uu, %u, %s}," % (
+                cstr(c), cstr(d), kind, " | ".join(flags) or "0", length, scale,
+                cstr(dflt) if dflt is not None else "NULL"))
+        out.append("};\n")
+    out.append("static const struct schema_table %s_tables[] = {" % prefix)
+    for name, cols, keys in tables:
+        arr = "%s_%s_cols" % (prefix, name)
+        out.append("    {%s, %s, sizeof(%s) / sizeof(%s[0]), %s}," % (
+            cstr(name), arr, arr, arr, cstr(keys)))
     out.append("};\n")
-out.append("const struct schema_table schema_tables[] = {")
-for name, cols, keys in tables:
-    out.append("    {%s, %s_cols, sizeof(%s_cols) / sizeof(%s_cols[0]), %s}," % (
-        cstr(name), name, name, name, cstr(keys)))
-out.append("};\n")
-out.append("const size_t schema_ntables = sizeof(schema_tables) / sizeof(schema_tables[0]);")
-print("\n".join(out))
+    out.append("const struct schema_set schema_set_%s = {ITFLOW_V%s, \"%s\", \"%s\", %s_tables,\n"
+               "    sizeof(%s_tables) / sizeof(%s_tables[0])};\n"
+               % (prefix, release.replace(".", ""), release, db_version, prefix, prefix, prefix))
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit("usage: gen_schema.py itflow-v1-reference.md db-v26.08.sql")
+    t2607 = reference_tables(sys.argv[1])
+    names = [n for n, _, _ in t2607] + [n for n in EXTRA_2608 if n not in {x for x, _, _ in t2607}]
+    t2608 = dump_tables(sys.argv[2], names)
+    out = ["/* schema_tables: the ITFlow tables the API reads and writes, column for column in physical\n"
+           " * order: v26.07 (database version 2.4.4, from the reference's schema section) and v26.08\n"
+           " * (database version 2.6.6, from ITFlow's db.sql at tag v26.08). Generated by\n"
+           " * tools/gen_schema.py; do not edit by hand. */\n",
+           '#include "db/schema.h"\n']
+    emit(out, "v2607", "26.07", "2.4.4", t2607)
+    emit(out, "v2608", "26.08", "2.6.6", t2608)
+    print("\n".join(out))
+
+
+main()

@@ -9,7 +9,7 @@ bench.install{
     local id = math.random(1, bench.CONTACTS_PER_CLIENT)
     n = n + 1
     return bench.post_json("/api/v1/contacts/update.php",
-      '{"api_key":' .. bench.q(bench.CLIENT_KEY) .. ',"contact_id":' .. id ..
+      '{"api_key":' .. bench.q(bench.CLIENT_KEY) .. ',"client_id":1,"contact_id":' .. id ..
       ',"contact_title":' .. bench.q("Title " .. run .. "-" .. (tid or 0) .. "-" .. n) .. '}')
   end,
 }

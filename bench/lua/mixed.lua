@@ -15,7 +15,7 @@ bench.install{
     end
     n = n + 1
     return bench.post_json("/api/v1/tickets/create.php",
-      '{"api_key":' .. bench.q(bench.CLIENT_KEY) .. ',"ticket_subject":' ..
+      '{"api_key":' .. bench.q(bench.CLIENT_KEY) .. ',"client_id":1' .. ',"ticket_subject":' ..
       bench.q("Mixed ticket " .. (tid or 0) .. "-" .. n) .. ',"ticket_priority":"Low"}')
   end,
 }

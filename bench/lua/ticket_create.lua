@@ -5,7 +5,7 @@ local bench = require("common")
 local n = 0
 local function ticket_body()
   n = n + 1
-  return '{"api_key":' .. bench.q(bench.CLIENT_KEY) ..
+  return '{"api_key":' .. bench.q(bench.CLIENT_KEY) .. ',"client_id":1' ..
          ',"ticket_subject":' .. bench.q("Bench ticket " .. (tid or 0) .. "-" .. n) ..
          ',"ticket_details":"<p>Created by the wrk benchmark</p>"' ..
          ',"ticket_priority":' .. bench.q(({ "Low", "Medium", "High" })[math.random(1, 3)]) .. '}'

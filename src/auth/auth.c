@@ -9,15 +9,45 @@
 
 #include "core/php.h"
 #include "crypto/crypto.h"
+#include "req/access.h"
 #include "req/logrow.h"
 #include "req/reply.h"
 
 /* One query: the key whose stored hash is the presented key's, and every legacy plaintext key
- * (an ITFlow database has a handful); each candidate is then compared in constant time. */
+ * (an ITFlow database has a handful); each candidate is then compared in constant time. The last
+ * column is the key's client scope (v26.07) or the user it runs as (v26.08). */
 static const char SQL_CANDIDATES[] =
     "SELECT api_key_id, api_key_name, api_key_secret, api_key_decrypt_hash, api_key_client_id "
     "FROM api_keys WHERE api_key_expire > ? AND (api_key_secret = ? OR "
     "SUBSTR(api_key_secret, 1, 13) <> '$itfd-sha256$') ORDER BY api_key_id";
+static const char SQL_CANDIDATES_2608[] =
+    "SELECT api_key_id, api_key_name, api_key_secret, api_key_decrypt_hash, api_key_user_id "
+    "FROM api_keys WHERE api_key_expire > ? AND (api_key_secret = ? OR "
+    "SUBSTR(api_key_secret, 1, 13) <> '$itfd-sha256$') ORDER BY api_key_id";
+
+/* v26.08 (delta 2.1): the key's user, its role, the size of its client lists and the role's
+ * permission levels by module name, in one query: a row per permission row (one row with NULL
+ * name and level when there is none). role_is_admin is NULL when the role does not exist;
+ * permission rows of a module that does not exist (or was renamed away) name no module. */
+static const char SQL_USER[] =
+    "SELECT u.user_type, u.user_status, CASE WHEN u.user_archived_at IS NULL THEN 0 ELSE 1 END, "
+    "r.role_is_admin, "
+    "(SELECT COUNT(*) FROM user_client_permissions ca WHERE ca.user_id = u.user_id "
+    "AND ca.permission_type <> 'deny'), "
+    "(SELECT COUNT(*) FROM user_client_permissions cd WHERE cd.user_id = u.user_id "
+    "AND cd.permission_type = 'deny'), "
+    "(SELECT MIN(co.client_id) FROM user_client_permissions co WHERE co.user_id = u.user_id "
+    "AND co.permission_type <> 'deny'), "
+    "m.module_name, p.user_role_permission_level "
+    "FROM users u LEFT JOIN user_roles r ON r.role_id = u.user_role_id "
+    "LEFT JOIN user_role_permissions p ON p.user_role_id = u.user_role_id "
+    "LEFT JOIN modules m ON m.module_id = p.module_id WHERE u.user_id = ?";
+
+/* The key model of the database being served (db_identity(), set once at start-up). */
+static int v2608(void)
+{
+    return db_identity()->dialect == ITFLOW_V2608;
+}
 
 void auth_today(char out[11])
 {
@@ -90,7 +120,56 @@ static void fill_key(struct req *r, struct db_stmt *st)
     const char *h = db_column_text(st, 3, &n);
     snprintf(r->key.decrypt_hash, sizeof(r->key.decrypt_hash), "%.*s", (int)(h ? n : 0),
              h ? h : "");
-    r->key.client_id = db_column_int(st, 4);
+    int rbac = v2608();
+    r->key.rbac = rbac;
+    r->key.client_id = rbac ? 0 : db_column_int(st, 4);
+    r->key.user_id = rbac ? db_column_int(st, 4) : 0;
+}
+
+/* v26.08: what the key's user may do (delta 2.1-2.3). 0, or -1 on a store error. */
+static int load_access(struct db *db, struct api_key *key)
+{
+    struct key_access *a = &key->access;
+    memset(a, 0, sizeof(*a));
+    if (key->user_id == 0) {
+        a->state = ACCESS_UNTIED;
+        return 0;
+    }
+    struct db_stmt *st;
+    if (db_stmt_static(db, SQL_USER, &st) != DB_OK)
+        return -1;
+    db_bind_int(st, 1, key->user_id);
+    enum db_rc rc;
+    int rows = 0;
+    while ((rc = db_step(st)) == DB_ROW) {
+        if (rows++ == 0) {
+            if (db_column_int(st, 0) != 1 || db_column_int(st, 1) != 1 || db_column_int(st, 2) != 0)
+                a->state = ACCESS_INVALID;
+            a->is_admin = db_column_int(st, 3) == 1;
+            a->nallow = db_column_int(st, 4);
+            a->ndeny = db_column_int(st, 5);
+            if (a->nallow == 1 && a->ndeny == 0)
+                a->allow_one = db_column_int(st, 6);
+        }
+        size_t n;
+        const char *name = db_column_text(st, 7, &n);
+        if (!name || n >= ACCESS_MODULE_NAME || a->nperm == ACCESS_MAX_MODULES)
+            continue; /* no permission row, or not a module name the API asks about */
+        int dup = 0;
+        for (int i = 0; i < a->nperm && !dup; i++)
+            dup = strlen(a->perm_name[i]) == n && memcmp(a->perm_name[i], name, n) == 0;
+        if (dup)
+            continue; /* the first row found answers, as the reference's lookup */
+        memcpy(a->perm_name[a->nperm], name, n);
+        a->perm_name[a->nperm][n] = 0;
+        a->perm_level[a->nperm++] = (int)db_column_int(st, 8);
+    }
+    db_reset(st);
+    if (rc != DB_DONE)
+        return -1;
+    if (rows == 0)
+        a->state = ACCESS_INVALID; /* no such user */
+    return 0;
 }
 
 /* Keys found recently on one connection, each with the store's data version it was read at: while
@@ -147,6 +226,9 @@ static void copy_key(struct api_key *to, const struct api_key *from)
 {
     to->id = from->id;
     to->client_id = from->client_id;
+    to->user_id = from->user_id;
+    to->rbac = from->rbac;
+    to->access = from->access;
     memcpy(to->name_html, from->name_html, strlen(from->name_html) + 1);
     memcpy(to->decrypt_hash, from->decrypt_hash, strlen(from->decrypt_hash) + 1);
 }
@@ -182,7 +264,7 @@ static int lookup(struct req *r, struct db *db, const char *key, size_t klen, co
         return 1;
     }
     struct db_stmt *st;
-    if (db_stmt_static(db, SQL_CANDIDATES, &st) != DB_OK)
+    if (db_stmt_static(db, v2608() ? SQL_CANDIDATES_2608 : SQL_CANDIDATES, &st) != DB_OK)
         return -1;
     db_bind_text(st, 1, today, 10);
     db_bind_text(st, 2, hash, CRYPTO_KEY_HASH_LEN);
@@ -205,6 +287,10 @@ static int lookup(struct req *r, struct db *db, const char *key, size_t klen, co
     db_reset(st);
     if (rc != DB_DONE)
         return -1;
+    /* the key's rights are part of what is remembered: read at the same version, so any change
+     * to keys, users, roles, permissions or client lists (by anyone) makes the entry miss */
+    if (found && r->key.rbac && load_access(db, &r->key) != 0)
+        return -1;
     if (found && memo)
         memo_put(memo, hash, today, version, &r->key);
     return found;
@@ -220,6 +306,7 @@ enum auth_result auth_request(struct req *r, struct db *db)
         return (enum auth_result)rc;
     char today[11];
     auth_today(today);
+    memset(&r->key, 0, sizeof(r->key));
     int found = key.failed ? 0 : lookup(r, db, key.p, key.len, today);
     if (found < 0)
         return AUTH_ERROR;
@@ -235,4 +322,53 @@ enum auth_result auth_request(struct req *r, struct db *db)
     buf_free(&desc);
     buf_free(&path);
     return logged == DB_OK ? AUTH_INVALID : AUTH_ERROR;
+}
+
+static const char MSG_UNTIED[] =
+    "This API key is not tied to a user and is no longer valid. Please recreate it.";
+static const char MSG_INVALID_USER[] =
+    "The user linked to this API key is inactive, archived, or invalid.";
+static const char MSG_UNMAPPED[] = "This API resource is not mapped to a permission module.";
+static const char MSG_NO_PERMISSION[] =
+    "The user linked to this API key does not have permission for this action.";
+static const char MSG_NO_CLIENT[] =
+    "The user linked to this API key does not have access to the target client for this write.";
+
+/* The level an endpoint needs (delta 2.2): by its file name, as the reference decides. */
+static int required_level(const char *function)
+{
+    if (strcmp(function, "read") == 0)
+        return 1;
+    if (strcmp(function, "delete") == 0)
+        return 3;
+    return 2; /* create, update and everything else (archive, resolve, technicians/time) */
+}
+
+enum auth_result auth_authorize(struct req *r, struct db *db, const char *rbac_module,
+                                const char *function, int is_write)
+{
+    if (!r->key.rbac)
+        return AUTH_OK;
+    const struct key_access *a = &r->key.access;
+    const char *deny = NULL;
+    if (a->state == ACCESS_UNTIED)
+        deny = MSG_UNTIED;
+    else if (a->state != ACCESS_OK)
+        deny = MSG_INVALID_USER;
+    else if (!rbac_module)
+        deny = MSG_UNMAPPED;
+    else if (access_level(a, rbac_module) < required_level(function))
+        deny = MSG_NO_PERMISSION;
+    else if (is_write) {
+        /* every write, not only create/update/delete (F21) */
+        int may = access_may_act(db, r, access_target_client(r));
+        if (may < 0)
+            return AUTH_ERROR;
+        if (!may)
+            deny = MSG_NO_CLIENT;
+    }
+    if (!deny)
+        return AUTH_OK;
+    reply_message(r, 403, deny);
+    return AUTH_REPLIED;
 }

@@ -16,6 +16,11 @@ enum auth_result {
 
 /* Authenticates r on db; on AUTH_OK fills r->key. */
 enum auth_result auth_request(struct req *r, struct db *db);
+/* v26.08 keys (delta 2.4, checks 1-5): the key's user, the endpoint's RBAC module and level, and
+ * for a write the client it names. AUTH_OK, AUTH_REPLIED (r->out holds the 403) or AUTH_ERROR.
+ * v26.07 keys: AUTH_OK. rbac_module NULL = the resource is not mapped. */
+enum auth_result auth_authorize(struct req *r, struct db *db, const char *rbac_module,
+                                const char *function, int is_write);
 /* Today's date in UTC as YYYY-MM-DD. */
 void auth_today(char out[11]);
 

@@ -12,6 +12,7 @@
 /* The options of init and key (each command checks the ones it needs). */
 struct cli_opts {
     const char *db, *name, *expires, *client, *secret, *decrypt, *admin_pw_file, *admin_email;
+    const char *itflow_version, *user;
     int schema_only;
     const char *positional;
     char db_shown[512]; /* db for messages: a URL's password replaced by *** */
@@ -29,6 +30,10 @@ int cmd_key_list(const struct cli_opts *o);
 int cmd_key_revoke(const struct cli_opts *o);
 struct serve_opts;
 int cmd_serve(const struct cli_opts *o, struct serve_opts *so, const struct opt_set *set);
+
+/* Opens the database of a command other than init, reads what it is (db_identify) and makes its
+ * schema set the active one; 0, or 1 after saying why on stderr (*db closed). */
+int cli_open_identified(const struct cli_opts *o, struct db **db, struct db_identity *id);
 
 /* The read indexes of every module filter (CREATE INDEX IF NOT EXISTS: cheap when present). */
 enum db_rc cli_ensure_indexes(struct db *db);

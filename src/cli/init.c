@@ -1,5 +1,7 @@
-/* init: creates the ITFlow schema and seeds a new database (company 1, ticket statuses, the
- * admin with the site master key wrapped by the admin password). */
+/* init: creates the ITFlow schema of a release (--itflow-version: 26.07, the default, or 26.08)
+ * and seeds a new database (company 1, ticket statuses, the admin with the site master key wrapped
+ * by the admin password; for 26.08 also the permission modules and the built-in roles, the admin
+ * in the Administrator role, as ITFlow's setup makes them). */
 #include <crypt.h>
 #include <openssl/crypto.h>
 #include <string.h>
@@ -82,14 +84,50 @@ static void remove_db_files(const char *path)
     unlink(tmp);
 }
 
-static int write_defaults(struct db *db, const char *email, const char *pw)
+/* ITFlow 26.08's permission modules and built-in roles (ids as its setup makes them); the admin
+ * user gets role 3, Administrator (role_is_admin = 1). */
+static int write_roles(struct db *db)
 {
-    return db_begin(db, 1) == DB_OK &&
-           db_exec(db, "INSERT INTO companies (company_id, company_name) VALUES (1, 'My "
-                       "Company')") == DB_OK &&
-           db_exec(db, "INSERT INTO settings (company_id, config_current_database_version, "
-                       "config_ticket_prefix, config_ticket_next_number) VALUES "
-                       "(1, '2.4.4', 'TCK-', 1)") == DB_OK &&
+    return db_exec(db, "INSERT INTO modules (module_id, module_name, module_description) VALUES "
+                       "(1, 'module_client', 'General client & contact management'), "
+                       "(2, 'module_support', 'Access to ticketing, assets and documentation'), "
+                       "(3, 'module_credential', 'Access to client credentials - usernames, "
+                       "passwords and 2FA codes'), "
+                       "(4, 'module_sales', 'Access to quotes, invoices and products'), "
+                       "(5, 'module_financial', 'Access to payments, accounts, expenses and "
+                       "budgets'), "
+                       "(6, 'module_reporting', 'Access to all reports')") == DB_OK &&
+           db_exec(db, "INSERT INTO user_roles (role_id, role_name, role_description, "
+                       "role_is_admin) VALUES "
+                       "(1, 'Accountant', 'Built-in - Limited access to financial-focused "
+                       "modules', 0), "
+                       "(2, 'Technician', 'Built-in - Limited access to technical-focused "
+                       "modules', 0), "
+                       "(3, 'Administrator', 'Built-in - Full administrative access to all "
+                       "modules (including user management)', 1)") == DB_OK &&
+           db_exec(db, "INSERT INTO user_role_permissions (user_role_id, module_id, "
+                       "user_role_permission_level) VALUES "
+                       "(1, 1, 1), (1, 2, 1), (1, 4, 1), (1, 5, 2), (1, 6, 1), "
+                       "(2, 1, 2), (2, 2, 2), (2, 3, 2), (2, 4, 2)") == DB_OK;
+}
+
+static int write_defaults(struct db *db, const struct schema_set *set, const char *email,
+                          const char *pw)
+{
+    struct db_stmt *st = NULL;
+    int ok = db_begin(db, 1) == DB_OK &&
+             db_exec(db, "INSERT INTO companies (company_id, company_name) VALUES (1, 'My "
+                         "Company')") == DB_OK &&
+             db_stmt(db,
+                     "INSERT INTO settings (company_id, config_current_database_version, "
+                     "config_ticket_prefix, config_ticket_next_number) VALUES (1, ?, 'TCK-', 1)",
+                     &st) == DB_OK;
+    if (ok) {
+        db_bind_text(st, 1, set->db_version, strlen(set->db_version));
+        ok = db_step(st) == DB_DONE;
+        db_reset(st);
+    }
+    return ok && (set->version != ITFLOW_V2608 || write_roles(db)) &&
            db_exec(db, "INSERT INTO ticket_statuses (ticket_status_id, ticket_status_name, "
                        "ticket_status_color, ticket_status_active, ticket_status_order) VALUES "
                        "(1, 'New', '#dc3545', 1, 0), (2, 'Open', '#007bff', 1, 0), "
@@ -117,7 +155,7 @@ static int init_db(const struct cli_opts *o, const char *pw, int generated)
     }
     int ok = db_create_schema(db) == DB_OK && cli_ensure_indexes(db) == DB_OK;
     if (ok && !o->schema_only)
-        ok = write_defaults(db, email, pw);
+        ok = write_defaults(db, schema_active(), email, pw);
     if (!ok) {
         cli_fail("cannot initialise %s: %s", o->db_shown, db_errmsg(db));
         db_rollback(db);
@@ -127,11 +165,16 @@ static int init_db(const struct cli_opts *o, const char *pw, int generated)
         return 1;
     }
     db_close(db);
+    const struct schema_set *set = schema_active();
     if (o->schema_only) {
-        printf("Created the ITFlow schema in %s.\n", o->db_shown);
+        printf("Created the ITFlow %s schema (database version %s) in %s.\n", set->itflow,
+               set->db_version, o->db_shown);
         return 0;
     }
-    printf("Created %s: company 1, ticket prefix TCK-, admin %s.\n", o->db_shown, email);
+    printf("Created %s (ITFlow %s, database version %s): company 1, ticket prefix TCK-, admin %s"
+           "%s.\n",
+           o->db_shown, set->itflow, set->db_version, email,
+           set->version == ITFLOW_V2608 ? " (user 1, role Administrator)" : "");
     if (generated)
         printf("Admin password (shown once, needed for 'itflowd key create'): %s\n", pw);
     return 0;
@@ -141,6 +184,13 @@ int cmd_init(const struct cli_opts *o)
 {
     if (!o->db)
         return cli_fail("init needs --db PATH.");
+    enum itflow_version v = ITFLOW_V2607;
+    if (o->itflow_version && schema_parse_version(o->itflow_version, &v) != 0)
+        return cli_fail("--itflow-version must be 26.07 or 26.08, not %s.", o->itflow_version);
+    schema_select(v);
+    char err[256];
+    if (module_registry_init(err, sizeof(err)) != 0)
+        return cli_fail("%s", err);
     char pw[256];
     int generated = 0;
     if (o->schema_only) {

@@ -51,8 +51,11 @@ int cmd_key_create(const struct cli_opts *o)
             "--expires must be after today (%s): a key is valid before its expiry date.", today);
     char *end = NULL;
     long long client = o->client ? strtoll(o->client, &end, 10) : 0;
-    if (o->client && (*end || client < 0 || client > 2147483647))
+    if (o->client && (!o->client[0] || *end || client < 0 || client > 2147483647))
         return cli_fail("--client must be a client id (0 = all clients), not %s.", o->client);
+    long long user = o->user ? strtoll(o->user, &end, 10) : 0;
+    if (o->user && (!o->user[0] || *end || user <= 0 || user > 2147483647))
+        return cli_fail("--user must be a user id, not %s.", o->user);
     char secret[256], decrypt[256], pw[256];
     if (o->secret && (strlen(o->secret) < 16 || strlen(o->secret) > 200))
         return cli_fail("--secret must be 16 to 200 characters.");
@@ -68,20 +71,57 @@ int cmd_key_create(const struct cli_opts *o)
     if (admin_password(o, pw, sizeof(pw)))
         return 1;
     struct db *db = NULL;
-    if (db_open(o->db, &db) != DB_OK)
-        return cli_fail("cannot open the database %s.", o->db_shown);
+    struct db_identity id;
     char master[CRYPTO_MASTER_LEN + 1];
     int rc = 1;
     struct buf wrapped;
     buf_init(&wrapped, 0);
-    enum keys_rc krc = keys_site_master(db, pw, master);
+    char owner[256] = "";
+    if (cli_open_identified(o, &db, &id)) {
+        OPENSSL_cleanse(pw, sizeof(pw));
+        OPENSSL_cleanse(secret, sizeof(secret));
+        OPENSSL_cleanse(decrypt, sizeof(decrypt));
+        return 1;
+    }
+    enum keys_rc krc = KEYS_OK;
+    if (id.dialect == ITFLOW_V2608 && o->client) {
+        cli_fail("--client is for ITFlow 26.07 databases; %s is ITFlow 26.08, where a key runs "
+                 "as a user and sees that user's clients: give --user ID.",
+                 o->db_shown);
+        goto out;
+    }
+    if (id.dialect == ITFLOW_V2608 && !o->user) {
+        cli_fail("%s is ITFlow 26.08, where a key runs as a user: give --user ID.", o->db_shown);
+        goto out;
+    }
+    if (id.dialect == ITFLOW_V2607 && o->user) {
+        cli_fail("--user is for ITFlow 26.08 databases; %s is ITFlow 26.07, where a key sees all "
+                 "clients or one (--client ID).",
+                 o->db_shown);
+        goto out;
+    }
+    krc = keys_site_master(db, pw, master);
     if (krc != KEYS_OK) {
         cli_fail(krc == KEYS_NOT_FOUND ? "the admin password does not unlock the site master key "
                                          "of any user."
                                        : "cannot read the users table.");
         goto out;
     }
-    if (client) {
+    if (id.dialect == ITFLOW_V2608) {
+        krc = keys_user_check(db, user, owner, sizeof(owner));
+        if (krc == KEYS_NOT_FOUND)
+            cli_fail("there is no user %s.", o->user);
+        else if (krc == KEYS_USER_NOT_AGENT)
+            cli_fail("user %s is a client-portal user; a key runs as an agent.", o->user);
+        else if (krc == KEYS_USER_DISABLED)
+            cli_fail("user %s is not active.", o->user);
+        else if (krc == KEYS_USER_ARCHIVED)
+            cli_fail("user %s is archived.", o->user);
+        else if (krc != KEYS_OK)
+            cli_fail("cannot read the users table: %s", db_errmsg(db));
+        if (krc != KEYS_OK)
+            goto out;
+    } else if (client) {
         krc = keys_client_exists(db, client);
         if (krc == KEYS_NOT_FOUND)
             cli_fail("there is no client %s.", o->client);
@@ -92,9 +132,15 @@ int cmd_key_create(const struct cli_opts *o)
         cli_fail("cannot wrap the master key.");
         goto out;
     }
-    struct key_new k = {o->name, secret, wrapped.p, wrapped.len, o->expires, client};
-    int64_t id = 0;
-    krc = keys_create(db, &k, &id);
+    struct key_new k = {o->name,
+                        secret,
+                        wrapped.p,
+                        wrapped.len,
+                        o->expires,
+                        id.dialect,
+                        id.dialect == ITFLOW_V2608 ? user : client};
+    int64_t kid = 0;
+    krc = keys_create(db, &k, &kid);
     if (krc == KEYS_SECRET_USED)
         cli_fail("that secret is already used by a key (active, expired or revoked); choose "
                  "another.");
@@ -104,8 +150,13 @@ int cmd_key_create(const struct cli_opts *o)
         cli_fail("cannot write the key: %s", db_errmsg(db));
     if (krc != KEYS_OK)
         goto out;
-    printf("Created API key %lld \"%s\" for %s, valid until %s (exclusive).\n", (long long)id,
-           o->name, client ? "one client" : "all clients", o->expires);
+    if (k.dialect == ITFLOW_V2608)
+        printf("Created API key %lld \"%s\" running as user %lld (%s), valid until %s "
+               "(exclusive).\n",
+               (long long)kid, o->name, user, owner, o->expires);
+    else
+        printf("Created API key %lld \"%s\" for %s, valid until %s (exclusive).\n", (long long)kid,
+               o->name, client ? "one client" : "all clients", o->expires);
     printf("api_key: %s\napi_key_decrypt_password: %s\n", secret, decrypt);
     printf("Both are shown once; only a hash of the key is stored.\n");
     rc = 0;
@@ -115,35 +166,45 @@ out:
     OPENSSL_cleanse(secret, sizeof(secret));
     OPENSSL_cleanse(decrypt, sizeof(decrypt));
     buf_free(&wrapped);
-    db_rollback(db);
-    db_close(db);
+    if (db) {
+        db_rollback(db);
+        db_close(db);
+    }
     return rc;
 }
 
 struct list_state {
     char today[11];
     int header; /* printed */
+    enum itflow_version dialect;
 };
 
 static void print_header(struct list_state *ls)
 {
     if (!ls->header)
-        printf("%-5s %-30s %-12s %-11s %-8s %s\n", "ID", "NAME", "SCOPE", "EXPIRES", "STATUS",
-               "SECRET");
+        printf("%-5s %-30s %-*s %-11s %-8s %s\n", "ID", "NAME",
+               ls->dialect == ITFLOW_V2608 ? 30 : 12,
+               ls->dialect == ITFLOW_V2608 ? "OWNER" : "SCOPE", "EXPIRES", "STATUS", "SECRET");
     ls->header = 1;
 }
 
 static void print_key(const struct key_row *k, void *arg)
 {
     struct list_state *ls = arg;
-    char scope[24];
+    char scope[256];
     print_header(ls);
-    if (k->client)
-        snprintf(scope, sizeof(scope), "client %lld", (long long)k->client);
+    if (ls->dialect == ITFLOW_V2608)
+        snprintf(scope, sizeof(scope), "user %lld %s", (long long)k->owner,
+                 k->owner_name ? k->owner_name
+                 : k->owner    ? "(no such user)"
+                               : "(none)");
+    else if (k->owner)
+        snprintf(scope, sizeof(scope), "client %lld", (long long)k->owner);
     else
         snprintf(scope, sizeof(scope), "all clients");
-    printf("%-5lld %-30s %-12s %-11s %-8s ************%s\n", (long long)k->id,
-           k->name ? k->name : "", scope, k->expires ? k->expires : "",
+    printf("%-5lld %-30s %-*s %-11s %-8s ************%s\n", (long long)k->id,
+           k->name ? k->name : "", ls->dialect == ITFLOW_V2608 ? 30 : 12, scope,
+           k->expires ? k->expires : "",
            k->expires && strcmp(k->expires, ls->today) > 0 ? "active" : "expired", k->last4);
 }
 
@@ -152,11 +213,12 @@ int cmd_key_list(const struct cli_opts *o)
     if (!o->db)
         return cli_fail("key list needs --db PATH.");
     struct db *db = NULL;
-    if (db_open(o->db, &db) != DB_OK)
-        return cli_fail("cannot open the database %s.", o->db_shown);
-    struct list_state ls = {.header = 0};
+    struct db_identity id;
+    if (cli_open_identified(o, &db, &id))
+        return 1;
+    struct list_state ls = {.header = 0, .dialect = id.dialect};
     auth_today(ls.today);
-    enum keys_rc rc = keys_list(db, print_key, &ls);
+    enum keys_rc rc = keys_list(db, id.dialect, print_key, &ls);
     db_close(db);
     if (rc != KEYS_OK)
         return cli_fail("cannot read api_keys.");

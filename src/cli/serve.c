@@ -1,5 +1,7 @@
-/* serve: 'itflowd serve' — the options (serve_opts.c) checked, the read indexes ensured, the
- * server run. */
+/* serve: 'itflowd serve' — the options (serve_opts.c) checked, the database identified (its
+ * ITFlow release picks the schema set) and its tables' columns learned (schema drift: the
+ * modules are resolved against what the database has), the read indexes ensured, the server
+ * run. */
 #include <string.h>
 #include <unistd.h>
 
@@ -7,6 +9,28 @@
 #include "cli/cli.h"
 #include "cli/serve_opts.h"
 #include "core/membudget.h"
+#include "modules/registry.h"
+
+int cli_open_identified(const struct cli_opts *o, struct db **db, struct db_identity *id)
+{
+    *db = NULL;
+    if (db_open(o->db, db) != DB_OK)
+        return cli_fail("cannot open the database %s.", o->db_shown);
+    enum db_rc rc = db_identify(*db, id);
+    if (rc != DB_OK) {
+        if (rc == DB_DONE)
+            cli_fail("%s is not an ITFlow database: it has no api_keys table with either "
+                     "api_key_client_id (26.07) or api_key_user_id (26.08).",
+                     o->db_shown);
+        else
+            cli_fail("cannot read what %s is: %s", o->db_shown, db_errmsg(*db));
+        db_close(*db);
+        *db = NULL;
+        return 1;
+    }
+    schema_select(id->dialect);
+    return 0;
+}
 
 int cmd_serve(const struct cli_opts *o, struct serve_opts *so, const struct opt_set *set)
 {
@@ -19,8 +43,27 @@ int cmd_serve(const struct cli_opts *o, struct serve_opts *so, const struct opt_
         return rc;
     db_set_sync((enum db_sync)so->sync);
     struct db *db = NULL;
-    if (db_open(o->db, &db) != DB_OK)
-        return cli_fail("cannot open the database %s.", o->db_shown);
+    struct db_identity id;
+    if (cli_open_identified(o, &db, &id))
+        return 1;
+    db_set_identity(&id);
+    struct db_drift drift;
+    if (db_learn_schema(db, &drift) != DB_OK) {
+        cli_fail("cannot read the columns of %s's tables: %s", o->db_shown, db_errmsg(db));
+        db_close(db);
+        return 1;
+    }
+    if (drift.tables)
+        fprintf(stderr,
+                "itflowd: %zu %s from ITFlow %s's (%zu columns more, %zu fewer); "
+                "reads answer the columns the database has\n",
+                drift.tables, drift.tables == 1 ? "table differs" : "tables differ",
+                schema_active()->itflow, drift.added, drift.missing);
+    char err[256];
+    if (module_registry_init(err, sizeof(err)) != 0) {
+        db_close(db);
+        return cli_fail("%s", err);
+    }
     enum db_rc drc = db_dialect(db) == DB_SQLITE ? cli_ensure_indexes(db) : DB_OK;
     if (drc != DB_OK)
         cli_fail("cannot create the read indexes: %s", db_errmsg(db));

@@ -12,11 +12,15 @@ const struct opt cli_opt_table[] = {
     S("--db", db, "PATH", "the database"),
     S("--name", name, "NAME", "key create: the key's name"),
     S("--expires", expires, "YYYY-MM-DD", "key create: the first day the key is not valid"),
-    S("--client", client, "ID", "key create: the one client the key may see (0: all)"),
+    S("--client", client, "ID",
+      "key create, ITFlow 26.07: the one client the key may see (0: all)"),
+    S("--user", user, "ID", "key create, ITFlow 26.08: the user the key runs as"),
     S("--secret", secret, "S", "key create: the key itself (default: random)"),
     S("--decrypt-password", decrypt, "P", "key create: its decrypt password (default: random)"),
     S("--admin-password-file", admin_pw_file, "F", "the admin password's file"),
     S("--admin-email", admin_email, "E", "init: the admin's e-mail"),
+    S("--itflow-version", itflow_version, "V",
+      "init: the ITFlow release whose schema to create, 26.07 (default) or 26.08"),
     {"--schema-only", OPT_FLAG, offsetof(struct cli_opts, schema_only), sizeof(int), 0, 0, 0, 0,
      NULL, NULL, NULL, "init: the tables only, no company and no admin"},
 };
@@ -25,8 +29,10 @@ const size_t cli_opt_count = sizeof(cli_opt_table) / sizeof(cli_opt_table[0]);
 void cli_usage(FILE *f)
 {
     fputs("usage:\n"
-          "  itflowd init --db PATH [--schema-only] [--admin-email E] [--admin-password-file F]\n"
-          "  itflowd key create --db PATH --name NAME --expires YYYY-MM-DD [--client ID]\n"
+          "  itflowd init --db PATH [--itflow-version 26.07|26.08] [--schema-only]\n"
+          "               [--admin-email E] [--admin-password-file F]\n"
+          "  itflowd key create --db PATH --name NAME --expires YYYY-MM-DD [--client ID | --user "
+          "ID]\n"
           "                     [--secret S] [--decrypt-password P] [--admin-password-file F]\n"
           "  itflowd key list --db PATH\n"
           "  itflowd key revoke --db PATH ID\n"

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "db/schema.h"
 
 enum db_rc {
     DB_OK = 0,
@@ -108,6 +109,50 @@ int64_t db_last_insert_id(struct db *db); /* id of the last INSERT */
 /* Runs a statement that returns at most one integer (COUNT, SELECT id ...): DB_ROW and *ret set,
  * DB_DONE when no row, or an error. Parameters must already be bound. */
 enum db_rc db_query_int(struct db_stmt *st, int64_t *ret);
+
+/* One column of a table as the store's catalogue describes it (SQLite: PRAGMA table_info, with
+ * our DDL's declared type; MariaDB: information_schema.columns, the column_type such as
+ * "varchar(200)"). The strings are valid during the callback only. */
+struct db_column_info {
+    const char *name;
+    const char *type;
+    int not_null;
+    const char *dflt; /* the default's SQL text, or NULL */
+};
+/* Called for each column in table order; non-zero stops (db_table_columns then fails). */
+typedef int (*db_column_fn)(void *arg, const struct db_column_info *c);
+/* The columns of table (bound, never spliced) in their order: DB_OK, DB_DONE when there is no such
+ * table, or an error. */
+enum db_rc db_table_columns(struct db *db, const char *table, db_column_fn fn, void *arg);
+
+/* What a database is: the ITFlow release whose api_keys it has (v26.07: api_key_client_id,
+ * v26.08: api_key_user_id), settings.config_current_database_version ("" when there is no settings
+ * row), and whether that version is the one of the release (2.4.4, 2.6.6). */
+struct db_identity {
+    enum itflow_version dialect;
+    char version[32];
+    int known;
+};
+/* Reads it on db: DB_OK, DB_DONE when there is no api_keys table with exactly one of the two
+ * columns (no ITFlow database), or an error. */
+enum db_rc db_identify(struct db *db, struct db_identity *ret);
+/* The identity of the database being served, set once at start-up before any thread (serve), for
+ * every layer to read: auth picks the key model from dialect. v26.07 with no version until set. */
+void db_set_identity(const struct db_identity *id);
+const struct db_identity *db_identity(void);
+
+/* Schema drift: replaces the active schema set by one whose tables have the columns the database
+ * really has, in its order (what ITFlow's SELECT * answers): a column the set knows keeps its
+ * description, one it does not is described from the catalogue (schema_column_from_catalogue), a
+ * column the database lacks is left out; a table the database lacks keeps the set's description.
+ * Start-up only (before any thread, before the registry resolves the descriptors). drift (may be
+ * NULL) counts what differs. */
+struct db_drift {
+    size_t tables;  /* tables whose columns differ from the set's */
+    size_t added;   /* columns the set does not know */
+    size_t missing; /* columns of the set the database lacks */
+};
+enum db_rc db_learn_schema(struct db *db, struct db_drift *drift);
 
 /* A pool of connections to one target, shared by the server's threads. */
 struct db_pool;

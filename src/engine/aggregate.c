@@ -13,7 +13,7 @@
 /* What an aggregate's SQL depends on besides the descriptor. */
 struct agg_shape {
     const struct aggregate *a;
-    int scoped;
+    unsigned scoped;  /* enum access_scope */
     unsigned present; /* bit i: filters[i] is given */
 };
 
@@ -41,8 +41,10 @@ static void build_aggregate(struct op_ctx *ctx, struct buf *sql, const void *arg
     if (a->where)
         buf_printf(sql, "%s AND ", a->where);
     buf_printf(sql, "%s >= ? AND %s < ?", a->period_col, a->period_col);
-    if (sh->scoped)
-        buf_printf(sql, " AND %s = ?", a->scope_col);
+    if (sh->scoped) {
+        buf_puts(sql, " AND ");
+        access_scope_sql(sql, sh->scoped, a->scope_col);
+    }
     for (size_t i = 0; i < a->nfilters; i++)
         if (sh->present & (1u << i))
             buf_printf(sql, " AND %s = ?", a->filters[i].column);
@@ -111,7 +113,7 @@ enum eng_rc engine_aggregate(struct op_ctx *ctx)
     int has_month;
     int64_t year = int_param(r, a->year_param, tm.tm_year + 1900, NULL);
     int64_t month = int_param(r, a->month_param, 0, &has_month);
-    struct agg_shape sh = {a, !r->scope_all && a->scope_col, 0};
+    struct agg_shape sh = {a, a->scope_col ? access_read_scope(r) : SCOPE_NONE, 0};
     int64_t fval[AGG_MAX_FILTERS];
     for (size_t i = 0; i < a->nfilters && i < AGG_MAX_FILTERS; i++) {
         int present;
@@ -137,15 +139,14 @@ enum eng_rc engine_aggregate(struct op_ctx *ctx)
         snprintf(to, sizeof(to), "%04d-01-01 00:00:00", (int)year + 1);
     }
     struct db_stmt *st;
-    unsigned bits = (sh.scoped ? 0u : (unsigned)SQL_SCOPE_ALL) | (unsigned)SQL_FILTER0 * sh.present;
+    unsigned bits = engine_scope_bits(sh.scoped) | (unsigned)SQL_FILTER0 * sh.present;
     if (engine_stmt(ctx, ctx->mod, ctx->ep, SHAPE_AGGREGATE, bits, build_aggregate, &sh, &st) !=
         ENG_OK)
         return ENG_DB;
     int idx = 1;
     db_bind_text(st, idx++, from, strlen(from));
     db_bind_text(st, idx++, to, strlen(to));
-    if (sh.scoped)
-        db_bind_int(st, idx++, r->scope);
+    idx = access_scope_bind(st, idx, r, sh.scoped);
     for (size_t i = 0; i < a->nfilters; i++)
         if (sh.present & (1u << i))
             db_bind_int(st, idx++, fval[i]);

@@ -35,10 +35,26 @@ static enum eng_rc paging_param(struct req *r, const char *name, int64_t dflt, i
     return ENG_OK;
 }
 
-/* The client scope S (reference 1.8). */
+unsigned engine_scope_bits(unsigned scope)
+{
+    if (scope == SCOPE_NONE)
+        return SQL_SCOPE_ALL;
+    return ((scope & SCOPE_ALLOW) ? (unsigned)SQL_SCOPE_ALLOW : 0u) |
+           ((scope & SCOPE_DENY) ? (unsigned)SQL_SCOPE_DENY : 0u);
+}
+
+/* The client scope S (reference 1.8; v26.08: delta 2.3 and 2.5). */
 static enum eng_rc derive_scope(struct req *r, int is_read)
 {
     r->scope_all = 0;
+    if (r->key.rbac && is_read) {
+        /* reads ignore client_id: the user's lists scope them (access_read_scope); S is the
+         * one allowed client when that is the whole scope, else 0 */
+        unsigned scope = access_read_scope(r);
+        r->scope = scope == SCOPE_CLIENT ? r->key.access.allow_one : 0;
+        r->scope_all = scope == SCOPE_NONE;
+        return ENG_OK;
+    }
     if (r->key.client_id != 0) {
         r->scope = r->key.client_id;
         return ENG_OK;
@@ -56,6 +72,14 @@ static enum eng_rc derive_scope(struct req *r, int is_read)
     }
     r->scope = 0;
     json_t *j = r->body ? json_object_get(r->body, "client_id") : NULL;
+    if ((!j || json_is_null(j)) && r->key.rbac) {
+        /* v26.08: the query string names the client when the body does not */
+        const struct param *p = req_param(r, "client_id");
+        if (p && p->is_array)
+            return reply_bad(r, "client_id must be a single value, not an array");
+        r->scope = p ? php_intval_str(p->val, p->len) : 0;
+        goto range;
+    }
     if (!j || json_is_null(j))
         return ENG_OK;
     if (json_is_array(j) || json_is_object(j))
@@ -68,6 +92,7 @@ static enum eng_rc derive_scope(struct req *r, int is_read)
         r->scope = php_intval_double(json_real_value(j));
     else
         r->scope = json_is_true(j);
+range:
     if (r->scope < 0 || r->scope > 2147483647) /* client ids are int(11) */
         return reply_bad(r, "client_id is out of range (0 to 2147483647)");
     return ENG_OK;
@@ -93,14 +118,30 @@ void engine_handle(struct req *r)
         reply_message(r, 403, "This endpoint requires an API key with access to all clients.");
         return;
     }
-    if (m->flags & MOD_ALL_CLIENTS_ONLY)
+    if ((m->flags & MOD_RBAC_ALL_CLIENTS) && r->key.rbac && !r->scope_all) {
+        /* v26.08: rows with no client of their own to scope by, and a user with client lists */
+        reply_message(r, 403, "This endpoint requires an API key with access to all clients.");
+        return;
+    }
+    if ((m->flags & MOD_ALL_CLIENTS_ONLY) && !r->key.rbac)
         r->scope_all = 1;
     ctx.S = r->scope;
     enum eng_rc rc;
     if (is_read && (ep->flags & EP_DECRYPT)) {
-        const struct param *pw = req_param(r, "api_key_decrypt_password");
-        const char *pwv = pw && !pw->is_array ? pw->val : r->hdr_decrypt;
-        size_t pwlen = pw && !pw->is_array ? pw->len : pwv ? strlen(pwv) : 0;
+        const char *pwv = NULL;
+        size_t pwlen = 0;
+        if (r->key.rbac) {
+            /* v26.08: the body only (then our header, A1); the query string is ignored */
+            json_t *j = r->body ? json_object_get(r->body, "api_key_decrypt_password") : NULL;
+            if (j && json_is_string(j))
+                pwv = json_string_value(j), pwlen = json_string_length(j);
+            else if (r->hdr_decrypt)
+                pwv = r->hdr_decrypt, pwlen = strlen(pwv);
+        } else {
+            const struct param *pw = req_param(r, "api_key_decrypt_password");
+            pwv = pw && !pw->is_array ? pw->val : r->hdr_decrypt;
+            pwlen = pw && !pw->is_array ? pw->len : pwv ? strlen(pwv) : 0;
+        }
         rc = engine_unwrap_master(&ctx, pwv, pwlen);
         if (rc != ENG_OK)
             goto out;

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "engine/hook.h"
+#include "req/access.h"
 #include "req/logrow.h"
 
 /* 1 when an allocation of the request failed (its arena, its output, its parsing): whatever was
@@ -13,6 +14,10 @@ int engine_oom(struct op_ctx *ctx);
 /* Answers a failed operation (ENG_DB): 503 when the store is busy, unreachable or full, else 500;
  * r->error says why. */
 void engine_fault(struct op_ctx *ctx);
+
+/* The statement-shape bits of a read scope (enum access_scope): SQL_SCOPE_ALL for none, the list
+ * bits for a v26.08 user's lists, nothing for a v26.07 single client. */
+unsigned engine_scope_bits(unsigned scope);
 
 /* ---- values (values.c) ---- */
 /* Converts the body's value for f into v (set=0 when absent). ENG_OK or ENG_REPLIED (400). */

@@ -168,6 +168,15 @@ struct aggregate {
     struct dialect_text order_by;
 };
 
+/* A length a body field may have (v26.08 credentials, delta 4): checked when the field is sent,
+ * before anything else; the first one over its limit answers 200 "<field> is too long to
+ * store.". */
+struct length_guard {
+    const char *field;
+    size_t max;
+    int chars; /* 1: counted in UTF-8 characters; 0: in bytes */
+};
+
 struct endpoint {
     const char *function; /* URL name: "read", "create", ... */
     enum op op;
@@ -181,6 +190,7 @@ struct endpoint {
     struct log_spec logs[EP_MAX_LOGS];
     const struct log_spec *miss_log;   /* written (and kept) when the target row is not found */
     const struct aggregate *aggregate; /* OP_READ: the rows are this aggregate's (no table read) */
+    const struct length_guard *guards; /* v26.08 keys only; ends with a NULL field */
 };
 
 /* A field that names a row of another module by its id (F27): a nonzero id that exists must belong
@@ -194,6 +204,9 @@ struct field_ref {
 
 #define MOD_ALL_CLIENTS_ONLY 1u /* F8: client-scoped keys get 403 */
 #define MOD_NO_CLIENT_SCOPE 2u  /* the table has no client column */
+/* v26.08: a user with client lists is refused (403, as F8): the rows have no client column of
+ * their own to scope by */
+#define MOD_RBAC_ALL_CLIENTS 4u
 
 struct module {
     const char *name;  /* URL name */
@@ -215,6 +228,9 @@ struct module {
     const char *filter_required;  /* no filter given: 400 with this message (invoice_items) */
     const struct field_ref *refs; /* fields naming other clients' rows (F27) */
     size_t nrefs;
+    /* v26.08 RBAC (delta 2.2): the ITFlow permission module the resource belongs to
+     * ("module_support", ...); NULL = not mapped (a v26.08 key gets 403) */
+    const char *rbac_module;
 
     /* what start-up derives from this descriptor (tables, keys): kept beside it, filled by
      * module_registry_init() (modules/registry.c); the descriptor itself stays const */

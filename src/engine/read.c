@@ -45,7 +45,7 @@ static void append_from_where(struct buf *sql, struct op_ctx *ctx, const struct 
         buf_printf(sql, " LEFT JOIN %s ON %s", m->join->table, m->join->on);
     /* no WHERE at all for the unfiltered, unscoped list: SQLite then counts with its b-tree
      * count instead of stepping every row */
-    int scoped = !ctx->r->scope_all && m->client_col;
+    unsigned scoped = m->client_col ? access_read_scope(ctx->r) : SCOPE_NONE;
     if (f || scoped)
         buf_puts(sql, " WHERE ");
     if (!f) {
@@ -63,9 +63,13 @@ static void append_from_where(struct buf *sql, struct op_ctx *ctx, const struct 
         }
         buf_puts(sql, "))");
     }
-    if (scoped)
-        buf_printf(sql, "%s%s.%s = ?", f ? " AND " : "",
-                   m->scope_join ? m->scope_join->table : m->table, m->client_col);
+    if (scoped) {
+        char col[160];
+        snprintf(col, sizeof(col), "%s.%s", m->scope_join ? m->scope_join->table : m->table,
+                 m->client_col);
+        buf_puts(sql, f ? " AND " : "");
+        access_scope_sql(sql, scoped, col);
+    }
 }
 
 /* Whether a text filter value may use the indexed comparison. */
@@ -88,8 +92,8 @@ static int bind_filter(struct db_stmt *st, struct op_ctx *ctx, const struct filt
         for (int i = 0; i < n; i++)
             value_bind(st, idx++, fv);
     }
-    if (!ctx->r->scope_all && ctx->mod->client_col)
-        db_bind_int(st, idx++, ctx->r->scope);
+    if (ctx->mod->client_col)
+        idx = access_scope_bind(st, idx, ctx->r, access_read_scope(ctx->r));
     return idx;
 }
 
@@ -317,7 +321,8 @@ static enum eng_rc read_stmt(struct op_ctx *ctx, const struct filter *f, const s
     int indexed = filter_indexed(f, fv);
     int deep = !count && deep_page(ctx, f, join);
     struct read_shape sh = {f, join, indexed, count, deep};
-    unsigned bits = (join ? SQL_JOIN : 0u) | (ctx->r->scope_all ? SQL_SCOPE_ALL : 0u) |
+    unsigned scope = ctx->mod->client_col ? access_read_scope(ctx->r) : SCOPE_NONE;
+    unsigned bits = (join ? SQL_JOIN : 0u) | engine_scope_bits(scope) |
                     (indexed ? SQL_INDEXED : 0u) | (deep ? SQL_DEEP_PAGE : 0u);
     return engine_stmt(ctx, ctx->mod, f, count ? SHAPE_READ_COUNT : SHAPE_READ_ROWS, bits,
                        build_read, &sh, ret);

@@ -462,12 +462,35 @@ static enum eng_rc do_row_op(struct op_ctx *ctx)
     return logs_write_endpoint(ctx);
 }
 
+/* v26.08: the endpoint's length guards, in their order (delta 4, credentials). */
+static enum eng_rc check_guards(struct op_ctx *ctx)
+{
+    for (const struct length_guard *g = ctx->ep->guards; g && g->field; g++) {
+        const char *s;
+        size_t n;
+        enum eng_rc rc = body_string(ctx, g->field, &s, &n);
+        if (rc != ENG_OK)
+            return rc;
+        /* text that is not UTF-8 has no character count (the reference lets it through) */
+        size_t len = !s ? 0 : !g->chars ? n : utf8_valid(s, n) ? utf8_length(s, n) : 0;
+        if (len > g->max) {
+            char msg[128];
+            snprintf(msg, sizeof(msg), "%s is too long to store.", g->field);
+            reply_message(ctx->r, 200, msg);
+            return ENG_REPLIED;
+        }
+    }
+    return ENG_OK;
+}
+
 /* Checks that need no store: user agent, scope rule, target id, decrypt password, fields. */
 static enum eng_rc prepare_write(struct op_ctx *ctx)
 {
     struct req *r = ctx->r;
     const struct endpoint *ep = ctx->ep;
     enum eng_rc rc;
+    if (r->key.rbac && (rc = check_guards(ctx)) != ENG_OK)
+        return rc;
     if (r->user_agent && r->user_agent_len > 250)
         return reply_bad(r, "The User-Agent header is longer than 250 characters.");
     if ((ep->scope_rule == SR_ZERO && ctx->S != 0) || (ep->scope_rule == SR_NONZERO && ctx->S == 0))

@@ -32,6 +32,7 @@
 #include "http/openapi.h"
 #include "http/streams.h"
 #include "http/workers.h"
+#include "json/json_write.h"
 #include "req/reply.h"
 #include "router/router.h"
 
@@ -425,7 +426,14 @@ static void handle_special(struct server *srv, struct http_req *h, const char **
             pthread_mutex_unlock(&srv->health_mu);
         }
         r->status = ok ? 200 : 503;
-        buf_puts(&r->out, ok ? "{\"status\":\"ok\"}" : "{\"status\":\"store unavailable\"}");
+        /* what the database is, as found at start-up (db_identity) */
+        const struct db_identity *id = db_identity();
+        buf_puts(&r->out, ok ? "{\"status\":\"ok\",\"itflow\":\""
+                             : "{\"status\":\"store unavailable\",\"itflow\":\"");
+        buf_puts(&r->out, schema_set_of(id->dialect)->itflow);
+        buf_puts(&r->out, "\",\"database_version\":");
+        json_write_string(&r->out, id->version, strlen(id->version));
+        buf_puts(&r->out, id->known ? ",\"version_known\":true}" : ",\"version_known\":false}");
     } else if (h->route.kind == ROUTE_METRICS) {
         h->label = "metrics";
         if (!cidr_list_match_text(srv->cfg->metrics_from, r->ip)) { /* --metrics-from */
@@ -545,6 +553,18 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
         release_db(r, 1);
         return;
     }
+    }
+    /* v26.08: the key's user, module level and target client, before the endpoint's own method
+     * check (delta 2.4) */
+    switch (auth_authorize(r, r->db, r->mod->rbac_module, r->ep->function, r->ep->op != OP_READ)) {
+    case AUTH_OK:
+        break;
+    case AUTH_REPLIED:
+        return;
+    default:
+        reply_server_error(r, db_unreachable(r->db) ? DB_UNAVAILABLE : DB_ERROR);
+        release_db(r, 1);
+        return;
     }
     const char *wrong = route_wrong_method(r->ep, r->method);
     if (wrong) {
@@ -888,8 +908,25 @@ int server_run(const struct server_config *cfg)
         return 1;
     }
     int maint_ok = pthread_create(&srv.maint, NULL, maintenance, &srv) == 0;
-    fprintf(stderr, "itflowd: listening on http://%s:%u (%u threads, %u write workers)\n",
-            cfg->listen_host, cfg->port, threads, writers);
+    const struct db_identity *id = db_identity();
+    char version[sizeof(id->version) * 4];
+    log_escape(version, sizeof(version), id->version, 0);
+    const struct schema_set *set = schema_set_of(id->dialect);
+    if (!id->known && version[0])
+        fprintf(stderr,
+                "itflowd: warning: database version '%s' is not ITFlow %s's (%s); serving it as "
+                "ITFlow %s\n",
+                version, set->itflow, set->db_version, set->itflow);
+    else if (!id->known)
+        fprintf(stderr,
+                "itflowd: warning: the database names no version (settings has no row); serving "
+                "it as ITFlow %s\n",
+                set->itflow);
+    fprintf(stderr,
+            "itflowd: listening on http://%s:%u (%u threads, %u write workers; ITFlow %s, "
+            "database version %s)\n",
+            cfg->listen_host, cfg->port, threads, writers, schema_set_of(id->dialect)->itflow,
+            version[0] ? version : "none");
     int sig = 0;
     while (sigwait(&stop, &sig) == 0 && sig == SIGHUP)
         if (reopen_log(cfg) == 0)

@@ -1,6 +1,7 @@
 /* keys: the api_keys store. */
 #include "keys/keys.h"
 
+#include <stdio.h>
 #include <string.h>
 
 enum keys_rc keys_site_master(struct db *db, const char *password,
@@ -38,6 +39,31 @@ enum keys_rc keys_client_exists(struct db *db, int64_t client)
     return n ? KEYS_OK : KEYS_NOT_FOUND;
 }
 
+enum keys_rc keys_user_check(struct db *db, int64_t user, char *name, size_t namelen)
+{
+    struct db_stmt *st;
+    if (db_stmt(db,
+                "SELECT user_name, user_type, user_status, user_archived_at IS NOT NULL FROM "
+                "users WHERE user_id = ?",
+                &st) != DB_OK)
+        return KEYS_READ_ERROR;
+    db_bind_int(st, 1, user);
+    enum db_rc rc = db_step(st);
+    enum keys_rc krc = rc == DB_DONE ? KEYS_NOT_FOUND : KEYS_READ_ERROR;
+    if (rc == DB_ROW) {
+        size_t n;
+        const char *nm = db_column_text(st, 0, &n);
+        if (name && namelen)
+            snprintf(name, namelen, "%.*s", nm ? (int)n : 0, nm ? nm : "");
+        krc = db_column_int(st, 1) != 1   ? KEYS_USER_NOT_AGENT
+              : db_column_int(st, 2) != 1 ? KEYS_USER_DISABLED
+              : db_column_int(st, 3)      ? KEYS_USER_ARCHIVED
+                                          : KEYS_OK;
+    }
+    db_reset(st);
+    return krc;
+}
+
 /* 1 when a key row (active, expired or revoked) already has this secret: hashed, or a legacy
  * plaintext key matched as the server matches it; -1 on a store error. Two keys with one secret
  * would authenticate as whichever the server finds first. */
@@ -70,8 +96,11 @@ enum keys_rc keys_create(struct db *db, const struct key_new *k, int64_t *id)
     struct db_stmt *st;
     if (db_begin(db, 1) != DB_OK ||
         db_stmt(db,
-                "INSERT INTO api_keys (api_key_name, api_key_secret, api_key_decrypt_hash, "
-                "api_key_expire, api_key_client_id) VALUES (?, ?, ?, ?, ?)",
+                k->dialect == ITFLOW_V2608
+                    ? "INSERT INTO api_keys (api_key_name, api_key_secret, api_key_decrypt_hash, "
+                      "api_key_expire, api_key_user_id) VALUES (?, ?, ?, ?, ?)"
+                    : "INSERT INTO api_keys (api_key_name, api_key_secret, api_key_decrypt_hash, "
+                      "api_key_expire, api_key_client_id) VALUES (?, ?, ?, ?, ?)",
                 &st) != DB_OK)
         return KEYS_WRITE_ERROR;
     int used = secret_in_use(db, k->secret, hash); /* inside the write transaction: no race */
@@ -83,7 +112,7 @@ enum keys_rc keys_create(struct db *db, const struct key_new *k, int64_t *id)
     db_bind_text(st, 2, hash, strlen(hash));
     db_bind_text(st, 3, k->wrapped, k->wrapped_len);
     db_bind_text(st, 4, k->expires, 10);
-    db_bind_int(st, 5, k->client);
+    db_bind_int(st, 5, k->owner);
     enum db_rc step = db_step(st);
     db_reset(st);
     *id = db_last_insert_id(db);
@@ -92,12 +121,17 @@ enum keys_rc keys_create(struct db *db, const struct key_new *k, int64_t *id)
     return KEYS_OK;
 }
 
-enum keys_rc keys_list(struct db *db, void (*each)(const struct key_row *, void *), void *arg)
+enum keys_rc keys_list(struct db *db, enum itflow_version dialect,
+                       void (*each)(const struct key_row *, void *), void *arg)
 {
     struct db_stmt *st;
     if (db_stmt(db,
-                "SELECT api_key_id, api_key_name, api_key_client_id, api_key_expire, "
-                "api_key_secret FROM api_keys ORDER BY api_key_id",
+                dialect == ITFLOW_V2608
+                    ? "SELECT api_key_id, api_key_name, api_key_user_id, api_key_expire, "
+                      "api_key_secret, user_name FROM api_keys LEFT JOIN users ON user_id = "
+                      "api_key_user_id ORDER BY api_key_id"
+                    : "SELECT api_key_id, api_key_name, api_key_client_id, api_key_expire, "
+                      "api_key_secret, NULL FROM api_keys ORDER BY api_key_id",
                 &st) != DB_OK)
         return KEYS_READ_ERROR;
     enum db_rc rc;
@@ -106,7 +140,8 @@ enum keys_rc keys_list(struct db *db, void (*each)(const struct key_row *, void 
         struct key_row row = {.last4 = "????"};
         row.id = db_column_int(st, 0);
         row.name = db_column_text(st, 1, &n);
-        row.client = db_column_int(st, 2);
+        row.owner = db_column_int(st, 2);
+        row.owner_name = db_column_text(st, 5, &n);
         row.expires = db_column_text(st, 3, &n);
         const char *sec = db_column_text(st, 4, &sn);
         if (sec && sn >= 4) /* of the hash, or of a legacy plaintext key */

@@ -144,6 +144,7 @@ static struct module_resolved resolved;
 const struct module module_assets = {
     .res = &resolved,
     .name = "assets",
+    .rbac_module = "module_support",
     .table = "assets",
     .client_col = "asset_client_id",
     .archived_col = "asset_archived_at",

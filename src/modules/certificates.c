@@ -94,6 +94,7 @@ static struct module_resolved resolved;
 const struct module module_certificates = {
     .res = &resolved,
     .name = "certificates",
+    .rbac_module = "module_support",
     .table = "certificates",
     .client_col = "certificate_client_id",
     .archived_col = "certificate_archived_at",

@@ -64,6 +64,7 @@ static struct module_resolved resolved;
 const struct module module_clients = {
     .res = &resolved,
     .name = "clients",
+    .rbac_module = "module_client",
     .table = "clients",
     .client_col = "client_id",
     .archived_col = "client_archived_at",

@@ -89,6 +89,7 @@ static struct module_resolved resolved;
 const struct module module_contacts = {
     .res = &resolved,
     .name = "contacts",
+    .rbac_module = "module_client",
     .table = "contacts",
     .client_col = "contact_client_id",
     .archived_col = "contact_archived_at",

@@ -115,6 +115,7 @@ static struct module_resolved resolved;
 const struct module module_documents = {
     .res = &resolved,
     .name = "documents",
+    .rbac_module = "module_support",
     .table = "documents",
     .client_col = "document_client_id",
     .archived_col = "document_archived_at",

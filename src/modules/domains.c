@@ -15,6 +15,7 @@ static struct module_resolved resolved;
 const struct module module_domains = {
     .res = &resolved,
     .name = "domains",
+    .rbac_module = "module_support",
     .table = "domains",
     .client_col = "domain_client_id",
     .archived_col = "domain_archived_at",

@@ -14,8 +14,9 @@ static struct module_resolved resolved;
 const struct module module_expenses = {
     .res = &resolved,
     .name = "expenses",
+    .rbac_module = "module_financial",
     .table = "expenses",
-    .client_col = NULL,
+    .client_col = "expense_client_id", /* v26.08 reads are scoped (F23); v26.07: F8 */
     .archived_col = "expense_archived_at",
     .flags = MOD_ALL_CLIENTS_ONLY,
     .filters = filters,

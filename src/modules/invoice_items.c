@@ -18,6 +18,7 @@ static struct module_resolved resolved;
 const struct module module_invoice_items = {
     .res = &resolved,
     .name = "invoice_items",
+    .rbac_module = "module_sales",
     .table = "invoice_items",
     .client_col = "invoice_client_id",
     .archived_col = "item_archived_at",

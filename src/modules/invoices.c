@@ -14,6 +14,7 @@ static struct module_resolved resolved;
 const struct module module_invoices = {
     .res = &resolved,
     .name = "invoices",
+    .rbac_module = "module_sales",
     .table = "invoices",
     .client_col = "invoice_client_id",
     .archived_col = "invoice_archived_at",

@@ -32,6 +32,7 @@ static struct module_resolved resolved;
 const struct module module_locations = {
     .res = &resolved,
     .name = "locations",
+    .rbac_module = "module_client",
     .table = "locations",
     .client_col = "location_client_id",
     .archived_col = "location_archived_at",

@@ -15,6 +15,7 @@ static struct module_resolved resolved;
 const struct module module_networks = {
     .res = &resolved,
     .name = "networks",
+    .rbac_module = "module_support",
     .table = "networks",
     .client_col = "network_client_id",
     .archived_col = "network_archived_at",

@@ -15,10 +15,11 @@ static struct module_resolved resolved;
 const struct module module_payments = {
     .res = &resolved,
     .name = "payments",
+    .rbac_module = "module_financial",
     .table = "payments",
     .client_col = NULL,
     .archived_col = "payment_archived_at",
-    .flags = MOD_ALL_CLIENTS_ONLY,
+    .flags = MOD_ALL_CLIENTS_ONLY | MOD_RBAC_ALL_CLIENTS,
     .filters = filters,
     .nfilters = COUNT_OF(filters),
     .endpoints = endpoints,

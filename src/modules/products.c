@@ -14,6 +14,7 @@ static struct module_resolved resolved;
 const struct module module_products = {
     .res = &resolved,
     .name = "products",
+    .rbac_module = "module_sales",
     .table = "products",
     .client_col = NULL,
     .archived_col = "product_archived_at",

@@ -14,6 +14,7 @@ static struct module_resolved resolved;
 const struct module module_quotes = {
     .res = &resolved,
     .name = "quotes",
+    .rbac_module = "module_sales",
     .table = "quotes",
     .client_col = "quote_client_id",
     .archived_col = "quote_archived_at",

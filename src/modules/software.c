@@ -18,6 +18,7 @@ static struct module_resolved resolved;
 const struct module module_software = {
     .res = &resolved,
     .name = "software",
+    .rbac_module = "module_support",
     .table = "software",
     .client_col = "software_client_id",
     .archived_col = "software_archived_at",

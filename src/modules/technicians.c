@@ -66,6 +66,7 @@ static struct module_resolved resolved;
 const struct module module_technicians = {
     .res = &resolved,
     .name = "technicians",
+    .rbac_module = "module_support",
     .table = "ticket_replies",
     .endpoints = endpoints,
     .nendpoints = COUNT_OF(endpoints),

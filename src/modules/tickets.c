@@ -74,6 +74,53 @@ static enum eng_rc number_ticket(struct op_ctx *ctx)
     return url_key->p ? ENG_OK : ENG_DB; /* NULL: out of memory, not SQL NULL */
 }
 
+/* v26.08's resolve (delta 4): the SLA verdicts of the first response and the resolution, judged
+ * against the due dates when there are any (NULL/unchanged without), and a ticket_history row in
+ * the ticket's new status. v26.07 databases have neither. */
+static const char SQL_RESPONSE_MET[] =
+    "UPDATE tickets SET ticket_response_sla_met = CASE WHEN ticket_response_due_at IS NULL THEN "
+    "NULL WHEN ticket_first_response_at <= ticket_response_due_at THEN 1 ELSE 0 END "
+    "WHERE ticket_id = ?";
+static const char SQL_RESOLUTION_MET[] =
+    "UPDATE tickets SET ticket_resolution_sla_met = CASE WHEN ticket_resolved_at <= "
+    "ticket_resolution_due_at THEN 1 ELSE 0 END WHERE ticket_id = ? AND "
+    "ticket_resolution_due_at IS NOT NULL AND (ticket_resolution_sla_met IS NULL OR "
+    "ticket_resolution_sla_met <> 0)";
+static const char SQL_HISTORY[] =
+    "INSERT INTO ticket_history (ticket_history_status, ticket_history_description, "
+    "ticket_history_ticket_id) SELECT COALESCE(s.ticket_status_name, ''), ?, t.ticket_id "
+    "FROM tickets t LEFT JOIN ticket_statuses s ON t.ticket_status = s.ticket_status_id "
+    "WHERE t.ticket_id = ?";
+
+static enum eng_rc resolved_2608(struct op_ctx *ctx)
+{
+    if (!ctx->r->key.rbac)
+        return ENG_OK;
+    int64_t id = ctx->id;
+    enum eng_rc rc;
+    if (!ctx_cur(ctx, "ticket_first_response_at", NULL) &&
+        (rc = ctx_exec_ints(ctx, SQL_RESPONSE_MET, 1, &id)) != ENG_OK)
+        return rc;
+    if ((rc = ctx_exec_ints(ctx, SQL_RESOLUTION_MET, 1, &id)) != ENG_OK)
+        return rc;
+    struct buf desc;
+    buf_init(&desc, 0);
+    buf_printf(&desc, "Resolved via the API (%s)", ctx->r->key.name_html);
+    size_t n = desc.len > 255 ? 255 : desc.len; /* varchar(255), cut at a character */
+    while (n > 0 && n < desc.len && ((unsigned char)desc.p[n] & 0xC0) == 0x80)
+        n--;
+    struct db_stmt *st;
+    enum db_rc drc = desc.failed ? DB_ERROR : db_stmt(ctx->db, SQL_HISTORY, &st);
+    if (drc == DB_OK) {
+        db_bind_text(st, 1, desc.p, n);
+        db_bind_int(st, 2, id);
+        drc = db_step(st);
+        db_reset(st);
+    }
+    buf_free(&desc);
+    return eng_from_db(drc);
+}
+
 static const struct field_ref refs[] = {
     {"ticket_contact_id", "contacts", "a contact"},
     {"ticket_asset_id", "assets", "an asset"},
@@ -97,6 +144,7 @@ static const struct endpoint endpoints[] = {
      .cond = "ticket_resolved_at IS NULL",
      .sets = "ticket_status = 4, ticket_resolved_at = CURRENT_TIMESTAMP, "
              "ticket_first_response_at = COALESCE(ticket_first_response_at, CURRENT_TIMESTAMP)",
+     .after = resolved_2608,
      .logs = {{"Ticket", "Resolved", "{ticket_prefix}{ticket_number} ticket via API ({key})",
                LR_SCOPE, LR_ID},
               {"API", "Success", "Resolved ticket {ticket_prefix}{ticket_number} via API ({key})",
@@ -108,6 +156,7 @@ static struct module_resolved resolved;
 const struct module module_tickets = {
     .res = &resolved,
     .name = "tickets",
+    .rbac_module = "module_support",
     .table = "tickets",
     .client_col = "ticket_client_id",
     .archived_col = "ticket_archived_at",

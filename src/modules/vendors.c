@@ -14,6 +14,7 @@ static struct module_resolved resolved;
 const struct module module_vendors = {
     .res = &resolved,
     .name = "vendors",
+    .rbac_module = "module_client",
     .table = "vendors",
     .client_col = "vendor_client_id",
     .archived_col = "vendor_archived_at",

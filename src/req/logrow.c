@@ -5,7 +5,7 @@
 
 static const char SQL_LOG_INSERT[] =
     "INSERT INTO logs (log_type, log_action, log_description, log_ip, log_user_agent, "
-    "log_client_id, log_user_id, log_entity_id) VALUES (?, ?, ?, ?, ?, ?, 0, ?)";
+    "log_client_id, log_user_id, log_entity_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 
 /* At most max bytes, not splitting a UTF-8 character. */
 static size_t cut_at_char(const char *s, size_t n, size_t max)
@@ -35,7 +35,8 @@ enum db_rc logs_insert(struct db *db, struct req *r, const char *type, const cha
     else
         db_bind_null(st, 5);
     db_bind_int(st, 6, client_id);
-    db_bind_int(st, 7, entity_id);
+    db_bind_int(st, 7, r->key.user_id); /* v26.08: the key's user; 0 before (and on a failed key) */
+    db_bind_int(st, 8, entity_id);
     rc = db_step(st);
     db_reset(st);
     return rc == DB_DONE ? DB_OK : rc;

@@ -32,10 +32,34 @@ struct param {
  * dozen; a 16 MiB body of "[{},{},...]" holds 5.6 million, each costing the parser ~250 bytes. */
 #define REQ_MAX_JSON_VALUES 100000
 
+/* What the user a v26.08 key runs as may do (delta 2.1-2.3), read by auth with the key. */
+#define ACCESS_MAX_MODULES 8
+#define ACCESS_MODULE_NAME 40
+
+enum access_state {
+    ACCESS_OK = 0,
+    ACCESS_UNTIED,  /* api_key_user_id is 0 */
+    ACCESS_INVALID, /* no such user, not an active agent, or archived */
+};
+
+struct key_access {
+    enum access_state state;
+    int is_admin;      /* the role has role_is_admin = 1: level 3 everywhere, no client limits */
+    int64_t nallow;    /* rows of the user's allow list */
+    int64_t ndeny;     /* rows of the user's deny list */
+    int64_t allow_one; /* the allow list's client when it has exactly one (and no deny list) */
+    int nperm;         /* the role's permission rows (module name, level) */
+    char perm_name[ACCESS_MAX_MODULES][ACCESS_MODULE_NAME];
+    int perm_level[ACCESS_MAX_MODULES];
+};
+
 /* The authenticated key (auth layer). */
 struct api_key {
     int64_t id;
-    int64_t client_id;    /* 0 = all clients */
+    int64_t client_id; /* v26.07: 0 = all clients */
+    int64_t user_id;   /* v26.08: the user the key runs as (logs.log_user_id); else 0 */
+    int rbac;          /* 1: a v26.08 key, its rights are access's */
+    struct key_access access;
     char name_html[1024]; /* htmlentities(api_key_name), as the log texts show it */
     char decrypt_hash[201];
 };

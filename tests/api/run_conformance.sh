@@ -2,7 +2,8 @@
 # Runs the shared ITFlow v1 conformance suite against a freshly started itflowd on SQLite.
 # usage: tests/api/run_conformance.sh PATH/TO/itflowd [extra conform.py args...]
 # The server runs on 127.0.0.1 on a free port; the data is reset to seed.sql before each scenario
-# while the server keeps running. Set ITFLOWD_SHARED to the shared/ folder (default: ../shared).
+# while the server keeps running. ITFLOWD_ITFLOW=26.08 runs the ITFlow v26.08 suite
+# (seed-2608.sql, cases-2608). Set ITFLOWD_SHARED to the shared/ folder (default: ../shared).
 set -euo pipefail
 bin=$(readlink -f "$1"); shift
 here=$(cd "$(dirname "$0")" && pwd)
@@ -10,28 +11,26 @@ repo=$(cd "$here/../.." && pwd)
 shared=${ITFLOWD_SHARED:-$repo/../shared}
 conf=$shared/conformance
 [ -f "$conf/conform.py" ] || { echo "conformance suite not found in $conf" >&2; exit 1; }
+# shellcheck source=tests/api/conformance_lib.sh
+. "$here/conformance_lib.sh"
+conformance_suite
 work=$(mktemp -d)
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 export TZ=UTC
 db=$work/itflow.db
-"$bin" init --db "$db" --schema-only >/dev/null
+"$bin" init --db "$db" --itflow-version "$itflow" --schema-only >/dev/null
 # the reset: empty every table the suite uses, restart the id sequences, load the seed
-tables="companies settings users ticket_statuses api_keys clients contacts locations vendors assets
-asset_interfaces asset_history certificates credentials documents document_versions domains
-networks software expenses products invoices invoice_items payments quotes recurring_invoices
-history tickets ticket_replies logs"
 {
   echo ".timeout 10000"
   echo "BEGIN IMMEDIATE;"
   for t in $tables; do echo "DELETE FROM $t;"; done
   echo "DELETE FROM sqlite_sequence;"
-  cat "$conf/seed.sql"
+  cat "$seed"
   echo "COMMIT;"
 } > "$work/reset.sql"
 sqlite3 "$db" < "$work/reset.sql"
-# shellcheck source=tests/api/conformance_lib.sh
-. "$here/conformance_lib.sh"
+# the SQL checks: sqlite3's output, with decimal columns printed with their scale as MariaDB does
 serve_and_conform "$bin" "$db" "$work" "sqlite3 '$db' < '$work/reset.sql'" \
-  "sqlite3 -batch -cmd '.timeout 10000' -separator \"\$(printf '\\t')\" '$db'" "$@"
+  "python3 '$here/sqlite_sql.py' '$db'" $seed_args "$@"

@@ -5,8 +5,8 @@
 # usage: tests/api/run_conformance_mariadb.sh PATH/TO/itflowd [extra conform.py args...]
 # The schema comes from `itflowd init --schema-only`; before each scenario every table the suite
 # uses is emptied, its AUTO_INCREMENT restarted and seed.sql loaded, while the server keeps
-# running. Set ITFLOWD_SHARED to the shared/ folder (default: ../shared); set
-# ITFLOWD_MARIADB_DIR to reuse an instance directory (it is then left running).
+# running. ITFLOWD_ITFLOW=26.08 runs the ITFlow v26.08 suite (seed-2608.sql, cases-2608). Set
+# ITFLOWD_SHARED to the shared/ folder (default: ../shared); set ITFLOWD_MARIADB_DIR to reuse an instance directory (it is then left running).
 set -euo pipefail
 bin=$(readlink -f "$1"); shift
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,6 +18,9 @@ if ! "$repo/scripts/mariadb.sh" available; then
   echo "SKIP: MariaDB (mariadbd, mariadb-install-db, mariadb) is not installed"
   exit 77
 fi
+# shellcheck source=tests/api/conformance_lib.sh
+. "$here/conformance_lib.sh"
+conformance_suite
 work=$(mktemp -d)
 mdir=${ITFLOWD_MARIADB_DIR:-$work/mariadb}
 pid=
@@ -40,14 +43,10 @@ exec "$client" --defaults-file="$mdir/client.cnf" -N -B -r --default-character-s
   --init-command="$sess" itflowd
 EOF
 chmod +x "$work/sql.sh"
-tables="companies settings users ticket_statuses api_keys clients contacts locations vendors assets
-asset_interfaces asset_history certificates credentials documents document_versions domains
-networks software expenses products invoices invoice_items payments quotes recurring_invoices
-history tickets ticket_replies logs"
 # a reused instance may hold the tables from an earlier run
-echo "SET FOREIGN_KEY_CHECKS = 0; DROP TABLE IF EXISTS $(echo $tables | tr ' ' ','), folders;" |
+echo "SET FOREIGN_KEY_CHECKS = 0; DROP TABLE IF EXISTS $(echo $tables | tr ' ' ','), folders, ticket_watchers, slas, sla_assignments;" |
   "$work/sql.sh"
-"$bin" init --db "$target" --schema-only >/dev/null
+"$bin" init --db "$target" --itflow-version "$itflow" --schema-only >/dev/null
 # the reset: empty every table the suite uses, restart the id sequences, load the seed
 {
   echo "SET FOREIGN_KEY_CHECKS = 0;"
@@ -57,12 +56,10 @@ echo "SET FOREIGN_KEY_CHECKS = 0; DROP TABLE IF EXISTS $(echo $tables | tr ' ' '
   # InnoDB moves an AUTO_INCREMENT set below the highest id up to just after it
   for t in $tables; do echo "ALTER TABLE $t AUTO_INCREMENT = 1;"; done
   echo "START TRANSACTION;"
-  cat "$conf/seed.sql"
+  cat "$seed"
   echo "COMMIT;"
   echo "SET FOREIGN_KEY_CHECKS = 1;"
 } > "$work/reset.sql"
 "$work/sql.sh" < "$work/reset.sql"
-# shellcheck source=tests/api/conformance_lib.sh
-. "$(dirname "$0")/conformance_lib.sh"
 serve_and_conform "$bin" "$target" "$work" "'$work/sql.sh' < '$work/reset.sql'" \
-  "'$work/sql.sh'" "$@"
+  "'$work/sql.sh'" $seed_args "$@"

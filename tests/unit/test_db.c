@@ -146,8 +146,8 @@ static void test_open_and_dialect(void **state)
 static void test_every_table_created(void **state)
 {
     struct fixture *fx = *state;
-    for (size_t i = 0; i < schema_ntables; i++) {
-        const struct schema_table *t = &schema_tables[i];
+    for (size_t i = 0; i < schema_active()->ntables; i++) {
+        const struct schema_table *t = &schema_active()->tables[i];
         char sql[256];
         snprintf(sql, sizeof(sql), "PRAGMA table_info(%s)", t->name);
         struct db_stmt *st;
@@ -265,8 +265,8 @@ static void test_autoincrement(void **state)
     assert_int_equal(q_int(fx->db, "SELECT MAX(client_id) FROM clients"), id2);
 
     /* every seeded table continues after its highest id */
-    for (size_t i = 0; i < schema_ntables; i++) {
-        const struct schema_table *t = &schema_tables[i];
+    for (size_t i = 0; i < schema_active()->ntables; i++) {
+        const struct schema_table *t = &schema_active()->tables[i];
         if (!(t->cols[0].flags & COL_AUTO_INC) || strcmp(t->name, "clients") == 0)
             continue;
         snprintf(sql, sizeof(sql), "SELECT COALESCE(MAX(%s), 0) FROM %s", t->cols[0].name, t->name);

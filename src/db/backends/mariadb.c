@@ -794,16 +794,17 @@ static const char *mdb_errmsg(const struct db *db)
 /* ---- schema ---- */
 
 /* Whether every table t references (FOREIGN KEY ... REFERENCES x) is in done[]. */
-static int refs_created(const struct schema_table *t, const unsigned char *done)
+static int refs_created(const struct schema_set *set, const struct schema_table *t,
+                        const unsigned char *done)
 {
     const char *p = t->keys;
     while (p && (p = strstr(p, "REFERENCES ")) != NULL) {
         p += strlen("REFERENCES ");
         size_t n = strcspn(p, " (");
         int found = 0;
-        for (size_t k = 0; k < schema_ntables; k++)
-            if (strlen(schema_tables[k].name) == n && strncmp(schema_tables[k].name, p, n) == 0)
-                found = done[k] || &schema_tables[k] == t;
+        for (size_t k = 0; k < set->ntables; k++)
+            if (strlen(set->tables[k].name) == n && strncmp(set->tables[k].name, p, n) == 0)
+                found = done[k] || &set->tables[k] == t;
         if (!found)
             return 0;
     }
@@ -827,27 +828,29 @@ static void table_ddl(struct buf *out, const struct schema_table *t)
     buf_puts(out, "\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci");
 }
 
-/* ITFlow's tables, column for column, referenced tables first. DDL is not transactional: on a
- * failure the tables made so far are dropped again (never one that was there before). */
+/* ITFlow's tables (the active schema set), column for column, referenced tables first. DDL is not
+ * transactional: on a failure the tables made so far are dropped again (never one that was there
+ * before). */
 static enum db_rc mdb_create_schema(struct db *db)
 {
     struct maria_db *d = (struct maria_db *)db;
     enum db_rc rc = conn_ready(d);
     if (rc != DB_OK)
         return rc;
+    const struct schema_set *set = schema_active();
     unsigned char done[128];
     size_t order[128], ndone = 0;
-    if (schema_ntables > sizeof(done))
+    if (set->ntables > sizeof(done))
         return DB_ERROR;
     memset(done, 0, sizeof(done));
-    while (ndone < schema_ntables && rc == DB_OK) {
+    while (ndone < set->ntables && rc == DB_OK) {
         size_t before = ndone;
-        for (size_t i = 0; i < schema_ntables && rc == DB_OK; i++) {
-            if (done[i] || !refs_created(&schema_tables[i], done))
+        for (size_t i = 0; i < set->ntables && rc == DB_OK; i++) {
+            if (done[i] || !refs_created(set, &set->tables[i], done))
                 continue;
             struct buf ddl;
             buf_init(&ddl, 0);
-            table_ddl(&ddl, &schema_tables[i]);
+            table_ddl(&ddl, &set->tables[i]);
             rc = ddl.failed ? DB_ERROR : run_one(d, ddl.p, ddl.len, 0);
             buf_free(&ddl);
             if (rc == DB_OK) {
@@ -865,7 +868,7 @@ static enum db_rc mdb_create_schema(struct db *db)
         memcpy(saved, d->err, sizeof(saved));
         while (ndone > 0) {
             char sql[128];
-            snprintf(sql, sizeof(sql), "DROP TABLE `%s`", schema_tables[order[--ndone]].name);
+            snprintf(sql, sizeof(sql), "DROP TABLE `%s`", set->tables[order[--ndone]].name);
             run_one(d, sql, strlen(sql), 0);
         }
         memcpy(d->err, saved, sizeof(saved));
