@@ -21,8 +21,8 @@
 #include "req/req.h"
 
 #define SCRIPT_MAX_BYTES (1u << 20)
-#define JSON_MAX_DEPTH 64
-#define OBJECT_MAX_KEYS 512
+#define JSON_MAX_DEPTH 32
+#define OBJECT_MAX_KEYS 256 /* on the C stack: 4 KiB a nesting level */
 #define WRITE_ATTEMPTS 4
 
 struct script {
