@@ -133,6 +133,10 @@ void custom_forward(const struct custom_upstream *up, struct req *r, const char 
         curl_easy_setopt(h, CURLOPT_POST, 1L);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+    } else if (body_len) { /* a GET with a body (v1 reads parameters from it too) */
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "GET");
     } else {
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     }

@@ -469,6 +469,14 @@ static void handle_upstream(struct server *srv, struct http_req *h, const char *
         return;
     }
     h->label = "custom-upstream";
+    unsigned wait = throttle_blocked(r->ip);
+    if (wait) { /* an address blocked for failed authentications does not try keys upstream */
+        snprintf(r->retry_after, sizeof(r->retry_after), "%u", wait);
+        reply_message(r, 429,
+                      "Too many failed authentication attempts from this address. "
+                      "Try again later.");
+        return;
+    }
     if (h->too_large) {
         reply_message(r, 413, "The request body is too large.");
         return;

@@ -450,6 +450,8 @@ class UpstreamTests(base.ApiTestCase):
         self.assertEqual((obj["method"], obj["path"], obj["body"], obj["x_api_key"], obj["ctype"]),
                          ("POST", "/api/v1/custom/sub/legacy.php", '{"a": 1}', "k1",
                           "application/json"))
+        r = self.srv.request("GET", "/api/v1/custom/legacy", body='{"api_key": "b"}')
+        self.assertEqual((r.json()["method"], r.json()["body"]), ("GET", '{"api_key": "b"}'))
         r = self.srv.request("GET", "/api/v1/custom/status.php")
         self.assertEqual((r.status, r.body, r.header("Content-Type")),
                          (403, b"forbidden here", "text/plain; charset=utf-8"))
