@@ -15,7 +15,8 @@ that stands for an ITFlow install behind the pass-through.
                  debug/package, no bytecode; db.exec in a GET refused; a failing write rolled back
   ReloadTests    SIGHUP loads added, changed and removed scripts
   UpstreamTests  the pass-through to a local HTTP server: success, timeout, upstream down; only
-                 paths under /api/v1/custom/ that no script serves
+                 paths under /api/v1/custom/ that no script serves; scripts and forwarding both
+                 throttled after failed authentications
 """
 import http.server
 import json
@@ -475,6 +476,23 @@ class UpstreamTests(base.ApiTestCase):
         self.assertJsonError(r, 504, "did not answer in time")
         self.assertLess(time.time() - t0, 2.9)
         self.assertEqual(self.srv.request("GET", "/api/v1/custom/legacy.php").status, 201)
+
+    def test_throttled_like_every_endpoint(self):
+        srv = base.Server(self.srv.db, "upstream_throttle", extra_args=[
+            "--custom-dir", self.dir, "--auth-fail-limit", "3",
+            "--custom-upstream", "http://127.0.0.1:%d" % self.up.port]).start()
+        try:
+            for _ in range(3):
+                self.assertEqual(srv.get("custom/open_tickets", key="wrong-key-0000000000").status,
+                                 401)
+            n = len(self.up.seen)
+            r = srv.get("custom/open_tickets", key=ALL_KEY)
+            self.assertJsonError(r, 429, "Too many failed authentication attempts")
+            r = srv.request("GET", "/api/v1/custom/legacy.php")
+            self.assertJsonError(r, 429, "Too many failed authentication attempts")
+            self.assertEqual(self.up.seen[n:], [])
+        finally:
+            srv.stop()
 
     def test_upstream_down_is_504(self):
         closed = base.free_port()
