@@ -95,7 +95,16 @@ struct http_req {
     struct route route;
     const char *label;  /* metrics label for non-API routes */
     const char *custom; /* the custom script that answered (its immortal name), or NULL */
+    /* the headers forwarded to --custom-upstream, read on the event thread (fwd_names) */
+    const char *fwd[6];
+    int fwd_read;
 };
+
+/* What an ITFlow script reads from a request's headers: forwarded to --custom-upstream. */
+static const char *const fwd_names[] = {"Content-Type",  "Accept",
+                                        "User-Agent",    "X-API-Key",
+                                        "Authorization", "X-API-Key-Decrypt-Password"};
+#define NFWD (sizeof(fwd_names) / sizeof(fwd_names[0]))
 
 #define UPSTREAM_MAX_ANSWER (64u << 20) /* bytes of an upstream answer relayed at most */
 
@@ -459,6 +468,14 @@ static void log_failure(struct req *r)
             log_escape(msg, sizeof(msg), r->error, 0));
 }
 
+/* The forwarded headers' values (valid until the request completes). */
+static void read_forwarded(struct http_req *h)
+{
+    for (size_t i = 0; i < NFWD; i++)
+        h->fwd[i] = MHD_lookup_connection_value(h->con, MHD_HEADER_KIND, fwd_names[i]);
+    h->fwd_read = 1;
+}
+
 /* A path under /api/v1/custom/ that no script serves: to --custom-upstream, else 404. */
 static void handle_upstream(struct server *srv, struct http_req *h, const char **ctype)
 {
@@ -497,8 +514,7 @@ static void handle_upstream(struct server *srv, struct http_req *h, const char *
     }
     struct custom_upstream up = {cfg->custom_upstream, cfg->custom_connect_timeout,
                                  cfg->custom_upstream_timeout, UPSTREAM_MAX_ANSWER};
-    custom_forward(&up, r, h->raw_uri, h->body.p, h->body.len, hdrs,
-                   sizeof(names) / sizeof(names[0]), ctype);
+    custom_forward(&up, r, h->raw_uri, h->body.p, h->body.len, hdrs, NFWD, ctype);
     membudget_buf_free(&h->body, &h->body_mem);
     log_failure(r);
 }
@@ -713,7 +729,10 @@ static int is_write(struct server *srv, struct http_req *h)
     if (h->route.kind == ROUTE_CUSTOM) { /* a script's POST, and every wait for the upstream */
         if (h->route.custom_name && custom_exists(h->route.custom_name, h->route.custom_len))
             return m == METHOD_POST;
-        return srv->cfg->custom_upstream != NULL;
+        if (!srv->cfg->custom_upstream)
+            return 0;
+        read_forwarded(h); /* here, on the event thread: the worker does not touch MHD's state */
+        return 1;
     }
     return m == METHOD_POST && h->route.kind == ROUTE_API && h->route.ep &&
            h->route.ep->op != OP_READ;
