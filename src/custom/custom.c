@@ -121,10 +121,55 @@ static void bind_args(lua_State *L, struct db_stmt *st, int from, const char *fn
     }
 }
 
+/* The statement's first word (after blanks, comments and '('), upper-cased into out. */
+static void first_word(const char *sql, char *out, size_t outlen)
+{
+    const char *p = sql;
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '(')
+            p++;
+        if (p[0] == '-' && p[1] == '-') {
+            p = strchr(p, '\n');
+            if (!p)
+                p = "";
+        } else if (p[0] == '/' && p[1] == '*') {
+            const char *end = strstr(p + 2, "*/");
+            p = end ? end + 2 : "";
+        } else {
+            break;
+        }
+    }
+    size_t n = 0;
+    while (n + 1 < outlen && ((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= 'A' && p[n] <= 'Z'))) {
+        out[n] = (char)(p[n] >= 'a' ? p[n] - 'a' + 'A' : p[n]);
+        n++;
+    }
+    out[n] = 0;
+}
+
+/* Scripts run queries and data changes only: never transaction control (it would end the
+ * request's transaction, or on SQLite the group commit's, early), DDL, PRAGMA or the like. */
+static int statement_allowed(const char *sql)
+{
+    static const char *const words[] = {"SELECT", "WITH",   "VALUES",  "INSERT",
+                                        "UPDATE", "DELETE", "REPLACE", NULL};
+    char w[16];
+    first_word(sql, w, sizeof(w));
+    for (const char *const *k = words; *k; k++)
+        if (strcmp(w, *k) == 0)
+            return 1;
+    return 0;
+}
+
 /* The statement for sql on the call's connection, ready to bind. */
 static struct db_stmt *prepare(lua_State *L, struct call *c, const char *fn)
 {
     const char *sql = luaL_checkstring(L, 1);
+    if (!statement_allowed(sql))
+        luaL_error(L,
+                   "%s: only SELECT, WITH, VALUES, INSERT, UPDATE, DELETE and REPLACE "
+                   "statements run in a script",
+                   fn);
     struct db_stmt *st = NULL;
     enum db_rc rc = db_stmt(c->db, sql, &st);
     if (rc != DB_OK) {

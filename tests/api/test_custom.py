@@ -60,6 +60,11 @@ TEST_SCRIPTS = {
                    "    \"ticket_reply_by, ticket_reply_ticket_id) VALUES ('lost', 'Internal', 0, 1)\")\n"
                    "  if req.param('mode') == 'error' then error('after the insert') end\n"
                    "  return {error = 'refused after the insert', status = 409}\nend\n"),
+    "tx_control": ("return function(req, db, key)\n"
+                   "  db.exec(\"INSERT INTO ticket_replies (ticket_reply, ticket_reply_type, \"..\n"
+                   "    \"ticket_reply_by, ticket_reply_ticket_id) VALUES ('tx', 'Internal', 0, 1)\")\n"
+                   "  db.exec(req.param('sql'))\n"
+                   "  return {count = 1}\nend\n"),
     "libs": ("return function()\n"
              "  local ok = load(string.char(27) .. 'Lua')\n"
              "  return {{io = type(io), os = type(os), debug = type(debug),\n"
@@ -328,6 +333,19 @@ class SandboxTests(CustomCase):
         self.assertEqual(replies(db), before)
         self.assertEqual(base.db_value(db, "SELECT COUNT(*) FROM ticket_replies WHERE "
                                            "ticket_reply = 'lost'"), 0)
+
+    def test_no_transaction_control_or_ddl(self):
+        db = self.srv.db
+        before = replies(db)
+        for sql in ("COMMIT", "  commit", "ROLLBACK", "/* x */ BEGIN", "SAVEPOINT a",
+                    "RELEASE a", "-- c\nEND", "DROP TABLE clients", "PRAGMA foreign_keys=0",
+                    "CREATE TABLE t (a int)", "SET autocommit=1", "START TRANSACTION"):
+            r = post(self.srv, "tx_control", {"sql": sql}, ALL_KEY)
+            self.assertJsonError(r, 500, "Internal server error.")
+        self.assertIn("db.exec: only SELECT, WITH, VALUES, INSERT, UPDATE, DELETE and REPLACE "
+                      "statements run in a script", self.srv.log_text())
+        self.assertEqual(replies(db), before)
+        self.assertGreater(int(base.db_value(db, "SELECT COUNT(*) FROM clients")), 0)
 
     def test_scope_takes_only_schema_columns(self):
         self.assertJsonError(get(self.srv, "bad_scope", ALL_KEY), 500, "Internal server error.")
