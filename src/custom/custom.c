@@ -39,8 +39,9 @@ struct custom_set;
 struct lstate {
     struct sandbox *sb;
     struct custom_set *set;
-    int *fn;    /* registry reference of each script's function (LUA_NOREF: failed to load) */
-    int db_ref; /* the db table */
+    int *fn;     /* registry reference of each script's function (LUA_NOREF: failed to load) */
+    int db_ref;  /* the db table */
+    int ncached; /* entries in the registry's meta cache */
     struct call *call;
     struct lstate *next;
 };
@@ -72,7 +73,9 @@ struct call {
 
 static pthread_mutex_t cur_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct custom_set *current;
-static char columns_key, set_key; /* addresses: keys of a row metatable */
+static char columns_key, set_key, slots_key; /* addresses: keys of a row metatable */
+static char meta_cache_key;                  /* the registry's table: SQL text -> row metatable */
+#define META_CACHE_MAX 128                   /* texts whose row metatable a state keeps */
 
 /* ---------------------------------------------------------------------------------------------
  * Lua side: db, req, key
@@ -189,12 +192,14 @@ static void step_failed(lua_State *L, struct call *c, struct db_stmt *st, enum d
     lua_error(L);
 }
 
-/* The row metatable of a result: [columns_key] = {names in order}, [set_key] = {name = true};
- * slot[i] = the position of column i's name in the list, or 0 for a repeated name (the first
- * column of a name gives the row its value, as PHP's fetch_assoc keeps one per name). */
-static void push_row_meta(lua_State *L, struct db_stmt *st, int ncols, int *slot)
+/* The row metatable of a result: [columns_key] = {names in order}, [set_key] = {name = true},
+ * [slots_key] = an int per column: the position of its name in the list, or 0 for a repeated
+ * name (the first column of a name gives the row its value, as PHP's fetch_assoc keeps one). */
+static void push_row_meta(lua_State *L, struct db_stmt *st, int ncols)
 {
-    lua_createtable(L, 0, 2);
+    lua_createtable(L, 0, 3);
+    int *slot = lua_newuserdatauv(L, (size_t)(ncols > 0 ? ncols : 1) * sizeof(int), 0);
+    lua_rawsetp(L, -2, &slots_key);
     lua_createtable(L, ncols, 0);
     lua_createtable(L, 0, ncols);
     int n = 0;
@@ -217,8 +222,39 @@ static void push_row_meta(lua_State *L, struct db_stmt *st, int ncols, int *slot
     lua_rawsetp(L, -2, &columns_key);
 }
 
+/* The row metatable of the statement at index 1's text: the state keeps one per text (the same
+ * text has the same columns), so a call of a known query makes no names. */
+static void row_meta(lua_State *L, struct call *c, struct db_stmt *st, int ncols)
+{
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &meta_cache_key);
+    lua_pushvalue(L, 1);
+    if (lua_rawget(L, -2) == LUA_TTABLE) {
+        lua_rawgetp(L, -1, &slots_key);
+        int same = lua_rawlen(L, -1) == (size_t)(ncols > 0 ? ncols : 1) * sizeof(int);
+        lua_pop(L, 1);
+        if (same) {
+            lua_remove(L, -2);
+            return;
+        }
+    }
+    lua_pop(L, 1);
+    if (c->ls->ncached >= META_CACHE_MAX) { /* start over rather than grow */
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &meta_cache_key);
+        c->ls->ncached = 0;
+    }
+    push_row_meta(L, st, ncols);
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, -4);
+    c->ls->ncached++;
+    lua_remove(L, -2);
+}
+
 /* db.rows(sql, ...) -> {row, ...}, each row {column = text} (SQL NULL: absent). The names are
- * made once per call; a row costs its table and its values. */
+ * made once per text and state; a row costs its table and its values. */
 static int l_rows(lua_State *L)
 {
     struct call *c = call_of(L);
@@ -232,7 +268,8 @@ static int l_rows(lua_State *L)
     lua_settop(L, 1);
     lua_newtable(L); /* 2: the rows */
     c->open = st;
-    int ncols = 0, *slot = NULL;
+    int ncols = 0;
+    const int *slot = NULL;
     lua_Integer n = 0;
     for (;;) {
         enum db_rc rc = db_step(st);
@@ -242,9 +279,10 @@ static int l_rows(lua_State *L)
             step_failed(L, c, st, rc, "db.rows");
         if (n == 0) {
             ncols = db_column_count(st);
-            slot = lua_newuserdatauv(L, (size_t)(ncols > 0 ? ncols : 1) * sizeof(int), 0); /* 3 */
-            push_row_meta(L, st, ncols, slot);                                             /* 4 */
-            lua_rawgetp(L, 4, &columns_key); /* 5: the names */
+            row_meta(L, c, st, ncols);       /* 3 */
+            lua_rawgetp(L, 3, &columns_key); /* 4: the names */
+            lua_rawgetp(L, 3, &slots_key);   /* 5 */
+            slot = lua_touserdata(L, 5);
         }
         lua_createtable(L, 0, ncols);
         for (int i = 0; i < ncols; i++) {
@@ -252,11 +290,11 @@ static int l_rows(lua_State *L)
             const char *v = db_column_text(st, i, &len);
             if (!v || !slot[i])
                 continue;
-            lua_rawgeti(L, 5, slot[i]);
+            lua_rawgeti(L, 4, slot[i]);
             lua_pushlstring(L, v, len);
             lua_rawset(L, -3);
         }
-        lua_pushvalue(L, 4);
+        lua_pushvalue(L, 3);
         lua_setmetatable(L, -2);
         lua_rawseti(L, 2, ++n);
     }
@@ -720,14 +758,31 @@ static void lstate_free(struct lstate *ls)
     free(ls);
 }
 
-static int db_table(lua_State *L)
+/* Runs in lua_pcall (every allocation of the set-up may fail): the db table, the row metatable
+ * cache, then each script's chunk, run once under the limits, its function kept. */
+static int fill_state(lua_State *L)
 {
+    struct lstate *ls = lua_touserdata(L, 1);
     static const luaL_Reg fns[] = {{"rows", l_rows}, {"exec", l_exec}, {NULL, NULL}};
     luaL_newlib(L, fns);
-    return 1;
+    ls->db_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_newtable(L);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &meta_cache_key);
+    const struct custom_set *set = ls->set;
+    for (size_t i = 0; i < set->n; i++) {
+        const struct script *sc = &set->s[i];
+        lua_settop(L, 1);
+        sandbox_arm(ls->sb, set->lim.instructions, set->lim.memory);
+        int ok = luaL_loadbufferx(L, sc->code, sc->len, sc->chunkname, "b") == LUA_OK &&
+                 lua_pcall(L, 0, 1, 0) == LUA_OK && lua_isfunction(L, -1);
+        sandbox_disarm(ls->sb);
+        if (ok)
+            ls->fn[i] = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    return 0;
 }
 
-/* A state with every script of the set loaded (their chunks run once, under the limits). */
+/* A state with every script of the set loaded. */
 static struct lstate *lstate_new(struct custom_set *set)
 {
     struct lstate *ls = calloc(1, sizeof(*ls));
@@ -740,25 +795,17 @@ static struct lstate *lstate_new(struct custom_set *set)
         lstate_free(ls);
         return NULL;
     }
+    for (size_t i = 0; i < set->n; i++)
+        ls->fn[i] = LUA_NOREF;
     lua_State *L = sandbox_lua(ls->sb);
     *(struct lstate **)lua_getextraspace(L) = ls;
-    lua_pushcfunction(L, db_table);
-    if (lua_pcall(L, 0, 1, 0) != LUA_OK) {
+    lua_pushcfunction(L, fill_state);
+    lua_pushlightuserdata(L, ls);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
         lstate_free(ls);
         return NULL;
     }
-    ls->db_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    for (size_t i = 0; i < set->n; i++) {
-        const struct script *sc = &set->s[i];
-        ls->fn[i] = LUA_NOREF;
-        sandbox_arm(ls->sb, set->lim.instructions, set->lim.memory);
-        int ok = luaL_loadbufferx(L, sc->code, sc->len, sc->chunkname, "b") == LUA_OK &&
-                 lua_pcall(L, 0, 1, 0) == LUA_OK && lua_isfunction(L, -1);
-        sandbox_disarm(ls->sb);
-        if (ok)
-            ls->fn[i] = luaL_ref(L, LUA_REGISTRYINDEX);
-        lua_settop(L, 0);
-    }
+    lua_settop(L, 0);
     return ls;
 }
 
