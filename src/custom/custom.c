@@ -62,13 +62,14 @@ struct call {
     const struct script *sc;
     struct lstate *ls;
     size_t idx;
-    struct db *db;        /* the connection the script's statements run on */
-    int may_write;        /* POST: db.exec allowed */
-    struct db_stmt *open; /* a statement being stepped (reset if the script fails meanwhile) */
-    enum db_rc db_rc;     /* the last store failure inside the script, or DB_OK */
-    int refused;          /* db.exec in a GET */
-    int ok;               /* the script ran and answered a non-error */
-    char errmsg[512];     /* why it failed, for the log */
+    struct db *db;          /* the connection the script's statements run on */
+    int may_write;          /* POST: db.exec allowed */
+    struct db_stmt *open;   /* a statement being stepped (reset if the script fails meanwhile) */
+    enum db_rc db_rc;       /* the last store failure inside the script, or DB_OK */
+    int refused;            /* db.exec in a GET */
+    int ok;                 /* the script ran and answered a non-error */
+    enum sandbox_trip trip; /* the limit that stopped it, or SANDBOX_OK */
+    char errmsg[512];       /* why it failed, for the log */
 };
 
 static pthread_mutex_t cur_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -710,6 +711,7 @@ static void run_call(struct call *c, struct db *db)
     c->refused = 0;
     c->ok = 0;
     c->errmsg[0] = 0;
+    c->trip = SANDBOX_OK;
     ls->call = c;
     lua_settop(L, 0);
     lua_pushcfunction(L, call_script);
@@ -726,7 +728,8 @@ static void run_call(struct call *c, struct db *db)
         lua_settop(L, 0);
         return;
     }
-    enum sandbox_trip trip = sandbox_tripped(ls->sb);
+    /* (a refused allocation that the collector then made room for is no trip) */
+    enum sandbox_trip trip = c->trip = rc == LUA_OK ? SANDBOX_OK : sandbox_tripped(ls->sb);
     const char *msg = rc == LUA_OK                     ? "out of memory building the answer"
                       : lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
                                                        : "an error that is not a string";
@@ -1172,7 +1175,7 @@ const char *custom_handle(struct req *r, const char *name, size_t n)
     }
     const char *label = sc->label;
     /* a state a limit stopped is not reused: what the script left behind goes with it */
-    int keep = ls && sandbox_tripped(ls->sb) == SANDBOX_OK;
+    int keep = ls && c.trip == SANDBOX_OK;
     if (ls) {
         ls->call = NULL;
         if (keep) {
