@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/logsafe.h"
 #include "req/reply.h"
@@ -86,9 +87,11 @@ void custom_forward(const struct custom_upstream *up, struct req *r, const char 
     buf_puts(&url, target);
     struct curl_slist *list = NULL, *more;
     int ok = h && !url.failed;
+    int has_ctype = 0;
     for (size_t i = 0; ok && i < nhdrs; i++) {
         if (!hdrs[i].value)
             continue;
+        has_ctype |= strcasecmp(hdrs[i].name, "Content-Type") == 0;
         char *line = arena_alloc(&r->arena, strlen(hdrs[i].name) + strlen(hdrs[i].value) + 3);
         if (!line) {
             ok = 0;
@@ -106,6 +109,9 @@ void custom_forward(const struct custom_upstream *up, struct req *r, const char 
     /* no "Expect: 100-continue" round trip; the upstream's answer is relayed as it is */
     static const char *const fixed[] = {"Expect:", "Accept-Encoding:", NULL};
     if (ok && (more = curl_slist_append(list, xff)))
+        list = more;
+    /* none given: none sent (curl would call a POST body a form) */
+    if (ok && !has_ctype && (more = curl_slist_append(list, "Content-Type:")))
         list = more;
     for (const char *const *f = fixed; ok && *f; f++)
         if ((more = curl_slist_append(list, *f)))

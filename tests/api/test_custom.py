@@ -472,6 +472,8 @@ class UpstreamTests(base.ApiTestCase):
         self.assertEqual((obj["method"], obj["path"], obj["body"], obj["x_api_key"], obj["ctype"]),
                          ("POST", "/api/v1/custom/sub/legacy.php", '{"a": 1}', "k1",
                           "application/json"))
+        r = self.srv.request("POST", "/api/v1/custom/legacy", body='{"a": 2}')
+        self.assertEqual((r.json()["body"], r.json()["ctype"]), ('{"a": 2}', None))
         r = self.srv.request("GET", "/api/v1/custom/legacy", body='{"api_key": "b"}')
         self.assertEqual((r.json()["method"], r.json()["body"]), ("GET", '{"api_key": "b"}'))
         r = self.srv.request("GET", "/api/v1/custom/status.php")
