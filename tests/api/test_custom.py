@@ -13,7 +13,7 @@ that stands for an ITFlow install behind the pass-through.
   SandboxTests   a script that loops forever, one that allocates without bound, one that raises an
                  error, one that does not compile: the server answers and goes on; no io/os/
                  debug/package, no bytecode; db.exec in a GET refused; a failing write rolled back
-  ReloadTests    SIGHUP loads added, changed and removed scripts
+  ReloadTests    SIGHUP loads added, changed and removed scripts, also while requests run
   UpstreamTests  the pass-through to a local HTTP server: success, timeout, upstream down; only
                  paths under /api/v1/custom/ that no script serves; scripts and forwarding both
                  throttled after failed authentications
@@ -390,6 +390,30 @@ class ReloadTests(CustomCase):
         os.remove(path)
         self.reload()
         self.assertJsonError(get(self.srv, "hello", ALL_KEY), 404, "Unknown endpoint.")
+        self.assertServes()
+
+
+    def test_reload_under_load(self):
+        """Requests running while the scripts are replaced finish with the set they started
+        with; the retired sets are freed by their last request (ASan builds check that)."""
+        out, stop = [], threading.Event()
+
+        def worker():
+            while not stop.is_set():
+                out.append(get(self.srv, "open_tickets", C1_KEY).status)
+                out.append(post(self.srv, "echo", {"a": 1}, ALL_KEY).status)
+        threads = [threading.Thread(target=worker) for _ in range(6)]
+        for t in threads:
+            t.start()
+        try:
+            for _ in range(8):
+                self.reload()
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+        self.assertGreater(len(out), 16)
+        self.assertEqual(set(out), {200})
         self.assertServes()
 
 
