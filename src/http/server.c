@@ -459,13 +459,13 @@ static void note_failure(struct req *r)
 /* The reason of a 5xx answer (r->error, else the store's message), on stderr. */
 static void log_failure(struct req *r)
 {
-    if (r->status < 500 || !r->error[0])
+    if (r->status < 500 || (!r->error[0] && !r->db))
         return;
     char method[64], path[1024], msg[512];
     fprintf(stderr, "itflowd: %s %s failed: %s\n",
             log_escape(method, sizeof(method), r->method_name, LOG_ESC_SPACE),
             log_escape(path, sizeof(path), r->path, LOG_ESC_SPACE),
-            log_escape(msg, sizeof(msg), r->error, 0));
+            log_escape(msg, sizeof(msg), r->error[0] ? r->error : db_errmsg(r->db), 0));
 }
 
 /* The forwarded headers' values (valid until the request completes). */
@@ -503,14 +503,12 @@ static void handle_upstream(struct server *srv, struct http_req *h, const char *
         reply_message(r, 503, "The server is receiving too many request bodies. Try again later.");
         return;
     }
-    /* what the upstream needs to authenticate and read the request */
-    static const char *const names[] = {"Content-Type",  "Accept",
-                                        "User-Agent",    "X-API-Key",
-                                        "Authorization", "X-API-Key-Decrypt-Password"};
-    struct upstream_header hdrs[sizeof(names) / sizeof(names[0])];
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        hdrs[i].name = names[i];
-        hdrs[i].value = MHD_lookup_connection_value(h->con, MHD_HEADER_KIND, names[i]);
+    if (!h->fwd_read)
+        read_forwarded(h);
+    struct upstream_header hdrs[NFWD];
+    for (size_t i = 0; i < NFWD; i++) {
+        hdrs[i].name = fwd_names[i];
+        hdrs[i].value = h->fwd[i];
     }
     struct custom_upstream up = {cfg->custom_upstream, cfg->custom_connect_timeout,
                                  cfg->custom_upstream_timeout, UPSTREAM_MAX_ANSWER};
@@ -627,7 +625,8 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
     }
     if (!r->ep) {
         h->custom = custom_handle(r, h->route.custom_name, h->route.custom_len);
-        log_failure(r);
+        if (r->error[0]) /* a failing script is logged by custom.c, with its file and line */
+            log_failure(r);
         return;
     }
     const char *wrong = route_wrong_method(r->ep, r->method);
@@ -638,8 +637,7 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
     engine_handle(r);
     if (r->status == 403 && (r->ep->flags & EP_DECRYPT))
         note_failure(r); /* a wrong decrypt password costs a key derivation: throttled too */
-    if (r->status >= 500 && (r->db || r->error[0]))
-        log_failure(r);
+    log_failure(r);
 }
 
 static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
