@@ -63,6 +63,18 @@ const struct opt serve_opt_table[] = {
      "127.0.0.0/8 and ::1", NULL, "who may read /metrics (repeatable; none: nobody)"},
     {"--trusted-proxy", OPT_CIDR, F(trusted_proxies), 0, 0, 0, 0, "CIDR", "none", NULL,
      "whose X-Forwarded-For / Forwarded is believed (repeatable)"},
+    {"--custom-dir", OPT_STRING, F(cfg.custom_dir), 0, 0, 0, 0, "DIR", "none", NULL,
+     "DIR/<name>.lua answers /api/v1/custom/<name>.php (reloaded on SIGHUP)"},
+    NUM("--custom-instructions", OPT_NUMBER, cfg.custom_instructions, 10000000, 1000,
+        1000000000000L, "N", "Lua instructions a custom script may run per request"),
+    NUM("--custom-memory", OPT_BYTES, cfg.custom_memory, 32L << 20, 64L << 10, 1L << 32, "BYTES",
+        "memory a custom script may allocate per request"),
+    {"--custom-upstream", OPT_STRING, F(cfg.custom_upstream), 0, 0, 0, 0, "URL", "none", NULL,
+     "ITFlow install (http://host:port) other /api/v1/custom/ paths go to"},
+    NUM("--custom-upstream-connect-timeout", OPT_SECONDS, cfg.custom_connect_timeout, 5, 1, 300,
+        "SEC", "connecting to --custom-upstream (then 504)"),
+    NUM("--custom-upstream-timeout", OPT_SECONDS, cfg.custom_upstream_timeout, 30, 1, 3600, "SEC",
+        "the upstream's whole answer (then 504)"),
     {"--sync", OPT_ENUM, F(sync), 0, 0, 0, 0, "full|normal", NULL, sync_choices,
      "SQLite's synchronous (normal: a power cut may lose last commits)"},
 };
@@ -106,6 +118,9 @@ int serve_opts_finish(struct serve_opts *so, const struct opt_set *set, long ncp
         return rc;
     if (!so->max_body_memory) /* bodies being received or parsed: default 8 x --max-body */
         so->max_body_memory = 8 * so->cfg.max_body;
+    const char *up = so->cfg.custom_upstream;
+    if (up && strncmp(up, "http://", 7) != 0 && strncmp(up, "https://", 8) != 0)
+        return cli_fail("--custom-upstream must be an http:// or https:// URL, not %s.", up);
     cidr_list_loopback(&so->loopback);
     so->cfg.metrics_from = so->metrics_from.given ? &so->metrics_from.list : &so->loopback;
     so->cfg.trusted_proxies = &so->trusted_proxies.list;

@@ -370,6 +370,17 @@ const char *db_column_text(struct db_stmt *st, int i, size_t *ret_len)
     return ops_of(st)->column_text(st, i, ret_len);
 }
 
+const char *db_column_name(struct db_stmt *st, int i)
+{
+    const char *s = ops_of(st)->column_name(st, i);
+    return s ? s : "";
+}
+
+int db_stmt_readonly(struct db_stmt *st)
+{
+    return ops_of(st)->stmt_readonly(st);
+}
+
 int64_t db_column_int(struct db_stmt *st, int i)
 {
     size_t n;

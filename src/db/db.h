@@ -100,6 +100,12 @@ enum db_rc db_bind_text(struct db_stmt *st, int idx, const char *s, size_t n);
 enum db_rc db_step(struct db_stmt *st); /* DB_ROW, DB_DONE or an error */
 void db_reset(struct db_stmt *st);
 int db_column_count(struct db_stmt *st);
+/* The name of result column i (as the statement labels it: its alias), valid while the statement
+ * is; "" when unknown. Ask after a step that returned DB_ROW. */
+const char *db_column_name(struct db_stmt *st, int i);
+/* 1 when the statement only reads (SQLite: sqlite3_stmt_readonly; MariaDB: it has a result set,
+ * and a read transaction there is READ ONLY), else 0. */
+int db_stmt_readonly(struct db_stmt *st);
 /* Column i of the current row as text (NULL for SQL NULL); valid until the next step/reset. */
 const char *db_column_text(struct db_stmt *st, int i, size_t *ret_len);
 int64_t db_column_int(struct db_stmt *st, int i);

@@ -27,6 +27,8 @@ struct db_ops {
     void (*reset)(struct db_stmt *st);
     int (*column_count)(struct db_stmt *st);
     const char *(*column_text)(struct db_stmt *st, int i, size_t *ret_len);
+    const char *(*column_name)(struct db_stmt *st, int i);
+    int (*stmt_readonly)(struct db_stmt *st);
     int64_t (*changes)(struct db *db);
     int64_t (*last_insert_id)(struct db *db);
     const char *(*errmsg)(const struct db *db);

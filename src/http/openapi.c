@@ -6,10 +6,12 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "custom/custom.h"
 #include "modules/registry.h"
 #include "json/json_write.h"
 
 static char *document;
+static size_t split; /* where the custom scripts' paths are inserted */
 
 static void str(struct buf *b, const char *s)
 {
@@ -200,6 +202,7 @@ int openapi_build(void)
         buf_puts(&b, "\"/healthz\":{\"get\":{\"responses\":{\"200\":{\"description\":\"OK\"}}}}");
     else
         plain_path(&b, "/healthz", "Store reachable", "application/json");
+    size_t at = b.len; /* the custom scripts' paths go here when the document is served */
     plain_path(&b, "/metrics", "Prometheus metrics", "text/plain");
     plain_path(&b, "/api/v1/openapi.json", "This document", "application/json");
     buf_puts(&b, "},");
@@ -211,7 +214,17 @@ int openapi_build(void)
     }
     free(document);
     document = buf_steal(&b, NULL);
+    split = at;
     return 0;
+}
+
+void openapi_write(struct buf *out)
+{
+    if (!document)
+        return;
+    buf_append(out, document, split);
+    custom_openapi_paths(out);
+    buf_puts(out, document + split);
 }
 
 const char *openapi_document(void)

@@ -22,6 +22,8 @@
 #include "auth/throttle.h"
 #include "core/logsafe.h"
 #include "core/membudget.h"
+#include "custom/custom.h"
+#include "custom/upstream.h"
 #include "db/db.h"
 #include "engine/engine.h"
 #include "http/conn.h"
@@ -95,13 +97,25 @@ struct http_req {
     int stream_done;
     int stream_slot; /* holds a streaming slot of its client address (streams.c) */
     struct route route;
-    const char *label; /* metrics label for non-API routes */
+    const char *label;  /* metrics label for non-API routes */
+    const char *custom; /* the custom script that answered (its immortal name), or NULL */
+    /* the headers forwarded to --custom-upstream, read on the event thread (fwd_names) */
+    const char *fwd[6];
+    int fwd_read;
 };
 
 /* What a declared body reserves from --max-body-memory before its bytes arrive: enough for most
  * bodies in one allocation, small enough that connections declaring large bodies and sending
  * nothing cannot hold the budget (the rest is charged as the bytes come). */
 #define BODY_FIRST_PART (16u * 1024u)
+
+/* What an ITFlow script reads from a request's headers: forwarded to --custom-upstream. */
+static const char *const fwd_names[] = {"Content-Type",  "Accept",
+                                        "User-Agent",    "X-API-Key",
+                                        "Authorization", "X-API-Key-Decrypt-Password"};
+#define NFWD (sizeof(fwd_names) / sizeof(fwd_names[0]))
+
+#define UPSTREAM_MAX_ANSWER (64u << 20) /* bytes of an upstream answer relayed at most */
 
 static atomic_int in_flight;   /* requests between the handler's first call and completed() */
 static atomic_int connections; /* open client connections */
@@ -201,6 +215,8 @@ static void completed(void *cls, struct MHD_Connection *con, void **req_cls,
         if (h->route.kind == ROUTE_API && h->route.ep)
             metrics_observe(h->route.mod->name, h->route.ep->function, NULL, r->status,
                             elapsed(&h->t0));
+        else if (h->custom)
+            metrics_observe("custom", h->custom, NULL, r->status, elapsed(&h->t0));
         else
             metrics_observe(NULL, NULL, h->label ? h->label : "unknown", r->status,
                             elapsed(&h->t0));
@@ -444,7 +460,7 @@ static void handle_special(struct server *srv, struct http_req *h, const char **
         metrics_render(&r->out);
     } else {
         h->label = "openapi";
-        buf_puts(&r->out, openapi_document());
+        openapi_write(&r->out);
     }
 }
 
@@ -452,6 +468,67 @@ static void note_failure(struct req *r)
 {
     if (throttle_failure(r->ip))
         fprintf(stderr, "itflowd: %s blocked after repeated failed authentications\n", r->ip);
+}
+
+/* The reason of a 5xx answer (r->error, else the store's message), on stderr. */
+static void log_failure(struct req *r)
+{
+    if (r->status < 500 || (!r->error[0] && !r->db))
+        return;
+    char method[64], path[1024], msg[512];
+    fprintf(stderr, "itflowd: %s %s failed: %s\n",
+            log_escape(method, sizeof(method), r->method_name, LOG_ESC_SPACE),
+            log_escape(path, sizeof(path), r->path, LOG_ESC_SPACE),
+            log_escape(msg, sizeof(msg), r->error[0] ? r->error : db_errmsg(r->db), 0));
+}
+
+/* The forwarded headers' values (valid until the request completes). */
+static void read_forwarded(struct http_req *h)
+{
+    for (size_t i = 0; i < NFWD; i++)
+        h->fwd[i] = MHD_lookup_connection_value(h->con, MHD_HEADER_KIND, fwd_names[i]);
+    h->fwd_read = 1;
+}
+
+/* A path under /api/v1/custom/ that no script serves: to --custom-upstream, else 404. */
+static void handle_upstream(struct server *srv, struct http_req *h, const char **ctype)
+{
+    struct req *r = &h->r;
+    const struct server_config *cfg = srv->cfg;
+    if (!cfg->custom_upstream) {
+        reply_message(r, 404, "Unknown endpoint.");
+        return;
+    }
+    h->label = "custom-upstream";
+    unsigned wait = throttle_blocked(r->ip);
+    if (wait) { /* an address blocked for failed authentications does not try keys upstream */
+        snprintf(r->retry_after, sizeof(r->retry_after), "%u", wait);
+        reply_message(r, 429,
+                      "Too many failed authentication attempts from this address. "
+                      "Try again later.");
+        return;
+    }
+    if (h->too_large) {
+        reply_message(r, 413, "The request body is too large.");
+        return;
+    }
+    if (h->busy) {
+        snprintf(r->retry_after, sizeof(r->retry_after), "1");
+        reply_message(r, 503, "The server is receiving too many request bodies. Try again later.");
+        return;
+    }
+    if (!h->fwd_read)
+        read_forwarded(h);
+    struct upstream_header hdrs[NFWD];
+    for (size_t i = 0; i < NFWD; i++) {
+        hdrs[i].name = fwd_names[i];
+        hdrs[i].value = h->fwd[i];
+    }
+    struct custom_upstream up = {cfg->custom_upstream, cfg->custom_connect_timeout,
+                                 cfg->custom_upstream_timeout, UPSTREAM_MAX_ANSWER};
+    custom_forward(&up, r, h->raw_uri, h->body.p, h->body.len, hdrs, NFWD, ctype);
+    membudget_buf_free(&h->body, &h->body_mem);
+    log_failure(r);
 }
 
 static void handle(struct server *srv, struct http_req *h, const char **ctype)
@@ -476,7 +553,12 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
         reply_message(r, 404, "Unknown endpoint.");
         return;
     }
-    if (h->route.kind != ROUTE_API) {
+    if (h->route.kind == ROUTE_CUSTOM &&
+        !(h->route.custom_name && custom_exists(h->route.custom_name, h->route.custom_len))) {
+        handle_upstream(srv, h, ctype);
+        return;
+    }
+    if (h->route.kind != ROUTE_API && h->route.kind != ROUTE_CUSTOM) {
         if (r->method != METHOD_GET) {
             snprintf(r->allow, sizeof(r->allow), "GET");
             reply_message(r, 405, "Can only send GET requests to this endpoint.");
@@ -507,7 +589,8 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
         reply_message(r, 503, "The server is receiving too many request bodies. Try again later.");
         return;
     }
-    if (r->body_state == BODY_INVALID && r->method == METHOD_POST && r->ep->op != OP_READ) {
+    int reads = r->ep && r->ep->op == OP_READ; /* a custom script's POST may write */
+    if (r->body_state == BODY_INVALID && r->method == METHOD_POST && !reads) {
         char msg[320];
         snprintf(msg, sizeof(msg), "The request body is not a valid JSON object: %s",
                  r->body_error);
@@ -528,7 +611,7 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
         return;
     }
     /* a read sees one snapshot from the key lookup to its last row */
-    if (r->ep->op == OP_READ && r->method == METHOD_GET && db_begin(r->db, 0) != DB_OK) {
+    if ((reads || !r->ep) && r->method == METHOD_GET && db_begin(r->db, 0) != DB_OK) {
         reply_server_error(r, DB_BUSY);
         return;
     }
@@ -554,6 +637,12 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
         return;
     }
     }
+    if (!r->ep) {
+        h->custom = custom_handle(r, h->route.custom_name, h->route.custom_len);
+        if (r->error[0]) /* a failing script is logged by custom.c, with its file and line */
+            log_failure(r);
+        return;
+    }
     /* v26.08: the key's user, module level and target client, before the endpoint's own method
      * check (delta 2.4) */
     switch (auth_authorize(r, r->db, r->mod->rbac_module, r->ep->function, r->ep->op != OP_READ)) {
@@ -574,13 +663,7 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
     engine_handle(r);
     if (r->status == 403 && (r->ep->flags & EP_DECRYPT))
         note_failure(r); /* a wrong decrypt password costs a key derivation: throttled too */
-    if (r->status >= 500 && (r->db || r->error[0])) {
-        char method[64], path[1024], msg[512];
-        fprintf(stderr, "itflowd: %s %s failed: %s\n",
-                log_escape(method, sizeof(method), r->method_name, LOG_ESC_SPACE),
-                log_escape(path, sizeof(path), r->path, LOG_ESC_SPACE),
-                log_escape(msg, sizeof(msg), r->error[0] ? r->error : db_errmsg(r->db), 0));
-    }
+    log_failure(r);
 }
 
 /* An error replaces a list's answer: its paging headers go with it. */
@@ -636,17 +719,28 @@ static enum MHD_Result answer(struct server *srv, struct MHD_Connection *con, st
     return send_reply(con, h, h->ctype);
 }
 
-/* A POST to a writing endpoint: it waits for the store's write lock, so a worker runs it.
+/* A POST to a writing endpoint (a custom script's POST too): it waits for the store's write lock,
+ * so a worker runs it; so does a request forwarded to --custom-upstream, which waits for the
+ * upstream.
  * (libmicrohttpd 0.9.75 closes a connection whose client has shut down its sending side as soon
  * as it reads that end of stream, which for a resumed connection can come before the answer: such
  * a client may not get the answer of a write. HTTP clients do not half-close; see README.) */
-static int is_write(struct http_req *h)
+static int is_write(struct server *srv, struct http_req *h)
 {
-    if (h->too_large || h->busy || route_method(h->r.method_name) != METHOD_POST ||
-        !plain_target(h->raw_uri))
+    enum method m = route_method(h->r.method_name);
+    if (h->too_large || h->busy || m == METHOD_OTHER || !plain_target(h->raw_uri))
         return 0;
     route_match(h->r.path, &h->route);
-    return h->route.kind == ROUTE_API && h->route.ep && h->route.ep->op != OP_READ;
+    if (h->route.kind == ROUTE_CUSTOM) { /* a script's POST, and every wait for the upstream */
+        if (h->route.custom_name && custom_exists(h->route.custom_name, h->route.custom_len))
+            return m == METHOD_POST;
+        if (!srv->cfg->custom_upstream)
+            return 0;
+        read_forwarded(h); /* here, on the event thread: the worker does not touch MHD's state */
+        return 1;
+    }
+    return m == METHOD_POST && h->route.kind == ROUTE_API && h->route.ep &&
+           h->route.ep->op != OP_READ;
 }
 
 /* Worker thread: the whole request (auth, engine), then the connection goes back to MHD. */
@@ -753,9 +847,10 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
     /* what libmicrohttpd cut at a NUL byte without saying so */
     r->bad_header = rawreq_cut(con, method, url, version, h->raw_uri);
     h->ctype = ctype;
+    h->con = con;
     if (!r->path) {
         reply_message(r, 500, "Internal server error.");
-    } else if (is_write(h)) {
+    } else if (is_write(srv, h)) {
         /* answered by a worker; MHD calls us again once it resumes the connection */
         h->con = con;
         h->offload = OFFLOAD_QUEUED;
@@ -832,6 +927,26 @@ int server_run(const struct server_config *cfg)
     if (openapi_build() != 0) {
         fprintf(stderr, "itflowd: cannot build the OpenAPI document\n");
         free_pools(&srv);
+        return 1;
+    }
+    struct custom_limits lim_custom = {cfg->custom_instructions, cfg->custom_memory};
+    /* a Lua state ready for every thread that may run a script at once, up to 64 */
+    unsigned states = threads + writers < 64 ? threads + writers : 64;
+    if (cfg->custom_dir) {
+        int n = custom_load(cfg->custom_dir, &lim_custom, states);
+        if (n < 0) {
+            free_pools(&srv);
+            openapi_free();
+            return 1;
+        }
+        fprintf(stderr, "itflowd: %d custom script%s from %s\n", n, n == 1 ? "" : "s",
+                cfg->custom_dir);
+    }
+    if (cfg->custom_upstream && custom_upstream_init() != 0) {
+        fprintf(stderr, "itflowd: cannot set up the custom upstream\n");
+        custom_unload();
+        free_pools(&srv);
+        openapi_free();
         return 1;
     }
     struct sockaddr_storage ss;
@@ -928,9 +1043,15 @@ int server_run(const struct server_config *cfg)
             cfg->listen_host, cfg->port, threads, writers, schema_set_of(id->dialect)->itflow,
             version[0] ? version : "none");
     int sig = 0;
-    while (sigwait(&stop, &sig) == 0 && sig == SIGHUP)
+    while (sigwait(&stop, &sig) == 0 && sig == SIGHUP) {
         if (reopen_log(cfg) == 0)
             fprintf(stderr, "itflowd: log reopened\n");
+        if (cfg->custom_dir) {
+            int n = custom_load(cfg->custom_dir, &lim_custom, states);
+            if (n >= 0)
+                fprintf(stderr, "itflowd: custom scripts reloaded: %d served\n", n);
+        }
+    }
     /* graceful stop: no new connections, in-flight requests get shutdown_sec to finish */
     /* The event threads take the listening socket out of their epoll sets after the quiesce,
      * each in its own time; closing it now would make that fail, and libmicrohttpd aborts the
@@ -957,5 +1078,8 @@ int server_run(const struct server_config *cfg)
         pthread_join(srv.maint, NULL);
     free_pools(&srv);
     openapi_free();
+    custom_unload();
+    if (cfg->custom_upstream)
+        custom_upstream_cleanup();
     return 0;
 }

@@ -32,10 +32,17 @@ struct server_config {
     unsigned send_timeout_sec;   /* a streaming answer that makes no progress this long ends */
     const struct cidr_list *metrics_from;    /* who may read /metrics */
     const struct cidr_list *trusted_proxies; /* whose X-Forwarded-For / Forwarded is believed */
+    const char *custom_dir;      /* Lua scripts of /api/v1/custom/ (reloaded on SIGHUP), or NULL */
+    size_t custom_instructions;  /* Lua instructions one request's script may run */
+    size_t custom_memory;        /* bytes one request's script may allocate */
+    const char *custom_upstream; /* ITFlow base URL for other /api/v1/custom/ paths, or NULL */
+    unsigned custom_connect_timeout;  /* seconds to connect to the upstream */
+    unsigned custom_upstream_timeout; /* seconds the upstream's whole answer may take */
 };
 
 /* Runs until SIGINT/SIGTERM (graceful: stops accepting, lets in-flight requests finish within
- * shutdown_sec); SIGHUP reopens the log file. Returns the process exit code. */
+ * shutdown_sec); SIGHUP reopens the log file and reloads the custom scripts. Returns the process
+ * exit code. */
 int server_run(const struct server_config *cfg);
 
 #endif

@@ -3,7 +3,32 @@
 
 #include <string.h>
 
+#include "custom/custom.h"
 #include "modules/registry.h"
+
+/* Under /api/v1/custom/: every segment non-empty and neither "." nor ".." (a forwarded path is
+ * never folded into another one); a single segment that may name a script sets custom_name. */
+static void match_custom(const char *rest, struct route *ret)
+{
+    const char *seg = rest;
+    for (;;) {
+        const char *end = strchr(seg, '/');
+        size_t n = end ? (size_t)(end - seg) : strlen(seg);
+        if (n == 0 || (n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+            return;
+        if (!end)
+            break;
+        seg = end + 1;
+    }
+    ret->kind = ROUTE_CUSTOM;
+    size_t n = strlen(rest);
+    if (n > 4 && strcmp(rest + n - 4, ".php") == 0)
+        n -= 4;
+    if (!memchr(rest, '/', n) && custom_name_ok(rest, n)) {
+        ret->custom_name = rest;
+        ret->custom_len = n;
+    }
+}
 
 void route_match(const char *path, struct route *ret)
 {
@@ -23,6 +48,11 @@ void route_match(const char *path, struct route *ret)
     const char *mod = path + sizeof(prefix) - 1;
     if (strcmp(mod, "openapi.json") == 0) {
         ret->kind = ROUTE_OPENAPI;
+        return;
+    }
+    static const char custom[] = "custom/";
+    if (strncmp(mod, custom, sizeof(custom) - 1) == 0) {
+        match_custom(mod + sizeof(custom) - 1, ret);
         return;
     }
     const char *slash = strchr(mod, '/');

@@ -5,16 +5,26 @@
 #include "engine/module.h"
 #include "req/req.h"
 
-enum route_kind { ROUTE_API, ROUTE_OPENAPI, ROUTE_HEALTHZ, ROUTE_METRICS, ROUTE_UNKNOWN };
+enum route_kind {
+    ROUTE_API,
+    ROUTE_CUSTOM, /* under /api/v1/custom/: a script (custom_name set) or the upstream */
+    ROUTE_OPENAPI,
+    ROUTE_HEALTHZ,
+    ROUTE_METRICS,
+    ROUTE_UNKNOWN
+};
 
 struct route {
     enum route_kind kind;
     const struct module *mod;
     const struct endpoint *ep;
+    const char *custom_name; /* ROUTE_CUSTOM: /api/v1/custom/<name>[.php] names a script, or NULL */
+    size_t custom_len;
 };
 
 /* /api/v1/<module>/<function>.php, also without ".php"; /api/v1/openapi.json; /healthz;
- * /metrics. Anything else is ROUTE_UNKNOWN. */
+ * /metrics; any path under /api/v1/custom/ without "." or ".." segments (ROUTE_CUSTOM). Anything
+ * else is ROUTE_UNKNOWN. */
 void route_match(const char *path, struct route *ret);
 /* The method as the API knows it: exactly "GET" or "POST" (case-sensitive), else METHOD_OTHER. */
 enum method route_method(const char *name);

@@ -133,7 +133,13 @@ static void test_unknown(void **state)
         "/api/v1/validate_api_key.php",
         "/api/v1/require_get_method.php",
         "/api/v1/require_post_method.php",
-        "/api/v1/custom/readme.php",
+        "/api/v1/custom/",
+        "/api/v1/custom",
+        "/api/v1/custom/../clients/read.php",
+        "/api/v1/custom/./x.php",
+        "/api/v1/custom/a/../../clients/read.php",
+        "/api/v1/custom/a//b.php",
+        "/api/v1/custom/a/..",
         "/api/v2/clients/read.php",
         "//api/v1/clients/read.php",
         "api/v1/clients/read.php",
@@ -162,6 +168,36 @@ static void test_fixed_routes(void **state)
     expect_kind("/healthz", ROUTE_HEALTHZ);
     expect_kind("/metrics", ROUTE_METRICS);
     expect_kind("/api/v1/openapi.json", ROUTE_OPENAPI);
+}
+
+/* /api/v1/custom/: a script's name, or a path only the upstream may serve */
+static void expect_custom(const char *path, const char *name)
+{
+    struct route rt;
+    memset(&rt, 0xAB, sizeof(rt));
+    route_match(path, &rt);
+    if (rt.kind != ROUTE_CUSTOM)
+        fail_msg("%s: kind %d, want ROUTE_CUSTOM", path, (int)rt.kind);
+    assert_null(rt.mod);
+    assert_null(rt.ep);
+    if (!name) {
+        assert_null(rt.custom_name);
+        return;
+    }
+    assert_non_null(rt.custom_name);
+    assert_int_equal(rt.custom_len, strlen(name));
+    assert_memory_equal(rt.custom_name, name, strlen(name));
+}
+
+static void test_custom_routes(void **state)
+{
+    (void)state;
+    expect_custom("/api/v1/custom/readme.php", "readme");
+    expect_custom("/api/v1/custom/open_tickets", "open_tickets");
+    expect_custom("/api/v1/custom/asset-lookup.php", "asset-lookup");
+    expect_custom("/api/v1/custom/sub/report.php", NULL); /* the upstream's only */
+    expect_custom("/api/v1/custom/x.y.php", NULL);
+    expect_custom("/api/v1/custom/.php", NULL);
 }
 
 static void test_route_method(void **state)
@@ -215,8 +251,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_clients_read),     cmocka_unit_test(test_every_endpoint),
         cmocka_unit_test(test_technicians_time), cmocka_unit_test(test_unknown),
-        cmocka_unit_test(test_fixed_routes),     cmocka_unit_test(test_route_method),
-        cmocka_unit_test(test_wrong_method),
+        cmocka_unit_test(test_fixed_routes),     cmocka_unit_test(test_custom_routes),
+        cmocka_unit_test(test_route_method),     cmocka_unit_test(test_wrong_method),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

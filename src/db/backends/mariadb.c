@@ -775,6 +775,19 @@ static const char *mdb_column_text(struct db_stmt *st, int i, size_t *ret_len)
     return st->cols[i].p;
 }
 
+/* the prepared handle's field list (MariaDB Connector/C fills it at prepare) */
+static const char *mdb_column_name(struct db_stmt *st, int i)
+{
+    if (!st->st || !st->st->fields || i < 0 || (unsigned)i >= st->ncols)
+        return NULL;
+    return st->st->fields[i].name;
+}
+
+static int mdb_stmt_readonly(struct db_stmt *st)
+{
+    return st->ncols > 0;
+}
+
 static int64_t mdb_changes(struct db *db)
 {
     return ((struct maria_db *)db)->changes;
@@ -898,6 +911,8 @@ const struct db_ops db_mariadb_ops = {
     .reset = mdb_reset,
     .column_count = mdb_column_count,
     .column_text = mdb_column_text,
+    .column_name = mdb_column_name,
+    .stmt_readonly = mdb_stmt_readonly,
     .changes = mdb_changes,
     .last_insert_id = mdb_last_insert_id,
     .errmsg = mdb_errmsg,

@@ -321,6 +321,16 @@ static char *cents_text(long long cents, char out[24], size_t *ret_len)
     return p;
 }
 
+static const char *sq_column_name(struct db_stmt *st, int i)
+{
+    return sqlite3_column_name(st->st, i);
+}
+
+static int sq_stmt_readonly(struct db_stmt *st)
+{
+    return sqlite3_stmt_readonly(st->st) != 0;
+}
+
 static const char *sq_column_text(struct db_stmt *st, int i, size_t *ret_len)
 {
     /* one column call, then the cheaper value accessors (the connection is ours alone: NOMUTEX) */
@@ -435,6 +445,8 @@ const struct db_ops db_sqlite_ops = {
     .reset = sq_reset,
     .column_count = sq_column_count,
     .column_text = sq_column_text,
+    .column_name = sq_column_name,
+    .stmt_readonly = sq_stmt_readonly,
     .changes = sq_changes,
     .last_insert_id = sq_last_insert_id,
     .errmsg = sq_errmsg,
