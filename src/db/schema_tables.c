@@ -591,6 +591,41 @@ static const struct schema_column ticket_replies_cols[] = {
     {"ticket_reply_ticket_id", "int(11) NOT NULL", COL_INT, COL_NOT_NULL, 0u, 0, NULL},
 };
 
+static const struct schema_column ticket_history_cols[] = {
+    {"ticket_history_id", "int(11) NOT NULL AUTO_INCREMENT", COL_INT, COL_NOT_NULL | COL_AUTO_INC,
+     0u, 0, NULL},
+    {"ticket_history_status", "varchar(200) NOT NULL", COL_VARCHAR, COL_NOT_NULL, 200u, 0, NULL},
+    {"ticket_history_description", "varchar(255) NOT NULL", COL_VARCHAR, COL_NOT_NULL, 255u, 0,
+     NULL},
+    {"ticket_history_created_at", "datetime NOT NULL DEFAULT current_timestamp()", COL_DATETIME,
+     COL_NOT_NULL | COL_DEFAULT_NOW, 0u, 0, NULL},
+    {"ticket_history_ticket_id", "int(11) NOT NULL", COL_INT, COL_NOT_NULL, 0u, 0, NULL},
+};
+
+static const struct schema_column taxes_cols[] = {
+    {"tax_id", "int(11) NOT NULL AUTO_INCREMENT", COL_INT, COL_NOT_NULL | COL_AUTO_INC, 0u, 0,
+     NULL},
+    {"tax_name", "varchar(200) NOT NULL", COL_VARCHAR, COL_NOT_NULL, 200u, 0, NULL},
+    {"tax_percent", "float NOT NULL", COL_DECIMAL, COL_NOT_NULL, 12u, 0, NULL},
+    {"tax_created_at", "datetime NOT NULL DEFAULT current_timestamp()", COL_DATETIME,
+     COL_NOT_NULL | COL_DEFAULT_NOW, 0u, 0, NULL},
+    {"tax_updated_at", "datetime DEFAULT NULL ON UPDATE current_timestamp()", COL_DATETIME,
+     COL_ON_UPDATE_NOW, 0u, 0, "NULL"},
+    {"tax_archived_at", "datetime DEFAULT NULL", COL_DATETIME, 0, 0u, 0, "NULL"},
+};
+
+static const struct schema_column product_stock_cols[] = {
+    {"stock_id", "int(11) NOT NULL AUTO_INCREMENT", COL_INT, COL_NOT_NULL | COL_AUTO_INC, 0u, 0,
+     NULL},
+    {"stock_qty", "int(11) NOT NULL", COL_INT, COL_NOT_NULL, 0u, 0, NULL},
+    {"stock_note", "text DEFAULT NULL", COL_TEXT, 0, 65535u, 0, "NULL"},
+    {"stock_created_at", "datetime NOT NULL DEFAULT current_timestamp()", COL_DATETIME,
+     COL_NOT_NULL | COL_DEFAULT_NOW, 0u, 0, NULL},
+    {"stock_expense_id", "int(11) DEFAULT NULL", COL_INT, 0, 0u, 0, "NULL"},
+    {"stock_item_id", "int(11) DEFAULT NULL", COL_INT, 0, 0u, 0, "NULL"},
+    {"stock_product_id", "int(11) NOT NULL", COL_INT, COL_NOT_NULL, 0u, 0, NULL},
+};
+
 static const struct schema_column vendors_cols[] = {
     {"vendor_id", "int(11) NOT NULL AUTO_INCREMENT", COL_INT, COL_NOT_NULL | COL_AUTO_INC, 0u, 0,
      NULL},
@@ -736,6 +771,12 @@ const struct schema_table schema_tables[] = {
      "PRIMARY KEY (ticket_status_id)"},
     {"ticket_replies", ticket_replies_cols,
      sizeof(ticket_replies_cols) / sizeof(ticket_replies_cols[0]), "PRIMARY KEY (ticket_reply_id)"},
+    {"ticket_history", ticket_history_cols,
+     sizeof(ticket_history_cols) / sizeof(ticket_history_cols[0]),
+     "PRIMARY KEY (ticket_history_id)"},
+    {"taxes", taxes_cols, sizeof(taxes_cols) / sizeof(taxes_cols[0]), "PRIMARY KEY (tax_id)"},
+    {"product_stock", product_stock_cols,
+     sizeof(product_stock_cols) / sizeof(product_stock_cols[0]), "PRIMARY KEY (stock_id)"},
     {"vendors", vendors_cols, sizeof(vendors_cols) / sizeof(vendors_cols[0]),
      "PRIMARY KEY (vendor_id)"},
     {"users", users_cols, sizeof(users_cols) / sizeof(users_cols[0]), "PRIMARY KEY (user_id)"},

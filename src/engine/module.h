@@ -107,6 +107,8 @@ struct log_spec {
 #define EP_MAX_LOGS 3
 #define EP_DECRYPT 1u    /* needs the key's decrypt password: unwraps the master key (K16) */
 #define EP_LOG_ALWAYS 2u /* logs also when the row was not found (reference quirk kept) */
+/* OP_CUSTOM: answered as a create (insert_id = new_id; new_id 0 = the insert-failed answer) */
+#define EP_CREATES 4u
 
 /* ENG_OK, or an enum eng_rc that ends the operation (engine/engine_int.h). */
 typedef enum eng_rc (*op_hook)(struct op_ctx *ctx);
@@ -175,7 +177,9 @@ struct endpoint {
     enum scope_rule scope_rule;
     const char *id_param; /* body parameter with the row id; NULL = the row is client S */
     unsigned flags;
-    op_hook before;   /* in the transaction, after conversion, before the main statement */
+    /* in the transaction, after conversion, before the main statement; OP_CUSTOM: the whole
+     * operation; OP_READ: a read the hook answers itself (rows through ctx_reply_rows) */
+    op_hook before;
     op_hook after;    /* after the main statement (new_id / count known) */
     const char *sets; /* archive/unarchive/set: extra "col = value" assignments */
     const char *cond; /* row operations: an extra condition the row must meet */

@@ -604,8 +604,10 @@ enum eng_rc engine_write(struct op_ctx *ctx)
     enum eng_rc rc = grouped ? write_grouped(ctx) : write_retrying(ctx);
     if (rc != ENG_OK)
         return rc;
-    if (ctx->ep->op == OP_CREATE)
+    if (ctx->ep->op == OP_CREATE || ((ctx->ep->flags & EP_CREATES) && ctx->new_id > 0))
         reply_created(ctx->r, ctx->new_id);
+    else if ((ctx->ep->flags & EP_CREATES) && ctx->r->out.len == 0)
+        reply_not_done(ctx->r, OP_CREATE);
     else if (ctx->count > 0)
         reply_count(ctx->r, ctx->count);
     else if (ctx->r->out.len == 0)
