@@ -708,6 +708,10 @@ static const struct schema_column settings_cols[] = {
      NULL},
     {"config_ticket_prefix", "varchar(200) DEFAULT NULL", COL_VARCHAR, 0, 200u, 0, "NULL"},
     {"config_ticket_next_number", "int(11) DEFAULT NULL", COL_INT, 0, 0u, 0, "NULL"},
+    {"config_invoice_prefix", "varchar(200) DEFAULT NULL", COL_VARCHAR, 0, 200u, 0, "NULL"},
+    {"config_invoice_next_number", "int(11) DEFAULT NULL", COL_INT, 0, 0u, 0, "NULL"},
+    {"config_quote_prefix", "varchar(200) DEFAULT NULL", COL_VARCHAR, 0, 200u, 0, "NULL"},
+    {"config_quote_next_number", "int(11) DEFAULT NULL", COL_INT, 0, 0u, 0, "NULL"},
 };
 
 const struct schema_table schema_tables[] = {

@@ -11,6 +11,7 @@
 
 #include "crypto/crypto.h"
 #include "db/db.h"
+#include "engine/decimal.h"
 #include "engine/module.h"
 #include "engine/sqlmemo.h"
 #include "req/reply.h"
@@ -84,6 +85,11 @@ void value_int(struct value *v, int64_t i);
 enum eng_rc body_string(struct op_ctx *ctx, const char *name, const char **ret, size_t *ret_len);
 /* intval of a body value (0 if absent); ENG_REPLIED if it is an array/object. */
 enum eng_rc body_int(struct op_ctx *ctx, const char *name, int64_t *ret, int *ret_set);
+/* An exact decimal body value scaled by 10^scale (engine/decimal.h): a JSON number or a numeric
+ * string. *ret_set = 0 (and *ret = 0) when absent; ENG_REPLIED (400 naming the field) when it is
+ * not a number or beyond 10^13. */
+enum eng_rc body_decimal(struct op_ctx *ctx, const char *name, int scale, int64_t *ret,
+                         int *ret_set);
 /* The schema column a field is checked against (its own table or "table.column"), or NULL. */
 const struct schema_column *field_column(const struct module *m, const struct field *f);
 

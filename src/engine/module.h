@@ -24,6 +24,8 @@ enum conv {
     CV_RAW,      /* the raw string, untouched */
     CV_SECRET,   /* the raw string, encrypted with the site master key (credentials) */
     CV_INT_TEXT, /* intval, stored as its decimal text */
+    CV_MONEY,    /* an exact decimal number (engine/decimal.h) rounded to the column's scale;
+                    anything else is a 400; default 0 */
 };
 
 #define FF_REQUIRED 1u  /* create: PHP empty() after conversion -> the insert-failed answer */

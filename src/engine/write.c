@@ -23,7 +23,7 @@ static const char *now_text(struct op_ctx *ctx)
 
 static int is_textual(enum conv c)
 {
-    return c != CV_INT && c != CV_DECIMAL && c != CV_DATE;
+    return c != CV_INT && c != CV_DECIMAL && c != CV_MONEY && c != CV_DATE;
 }
 
 /* Every field converted from the body (400 on bad input), secrets encrypted. */

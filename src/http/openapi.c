@@ -22,6 +22,7 @@ static const char *json_type(enum conv c)
     case CV_INT:
         return "integer";
     case CV_DECIMAL:
+    case CV_MONEY:
         return "number";
     default:
         return "string";
