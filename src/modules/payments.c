@@ -82,6 +82,16 @@ static enum eng_rc check_payment(struct op_ctx *ctx)
     return ENG_OK;
 }
 
+/* the invoice's number and the new status are the hook's variables */
+static const struct log_spec payment_logs[2] = {
+    {"Invoice", "Payment",
+     "Payment amount of {name} {currency} added to invoice {prefix}{number} via API ({key})",
+     LR_SCOPE, LR_AUX},
+    {"API", "Success",
+     "Created payment of {name} {currency} on invoice {prefix}{number} ({status}) via API ({key})",
+     LR_SCOPE, LR_ZERO},
+};
+
 /* After the INSERT: Paid when the payments cover the amount, else Partial, with history. */
 static enum eng_rc settle_invoice(struct op_ctx *ctx)
 {
@@ -104,23 +114,17 @@ static enum eng_rc settle_invoice(struct op_ctx *ctx)
     if (drc != DB_DONE)
         return ENG_DB;
     ctx_set_var(ctx, "status", status);
-    return invoice_history(ctx, inv.id, status, "Payment added");
+    if ((rc = invoice_history(ctx, inv.id, status, "Payment added")) != ENG_OK)
+        return rc;
+    for (size_t i = 0; i < COUNT_OF(payment_logs); i++)
+        if ((rc = ctx_log(ctx, &payment_logs[i])) != ENG_OK)
+            return rc;
+    return ENG_OK;
 }
 
 static const struct endpoint endpoints[] = {
     {.function = "read", .op = OP_READ},
-    {.function = "create",
-     .op = OP_CREATE,
-     .before = check_payment,
-     .after = settle_invoice,
-     .logs = {{"Invoice", "Payment",
-               "Payment amount of {name} {currency} added to invoice {prefix}{number} via API "
-               "({key})",
-               LR_SCOPE, LR_AUX},
-              {"API", "Success",
-               "Created payment of {name} {currency} on invoice {prefix}{number} ({status}) via "
-               "API ({key})",
-               LR_SCOPE, LR_ZERO}}},
+    {.function = "create", .op = OP_CREATE, .before = check_payment, .after = settle_invoice},
 };
 
 static struct module_resolved resolved;
