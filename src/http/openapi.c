@@ -109,9 +109,10 @@ static void body_schema(struct buf *b, const struct module *m, const struct endp
 
 static void responses(struct buf *b, const struct endpoint *ep)
 {
-    const char *ok = ep->op == OP_READ     ? "#/components/schemas/ReadResult"
-                     : ep->op == OP_CREATE ? "#/components/schemas/CreateResult"
-                                           : "#/components/schemas/CountResult";
+    const char *ok = ep->op == OP_READ ? "#/components/schemas/ReadResult"
+                     : ep->op == OP_CREATE || (ep->flags & EP_CREATES)
+                         ? "#/components/schemas/CreateResult"
+                         : "#/components/schemas/CountResult";
     buf_printf(b,
                "\"responses\":{\"200\":{\"description\":\"Success, or the ordinary "
                "\\\"False\\\" answer\",\"content\":{\"application/json\":{\"schema\":{\"oneOf\":"

@@ -14,10 +14,16 @@
     4 /* quantities, prices and tax rates are taken to 4 decimals, then multiplied                 \
        * exactly (128-bit) */
 
-static const char SQL_INVOICE[] =
-    "SELECT invoice_client_id, invoice_discount_amount, invoice_amount, "
-    "COALESCE(invoice_prefix, ''), invoice_number, invoice_status, invoice_currency_code "
-    "FROM invoices WHERE invoice_id = ?";
+#define SQL_INVOICE                                                                                \
+    "SELECT invoice_client_id, invoice_discount_amount, invoice_amount, "                          \
+    "COALESCE(invoice_prefix, ''), invoice_number, invoice_status, invoice_currency_code "         \
+    "FROM invoices WHERE invoice_id = ?"
+/* MariaDB: the invoice row is locked for the rest of the write, so that concurrent item and
+ * payment writes of one invoice run one after the other; the locking read comes before the
+ * write's first plain read, so the transaction's snapshot is taken after the lock is granted and
+ * its sums see what the previous holder committed (SQLite's write transactions are exclusive) */
+static const char SQL_INVOICE_SQLITE[] = SQL_INVOICE;
+static const char SQL_INVOICE_MARIADB[] = SQL_INVOICE " FOR UPDATE";
 
 static const char *col_dup(struct op_ctx *ctx, struct db_stmt *st, int i)
 {
@@ -40,7 +46,9 @@ enum eng_rc invoice_load(struct op_ctx *ctx, int64_t id, struct invoice_row *inv
 {
     struct db_stmt *st;
     memset(inv, 0, sizeof(*inv));
-    if (db_stmt(ctx->db, SQL_INVOICE, &st) != DB_OK)
+    if (db_stmt(ctx->db,
+                db_dialect(ctx->db) == DB_MARIADB ? SQL_INVOICE_MARIADB : SQL_INVOICE_SQLITE,
+                &st) != DB_OK)
         return ENG_DB;
     db_bind_int(st, 1, id);
     enum db_rc rc = db_step(st);
@@ -352,7 +360,7 @@ enum eng_rc invoice_recompute(struct op_ctx *ctx, const struct invoice_row *inv,
         "WHERE item_invoice_id = ?";
     static const char sum_mariadb[] =
         "SELECT CAST(COALESCE(SUM(item_total), 0) * 100 AS SIGNED) FROM invoice_items "
-        "WHERE item_invoice_id = ?";
+        "WHERE item_invoice_id = ?"; /* read after invoice_load's lock: sees every earlier write */
     static const char set_sql[] = "UPDATE invoices SET invoice_amount = ? WHERE invoice_id = ?";
     struct db_stmt *st;
     if (db_stmt(ctx->db, db_dialect(ctx->db) == DB_MARIADB ? sum_mariadb : sum_sqlite, &st) !=
