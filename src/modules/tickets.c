@@ -7,6 +7,7 @@
 
 #include "core/php.h"
 #include "engine/hook.h"
+#include "modules/crud.h"
 #include "modules/tickets_common.h"
 
 #define STATUS_OPEN 2
@@ -212,6 +213,16 @@ static enum eng_rc reopened(struct op_ctx *ctx)
     return history(ctx, status_name(ctx, STATUS_OPEN), "reopened the ticket", 1);
 }
 
+/* Deleting a ticket deletes its replies and history, as the UI does. */
+static enum eng_rc delete_ticket_rows(struct op_ctx *ctx)
+{
+    if (ctx_exec_ints(ctx, "DELETE FROM ticket_replies WHERE ticket_reply_ticket_id = ?", 1,
+                      &ctx->id) != ENG_OK)
+        return ENG_DB;
+    return ctx_exec_ints(ctx, "DELETE FROM ticket_history WHERE ticket_history_ticket_id = ?", 1,
+                         &ctx->id);
+}
+
 static const struct field_ref refs[] = {
     {"ticket_contact_id", "contacts", "a contact"},
     {"ticket_asset_id", "assets", "an asset"},
@@ -268,6 +279,8 @@ static const struct endpoint endpoints[] = {
                "Reopened ticket {ticket_prefix}{ticket_number} via API ({key})", LR_SCOPE, LR_ID},
               {"API", "Success", "Reopened ticket {ticket_prefix}{ticket_number} via API ({key})",
                LR_SCOPE, LR_ZERO}}},
+    CRUD_DELETE("Ticket", "ticket", "ticket_id", delete_ticket_rows),
+    CRUD_ARCHIVE("Ticket", "ticket", "ticket_id"),
 };
 
 static struct module_resolved resolved;
