@@ -13,6 +13,10 @@ seeded database each: test_api.py's helpers) and stopped at the end.
   TicketWorkflowTests  tickets/update (status by id or name), tickets/close, tickets/reopen
   InvoiceItemTests     invoice_items/create: amounts, tax, stock, the Paid and scope refusals
   BillingTests         invoices/create with items, status moves, payments to Partial and Paid
+  GenericWriteTests    create/update/delete/archive/unarchive of the modules written from their
+                       descriptors: rows, another client's row refused, bad input, log rows
+  ReplayTests          the calls of the integrations of issue 13 (mobile app, ITSM migration,
+                       Home Assistant, time tracker, Python wrapper), each one answered True
   MoneyTests           10,000 random line items: one invoice with all of them and 50 invoices
                        filled item by item both total exactly what Python's Decimal computes
   OpenApiTests         every new endpoint is in openapi.json
@@ -36,12 +40,25 @@ INSERT_FAILED = (
     b"variables are provided (and aren't duplicates where applicable) and database schema is "
     b"up-to-date. Turn on error logging and look for 'undefined index'.\"}")
 UPDATE_FAILED = base.MSG_UPDATE_FAILED
+DELETE_FAILED = (
+    b'{"success":"False","message":"Auth success but delete query failed. Ensure ALL required '
+    b'variables are provided and database schema is up-to-date. Most likely cause: '
+    b'asset\\/client\\/company ID mismatch."}')
+OK_COUNT = b'{"success":"True","count":1}'
 
 NEW_ENDPOINTS = [
     "ticket_replies/read", "ticket_replies/create", "invoice_items/create",
     "tickets/update", "tickets/close", "tickets/reopen",
     "invoices/create", "invoices/update", "invoices/delete", "invoices/archive",
     "invoices/unarchive", "payments/create",
+    "domains/create", "domains/update", "domains/delete", "domains/archive", "domains/unarchive",
+    "networks/create", "networks/update", "software/create", "software/update",
+    "vendors/create", "vendors/update", "locations/update", "locations/delete",
+    "certificates/update", "certificates/delete", "credentials/delete", "credentials/archive",
+    "documents/delete", "documents/archive", "assets/archive", "assets/unarchive",
+    "tickets/delete", "tickets/archive", "expenses/create", "expenses/update",
+    "products/create", "products/update", "products/delete", "clients/delete",
+    "document_folders/read", "document_folders/create",
 ]
 
 
@@ -464,6 +481,220 @@ class BillingTests(EndpointCase):
 
 # ---------------------------------------------------------------------------------------------
 
+# module, table, id column, log type, noun, create body (client 1), update body, the column the
+# update changes and its new value
+GENERIC = [
+    ("domains", "domains", "domain_id", "Domain", "domain",
+     {"domain_name": "example.org", "domain_expire": "2027-05-01", "domain_registrar": 0},
+     {"domain_notes": "renewed"}, "domain_notes", "renewed"),
+    ("networks", "networks", "network_id", "Network", "network",
+     {"network_name": "LAN", "network": "10.0.0.0/24", "network_gateway": "10.0.0.1",
+      "network_vlan": 10}, {"network_gateway": "10.0.0.254"}, "network_gateway", "10.0.0.254"),
+    ("software", "software", "software_id", "Software", "software",
+     {"software_name": "Office", "software_seats": 5, "software_expire": "2027-01-31"},
+     {"software_seats": 7}, "software_seats", 7),
+    ("vendors", "vendors", "vendor_id", "Vendor", "vendor",
+     {"vendor_name": "Dell", "vendor_website": "https://dell.example"},
+     {"vendor_phone": "+1 (555) 010-2000"}, "vendor_phone", "15550102000"),
+    ("locations", "locations", "location_id", "Location", "location",
+     {"location_name": "Branch", "location_city": "Springfield"},
+     {"location_city": "Shelbyville"}, "location_city", "Shelbyville"),
+    ("certificates", "certificates", "certificate_id", "Certificate", "certificate",
+     {"certificate_name": "Web", "certificate_domain": "www.example.org"},
+     {"certificate_issued_by": "Example CA"}, "certificate_issued_by", "Example CA"),
+]
+
+
+class GenericWriteTests(EndpointCase):
+    def test_create_update_archive_unarchive_delete(self):
+        for module, table, idc, typ, noun, create, update, col, val in GENERIC:
+            with self.subTest(module=module):
+                name = create[module.rstrip("s") + "_name" if module != "software"
+                              else "software_name"]
+                mark = self.last_log()
+                rid = self.assertCreated(self.post(module + "/create", create, key=C1_KEY))
+                row = self.rows("SELECT %s_client_id FROM %s WHERE %s = ?"
+                                % (idc[:-3], table, idc), (rid,))
+                self.assertEqual(row, [(1,)])
+                r = self.post(module + "/update", dict(update, **{idc: rid}), key=C1_KEY)
+                self.assertEqual((r.status, r.body), (200, OK_COUNT))
+                self.assertEqual(self.rows("SELECT %s FROM %s WHERE %s = ?" % (col, table, idc),
+                                           (rid,)), [(val,)])
+                for fn in ("archive", "unarchive"):
+                    r = self.post(module + "/" + fn, {idc: rid}, key=C1_KEY)
+                    self.assertEqual((r.status, r.body), (200, OK_COUNT), fn)
+                r = self.post(module + "/delete", {idc: rid}, key=C1_KEY)
+                self.assertEqual((r.status, r.body), (200, OK_COUNT))
+                self.assertEqual(self.rows("SELECT * FROM %s WHERE %s = ?" % (table, idc),
+                                           (rid,)), [])
+                key = "oracle-client-1-acme"
+                self.assertEqual(self.logs_after(mark), [
+                    (typ, "Create", "%s via API (%s)" % (name, key), 1, rid),
+                    # (v1's certificates/create names the certificate in its API row too)
+                    ("API", "Success", "Created %s %s via API (%s)" % (noun, name, key), 1,
+                     rid if module == "certificates" else 0),
+                    (typ, "Edit", "%s via API (%s)" % (name, key), 1, rid),
+                    ("API", "Success", "Edited %s %s via API (%s)" % (noun, name, key), 1, 0),
+                    (typ, "Archive", "%s archived via API (%s)" % (name, key), 1, rid),
+                    ("API", "Success", "Archived %s %s via API (%s)" % (noun, name, key), 1, 0),
+                    (typ, "Unarchive", "%s unarchived via API (%s)" % (name, key), 1, rid),
+                    ("API", "Success", "Unarchived %s %s via API (%s)" % (noun, name, key), 1, 0),
+                    (typ, "Delete", "%s deleted via API (%s)" % (name, key), 1, rid),
+                    ("API", "Success", "Deleted %s %s via API (%s)" % (noun, name, key), 1, 0)])
+
+    def test_other_clients_rows_and_bad_input(self):
+        for module, table, idc, typ, noun, create, update, col, val in GENERIC:
+            with self.subTest(module=module):
+                rid = self.assertCreated(self.post(module + "/create", create, key=C1_KEY))
+                before = self.snapshot(table, "logs")
+                for fn, answer in (("update", UPDATE_FAILED), ("archive", UPDATE_FAILED),
+                                   ("delete", DELETE_FAILED)):
+                    r = self.post(module + "/" + fn, dict(update, **{idc: rid}), key=C2_KEY)
+                    self.assertEqual((r.status, r.body), (200, answer), fn)
+                    # an all-clients key naming another client neither
+                    r = self.post(module + "/" + fn, dict(update, **{idc: rid, "client_id": 2}))
+                    self.assertEqual((r.status, r.body), (200, answer), fn)
+                # no client named by an all-clients key: the reference's failure
+                r = self.post(module + "/create", create)
+                self.assertEqual((r.status, r.body), (200, INSERT_FAILED))
+                name_field = [k for k in create if k.endswith("_name")][0]
+                r = self.post(module + "/create", dict(create, **{name_field: "x" * 300}),
+                              key=C1_KEY)
+                self.assertJsonError(r, 400, name_field)
+                r = self.post(module + "/create", dict(create, **{name_field: ["x"]}), key=C1_KEY)
+                self.assertJsonError(r, 400, name_field)
+                self.assertNothingWritten(before, table, "logs")
+
+    def test_all_clients_modules(self):
+        pid = self.assertCreated(self.post("products/create", {
+            "product_name": "Dock", "product_type": "product", "product_price": "99.995"}))
+        self.assertEqual([(a, money(b)) for a, b in self.rows(
+            "SELECT product_type, product_price FROM products WHERE product_id = ?", (pid,))],
+            [("product", Decimal("100.00"))])
+        self.assertEqual(self.post("products/update", {"product_id": pid,
+                                                       "product_price": 12.345}).body, OK_COUNT)
+        self.assertEqual(money(self.rows("SELECT product_price FROM products WHERE product_id = ?",
+                                         (pid,))[0][0]), Decimal("12.35"))
+        eid = self.assertCreated(self.post("expenses/create", {
+            "expense_description": "Taxi", "expense_amount": "23.5", "expense_date": "2026-12-01",
+            "expense_client_id": 2}))
+        self.assertEqual([(money(a), b, c) for a, b, c in self.rows(
+            "SELECT expense_amount, expense_date, expense_client_id FROM expenses WHERE "
+            "expense_id = ?", (eid,))], [(Decimal("23.50"), "2026-12-01", 2)])
+        before = self.snapshot("products", "expenses", "logs")
+        self.assertJsonError(self.post("products/create", {"product_name": "x"}, key=C1_KEY),
+                             403, "all clients")
+        self.assertJsonError(self.post("expenses/delete", {"expense_id": eid}, key=C2_KEY),
+                             403, "all clients")
+        self.assertJsonError(self.post("products/create", {"product_name": "x",
+                                                           "product_type": "gadget"}), 400,
+                             "product_type")
+        self.assertJsonError(self.post("expenses/create", {"expense_amount": "12,50",
+                                                           "expense_date": "2026-12-01"}), 400,
+                             "expense_amount")
+        self.assertEqual(self.post("expenses/create", {"expense_amount": "5"}).body,
+                         INSERT_FAILED)  # no date
+        self.assertNothingWritten(before, "products", "expenses", "logs")
+
+    def test_client_delete_only_when_archived_with_its_rows(self):
+        base.db_script(self.server.db, (
+            "INSERT INTO clients (client_id, client_name, client_currency_code, client_net_terms) "
+            "VALUES (20, 'Doomed', 'USD', 0);\n"
+            "INSERT INTO contacts (contact_name, contact_client_id) VALUES ('Dora', 20);\n"
+            "INSERT INTO tickets (ticket_prefix, ticket_number, ticket_subject, ticket_details, "
+            "ticket_status, ticket_created_by, ticket_client_id) VALUES ('TCK-', 900, 'x', 'y', 1, "
+            "0, 20);\n"
+            "INSERT INTO logs (log_type, log_action, log_description, log_client_id) VALUES "
+            "('Client', 'Create', 'Doomed', 20);\n"))
+        tid = base.db_value(self.server.db, "SELECT ticket_id FROM tickets WHERE ticket_client_id = 20")
+        self.assertCreated(self.post("ticket_replies/create", {"ticket_id": tid,
+                                                               "ticket_reply": "x"}))
+        r = self.post("clients/delete", {"client_id": 20})
+        self.assertEqual((r.status, r.body), (200, DELETE_FAILED))  # not archived
+        self.assertEqual(self.post("clients/archive", {"client_id": 20}).body, OK_COUNT)
+        r = self.post("clients/delete", {"client_id": 20}, key=C1_KEY)  # not its client
+        self.assertEqual((r.status, r.body), (200, DELETE_FAILED))
+        mark = self.last_log()
+        self.assertEqual(self.post("clients/delete", {"client_id": 20}).body, OK_COUNT)
+        for table, col in (("clients", "client_id"), ("contacts", "contact_client_id"),
+                           ("tickets", "ticket_client_id"), ("logs", "log_client_id")):
+            self.assertEqual(self.rows("SELECT COUNT(*) FROM %s WHERE %s = 20" % (table, col)),
+                             [(0,)], table)
+        self.assertEqual(self.rows("SELECT COUNT(*) FROM ticket_replies WHERE "
+                                   "ticket_reply_ticket_id = ?", (tid,)), [(0,)])
+        self.assertEqual(self.logs_after(mark), [
+            ("Client", "Deleted", "Deleted client Doomed and all associated data via API "
+             "(oracle-all-clients)", 0, 0),
+            ("API", "Success", "Deleted client Doomed via API (oracle-all-clients)", 0, 0)])
+
+
+# Calls of the integrations issue 13 names, written from their public descriptions: the endpoint
+# names and bodies they send (some with a form Content-Type: the body is JSON all the same).
+REPLAY = [
+    # Home Assistant integration
+    ("domains/create.php", {"client_id": 1, "domain_name": "ha.example.net"}),
+    ("domains/update.php", {"client_id": 1, "domain_id": "{domains/create.php}",
+                            "domain_expire": "2027-03-01"}),
+    ("networks/create.php", {"client_id": 1, "network_name": "IoT", "network": "10.9.0.0/24",
+                             "network_gateway": "10.9.0.1"}),
+    ("software/create.php", {"client_id": 1, "software_name": "Home Assistant OS",
+                             "software_version": "16.3"}),
+    ("document_folders/create.php", {"client_id": 1, "folder_name": "Automations"}),
+    ("document_folders/read.php", None),
+    ("tickets/update.php", {"client_id": 1, "ticket_id": 2, "ticket_priority": "High",
+                            "ticket_status": "Open"}),
+    ("tickets/close.php", {"client_id": 1, "ticket_id": 2}),
+    # ITSM migration tool: replies with time worked, statuses by name, categories
+    ("ticket_replies/create.php", {"client_id": 1, "ticket_id": 1, "ticket_reply": "Imported",
+                                   "ticket_reply_type": "Public",
+                                   "ticket_reply_time_worked": "00:45:00"}),
+    ("tickets/update.php", {"client_id": 1, "ticket_id": 1, "ticket_status": "Resolved",
+                            "ticket_category": "4"}),
+    ("ticket_replies/read", None),
+    # time-tracker bridge
+    ("invoices/create.php", {"client_id": 1, "invoice_scope": "Week 49",
+                             "items": [{"name": "Consulting", "description": "12.5 h",
+                                        "qty": 12.5, "price": 95, "tax_id": 0}]}),
+    ("invoices/update.php", {"client_id": 1, "invoice_id": "{invoices/create.php}",
+                             "invoice_status": "Sent"}),
+    # mobile app
+    ("invoices/read.php", None),
+    ("payments/create.php", {"payment_invoice_id": "{invoices/create.php}",
+                             "payment_amount": "1187.50", "payment_method": "Card"}),
+    # Python wrapper
+    ("clients/archive.php", {"client_id": 3}),
+    ("clients/delete.php", {"client_id": 3}),
+]
+
+
+class ReplayTests(EndpointCase):
+    def test_integration_calls_succeed(self):
+        s = self.server
+        made = {}
+        for path, body in REPLAY:
+            with self.subTest(path=path):
+                if body is None:
+                    r = s.request("GET", "/api/v1/" + path, query={"api_key": ALL_KEY})
+                    self.assertRead(r)
+                    continue
+                body = {k: (made[v[1:-1]] if isinstance(v, str) and v.startswith("{") else v)
+                        for k, v in body.items()}
+                body["api_key"] = ALL_KEY
+                r = s.request("POST", "/api/v1/" + path, body=json.dumps(body),
+                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+                self.assertEqual(r.status, 200, r)
+                self.assertEqual(r.json()["success"], "True", r)
+                if path.endswith("create.php"):
+                    made[path] = r.json()["data"][0]["insert_id"]
+        inv = made["invoices/create.php"]
+        self.assertEqual(self.rows("SELECT invoice_status FROM invoices WHERE invoice_id = ?",
+                                   (inv,)), [("Paid",)])
+        self.assertEqual(self.rows("SELECT ticket_status FROM tickets WHERE ticket_id IN (1, 2) "
+                                   "ORDER BY ticket_id"), [(4,), (5,)])
+
+
+# ---------------------------------------------------------------------------------------------
+
 ITEMS = int(os.environ.get("ITFLOWD_MONEY_ITEMS", "10000"))  # a multiple of PER_INVOICE
 PER_INVOICE = 200
 RATES = {0: Decimal(0), 1: Decimal("7.25"), 2: Decimal("10")}
@@ -532,8 +763,8 @@ class OpenApiTests(EndpointCase):
         self.assertIn("CreateResult", json.dumps(create["responses"]["200"]))
 
 
-ORDER = [TicketReplyTests, TicketWorkflowTests, InvoiceItemTests, BillingTests, MoneyTests,
-         OpenApiTests]
+ORDER = [TicketReplyTests, TicketWorkflowTests, InvoiceItemTests, BillingTests,
+         GenericWriteTests, ReplayTests, MoneyTests, OpenApiTests]
 
 
 def main(argv):
