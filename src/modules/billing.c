@@ -14,16 +14,44 @@
     4 /* quantities, prices and tax rates are taken to 4 decimals, then multiplied                 \
        * exactly (128-bit) */
 
-#define SQL_INVOICE                                                                                \
-    "SELECT invoice_client_id, invoice_discount_amount, invoice_amount, "                          \
-    "COALESCE(invoice_prefix, ''), invoice_number, invoice_status, invoice_currency_code "         \
-    "FROM invoices WHERE invoice_id = ?"
-/* MariaDB: the invoice row is locked for the rest of the write, so that concurrent item and
+#define LOAD(T, P)                                                                                 \
+    "SELECT " P "_client_id, " P "_discount_amount, " P "_amount, COALESCE(" P "_prefix, ''), " P  \
+    "_number, " P "_status, " P "_currency_code FROM " T " WHERE " P "_id = ?"
+#define INSERT_ITEM(T, FK)                                                                         \
+    "INSERT INTO " T " (item_name, item_description, item_quantity, item_price, item_subtotal, "   \
+    "item_tax, item_total, item_order, item_tax_id, item_product_id, " FK                          \
+    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+/* the sum in cents: MariaDB adds decimals exactly; SQLite's NUMERIC values are doubles, so each is
+ * rounded to whole cents first (exact integers in a double up to 2^53) */
+#define SUM_SQLITE(T, FK)                                                                          \
+    "SELECT CAST(COALESCE(SUM(ROUND(item_total * 100)), 0) AS INTEGER) FROM " T " WHERE " FK " = " \
+                                                                                             "?"
+#define SUM_MARIADB(T, FK)                                                                         \
+    "SELECT CAST(COALESCE(SUM(item_total), 0) * 100 AS SIGNED) FROM " T " WHERE " FK " = ?"
+
+/* MariaDB: the invoice (quote) row is locked for the rest of the write, so that concurrent item and
  * payment writes of one invoice run one after the other; the locking read comes before the
  * write's first plain read, so the transaction's snapshot is taken after the lock is granted and
  * its sums see what the previous holder committed (SQLite's write transactions are exclusive) */
-static const char SQL_INVOICE_SQLITE[] = SQL_INVOICE;
-static const char SQL_INVOICE_MARIADB[] = SQL_INVOICE " FOR UPDATE";
+const struct bill_kind BILL_INVOICE = {
+    {LOAD("invoices", "invoice"), LOAD("invoices", "invoice") " FOR UPDATE"},
+    INSERT_ITEM("invoice_items", "item_invoice_id"),
+    {SUM_SQLITE("invoice_items", "item_invoice_id"),
+     SUM_MARIADB("invoice_items", "item_invoice_id")},
+    "UPDATE invoices SET invoice_amount = ? WHERE invoice_id = ?",
+    "INSERT INTO history (history_status, history_description, history_invoice_id) VALUES (?, ?, "
+    "?)",
+    1,
+};
+
+const struct bill_kind BILL_QUOTE = {
+    {LOAD("quotes", "quote"), LOAD("quotes", "quote") " FOR UPDATE"},
+    INSERT_ITEM("quote_items", "item_quote_id"),
+    {SUM_SQLITE("quote_items", "item_quote_id"), SUM_MARIADB("quote_items", "item_quote_id")},
+    "UPDATE quotes SET quote_amount = ? WHERE quote_id = ?",
+    "INSERT INTO history (history_status, history_description, history_quote_id) VALUES (?, ?, ?)",
+    0,
+};
 
 static const char *col_dup(struct op_ctx *ctx, struct db_stmt *st, int i)
 {
@@ -42,13 +70,13 @@ static int64_t col_cents(struct db_stmt *st, int i)
     return v;
 }
 
-enum eng_rc invoice_load(struct op_ctx *ctx, int64_t id, struct invoice_row *inv)
+enum eng_rc bill_load(struct op_ctx *ctx, const struct bill_kind *kind, int64_t id,
+                      struct invoice_row *inv)
 {
     struct db_stmt *st;
     memset(inv, 0, sizeof(*inv));
-    if (db_stmt(ctx->db,
-                db_dialect(ctx->db) == DB_MARIADB ? SQL_INVOICE_MARIADB : SQL_INVOICE_SQLITE,
-                &st) != DB_OK)
+    inv->kind = kind;
+    if (db_stmt(ctx->db, kind->load[db_dialect(ctx->db) == DB_MARIADB], &st) != DB_OK)
         return ENG_DB;
     db_bind_int(st, 1, id);
     enum db_rc rc = db_step(st);
@@ -68,6 +96,11 @@ enum eng_rc invoice_load(struct op_ctx *ctx, int64_t id, struct invoice_row *inv
     if (rc != DB_ROW || !inv->prefix || !inv->status || !inv->currency)
         return ENG_DB;
     return ctx->S != 0 && inv->client != ctx->S ? ENG_NOT_DONE : ENG_OK;
+}
+
+enum eng_rc invoice_load(struct op_ctx *ctx, int64_t id, struct invoice_row *inv)
+{
+    return bill_load(ctx, &BILL_INVOICE, id, inv);
 }
 
 const char *cents_text(struct op_ctx *ctx, int64_t cents)
@@ -91,13 +124,12 @@ static void qty_text(int64_t q, char *out)
         *end = 0;
 }
 
-enum eng_rc invoice_history(struct op_ctx *ctx, int64_t invoice_id, const char *status,
-                            const char *desc)
+enum eng_rc bill_history(struct op_ctx *ctx, const struct bill_kind *kind, int64_t id,
+                         const char *status, const char *desc)
 {
-    static const char sql[] = "INSERT INTO history (history_status, history_description, "
-                              "history_invoice_id) VALUES (?, ?, ?)";
     struct db_stmt *st;
-    if (db_stmt(ctx->db, sql, &st) != DB_OK)
+    int64_t invoice_id = id;
+    if (db_stmt(ctx->db, kind->history, &st) != DB_OK)
         return ENG_DB;
     size_t dn = strlen(desc);
     db_bind_text(st, 1, status, strlen(status));
@@ -106,6 +138,12 @@ enum eng_rc invoice_history(struct op_ctx *ctx, int64_t invoice_id, const char *
     enum db_rc rc = db_step(st);
     db_reset(st);
     return rc == DB_DONE ? ENG_OK : ENG_DB;
+}
+
+enum eng_rc invoice_history(struct op_ctx *ctx, int64_t invoice_id, const char *status,
+                            const char *desc)
+{
+    return bill_history(ctx, &BILL_INVOICE, invoice_id, status, desc);
 }
 
 /* The item's name: cut at 200 characters (F25: never inside a character), then cleaned. */
@@ -220,10 +258,6 @@ static const struct log_spec stock_log = {
 static enum eng_rc add_item(struct op_ctx *ctx, const struct invoice_row *inv, enum item_mode mode,
                             size_t index, int64_t *item_id)
 {
-    static const char insert_sql[] =
-        "INSERT INTO invoice_items (item_name, item_description, item_quantity, item_price, "
-        "item_subtotal, item_tax, item_total, item_order, item_tax_id, item_product_id, "
-        "item_invoice_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     struct buf name, desc;
     buf_init(&name, 0);
     buf_init(&desc, 0);
@@ -291,7 +325,8 @@ static enum eng_rc add_item(struct op_ctx *ctx, const struct invoice_row *inv, e
     }
     ctx->aux = inv->client;
     ctx->id = inv->id;
-    if (product > 0 && (rc = take_stock(ctx, inv, product, qty, &refused)) != ENG_OK)
+    if (product > 0 && inv->kind->stock &&
+        (rc = take_stock(ctx, inv, product, qty, &refused)) != ENG_OK)
         goto out;
     if (refused) {
         if (mode == ITEM_ALONE)
@@ -302,7 +337,7 @@ static enum eng_rc add_item(struct op_ctx *ctx, const struct invoice_row *inv, e
         goto out;
     }
     struct db_stmt *st;
-    if (db_stmt(ctx->db, insert_sql, &st) != DB_OK) {
+    if (db_stmt(ctx->db, inv->kind->insert_item, &st) != DB_OK) {
         rc = ENG_DB;
         goto out;
     }
@@ -353,18 +388,8 @@ enum eng_rc invoice_add_item(struct op_ctx *ctx, const struct invoice_row *inv, 
 
 enum eng_rc invoice_recompute(struct op_ctx *ctx, const struct invoice_row *inv, int64_t *amount)
 {
-    /* the sum in cents: MariaDB adds decimals exactly; SQLite's NUMERIC values are doubles, so
-     * each is rounded to whole cents first (exact integers in a double up to 2^53) */
-    static const char sum_sqlite[] =
-        "SELECT CAST(COALESCE(SUM(ROUND(item_total * 100)), 0) AS INTEGER) FROM invoice_items "
-        "WHERE item_invoice_id = ?";
-    static const char sum_mariadb[] =
-        "SELECT CAST(COALESCE(SUM(item_total), 0) * 100 AS SIGNED) FROM invoice_items "
-        "WHERE item_invoice_id = ?"; /* read after invoice_load's lock: sees every earlier write */
-    static const char set_sql[] = "UPDATE invoices SET invoice_amount = ? WHERE invoice_id = ?";
     struct db_stmt *st;
-    if (db_stmt(ctx->db, db_dialect(ctx->db) == DB_MARIADB ? sum_mariadb : sum_sqlite, &st) !=
-        DB_OK)
+    if (db_stmt(ctx->db, inv->kind->sum_items[db_dialect(ctx->db) == DB_MARIADB], &st) != DB_OK)
         return ENG_DB;
     db_bind_int(st, 1, inv->id);
     int64_t sum = 0;
@@ -374,7 +399,7 @@ enum eng_rc invoice_recompute(struct op_ctx *ctx, const struct invoice_row *inv,
     if (amount)
         *amount = cents;
     const char *text = cents_text(ctx, cents);
-    if (!text || db_stmt(ctx->db, set_sql, &st) != DB_OK)
+    if (!text || db_stmt(ctx->db, inv->kind->set_amount, &st) != DB_OK)
         return ENG_DB;
     db_bind_text(st, 1, text, strlen(text));
     db_bind_int(st, 2, inv->id);

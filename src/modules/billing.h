@@ -5,8 +5,21 @@
 
 #include "engine/hook.h"
 
-/* The invoice a write names, as loaded in the write's transaction. */
+/* An invoice or a quote: the SQL of its row (by dialect: MariaDB locks it), its items, its total
+ * and its history. */
+struct bill_kind {
+    const char *load[2];
+    const char *insert_item;
+    const char *sum_items[2];
+    const char *set_amount;
+    const char *history;
+    int stock; /* tangible products take stock (invoices) */
+};
+extern const struct bill_kind BILL_INVOICE, BILL_QUOTE;
+
+/* The invoice (or quote) a write names, as loaded in the write's transaction. */
 struct invoice_row {
+    const struct bill_kind *kind;
     int64_t id;
     int64_t client;
     int64_t discount; /* cents */
@@ -20,6 +33,8 @@ struct invoice_row {
 /* Loads invoice id. ENG_OK (found), ENG_NOT_DONE (no such invoice, or another client's when
  * ctx->S is not 0) or ENG_DB. */
 enum eng_rc invoice_load(struct op_ctx *ctx, int64_t id, struct invoice_row *inv);
+enum eng_rc bill_load(struct op_ctx *ctx, const struct bill_kind *kind, int64_t id,
+                      struct invoice_row *inv);
 
 /* How a line item that cannot be added is answered. */
 enum item_mode {
@@ -41,6 +56,8 @@ enum eng_rc invoice_recompute(struct op_ctx *ctx, const struct invoice_row *inv,
 /* A history row of the invoice (status, description). */
 enum eng_rc invoice_history(struct op_ctx *ctx, int64_t invoice_id, const char *status,
                             const char *desc);
+enum eng_rc bill_history(struct op_ctx *ctx, const struct bill_kind *kind, int64_t id,
+                         const char *status, const char *desc);
 
 /* Cents as "1234.50". */
 const char *cents_text(struct op_ctx *ctx, int64_t cents);

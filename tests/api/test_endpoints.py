@@ -59,6 +59,7 @@ NEW_ENDPOINTS = [
     "tickets/delete", "tickets/archive", "expenses/create", "expenses/update",
     "products/create", "products/update", "products/delete", "clients/delete",
     "document_folders/read", "document_folders/create",
+    "quotes/create", "quotes/update", "quotes/delete", "quotes/archive",
 ]
 
 
@@ -440,6 +441,44 @@ class BillingTests(EndpointCase):
             ("Partial", "Payment added"), ("Paid", "Payment added")])
         self.assertIn(("Invoice", "Payment", "Payment amount of 113.55 USD added to invoice INV-%d "
                        "via API (oracle-all-clients)" % n, 2, iid), self.logs_after(mark))
+
+    def test_quote_with_items(self):
+        mark = self.last_log()
+        qid = self.assertCreated(self.post("quotes/create", {
+            "client_id": 1, "quote_scope": "New laptops", "quote_expire": "2027-01-31",
+            "items": [{"name": "Laptop", "qty": 3, "price": "1299.99", "tax_id": 1,
+                       "product_id": 2},
+                      {"name": "Setup", "qty": "1.5", "price": 80}]}))
+        # 3899.97 + 282.747825 tax -> 4182.72; 120.00; a quote takes no stock
+        row = self.rows("SELECT quote_status, quote_number, quote_client_id FROM quotes WHERE "
+                        "quote_id = ?", (qid,))[0]
+        self.assertEqual((row[0], row[2]), ("Draft", 1))
+        self.assertEqual(money(self.rows("SELECT quote_amount FROM quotes WHERE quote_id = ?",
+                                         (qid,))[0][0]), Decimal("4302.72"))
+        self.assertEqual([(a, money(b), money(c)) for a, b, c in self.rows(
+            "SELECT item_name, item_tax, item_total FROM quote_items WHERE item_quote_id = ? "
+            "ORDER BY item_id", (qid,))],
+            [("Laptop", Decimal("282.75"), Decimal("4182.72")),
+             ("Setup", Decimal("0.00"), Decimal("120.00"))])
+        self.assertEqual(self.rows("SELECT COUNT(*) FROM product_stock WHERE stock_note LIKE "
+                                   "'%Quote%'"), [(0,)])
+        self.assertEqual([x[:2] for x in self.logs_after(mark)],
+                         [("Quote", "Create"), ("API", "Success")])
+        before = self.snapshot("quotes", "quote_items", "history", "logs")
+        self.assertEqual(self.post("quotes/update", {"quote_id": qid, "quote_note": "x"},
+                                   key=C2_KEY).body, UPDATE_FAILED)
+        self.assertJsonError(self.post("quotes/create", {
+            "client_id": 1, "items": [{"name": "x", "qty": 1, "price": "1.2.3"}]}), 400, "price")
+        self.assertNothingWritten(before, "quotes", "quote_items", "history", "logs")
+        r = self.post("quotes/update", {"quote_id": qid, "client_id": 1,
+                                        "quote_discount_amount": "2.72"})
+        self.assertEqual(r.body, OK_COUNT)
+        self.assertEqual(money(self.rows("SELECT quote_amount FROM quotes WHERE quote_id = ?",
+                                         (qid,))[0][0]), Decimal("4300.00"))
+        self.assertEqual(self.post("quotes/delete", {"quote_id": qid, "client_id": 1}).body,
+                         OK_COUNT)
+        self.assertEqual(self.rows("SELECT COUNT(*) FROM quote_items WHERE item_quote_id = ?",
+                                   (qid,)), [(0,)])
 
     def test_discount_update_moves_the_amount(self):
         iid = self.assertCreated(self.post("invoices/create", {
