@@ -173,6 +173,14 @@ struct aggregate {
     struct dialect_text order_by;
 };
 
+/* A body member that is an array of objects a hook reads (e.g. invoices/create's items), for the
+ * OpenAPI document. */
+struct body_array {
+    const char *name;
+    const struct field *fields; /* each element's members */
+    size_t nfields;
+};
+
 struct endpoint {
     const char *function; /* URL name: "read", "create", ... */
     enum op op;
@@ -188,6 +196,7 @@ struct endpoint {
     struct log_spec logs[EP_MAX_LOGS];
     const struct log_spec *miss_log;   /* written (and kept) when the target row is not found */
     const struct aggregate *aggregate; /* OP_READ: the rows are this aggregate's (no table read) */
+    const struct body_array *array;    /* documented only: the hooks read it */
 };
 
 /* A field that names a row of another module by its id (F27): a nonzero id that exists must belong

@@ -92,6 +92,20 @@ static void body_schema(struct buf *b, const struct module *m, const struct endp
             buf_printf(b, ",\"maxLength\":%u", (unsigned)c->max_len);
         buf_putc(b, '}');
     }
+    if (ep->array) {
+        buf_putc(b, ',');
+        str(b, ep->array->name);
+        buf_puts(b, ":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{");
+        for (size_t i = 0; i < ep->array->nfields; i++) {
+            const struct field *f = &ep->array->fields[i];
+            buf_puts(b, i ? "," : "");
+            str(b, f->name);
+            buf_puts(b, ":{\"type\":");
+            str(b, json_type(f->conv));
+            buf_putc(b, '}');
+        }
+        buf_puts(b, "}}}");
+    }
     buf_puts(b, "}");
     if (ep->op == OP_CREATE) {
         int first = 1;

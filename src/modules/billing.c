@@ -25,7 +25,7 @@
  * rounded to whole cents first (exact integers in a double up to 2^53) */
 #define SUM_SQLITE(T, FK)                                                                          \
     "SELECT CAST(COALESCE(SUM(ROUND(item_total * 100)), 0) AS INTEGER) FROM " T " WHERE " FK " = " \
-                                                                                             "?"
+    "?"
 #define SUM_MARIADB(T, FK)                                                                         \
     "SELECT CAST(COALESCE(SUM(item_total), 0) * 100 AS SIGNED) FROM " T " WHERE " FK " = ?"
 
@@ -102,6 +102,14 @@ enum eng_rc invoice_load(struct op_ctx *ctx, int64_t id, struct invoice_row *inv
 {
     return bill_load(ctx, &BILL_INVOICE, id, inv);
 }
+
+static const struct field item_fields[] = {
+    {"name", NULL, CV_TEXT, FF_REQUIRED, NULL}, {"description", NULL, CV_TEXT, 0, NULL},
+    {"qty", NULL, CV_MONEY, FF_REQUIRED, NULL}, {"price", NULL, CV_MONEY, 0, NULL},
+    {"tax_id", NULL, CV_INT, 0, NULL},          {"item_order", NULL, CV_INT, 0, NULL},
+    {"product_id", NULL, CV_INT, 0, NULL},
+};
+const struct body_array line_items = {"items", item_fields, COUNT_OF(item_fields)};
 
 const char *cents_text(struct op_ctx *ctx, int64_t cents)
 {

@@ -59,6 +59,9 @@ enum eng_rc invoice_history(struct op_ctx *ctx, int64_t invoice_id, const char *
 enum eng_rc bill_history(struct op_ctx *ctx, const struct bill_kind *kind, int64_t id,
                          const char *status, const char *desc);
 
+/* The members of a line item (invoice_items/create's body, an element of an items array). */
+extern const struct body_array line_items;
+
 /* Cents as "1234.50". */
 const char *cents_text(struct op_ctx *ctx, int64_t cents);
 

@@ -250,6 +250,7 @@ static const struct endpoint endpoints[] = {
      .scope_rule = SR_NONZERO,
      .before = number_invoice,
      .after = add_items,
+     .array = &line_items,
      .logs = {{"Invoice", "Create",
                "Created invoice {invoice_prefix}{invoice_number} - {name} via API ({key})",
                LR_SCOPE, LR_NEW_ID},

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/php.h"
 #include "engine/hook.h"
 #include "modules/billing.h"
 
@@ -92,27 +93,41 @@ static const struct log_spec payment_logs[2] = {
      LR_SCOPE, LR_ZERO},
 };
 
+/* The invoice's status from its payments, as the UI's updateInvoiceStatusFromPayments decides it:
+ * a Draft or Cancelled invoice keeps its status; nothing paid is Sent, the whole amount Paid,
+ * anything between Partial. */
+static enum eng_rc status_from_payments(struct op_ctx *ctx, const struct invoice_row *inv,
+                                        const char **status)
+{
+    static const char set_sql[] = "UPDATE invoices SET invoice_status = ? WHERE invoice_id = ?";
+    *status = inv->status;
+    if (strcmp(inv->status, "Draft") == 0 || strcmp(inv->status, "Cancelled") == 0)
+        return ENG_OK;
+    int64_t paid;
+    enum eng_rc rc = paid_cents(ctx, inv->id, &paid);
+    if (rc != ENG_OK)
+        return rc;
+    *status = paid <= 0 ? "Sent" : paid >= inv->amount ? "Paid" : "Partial";
+    struct db_stmt *st;
+    if (db_stmt(ctx->db, set_sql, &st) != DB_OK)
+        return ENG_DB;
+    db_bind_text(st, 1, *status, strlen(*status));
+    db_bind_int(st, 2, inv->id);
+    enum db_rc drc = db_step(st);
+    db_reset(st);
+    return drc == DB_DONE ? ENG_OK : ENG_DB;
+}
+
 /* After the INSERT: Paid when the payments cover the amount, else Partial, with history. */
 static enum eng_rc settle_invoice(struct op_ctx *ctx)
 {
-    static const char set_sql[] = "UPDATE invoices SET invoice_status = ? WHERE invoice_id = ?";
     struct invoice_row inv;
     enum eng_rc rc = invoice_load(ctx, ctx->aux, &inv);
     if (rc != ENG_OK)
         return rc == ENG_NOT_DONE ? ENG_DB : rc;
-    int64_t paid;
-    if ((rc = paid_cents(ctx, inv.id, &paid)) != ENG_OK)
+    const char *status;
+    if ((rc = status_from_payments(ctx, &inv, &status)) != ENG_OK)
         return rc;
-    const char *status = inv.amount - paid == 0 ? "Paid" : "Partial";
-    struct db_stmt *st;
-    if (db_stmt(ctx->db, set_sql, &st) != DB_OK)
-        return ENG_DB;
-    db_bind_text(st, 1, status, strlen(status));
-    db_bind_int(st, 2, inv.id);
-    enum db_rc drc = db_step(st);
-    db_reset(st);
-    if (drc != DB_DONE)
-        return ENG_DB;
     ctx_set_var(ctx, "status", status);
     if ((rc = invoice_history(ctx, inv.id, status, "Payment added")) != ENG_OK)
         return rc;
@@ -122,9 +137,68 @@ static enum eng_rc settle_invoice(struct op_ctx *ctx)
     return ENG_OK;
 }
 
+/* delete: the payment's invoice (locked; in the named client when one is named). */
+static enum eng_rc payment_invoice(struct op_ctx *ctx)
+{
+    size_t n;
+    const char *inv_id = ctx_cur(ctx, "payment_invoice_id", &n);
+    struct invoice_row inv;
+    enum eng_rc rc = invoice_load(ctx, inv_id ? php_intval_str(inv_id, n) : 0, &inv);
+    if (rc == ENG_NOT_DONE && inv_id && php_intval_str(inv_id, n) == 0 && ctx->S == 0)
+        return ENG_OK; /* a payment on no invoice */
+    if (rc != ENG_OK)
+        return rc;
+    ctx->aux = inv.id;
+    ctx->S = inv.client; /* the log rows name the invoice's client */
+    const char *amount = ctx_cur(ctx, "payment_amount", &n);
+    int64_t cents = 0;
+    if (amount)
+        dec_parse(amount, n, 2, &cents);
+    ctx_set_var(ctx, "amount", cents_text(ctx, cents));
+    char num[24];
+    snprintf(num, sizeof(num), "%lld", (long long)inv.number);
+    ctx_set_var(ctx, "prefix", inv.prefix);
+    ctx_set_var(ctx, "number", ctx_strdup(ctx, num, strlen(num)));
+    return ENG_OK;
+}
+
+static const struct log_spec delete_logs[2] = {
+    {"Invoice", "Edit", "Deleted payment of {amount} on invoice {prefix}{number} via API ({key})",
+     LR_SCOPE, LR_AUX},
+    {"API", "Success",
+     "Deleted payment of {amount} on invoice {prefix}{number} ({status}) via API "
+     "({key})",
+     LR_SCOPE, LR_ZERO},
+};
+
+/* After the DELETE: the invoice's status from what is left, a history row, the log rows. */
+static enum eng_rc unsettle_invoice(struct op_ctx *ctx)
+{
+    if (ctx->aux == 0)
+        return ENG_OK;
+    struct invoice_row inv;
+    enum eng_rc rc = invoice_load(ctx, ctx->aux, &inv);
+    if (rc != ENG_OK)
+        return rc == ENG_NOT_DONE ? ENG_DB : rc;
+    const char *status;
+    if ((rc = status_from_payments(ctx, &inv, &status)) != ENG_OK ||
+        (rc = invoice_history(ctx, inv.id, status, "Payment deleted")) != ENG_OK)
+        return rc;
+    ctx_set_var(ctx, "status", status);
+    for (size_t i = 0; i < COUNT_OF(delete_logs); i++)
+        if ((rc = ctx_log(ctx, &delete_logs[i])) != ENG_OK)
+            return rc;
+    return ENG_OK;
+}
+
 static const struct endpoint endpoints[] = {
     {.function = "read", .op = OP_READ},
     {.function = "create", .op = OP_CREATE, .before = check_payment, .after = settle_invoice},
+    {.function = "delete",
+     .op = OP_DELETE,
+     .id_param = "payment_id",
+     .before = payment_invoice,
+     .after = unsettle_invoice},
 };
 
 static struct module_resolved resolved;

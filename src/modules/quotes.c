@@ -163,6 +163,7 @@ static const struct endpoint endpoints[] = {
      .scope_rule = SR_NONZERO,
      .before = number_quote,
      .after = add_items,
+     .array = &line_items,
      .logs = {{"Quote", "Create",
                "Created quote {quote_prefix}{quote_number} - {name} via API ({key})", LR_SCOPE,
                LR_NEW_ID},

@@ -354,6 +354,7 @@ static enum eng_rc create_reply(struct op_ctx *ctx)
 static const struct filter filters[] = {
     {"ticket_reply_id", FK_ID, "ticket_reply_id", NULL, FS_FIRST, 0},
     {"ticket_id", FK_ID, "ticket_reply_ticket_id", NULL, FS_LIST, 0},
+    {"type", FK_UCFIRST, "ticket_reply_type", NULL, FS_LIST, 0},
 };
 
 static const struct endpoint endpoints[] = {

@@ -59,7 +59,7 @@ NEW_ENDPOINTS = [
     "tickets/delete", "tickets/archive", "expenses/create", "expenses/update",
     "products/create", "products/update", "products/delete", "clients/delete",
     "document_folders/read", "document_folders/create",
-    "quotes/create", "quotes/update", "quotes/delete", "quotes/archive",
+    "quotes/create", "quotes/update", "quotes/delete", "quotes/archive", "payments/delete",
 ]
 
 
@@ -441,6 +441,17 @@ class BillingTests(EndpointCase):
             ("Partial", "Payment added"), ("Paid", "Payment added")])
         self.assertIn(("Invoice", "Payment", "Payment amount of 113.55 USD added to invoice INV-%d "
                        "via API (oracle-all-clients)" % n, 2, iid), self.logs_after(mark))
+        # deleting a payment moves the invoice back (Paid -> Partial), as the UI does
+        self.assertEqual(self.post("payments/delete", {"payment_id": pid}, key=C1_KEY).status, 403)
+        r = self.post("payments/delete", {"payment_id": pid, "client_id": 1})  # not client 1's
+        self.assertEqual(r.body, DELETE_FAILED)
+        self.assertEqual(self.post("payments/delete", {"payment_id": pid}).body, OK_COUNT)
+        self.assertEqual(self.invoice(iid), ("Partial", Decimal("213.55")))
+        self.assertEqual(self.logs_after(mark)[-2:], [
+            ("Invoice", "Edit", "Deleted payment of 100.00 on invoice INV-%d via API "
+             "(oracle-all-clients)" % n, 2, iid),
+            ("API", "Success", "Deleted payment of 100.00 on invoice INV-%d (Partial) via API "
+             "(oracle-all-clients)" % n, 2, 0)])
 
     def test_quote_with_items(self):
         mark = self.last_log()
@@ -557,8 +568,8 @@ class GenericWriteTests(EndpointCase):
                 self.assertEqual(row, [(1,)])
                 r = self.post(module + "/update", dict(update, **{idc: rid}), key=C1_KEY)
                 self.assertEqual((r.status, r.body), (200, OK_COUNT))
-                self.assertEqual(self.rows("SELECT %s FROM %s WHERE %s = ?" % (col, table, idc),
-                                           (rid,)), [(val,)])
+                got = self.rows("SELECT %s FROM %s WHERE %s = ?" % (col, table, idc), (rid,))
+                self.assertEqual([str(x[0]) for x in got], [str(val)])
                 for fn in ("archive", "unarchive"):
                     r = self.post(module + "/" + fn, {idc: rid}, key=C1_KEY)
                     self.assertEqual((r.status, r.body), (200, OK_COUNT), fn)
@@ -800,6 +811,10 @@ class OpenApiTests(EndpointCase):
                 self.assertIn("/api/v1/%s.php" % ep, doc["paths"])
         create = doc["paths"]["/api/v1/ticket_replies/create.php"]["post"]
         self.assertIn("CreateResult", json.dumps(create["responses"]["200"]))
+        body = doc["paths"]["/api/v1/invoices/create.php"]["post"]["requestBody"]
+        items = body["content"]["application/json"]["schema"]["properties"]["items"]
+        self.assertEqual(items["type"], "array")
+        self.assertEqual(items["items"]["properties"]["qty"], {"type": "number"})
 
 
 ORDER = [TicketReplyTests, TicketWorkflowTests, InvoiceItemTests, BillingTests,
