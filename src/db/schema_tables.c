@@ -593,6 +593,66 @@ static const struct schema_column v2607_ticket_replies_cols[] = {
     {"ticket_reply_ticket_id", "int(11) NOT NULL", COL_INT, COL_NOT_NULL, 0u, 0, NULL},
 };
 
+static const struct schema_column v2607_ticket_history_cols[] = {
+    {"ticket_history_id", "int(11) NOT NULL AUTO_INCREMENT", COL_INT, COL_NOT_NULL | COL_AUTO_INC,
+     0u, 0, NULL},
+    {"ticket_history_status", "varchar(200) NOT NULL", COL_VARCHAR, COL_NOT_NULL, 200u, 0, NULL},
+    {"ticket_history_description", "varchar(255) NOT NULL", COL_VARCHAR, COL_NOT_NULL, 255u, 0,
+     NULL},
+    {"ticket_history_created_at", "datetime NOT NULL DEFAULT current_timestamp()", COL_DATETIME,
+     COL_NOT_NULL | COL_DEFAULT_NOW, 0u, 0, NULL},
+    {"ticket_history_ticket_id", "int(11) NOT NULL", COL_INT, COL_NOT_NULL, 0u, 0, NULL},
+};
+
+static const struct schema_column v2607_taxes_cols[] = {
+    {"tax_id", "int(11) NOT NULL AUTO_INCREMENT", COL_INT, COL_NOT_NULL | COL_AUTO_INC, 0u, 0,
+     NULL},
+    {"tax_name", "varchar(200) NOT NULL", COL_VARCHAR, COL_NOT_NULL, 200u, 0, NULL},
+    {"tax_percent", "float NOT NULL", COL_DECIMAL, COL_NOT_NULL, 12u, 0, NULL},
+    {"tax_created_at", "datetime NOT NULL DEFAULT current_timestamp()", COL_DATETIME,
+     COL_NOT_NULL | COL_DEFAULT_NOW, 0u, 0, NULL},
+    {"tax_updated_at", "datetime DEFAULT NULL ON UPDATE current_timestamp()", COL_DATETIME,
+     COL_ON_UPDATE_NOW, 0u, 0, "NULL"},
+    {"tax_archived_at", "datetime DEFAULT NULL", COL_DATETIME, 0, 0u, 0, "NULL"},
+};
+
+static const struct schema_column v2607_product_stock_cols[] = {
+    {"stock_id", "int(11) NOT NULL AUTO_INCREMENT", COL_INT, COL_NOT_NULL | COL_AUTO_INC, 0u, 0,
+     NULL},
+    {"stock_qty", "int(11) NOT NULL", COL_INT, COL_NOT_NULL, 0u, 0, NULL},
+    {"stock_note", "text DEFAULT NULL", COL_TEXT, 0, 65535u, 0, "NULL"},
+    {"stock_created_at", "datetime NOT NULL DEFAULT current_timestamp()", COL_DATETIME,
+     COL_NOT_NULL | COL_DEFAULT_NOW, 0u, 0, NULL},
+    {"stock_expense_id", "int(11) DEFAULT NULL", COL_INT, 0, 0u, 0, "NULL"},
+    {"stock_item_id", "int(11) DEFAULT NULL", COL_INT, 0, 0u, 0, "NULL"},
+    {"stock_product_id", "int(11) NOT NULL", COL_INT, COL_NOT_NULL, 0u, 0, NULL},
+};
+
+static const struct schema_column v2607_quote_items_cols[] = {
+    {"item_id", "int(11) NOT NULL AUTO_INCREMENT", COL_INT, COL_NOT_NULL | COL_AUTO_INC, 0u, 0,
+     NULL},
+    {"item_name", "varchar(200) NOT NULL", COL_VARCHAR, COL_NOT_NULL, 200u, 0, NULL},
+    {"item_description", "text DEFAULT NULL", COL_TEXT, 0, 65535u, 0, "NULL"},
+    {"item_quantity", "decimal(15,2) NOT NULL DEFAULT 0.00", COL_DECIMAL, COL_NOT_NULL, 15u, 2,
+     "0.00"},
+    {"item_price", "decimal(15,2) NOT NULL DEFAULT 0.00", COL_DECIMAL, COL_NOT_NULL, 15u, 2,
+     "0.00"},
+    {"item_subtotal", "decimal(15,2) NOT NULL DEFAULT 0.00", COL_DECIMAL, COL_NOT_NULL, 15u, 2,
+     "0.00"},
+    {"item_tax", "decimal(15,2) NOT NULL DEFAULT 0.00", COL_DECIMAL, COL_NOT_NULL, 15u, 2, "0.00"},
+    {"item_total", "decimal(15,2) NOT NULL DEFAULT 0.00", COL_DECIMAL, COL_NOT_NULL, 15u, 2,
+     "0.00"},
+    {"item_order", "int(11) NOT NULL DEFAULT 0", COL_INT, COL_NOT_NULL, 0u, 0, "0"},
+    {"item_created_at", "datetime NOT NULL DEFAULT current_timestamp()", COL_DATETIME,
+     COL_NOT_NULL | COL_DEFAULT_NOW, 0u, 0, NULL},
+    {"item_updated_at", "datetime DEFAULT NULL ON UPDATE current_timestamp()", COL_DATETIME,
+     COL_ON_UPDATE_NOW, 0u, 0, "NULL"},
+    {"item_archived_at", "datetime DEFAULT NULL", COL_DATETIME, 0, 0u, 0, "NULL"},
+    {"item_tax_id", "int(11) NOT NULL DEFAULT 0", COL_INT, COL_NOT_NULL, 0u, 0, "0"},
+    {"item_product_id", "int(11) NOT NULL DEFAULT 0", COL_INT, COL_NOT_NULL, 0u, 0, "0"},
+    {"item_quote_id", "int(11) NOT NULL", COL_INT, COL_NOT_NULL, 0u, 0, NULL},
+};
+
 static const struct schema_column v2607_vendors_cols[] = {
     {"vendor_id", "int(11) NOT NULL AUTO_INCREMENT", COL_INT, COL_NOT_NULL | COL_AUTO_INC, 0u, 0,
      NULL},
@@ -675,6 +735,10 @@ static const struct schema_column v2607_settings_cols[] = {
      NULL},
     {"config_ticket_prefix", "varchar(200) DEFAULT NULL", COL_VARCHAR, 0, 200u, 0, "NULL"},
     {"config_ticket_next_number", "int(11) DEFAULT NULL", COL_INT, 0, 0u, 0, "NULL"},
+    {"config_invoice_prefix", "varchar(200) DEFAULT NULL", COL_VARCHAR, 0, 200u, 0, "NULL"},
+    {"config_invoice_next_number", "int(11) DEFAULT NULL", COL_INT, 0, 0u, 0, "NULL"},
+    {"config_quote_prefix", "varchar(200) DEFAULT NULL", COL_VARCHAR, 0, 200u, 0, "NULL"},
+    {"config_quote_next_number", "int(11) DEFAULT NULL", COL_INT, 0, 0u, 0, "NULL"},
 };
 
 static const struct schema_table v2607_tables[] = {
@@ -746,6 +810,14 @@ static const struct schema_table v2607_tables[] = {
     {"ticket_replies", v2607_ticket_replies_cols,
      sizeof(v2607_ticket_replies_cols) / sizeof(v2607_ticket_replies_cols[0]),
      "PRIMARY KEY (ticket_reply_id)"},
+    {"ticket_history", v2607_ticket_history_cols,
+     sizeof(v2607_ticket_history_cols) / sizeof(v2607_ticket_history_cols[0]),
+     "PRIMARY KEY (ticket_history_id)"},
+    {"taxes", v2607_taxes_cols, sizeof(v2607_taxes_cols) / sizeof(v2607_taxes_cols[0]), "PRIMARY KEY (tax_id)"},
+    {"product_stock", v2607_product_stock_cols,
+     sizeof(v2607_product_stock_cols) / sizeof(v2607_product_stock_cols[0]), "PRIMARY KEY (stock_id)"},
+    {"quote_items", v2607_quote_items_cols, sizeof(v2607_quote_items_cols) / sizeof(v2607_quote_items_cols[0]),
+     "PRIMARY KEY (item_id)"},
     {"vendors", v2607_vendors_cols, sizeof(v2607_vendors_cols) / sizeof(v2607_vendors_cols[0]),
      "PRIMARY KEY (vendor_id)"},
     {"users", v2607_users_cols, sizeof(v2607_users_cols) / sizeof(v2607_users_cols[0]),

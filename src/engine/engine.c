@@ -146,7 +146,9 @@ void engine_handle(struct req *r)
         if (rc != ENG_OK)
             goto out;
     }
-    if (is_read)
+    if (is_read && ep->before)
+        rc = ep->before(&ctx);
+    else if (is_read)
         rc = ep->aggregate ? engine_aggregate(&ctx) : engine_read(&ctx);
     else
         rc = engine_write(&ctx);
@@ -155,7 +157,7 @@ out:
     if (rc == ENG_OK && engine_oom(&ctx))
         rc = ENG_DB; /* an answer built with something missing is no answer */
     if (rc == ENG_NOT_DONE)
-        reply_not_done(r, ep->op);
+        reply_not_done(r, (ep->flags & EP_CREATES) ? OP_CREATE : ep->op);
     else if (rc == ENG_DB)
         engine_fault(&ctx);
 }

@@ -11,6 +11,7 @@
 
 #include "crypto/crypto.h"
 #include "db/db.h"
+#include "engine/decimal.h"
 #include "engine/module.h"
 #include "engine/sqlmemo.h"
 #include "req/reply.h"
@@ -84,6 +85,11 @@ void value_int(struct value *v, int64_t i);
 enum eng_rc body_string(struct op_ctx *ctx, const char *name, const char **ret, size_t *ret_len);
 /* intval of a body value (0 if absent); ENG_REPLIED if it is an array/object. */
 enum eng_rc body_int(struct op_ctx *ctx, const char *name, int64_t *ret, int *ret_set);
+/* An exact decimal body value scaled by 10^scale (engine/decimal.h): a JSON number or a numeric
+ * string. *ret_set = 0 (and *ret = 0) when absent; ENG_REPLIED (400 naming the field) when it is
+ * not a number or beyond 10^13. */
+enum eng_rc body_decimal(struct op_ctx *ctx, const char *name, int scale, int64_t *ret,
+                         int *ret_set);
 /* The schema column a field is checked against (its own table or "table.column"), or NULL. */
 const struct schema_column *field_column(const struct module *m, const struct field *f);
 
@@ -93,6 +99,15 @@ struct value *ctx_val(struct op_ctx *ctx, const char *field);
 const char *ctx_cur(struct op_ctx *ctx, const char *column, size_t *ret_len);
 void ctx_set_var(struct op_ctx *ctx, const char *name, const char *val);
 char *ctx_strdup(struct op_ctx *ctx, const char *s, size_t n);
+/* Writes one logs row from a template ({name}, {key}, hook variables, columns) in the operation's
+ * transaction. ENG_OK or ENG_DB. */
+enum eng_rc ctx_log(struct op_ctx *ctx, const struct log_spec *l);
+/* Appends the JSON value of a stored column as reads render it (a string or null); -1 when the
+ * stored text is not valid UTF-8. */
+int ctx_render_column(struct buf *out, const struct schema_column *c, const char *p, size_t n);
+/* A hook's read answer: the read envelope around count rows (the objects, comma-separated), or
+ * the no-resource answer when count is 0. ENG_OK or ENG_DB. */
+enum eng_rc ctx_reply_rows(struct op_ctx *ctx, const char *rows, size_t len, int64_t count);
 /* Runs sql (bound with the given integer parameters) expecting no rows. ENG_OK or ENG_DB. */
 enum eng_rc ctx_exec_ints(struct op_ctx *ctx, const char *sql, int n, const int64_t *ints);
 

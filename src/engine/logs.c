@@ -92,3 +92,16 @@ enum eng_rc logs_write_endpoint(struct op_ctx *ctx)
     buf_free(&desc);
     return eng_from_db(rc);
 }
+
+enum eng_rc ctx_log(struct op_ctx *ctx, const struct log_spec *l)
+{
+    struct buf desc;
+    buf_init(&desc, 0);
+    expand(ctx, l->text, &desc);
+    enum db_rc rc = desc.failed
+                        ? DB_ERROR
+                        : logs_insert(ctx->db, ctx->r, l->type, l->action, desc.p ? desc.p : "",
+                                      ref_value(ctx, l->client), ref_value(ctx, l->entity));
+    buf_free(&desc);
+    return eng_from_db(rc);
+}

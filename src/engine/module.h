@@ -24,6 +24,8 @@ enum conv {
     CV_RAW,      /* the raw string, untouched */
     CV_SECRET,   /* the raw string, encrypted with the site master key (credentials) */
     CV_INT_TEXT, /* intval, stored as its decimal text */
+    CV_MONEY,    /* an exact decimal number (engine/decimal.h) rounded to the column's scale;
+                    anything else is a 400; default 0 */
 };
 
 #define FF_REQUIRED 1u  /* create: PHP empty() after conversion -> the insert-failed answer */
@@ -106,6 +108,8 @@ struct log_spec {
 
 #define EP_MAX_LOGS 3
 #define EP_DECRYPT 1u /* needs the key's decrypt password: unwraps the master key (K16) */
+/* OP_CUSTOM: answered as a create (insert_id = new_id; new_id 0 = the insert-failed answer) */
+#define EP_CREATES 4u
 
 /* ENG_OK, or an enum eng_rc that ends the operation (engine/engine_int.h). */
 typedef enum eng_rc (*op_hook)(struct op_ctx *ctx);
@@ -177,13 +181,23 @@ struct length_guard {
     int chars; /* 1: counted in UTF-8 characters; 0: in bytes */
 };
 
+/* A body member that is an array of objects a hook reads (e.g. invoices/create's items), for the
+ * OpenAPI document. */
+struct body_array {
+    const char *name;
+    const struct field *fields; /* each element's members */
+    size_t nfields;
+};
+
 struct endpoint {
     const char *function; /* URL name: "read", "create", ... */
     enum op op;
     enum scope_rule scope_rule;
     const char *id_param; /* body parameter with the row id; NULL = the row is client S */
     unsigned flags;
-    op_hook before;   /* in the transaction, after conversion, before the main statement */
+    /* in the transaction, after conversion, before the main statement; OP_CUSTOM: the whole
+     * operation; OP_READ: a read the hook answers itself (rows through ctx_reply_rows) */
+    op_hook before;
     op_hook after;    /* after the main statement (new_id / count known) */
     const char *sets; /* archive/unarchive/set: extra "col = value" assignments */
     const char *cond; /* row operations: an extra condition the row must meet */
@@ -191,6 +205,7 @@ struct endpoint {
     const struct log_spec *miss_log;   /* written (and kept) when the target row is not found */
     const struct aggregate *aggregate; /* OP_READ: the rows are this aggregate's (no table read) */
     const struct length_guard *guards; /* v26.08 keys only; ends with a NULL field */
+    const struct body_array *array;    /* documented only: the hooks read it */
 };
 
 /* A field that names a row of another module by its id (F27): a nonzero id that exists must belong

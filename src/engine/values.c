@@ -1,6 +1,7 @@
 /* values: request values converted the way the reference converts them (1.9, K11), then checked
  * against the column they are written to (F2) so that nothing invalid reaches the store. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/php.h"
@@ -90,6 +91,50 @@ enum eng_rc body_int(struct op_ctx *ctx, const char *name, int64_t *ret, int *re
         return reply_bad(ctx->r, "%s must be a number, not %s", name,
                          json_is_array(j) ? "an array" : "an object");
     *ret = json_intval(j);
+    return ENG_OK;
+}
+
+/* The decimal text of a JSON number or string (reals: the shortest text that reads back as the
+ * same double, so 12.5 stays "12.5"). NULL when it is neither. */
+static const char *number_text(json_t *j, char tmp[40], size_t *n)
+{
+    if (json_is_string(j)) {
+        *n = json_string_length(j);
+        return json_string_value(j);
+    }
+    if (json_is_integer(j)) {
+        snprintf(tmp, 40, "%lld", (long long)json_integer_value(j));
+    } else if (json_is_real(j)) {
+        double d = json_real_value(j);
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(tmp, 40, "%.*g", prec, d);
+            if (strtod(tmp, NULL) == d)
+                break;
+        }
+    } else {
+        return NULL;
+    }
+    *n = strlen(tmp);
+    return tmp;
+}
+
+enum eng_rc body_decimal(struct op_ctx *ctx, const char *name, int scale, int64_t *ret,
+                         int *ret_set)
+{
+    json_t *j = body_get(ctx->r, name);
+    *ret = 0;
+    if (ret_set)
+        *ret_set = j != NULL;
+    if (!j)
+        return ENG_OK;
+    char tmp[40];
+    size_t n = 0;
+    const char *s = number_text(j, tmp, &n);
+    int rc = s ? dec_parse(s, n, scale, ret) : -1;
+    if (rc == -2)
+        return reply_bad(ctx->r, "%s is out of range (at most 13 digits before the point)", name);
+    if (rc != 0)
+        return reply_bad(ctx->r, "%s must be a decimal number", name);
     return ENG_OK;
 }
 
@@ -220,6 +265,18 @@ static enum eng_rc convert(struct op_ctx *ctx, const struct field *f, json_t *j,
         v->p = ctx_strdup(ctx, tmp, v->n);
         return v->p ? ENG_OK : ENG_DB;
     }
+    if (f->conv == CV_MONEY) {
+        const struct schema_column *c = field_column(ctx->mod, f);
+        int scale = c && c->type == COL_DECIMAL ? c->scale : 2;
+        int64_t d;
+        if ((rc = body_decimal(ctx, f->name, scale, &d, NULL)) != ENG_OK)
+            return rc;
+        char tmp[32];
+        dec_format(d, scale, tmp);
+        v->n = strlen(tmp);
+        v->p = ctx_strdup(ctx, tmp, v->n);
+        return v->p ? ENG_OK : ENG_DB;
+    }
     if ((rc = scalar_text(ctx, f->name, j, &s, &n)) != ENG_OK)
         return rc;
     struct buf b;
@@ -321,6 +378,7 @@ void value_default(struct op_ctx *ctx, const struct field *f, struct value *v)
         value_int(v, 0);
         break;
     case CV_DECIMAL:
+    case CV_MONEY:
         v->p = "0.00", v->n = 4;
         break;
     case CV_INT_TEXT:

@@ -23,7 +23,7 @@ static const char *now_text(struct op_ctx *ctx)
 
 static int is_textual(enum conv c)
 {
-    return c != CV_INT && c != CV_DECIMAL && c != CV_DATE;
+    return c != CV_INT && c != CV_DECIMAL && c != CV_MONEY && c != CV_DATE;
 }
 
 /* Every field converted from the body (400 on bad input), secrets encrypted. */
@@ -627,8 +627,10 @@ enum eng_rc engine_write(struct op_ctx *ctx)
     enum eng_rc rc = grouped ? write_grouped(ctx) : write_retrying(ctx);
     if (rc != ENG_OK)
         return rc;
-    if (ctx->ep->op == OP_CREATE)
+    if (ctx->ep->op == OP_CREATE || ((ctx->ep->flags & EP_CREATES) && ctx->new_id > 0))
         reply_created(ctx->r, ctx->new_id);
+    else if ((ctx->ep->flags & EP_CREATES) && ctx->r->out.len == 0)
+        reply_not_done(ctx->r, OP_CREATE);
     else if (ctx->count > 0)
         reply_count(ctx->r, ctx->count);
     else if (ctx->r->out.len == 0)

@@ -24,6 +24,7 @@ static const char *json_type(enum conv c)
     case CV_INT:
         return "integer";
     case CV_DECIMAL:
+    case CV_MONEY:
         return "number";
     default:
         return "string";
@@ -93,6 +94,20 @@ static void body_schema(struct buf *b, const struct module *m, const struct endp
             buf_printf(b, ",\"maxLength\":%u", (unsigned)c->max_len);
         buf_putc(b, '}');
     }
+    if (ep->array) {
+        buf_putc(b, ',');
+        str(b, ep->array->name);
+        buf_puts(b, ":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{");
+        for (size_t i = 0; i < ep->array->nfields; i++) {
+            const struct field *f = &ep->array->fields[i];
+            buf_puts(b, i ? "," : "");
+            str(b, f->name);
+            buf_puts(b, ":{\"type\":");
+            str(b, json_type(f->conv));
+            buf_putc(b, '}');
+        }
+        buf_puts(b, "}}}");
+    }
     buf_puts(b, "}");
     if (ep->op == OP_CREATE) {
         int first = 1;
@@ -110,9 +125,10 @@ static void body_schema(struct buf *b, const struct module *m, const struct endp
 
 static void responses(struct buf *b, const struct endpoint *ep)
 {
-    const char *ok = ep->op == OP_READ     ? "#/components/schemas/ReadResult"
-                     : ep->op == OP_CREATE ? "#/components/schemas/CreateResult"
-                                           : "#/components/schemas/CountResult";
+    const char *ok = ep->op == OP_READ ? "#/components/schemas/ReadResult"
+                     : ep->op == OP_CREATE || (ep->flags & EP_CREATES)
+                         ? "#/components/schemas/CreateResult"
+                         : "#/components/schemas/CountResult";
     buf_printf(b,
                "\"responses\":{\"200\":{\"description\":\"Success, or the ordinary "
                "\\\"False\\\" answer\",\"content\":{\"application/json\":{\"schema\":{\"oneOf\":"

@@ -5,6 +5,7 @@
 
 #include "core/php.h"
 #include "engine/hook.h"
+#include "modules/crud.h"
 
 static const struct join primary_interface = {
     "asset_interfaces", "asset_interfaces.interface_asset_id = assets.asset_id AND "
@@ -137,6 +138,7 @@ static const struct endpoint endpoints[] = {
      .op = OP_DELETE,
      .id_param = "asset_id",
      .logs = {{"Asset", "Delete", "{name} via API ({key})", LR_SCOPE, LR_ZERO}}},
+    CRUD_ARCHIVE("Asset", "asset", "asset_id"),
 };
 
 static struct module_resolved resolved;

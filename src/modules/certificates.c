@@ -6,6 +6,7 @@
 
 #include "core/php.h"
 #include "engine/hook.h"
+#include "modules/crud.h"
 
 static const struct filter filters[] = {
     {"certificate_id", FK_ID, "certificate_id", NULL, FS_ONE, 0},
@@ -87,6 +88,9 @@ static const struct endpoint endpoints[] = {
      .logs = {{"Certificate", "Create", "{name} via API ({key})", LR_SCOPE, LR_NEW_ID},
               {"API", "Success", "Created certificate {name} via API ({key})", LR_SCOPE,
                LR_NEW_ID}}},
+    CRUD_UPDATE("Certificate", "certificate", "certificate_id", NULL, NULL),
+    CRUD_DELETE("Certificate", "certificate", "certificate_id", NULL),
+    CRUD_ARCHIVE("Certificate", "certificate", "certificate_id"),
 };
 
 static struct module_resolved resolved;

@@ -36,6 +36,54 @@ static enum eng_rc stop_recurring_invoices(struct op_ctx *ctx)
     return rc ? rc : ctx_exec_ints(ctx, stop, 1, &ctx->S);
 }
 
+/* Deleting an archived client deletes its rows in every table, as the UI's delete_client does
+ * (the client's logs too; the log rows of the deletion name no client). */
+static enum eng_rc delete_client_rows(struct op_ctx *ctx)
+{
+    static const char *const sql[] = {
+        "DELETE FROM certificates WHERE certificate_client_id = ?",
+        "DELETE FROM document_versions WHERE document_version_document_id IN (SELECT document_id "
+        "FROM documents WHERE document_client_id = ?)",
+        "DELETE FROM documents WHERE document_client_id = ?",
+        "DELETE FROM contacts WHERE contact_client_id = ?",
+        "DELETE FROM asset_interfaces WHERE interface_asset_id IN (SELECT asset_id FROM assets "
+        "WHERE asset_client_id = ?)",
+        "DELETE FROM asset_history WHERE asset_history_asset_id IN (SELECT asset_id FROM assets "
+        "WHERE asset_client_id = ?)",
+        "DELETE FROM assets WHERE asset_client_id = ?",
+        "DELETE FROM domains WHERE domain_client_id = ?",
+        "DELETE FROM folders WHERE folder_client_id = ?",
+        "DELETE FROM invoice_items WHERE item_invoice_id IN (SELECT invoice_id FROM invoices WHERE "
+        "invoice_client_id = ?)",
+        "DELETE FROM payments WHERE payment_invoice_id IN (SELECT invoice_id FROM invoices WHERE "
+        "invoice_client_id = ?)",
+        "DELETE FROM history WHERE history_invoice_id IN (SELECT invoice_id FROM invoices WHERE "
+        "invoice_client_id = ?)",
+        "DELETE FROM invoices WHERE invoice_client_id = ?",
+        "DELETE FROM locations WHERE location_client_id = ?",
+        "DELETE FROM credentials WHERE credential_client_id = ?",
+        "DELETE FROM logs WHERE log_client_id = ?",
+        "DELETE FROM networks WHERE network_client_id = ?",
+        "DELETE FROM history WHERE history_quote_id IN (SELECT quote_id FROM quotes WHERE "
+        "quote_client_id = ?)",
+        "DELETE FROM quotes WHERE quote_client_id = ?",
+        "DELETE FROM history WHERE history_recurring_invoice_id IN (SELECT recurring_invoice_id "
+        "FROM recurring_invoices WHERE recurring_invoice_client_id = ?)",
+        "DELETE FROM recurring_invoices WHERE recurring_invoice_client_id = ?",
+        "DELETE FROM software WHERE software_client_id = ?",
+        "DELETE FROM ticket_replies WHERE ticket_reply_ticket_id IN (SELECT ticket_id FROM tickets "
+        "WHERE ticket_client_id = ?)",
+        "DELETE FROM ticket_history WHERE ticket_history_ticket_id IN (SELECT ticket_id FROM "
+        "tickets WHERE ticket_client_id = ?)",
+        "DELETE FROM tickets WHERE ticket_client_id = ?",
+        "DELETE FROM vendors WHERE vendor_client_id = ?",
+    };
+    for (size_t i = 0; i < COUNT_OF(sql); i++)
+        if (ctx_exec_ints(ctx, sql[i], 1, &ctx->id) != ENG_OK)
+            return ENG_DB;
+    return ENG_OK;
+}
+
 static const struct endpoint endpoints[] = {
     {.function = "read", .op = OP_READ},
     {.function = "create",
@@ -57,6 +105,14 @@ static const struct endpoint endpoints[] = {
      .op = OP_UNARCHIVE,
      .scope_rule = SR_NONZERO,
      .logs = {{"Contact", "Unarchive", "{name} unarchived via API ({key})", LR_SCOPE, LR_ZERO}}},
+    {.function = "delete",
+     .op = OP_DELETE,
+     .scope_rule = SR_NONZERO,
+     .cond = "client_archived_at IS NOT NULL",
+     .before = delete_client_rows,
+     .logs = {{"Client", "Deleted", "Deleted client {name} and all associated data via API ({key})",
+               LR_ZERO, LR_ZERO},
+              {"API", "Success", "Deleted client {name} via API ({key})", LR_ZERO, LR_ZERO}}},
 };
 
 static struct module_resolved resolved;

@@ -1,6 +1,7 @@
 /* credentials: reference 2.5 with F13. Username and password are encrypted with the site master
  * key, unwrapped once per request from the key's decrypt hash (K16). */
 #include "engine/hook.h"
+#include "modules/crud.h"
 
 static const struct filter filters[] = {
     {"credential_id", FK_ID, "credential_id", NULL, FS_FIRST, 0},
@@ -62,6 +63,8 @@ static const struct endpoint endpoints[] = {
      .after = password_changed,
      .logs = {{"Credential", "Edit", "{name} via API ({key})", LR_SCOPE, LR_ID},
               {"API", "Success", "Updated credential {name} via API ({key})", LR_SCOPE, LR_ZERO}}},
+    CRUD_DELETE("Credential", "credential", "credential_id", NULL),
+    CRUD_ARCHIVE("Credential", "credential", "credential_id"),
 };
 
 static struct module_resolved resolved;

@@ -4,6 +4,7 @@
 
 #include "core/php.h"
 #include "engine/hook.h"
+#include "modules/crud.h"
 
 static const struct filter filters[] = {
     {"document_id", FK_ID, "document_id", NULL, FS_ONE, 0},
@@ -88,6 +89,13 @@ static enum eng_rc always_one(struct op_ctx *ctx)
     return ENG_OK;
 }
 
+/* Deleting a document deletes its versions, as the UI does. */
+static enum eng_rc drop_versions(struct op_ctx *ctx)
+{
+    return ctx_exec_ints(
+        ctx, "DELETE FROM document_versions WHERE document_version_document_id = ?", 1, &ctx->id);
+}
+
 static const struct log_spec update_miss = {
     "API", "Error", "Document update failed (not found or unauthorized) via API ({key})", LR_SCOPE,
     LR_ZERO};
@@ -108,6 +116,8 @@ static const struct endpoint endpoints[] = {
      .logs = {{"Document", "Edit", "{name} via API ({key}), previous version kept", LR_SCOPE,
                LR_AUX},
               {"API", "Success", "Edited document {name} via API ({key})", LR_SCOPE, LR_ZERO}}},
+    CRUD_DELETE("Document", "document", "document_id", drop_versions),
+    CRUD_ARCHIVE("Document", "document", "document_id"),
 };
 
 static struct module_resolved resolved;

@@ -1,5 +1,6 @@
 /* locations: reference 2.11; the primary flag is exclusive per client (K14). */
 #include "engine/hook.h"
+#include "modules/crud.h"
 
 static const struct filter filters[] = {
     {"location_id", FK_ID, "location_id", NULL, FS_ONE, 0},
@@ -25,6 +26,9 @@ static const struct endpoint endpoints[] = {
      .scope_rule = SR_NONZERO,
      .logs = {{"Location", "Create", "{name} via API ({key})", LR_SCOPE, LR_NEW_ID},
               {"API", "Success", "Created location {name} via API ({key})", LR_SCOPE, LR_ZERO}}},
+    CRUD_UPDATE("Location", "location", "location_id", NULL, NULL),
+    CRUD_DELETE("Location", "location", "location_id", NULL),
+    CRUD_ARCHIVE("Location", "location", "location_id"),
 };
 
 static struct module_resolved resolved;

@@ -11,16 +11,18 @@
 #include "json/json_write.h"
 
 extern const struct module module_assets, module_certificates, module_clients, module_contacts,
-    module_credentials, module_documents, module_domains, module_expenses, module_invoices,
-    module_invoice_items, module_locations, module_networks, module_payments, module_products,
-    module_quotes, module_software, module_technicians, module_tickets, module_vendors;
+    module_credentials, module_documents, module_document_folders, module_domains, module_expenses,
+    module_invoices, module_invoice_items, module_locations, module_networks, module_payments,
+    module_products, module_quotes, module_software, module_technicians, module_tickets,
+    module_ticket_replies, module_vendors;
 
 const struct module *const module_registry[] = {
-    &module_assets,      &module_certificates,  &module_clients,   &module_contacts,
-    &module_credentials, &module_documents,     &module_domains,   &module_expenses,
-    &module_invoices,    &module_invoice_items, &module_locations, &module_networks,
-    &module_payments,    &module_products,      &module_quotes,    &module_software,
-    &module_technicians, &module_tickets,       &module_vendors,
+    &module_assets,      &module_certificates, &module_clients,          &module_contacts,
+    &module_credentials, &module_documents,    &module_document_folders, &module_domains,
+    &module_expenses,    &module_invoices,     &module_invoice_items,    &module_locations,
+    &module_networks,    &module_payments,     &module_products,         &module_quotes,
+    &module_software,    &module_technicians,  &module_tickets,          &module_ticket_replies,
+    &module_vendors,
 };
 const size_t module_count = COUNT_OF(module_registry);
 

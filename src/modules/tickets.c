@@ -1,8 +1,18 @@
 /* tickets: reference 2.18. The number comes from the settings counter inside the ticket's own
- * transaction (K14, F17); the default contact is the client's primary contact. */
+ * transaction (K14, F17); the default contact is the client's primary contact. update, close and
+ * reopen (COMPAT A3) do what the web UI's edit_ticket, close_ticket and reopen_ticket handlers do
+ * (agent/post/ticket.php): the status by id or name, its timestamps, ticket_history rows. */
+#include <stdio.h>
 #include <string.h>
 
+#include "core/php.h"
 #include "engine/hook.h"
+#include "modules/crud.h"
+#include "modules/tickets_common.h"
+
+#define STATUS_OPEN 2
+#define STATUS_RESOLVED 4
+#define STATUS_CLOSED 5
 
 static const struct join status = {"ticket_statuses",
                                    "tickets.ticket_status = ticket_statuses.ticket_status_id"};
@@ -27,6 +37,9 @@ static const struct field fields[] = {
     {"ticket_prefix", "ticket_prefix", CV_TEXT, FF_CONST, NULL}, /* set by number_ticket */
     {"ticket_number", "ticket_number", CV_INT, FF_CONST, NULL},
     {"ticket_url_key", "ticket_url_key", CV_TEXT, FF_CONST, NULL},
+    /* update only */
+    {"ticket_category", "ticket_category", CV_INT_TEXT, FF_NO_CREATE, NULL},
+    {"ticket_schedule", "ticket_schedule", CV_DATE, FF_NO_CREATE, NULL},
 };
 
 static const char SQL_PRIMARY_CONTACT[] =
@@ -121,6 +134,142 @@ static enum eng_rc resolved_2608(struct op_ctx *ctx)
     return eng_from_db(drc);
 }
 
+/* A ticket_history row of the target ticket: "<what> via API (<key name>)" or, with who_first,
+ * "API (<key name>) <what>". */
+static enum eng_rc history(struct op_ctx *ctx, const char *state, const char *what, int who_first)
+{
+    char desc[1400];
+    if (who_first)
+        snprintf(desc, sizeof(desc), "API (%s) %s", ctx->r->key.name_html, what);
+    else
+        snprintf(desc, sizeof(desc), "%s via API (%s)", what, ctx->r->key.name_html);
+    return ticket_history_row(ctx, ctx->id, state, desc);
+}
+
+static const char *cur_text(struct op_ctx *ctx, const char *col)
+{
+    size_t n;
+    const char *p = ctx_cur(ctx, col, &n);
+    return ctx_strdup(ctx, p ? p : "", p ? n : 0);
+}
+
+/* The status name of an id (for history rows); "" when there is none. */
+static const char *status_name(struct op_ctx *ctx, int64_t id)
+{
+    char num[24];
+    snprintf(num, sizeof(num), "%lld", (long long)id);
+    struct value v;
+    value_from_text(&v, num, strlen(num));
+    v.set = 1;
+    const char *name = "";
+    return ticket_status_lookup(ctx, &v, &name) > 0 ? name : "";
+}
+
+/* Before the UPDATE: a closed ticket stays closed (the UI's rule); the status by id or name; the
+ * details as sent (the UI's edit keeps them raw); history rows for status, priority and
+ * assignment changes. */
+static enum eng_rc check_update(struct op_ctx *ctx)
+{
+    if (ctx_cur(ctx, "ticket_closed_at", NULL))
+        return ENG_NOT_DONE;
+    const char *raw;
+    size_t n;
+    enum eng_rc rc = body_string(ctx, "ticket_details", &raw, &n);
+    if (rc != ENG_OK)
+        return rc;
+    if (raw)
+        value_from_text(ctx_val(ctx, "ticket_details"), raw, n);
+    if ((rc = body_string(ctx, "ticket_status", &raw, &n)) != ENG_OK)
+        return rc;
+    int64_t old =
+        php_intval_str(cur_text(ctx, "ticket_status"), strlen(cur_text(ctx, "ticket_status")));
+    const char *name = "";
+    if (raw) {
+        struct value v;
+        value_from_text(&v, raw, n);
+        v.set = 1;
+        int64_t id = ticket_status_lookup(ctx, &v, &name);
+        if (id == -2)
+            return ENG_DB;
+        if (id <= 0)
+            return reply_bad(ctx->r, "ticket_status names no ticket status of this database "
+                                     "(give a status id or name)");
+        value_int(ctx_val(ctx, "ticket_status"), id);
+        ctx->aux = id;
+    } else {
+        ctx->aux = old;
+    }
+    char what[512];
+    snprintf(what, sizeof(what), "Status set to %s", name);
+    if (ctx->aux != old && (rc = history(ctx, name, what, 0)) != ENG_OK)
+        return rc;
+    const struct value *pr = ctx_val(ctx, "ticket_priority");
+    const char *old_pr = cur_text(ctx, "ticket_priority");
+    if (pr->set && pr->p && (strlen(old_pr) != pr->n || memcmp(old_pr, pr->p, pr->n) != 0)) {
+        snprintf(what, sizeof(what), "changed priority from %s to %.*s", old_pr,
+                 (int)(pr->n > 200 ? 200 : pr->n), pr->p);
+        if ((rc = history(ctx, status_name(ctx, ctx->aux), what, 1)) != ENG_OK)
+            return rc;
+    }
+    const struct value *as = ctx_val(ctx, "ticket_assigned_to");
+    const char *old_as = cur_text(ctx, "ticket_assigned_to");
+    if (as->set && as->i != php_intval_str(old_as, strlen(old_as))) {
+        if (as->i)
+            snprintf(what, sizeof(what), "assigned the ticket to user %lld", (long long)as->i);
+        else
+            snprintf(what, sizeof(what), "unassigned the ticket");
+        if ((rc = history(ctx, status_name(ctx, ctx->aux), what, 1)) != ENG_OK)
+            return rc;
+    }
+    return ENG_OK;
+}
+
+/* After the UPDATE: the timestamps of a status change (resolved, closed, reopened). */
+static enum eng_rc status_times(struct op_ctx *ctx)
+{
+    static const char resolved[] =
+        "UPDATE tickets SET ticket_resolved_at = COALESCE(ticket_resolved_at, CURRENT_TIMESTAMP), "
+        "ticket_first_response_at = COALESCE(ticket_first_response_at, CURRENT_TIMESTAMP) "
+        "WHERE ticket_id = ?";
+    static const char closed[] =
+        "UPDATE tickets SET ticket_closed_at = CURRENT_TIMESTAMP, ticket_resolved_at = "
+        "COALESCE(ticket_resolved_at, CURRENT_TIMESTAMP) WHERE ticket_id = ?";
+    static const char open[] =
+        "UPDATE tickets SET ticket_resolved_at = NULL WHERE ticket_id = ? AND ticket_resolved_at "
+        "IS NOT NULL";
+    const char *sql = ctx->aux == STATUS_RESOLVED ? resolved
+                      : ctx->aux == STATUS_CLOSED ? closed
+                                                  : open;
+    return ctx_exec_ints(ctx, sql, 1, &ctx->id);
+}
+
+/* close: the UI's closing reply and history row. */
+static enum eng_rc closing_reply(struct op_ctx *ctx)
+{
+    static const char reply[] =
+        "INSERT INTO ticket_replies (ticket_reply, ticket_reply_type, ticket_reply_time_worked, "
+        "ticket_reply_by, ticket_reply_ticket_id) VALUES ('Ticket closed.', 'Internal', "
+        "'00:01:00', 0, ?)";
+    if (ctx_exec_ints(ctx, reply, 1, &ctx->id) != ENG_OK)
+        return ENG_DB;
+    return history(ctx, status_name(ctx, STATUS_CLOSED), "closed the ticket", 1);
+}
+
+static enum eng_rc reopened(struct op_ctx *ctx)
+{
+    return history(ctx, status_name(ctx, STATUS_OPEN), "reopened the ticket", 1);
+}
+
+/* Deleting a ticket deletes its replies and history, as the UI does. */
+static enum eng_rc delete_ticket_rows(struct op_ctx *ctx)
+{
+    if (ctx_exec_ints(ctx, "DELETE FROM ticket_replies WHERE ticket_reply_ticket_id = ?", 1,
+                      &ctx->id) != ENG_OK)
+        return ENG_DB;
+    return ctx_exec_ints(ctx, "DELETE FROM ticket_history WHERE ticket_history_ticket_id = ?", 1,
+                         &ctx->id);
+}
+
 static const struct field_ref refs[] = {
     {"ticket_contact_id", "contacts", "a contact"},
     {"ticket_asset_id", "assets", "an asset"},
@@ -149,6 +298,37 @@ static const struct endpoint endpoints[] = {
                LR_SCOPE, LR_ID},
               {"API", "Success", "Resolved ticket {ticket_prefix}{ticket_number} via API ({key})",
                LR_SCOPE, LR_ZERO}}},
+    {.function = "update",
+     .op = OP_UPDATE,
+     .id_param = "ticket_id",
+     .before = check_update,
+     .after = status_times,
+     .logs = {{"Ticket", "Edit", "Edited ticket {ticket_prefix}{ticket_number} via API ({key})",
+               LR_SCOPE, LR_ID},
+              {"API", "Success", "Edited ticket {ticket_prefix}{ticket_number} via API ({key})",
+               LR_SCOPE, LR_ZERO}}},
+    {.function = "close",
+     .op = OP_SET,
+     .id_param = "ticket_id",
+     .cond = "ticket_closed_at IS NULL",
+     .sets = "ticket_status = 5, ticket_closed_at = CURRENT_TIMESTAMP, ticket_closed_by = 0",
+     .after = closing_reply,
+     .logs = {{"Ticket", "Closed", "Closed ticket {ticket_prefix}{ticket_number} via API ({key})",
+               LR_SCOPE, LR_ID},
+              {"API", "Success", "Closed ticket {ticket_prefix}{ticket_number} via API ({key})",
+               LR_SCOPE, LR_ZERO}}},
+    {.function = "reopen",
+     .op = OP_SET,
+     .id_param = "ticket_id",
+     .cond = "ticket_closed_at IS NULL AND ticket_resolved_at IS NOT NULL",
+     .sets = "ticket_status = 2, ticket_resolved_at = NULL",
+     .after = reopened,
+     .logs = {{"Ticket", "Reopened",
+               "Reopened ticket {ticket_prefix}{ticket_number} via API ({key})", LR_SCOPE, LR_ID},
+              {"API", "Success", "Reopened ticket {ticket_prefix}{ticket_number} via API ({key})",
+               LR_SCOPE, LR_ZERO}}},
+    CRUD_DELETE("Ticket", "ticket", "ticket_id", delete_ticket_rows),
+    CRUD_ARCHIVE("Ticket", "ticket", "ticket_id"),
 };
 
 static struct module_resolved resolved;

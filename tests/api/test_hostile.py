@@ -515,7 +515,7 @@ HOSTILE = [
       status=404, words=[UNKNOWN]),
     H("index_php", "unknown_endpoint", "GET", "/index.php", status=404,
       words=[UNKNOWN]),
-    H("clients_delete_does_not_exist", "unknown_endpoint", "POST", "/api/v1/clients/delete.php",
+    H("clients_purge_does_not_exist", "unknown_endpoint", "POST", "/api/v1/clients/purge.php",
       body=J({"client_id": 1}), key="all", status=404, words=[UNKNOWN]),
     # --- duplicate parameters -----------------------------------------------------------------
     get("api_key_twice_bad_last", "duplicate_params", "clients/read",

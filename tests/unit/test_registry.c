@@ -14,10 +14,10 @@
 #include "engine/module.h"
 
 static const char *const url_names[] = {
-    "assets",    "certificates", "clients",  "contacts", "credentials",
-    "documents", "domains",      "expenses", "invoices", "invoice_items",
-    "locations", "networks",     "payments", "products", "quotes",
-    "software",  "technicians",  "tickets",  "vendors",
+    "assets",           "certificates",   "clients",  "contacts", "credentials",   "documents",
+    "document_folders", "domains",        "expenses", "invoices", "invoice_items", "locations",
+    "networks",         "payments",       "products", "quotes",   "software",      "technicians",
+    "tickets",          "ticket_replies", "vendors",
 };
 
 static int setup(void **state)
@@ -70,7 +70,7 @@ static void test_module_list(void **state)
 {
     (void)state;
     size_t n = sizeof(url_names) / sizeof(url_names[0]);
-    assert_int_equal(n, 19);
+    assert_int_equal(n, 21);
     assert_int_equal(module_count, n);
     for (size_t i = 0; i < n; i++) {
         const struct module *m = module_find(url_names[i], strlen(url_names[i]));

@@ -126,7 +126,7 @@ static void test_unknown(void **state)
         "/api/v1/clients/client_model.php",
         "/api/v1/clients/read_output.php",
         "/api/v1/clients/create_output.php",
-        "/api/v1/clients/delete.php", /* clients has no delete (reference 1.1) */
+        "/api/v1/clients/purge.php", /* no such function */
         "/api/v1/clients/nosuch.php",
         "/api/v1/nosuch/read.php",
         "/api/v1/nosuch/read",

@@ -1,0 +1,68 @@
+/* billing: what invoices, invoice_items and payments share: line items with exact amounts
+ * (engine/decimal.h), the invoice total recomputed from its items, the invoice's history rows. */
+#ifndef ITFLOWD_MODULES_BILLING_H
+#define ITFLOWD_MODULES_BILLING_H
+
+#include "engine/hook.h"
+
+/* An invoice or a quote: the SQL of its row (by dialect: MariaDB locks it), its items, its total
+ * and its history. */
+struct bill_kind {
+    const char *load[2];
+    const char *insert_item;
+    const char *sum_items[2];
+    const char *set_amount;
+    const char *history;
+    int stock; /* tangible products take stock (invoices) */
+};
+extern const struct bill_kind BILL_INVOICE, BILL_QUOTE;
+
+/* The invoice (or quote) a write names, as loaded in the write's transaction. */
+struct invoice_row {
+    const struct bill_kind *kind;
+    int64_t id;
+    int64_t client;
+    int64_t discount; /* cents */
+    int64_t amount;   /* cents */
+    const char *prefix;
+    int64_t number;
+    const char *status;
+    const char *currency;
+};
+
+/* Loads invoice id. ENG_OK (found), ENG_NOT_DONE (no such invoice, or another client's when
+ * ctx->S is not 0) or ENG_DB. */
+enum eng_rc invoice_load(struct op_ctx *ctx, int64_t id, struct invoice_row *inv);
+enum eng_rc bill_load(struct op_ctx *ctx, const struct bill_kind *kind, int64_t id,
+                      struct invoice_row *inv);
+
+/* How a line item that cannot be added is answered. */
+enum item_mode {
+    ITEM_ALONE,     /* invoice_items/create: the reference's answers (insert failed, stock log) */
+    ITEM_IN_CREATE, /* an element of invoices/create's items: a 400 naming the element */
+};
+
+/* Adds the line item described by the body object `item` (invoice_items/create's fields: name,
+ * description, qty, price, tax_id, item_order, product_id) to the invoice: stock row for a
+ * tangible product, tax from the taxes table, subtotal/tax/total to the cent. *item_id gets the
+ * new id, or 0 when the item was refused with the reference's answer (ITEM_ALONE). */
+enum eng_rc invoice_add_item(struct op_ctx *ctx, const struct invoice_row *inv, json_t *item,
+                             enum item_mode mode, size_t index, int64_t *item_id);
+
+/* invoice_amount = SUM(item_total) - invoice_discount_amount, summed exactly. *amount (cents) gets
+ * the new amount when not NULL. */
+enum eng_rc invoice_recompute(struct op_ctx *ctx, const struct invoice_row *inv, int64_t *amount);
+
+/* A history row of the invoice (status, description). */
+enum eng_rc invoice_history(struct op_ctx *ctx, int64_t invoice_id, const char *status,
+                            const char *desc);
+enum eng_rc bill_history(struct op_ctx *ctx, const struct bill_kind *kind, int64_t id,
+                         const char *status, const char *desc);
+
+/* The members of a line item (invoice_items/create's body, an element of an items array). */
+extern const struct body_array line_items;
+
+/* Cents as "1234.50". */
+const char *cents_text(struct op_ctx *ctx, int64_t cents);
+
+#endif
