@@ -8,19 +8,20 @@
 #include "cli/serve_opts.h"
 #include "core/membudget.h"
 
-int cmd_serve(const struct cli_opts *o, struct serve_opts *so, const struct opt_set *set)
+int cmd_serve(struct serve_opts *so, const struct opt_set *set)
 {
-    if (!o->db)
-        return cli_fail("serve needs --db PATH.");
-    if (access(o->db, R_OK | W_OK) != 0 && !strstr(o->db, "://"))
-        return cli_fail("cannot open %s; create it with 'itflowd init --db PATH'.", o->db_shown);
+    const char *target = so->cfg.db_target;
+    char shown[512];
+    db_target_display(target, shown, sizeof(shown));
     int rc = serve_opts_finish(so, set, sysconf(_SC_NPROCESSORS_ONLN));
     if (rc)
         return rc;
+    if (access(target, R_OK | W_OK) != 0 && !strstr(target, "://"))
+        return cli_fail("cannot open %s; create it with 'itflowd init --db PATH'.", shown);
     db_set_sync((enum db_sync)so->sync);
     struct db *db = NULL;
-    if (db_open(o->db, &db) != DB_OK)
-        return cli_fail("cannot open the database %s.", o->db_shown);
+    if (db_open(target, &db) != DB_OK)
+        return cli_fail("cannot open the database %s.", shown);
     enum db_rc drc = db_dialect(db) == DB_SQLITE ? cli_ensure_indexes(db) : DB_OK;
     if (drc != DB_OK)
         cli_fail("cannot create the read indexes: %s", db_errmsg(db));

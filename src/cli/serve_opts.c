@@ -100,7 +100,7 @@ static int split_listen(struct serve_opts *so)
 int serve_opts_finish(struct serve_opts *so, const struct opt_set *set, long ncpu)
 {
     if (split_listen(so))
-        return 1;
+        return 2;
     int rc = opts_apply(set, ncpu);
     if (rc)
         return rc;
