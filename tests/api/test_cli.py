@@ -13,12 +13,19 @@ on free ports and stopped at the end; see test_api.py).
                  --version, and docs/itflowd.1 being exactly what the tables print.
   PasswordTests  admin passwords longer than 254 bytes are used whole (not cut short), too long
                  ones refused from a file and from ITFLOWD_ADMIN_PASSWORD.
+  FileModeTests  the database, its -wal and -shm are created 0600 whatever the umask.
+  BackupTests    itflowd backup while writers keep writing: the copy passes PRAGMA
+                 integrity_check, is 0600 and holds every write acknowledged before it started.
 """
 import os
 import re
 import shutil
+import sqlite3
+import stat
 import subprocess
 import sys
+import threading
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -233,7 +240,91 @@ class PasswordTests(base.ApiTestCase):
         self.assertFalse(os.path.exists(db))
 
 
-ORDER = [HelpTests, PasswordTests]
+def mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+class FileModeTests(base.ApiTestCase):
+    def test_database_and_wal_files_are_0600(self):
+        d = base.workdir("cli_modes")
+        db = os.path.join(d, "x.db")
+        old = os.umask(0o022)
+        try:
+            self.assertEqual(base.cli("init", "--db", db, "--schema-only").returncode, 0)
+            with open(base.SEED_SQL, encoding="utf-8") as f:
+                base.db_script(db, f.read())
+            srv = base.Server(db, "cli_modes").start()
+            try:
+                base.ApiTestCase.assertCreated(self, srv.post("clients/create",
+                                                              {"client_name": "Mode"},
+                                                              key=base.ALL_KEY))
+                for suffix in ("", "-wal", "-shm"):
+                    self.assertTrue(os.path.exists(db + suffix), suffix)
+                    self.assertEqual(mode(db + suffix), 0o600, suffix)
+            finally:
+                srv.stop()
+        finally:
+            os.umask(old)
+
+
+class BackupTests(base.ApiTestCase):
+    def test_backup_under_write_load(self):
+        db = base.make_seeded_db("cli_backup")
+        srv = base.Server(db, "cli_backup").start()
+        acked = []  # (time acknowledged, client id)
+        stop = threading.Event()
+        errors = []
+
+        def writer(n):
+            i = 0
+            while not stop.is_set():
+                i += 1
+                try:
+                    r = srv.post("clients/create", {"client_name": "Load %d-%d" % (n, i),
+                                                    "client_notes": "x" * 2000},
+                                 key=base.ALL_KEY)
+                    cid = r.json()["data"][0]["insert_id"]
+                    acked.append((time.monotonic(), cid))
+                except Exception as e:  # noqa: BLE001  (reported below)
+                    errors.append(repr(e))
+                    return
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        try:
+            time.sleep(1.0)
+            copies = []
+            for k in range(3):
+                out = os.path.join(base.workdir("cli_backup_out"), "copy%d.db" % k)
+                started = time.monotonic()
+                r = base.cli("backup", "--db", db, "--to", out)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertIn("integrity_check ok", r.stdout)
+                copies.append((started, out))
+                time.sleep(0.3)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+            srv.stop()
+        self.assertEqual(errors, [])
+        self.assertGreater(len(acked), 20, "the write load did not run")
+        for started, out in copies:
+            self.assertEqual(mode(out), 0o600)
+            con = sqlite3.connect(out)
+            try:
+                self.assertEqual(con.execute("PRAGMA integrity_check").fetchall(), [("ok",)])
+                have = {row[0] for row in con.execute("SELECT client_id FROM clients")}
+            finally:
+                con.close()
+            before = {cid for t, cid in acked if t < started}
+            self.assertTrue(before, "no write was acknowledged before the backup")
+            self.assertEqual(before - have, set(), "acknowledged writes missing from the copy")
+            self.assertFalse(os.path.exists(out + "-wal"))
+
+
+ORDER = [HelpTests, PasswordTests, FileModeTests, BackupTests]
 
 
 def main(argv):
