@@ -8,6 +8,16 @@
 #include "cli/serve_opts.h"
 #include "core/membudget.h"
 
+#ifdef ITFLOWD_SYSTEMD
+#include <systemd/sd-daemon.h>
+
+/* readiness, reload and stop for systemd's Type=notify (nothing when NOTIFY_SOCKET is unset) */
+static void notify_systemd(const char *state)
+{
+    sd_notify(0, state);
+}
+#endif
+
 int cmd_serve(struct serve_opts *so, const struct opt_set *set)
 {
     const char *target = so->cfg.db_target;
@@ -30,5 +40,8 @@ int cmd_serve(struct serve_opts *so, const struct opt_set *set)
         return 1;
     throttle_configure(so->auth_fail_limit, so->auth_fail_window);
     membudget_configure(so->max_body_memory);
+#ifdef ITFLOWD_SYSTEMD
+    so->cfg.notify = notify_systemd;
+#endif
     return server_run(&so->cfg);
 }

@@ -780,6 +780,12 @@ static int reopen_log(const struct server_config *cfg)
     return 0;
 }
 
+static void notify(const struct server_config *cfg, const char *state)
+{
+    if (cfg->notify)
+        cfg->notify(state);
+}
+
 static void free_pools(struct server *srv)
 {
     db_close(srv->health_db);
@@ -887,10 +893,15 @@ int server_run(const struct server_config *cfg)
     int maint_ok = pthread_create(&srv.maint, NULL, maintenance, &srv) == 0;
     fprintf(stderr, "itflowd: listening on http://%s:%u (%u threads, %u write workers)\n",
             cfg->listen_host, cfg->port, threads, writers);
+    notify(cfg, "READY=1\nSTATUS=serving");
     int sig = 0;
-    while (sigwait(&stop, &sig) == 0 && sig == SIGHUP)
+    while (sigwait(&stop, &sig) == 0 && sig == SIGHUP) {
+        notify(cfg, "RELOADING=1");
         if (reopen_log(cfg) == 0)
             fprintf(stderr, "itflowd: log reopened\n");
+        notify(cfg, "READY=1\nSTATUS=serving");
+    }
+    notify(cfg, "STOPPING=1");
     /* graceful stop: no new connections, in-flight requests get shutdown_sec to finish */
     /* The event threads take the listening socket out of their epoll sets after the quiesce,
      * each in its own time; closing it now would make that fail, and libmicrohttpd aborts the

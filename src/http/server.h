@@ -32,7 +32,14 @@ struct server_config {
     unsigned send_timeout_sec;   /* a streaming answer that makes no progress this long ends */
     const struct cidr_list *metrics_from;    /* who may read /metrics */
     const struct cidr_list *trusted_proxies; /* whose X-Forwarded-For / Forwarded is believed */
+    int log_format;                          /* enum server_log_format: the access log's lines */
+    /* The service manager's notification (sd_notify: "READY=1", "RELOADING=1", "STOPPING=1"),
+     * or NULL. */
+    void (*notify)(const char *state);
 };
+
+/* --log-format, in the order of its choices */
+enum server_log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
 
 /* Runs until SIGINT/SIGTERM (graceful: stops accepting, lets in-flight requests finish within
  * shutdown_sec); SIGHUP reopens the log file. Returns the process exit code. */

@@ -14,12 +14,16 @@ on free ports and stopped at the end; see test_api.py).
   PasswordTests  admin passwords longer than 254 bytes are used whole (not cut short), too long
                  ones refused from a file and from ITFLOWD_ADMIN_PASSWORD.
   FileModeTests  the database, its -wal and -shm are created 0600 whatever the umask.
+  NotifyTests    serve tells systemd (NOTIFY_SOCKET) READY=1 once listening, RELOADING=1 and
+                 READY=1 around a SIGHUP, STOPPING=1 on SIGTERM.
   BackupTests    itflowd backup while writers keep writing: the copy passes PRAGMA
                  integrity_check, is 0600 and holds every write acknowledged before it started.
 """
 import os
 import re
 import shutil
+import signal
+import socket
 import sqlite3
 import stat
 import subprocess
@@ -324,7 +328,51 @@ class BackupTests(base.ApiTestCase):
             self.assertFalse(os.path.exists(out + "-wal"))
 
 
-ORDER = [HelpTests, PasswordTests, FileModeTests, BackupTests]
+class NotifyTests(base.ApiTestCase):
+    def test_ready_reload_stop(self):
+        if "systemd notify: yes" not in base.cli("--version").stdout:
+            self.skipTest("built without libsystemd")
+        d = base.workdir("cli_notify")
+        path = os.path.join(d, "notify.sock")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(path)
+        sock.settimeout(10)
+        db = base.make_seeded_db("cli_notify")
+        port = base.free_port()
+        log = open(os.path.join(d, "serve.log"), "wb")
+        proc = subprocess.Popen([base.BIN, "serve", "--db", db, "--listen",
+                                 "127.0.0.1:%d" % port, "--log", os.path.join(d, "access.log")],
+                                stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                env=dict(base.ENV, NOTIFY_SOCKET=path))
+        try:
+            msgs = []
+
+            def until(word):
+                while True:
+                    msgs.append(sock.recv(4096).decode())
+                    if word in msgs[-1]:
+                        return
+
+            until("READY=1")
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)  # listening by now
+            s.close()
+            proc.send_signal(signal.SIGHUP)
+            until("RELOADING=1")
+            until("READY=1")
+            proc.send_signal(signal.SIGTERM)
+            until("STOPPING=1")
+            self.assertEqual(proc.wait(timeout=15), 0)
+            order = [w for m in msgs for w in ("READY=1", "RELOADING=1", "STOPPING=1") if w in m]
+            self.assertEqual(order, ["READY=1", "RELOADING=1", "READY=1", "STOPPING=1"], msgs)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            log.close()
+            sock.close()
+
+
+ORDER = [HelpTests, PasswordTests, FileModeTests, NotifyTests, BackupTests]
 
 
 def main(argv):
