@@ -22,6 +22,7 @@
 #include "auth/throttle.h"
 #include "core/logsafe.h"
 #include "core/membudget.h"
+#include "http/accesslog.h"
 #include "db/db.h"
 #include "engine/engine.h"
 #include "http/conn.h"
@@ -91,7 +92,10 @@ struct http_req {
     int stream_done;
     int stream_slot; /* holds a streaming slot of its client address (streams.c) */
     struct route route;
-    const char *label; /* metrics label for non-API routes */
+    const char *label;  /* metrics label for non-API routes */
+    const char *result; /* the v1 answer's "success" (access_v1_result), for the log and metrics */
+    size_t bytes;       /* of the body sent */
+    int head;           /* a HEAD request: the answer of GET without its body */
 };
 
 static atomic_int in_flight;   /* requests between the handler's first call and completed() */
@@ -199,21 +203,28 @@ static void completed(void *cls, struct MHD_Connection *con, void **req_cls,
         MHD_set_connection_option(con, MHD_CONNECTION_OPTION_TIMEOUT, srv->cfg->timeout_sec);
     }
     if (r->status) {
+        const char *result = h->result ? h->result : "-";
+        double seconds = elapsed(&h->t0);
         if (h->route.kind == ROUTE_API && h->route.ep)
-            metrics_observe(h->route.mod->name, h->route.ep->function, NULL, r->status,
-                            elapsed(&h->t0));
+            metrics_observe(h->route.mod->name, h->route.ep->function, NULL, r->status, result,
+                            seconds);
         else
-            metrics_observe(NULL, NULL, h->label ? h->label : "unknown", r->status,
-                            elapsed(&h->t0));
+            metrics_observe(NULL, NULL, h->label ? h->label : "unknown", r->status, result,
+                            seconds);
         if (r->status >= 500)
             metrics_store_error();
         if (!srv->cfg->quiet) {
-            char method[64], path[1024]; /* request data: one line, one field each */
-            fprintf(stderr, "%s %s %s %d %.3fms%s\n", r->ip,
-                    log_escape(method, sizeof(method), r->method_name, LOG_ESC_SPACE),
-                    log_escape(path, sizeof(path), r->path, LOG_ESC_SPACE), r->status,
-                    elapsed(&h->t0) * 1000.0,
-                    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+            struct access_entry e = {r->ip,
+                                     r->method_name,
+                                     r->path,
+                                     r->status,
+                                     result,
+                                     r->key.id,
+                                     r->key.name_html,
+                                     h->bytes,
+                                     seconds,
+                                     toe != MHD_REQUEST_TERMINATED_COMPLETED_OK};
+            access_log_write(stderr, srv->cfg->log_format, &e);
         }
     }
     if (h->conn) {
@@ -259,6 +270,7 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *out, size_t max)
         n = max;
     memcpy(out, r->out.p + h->stream_pos, n);
     h->stream_pos += n;
+    h->bytes += n;
     return (ssize_t)n;
 }
 
@@ -267,12 +279,14 @@ static enum MHD_Result send_reply(struct MHD_Connection *con, struct http_req *h
 {
     struct req *r = &h->r;
     struct MHD_Response *resp;
+    h->result = access_v1_result(r->out.p, r->out.len);
     if (r->stream_next) {
         resp =
             MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader, h, NULL);
     } else {
         size_t len;
         char *p = buf_steal(&r->out, &len);
+        h->bytes = h->head ? 0 : len;
         resp = MHD_create_response_from_buffer(len, p, MHD_RESPMEM_MUST_FREE);
         release_db(r, 0);
     }
@@ -444,6 +458,16 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
 {
     struct req *r = &h->r;
     r->method = route_method(r->method_name);
+    /* HEAD: the answer of GET without its body on /healthz, /metrics and the OpenAPI document
+     * (libmicrohttpd sends no body for HEAD); the v1 endpoints keep their method rules */
+    if (r->method == METHOD_OTHER && !strcmp(r->method_name, "HEAD") && !r->bad_header &&
+        plain_target(h->raw_uri)) {
+        route_match(r->path, &h->route);
+        if (h->route.kind != ROUTE_API && h->route.kind != ROUTE_UNKNOWN) {
+            r->method = METHOD_GET;
+            h->head = 1;
+        }
+    }
     if (r->method == METHOD_OTHER) { /* F1: before any key check */
         snprintf(r->allow, sizeof(r->allow), "GET, POST");
         reply_message(r, 405, "Method not allowed. Only GET and POST are supported.");
@@ -464,7 +488,7 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
     }
     if (h->route.kind != ROUTE_API) {
         if (r->method != METHOD_GET) {
-            snprintf(r->allow, sizeof(r->allow), "GET");
+            snprintf(r->allow, sizeof(r->allow), "GET, HEAD");
             reply_message(r, 405, "Can only send GET requests to this endpoint.");
             return;
         }
@@ -548,6 +572,14 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
     engine_handle(r);
     if (r->status == 403 && (r->ep->flags & EP_DECRYPT))
         note_failure(r); /* a wrong decrypt password costs a key derivation: throttled too */
+    if (r->why[0] || (r->status == 200 && r->ep->op != OP_READ &&
+                      !strcmp(access_v1_result(r->out.p, r->out.len), "False"))) {
+        /* the generic "not done" text of the reference: the real reason, at warning level */
+        struct access_entry e = {r->ip,     r->method_name,   r->path, r->status, "False",
+                                 r->key.id, r->key.name_html, 0,       0,         0};
+        access_log_warning(stderr, srv->cfg->log_format, &e,
+                           r->why[0] ? r->why : "not done (no reason recorded)");
+    }
     if (r->status >= 500 && (r->db || r->error[0])) {
         char method[64], path[1024], msg[512];
         fprintf(stderr, "itflowd: %s %s failed: %s\n",

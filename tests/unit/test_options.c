@@ -284,7 +284,8 @@ static void test_help_names_every_flag_and_default(void **state)
             else
                 snprintf(want, sizeof(want), "default: %ld", o->dflt);
         } else if (o->kind == OPT_ENUM) {
-            snprintf(want, sizeof(want), "default: %s; full or normal", o->choices[0]);
+            snprintf(want, sizeof(want), "default: %s; %s or %s", o->choices[0], o->choices[0],
+                     o->choices[1]);
         } else if (o->flags & OPT_REQUIRED) {
             snprintf(want, sizeof(want), "(required)");
         } else {

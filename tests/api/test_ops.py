@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+"""What an administrator reads from a running server: the access log (text and JSON), the
+warnings behind the generic failure texts, /metrics by v1 result, HEAD.
+
+usage: python3 tests/api/test_ops.py PATH/TO/itflowd [-v] [TestClass[.test_name] ...]
+
+Python 3 standard library only; servers are started here on 127.0.0.1 (free ports; a private
+seeded database each, see test_api.py) and stopped at the end.
+
+  AccessLogTests  a line per request with an ISO-8601 UTC time, the client, method, path (never
+                  the query), status, v1 result, key id and name (never a secret), bytes and
+                  duration; --log-format json: one JSON object per line with the same fields.
+  WarningTests    a duplicate e-mail and a credential without a decrypt password: the generic
+                  failure text in the answer, the real reason logged at warning level.
+  MetricsTests    itflowd_requests_total by endpoint, status and v1 result.
+  HeadTests       HEAD answers like GET without a body on /healthz, /metrics and the OpenAPI
+                  document; v1 endpoints keep their method rules.
+"""
+import json
+import os
+import re
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import test_api as base  # noqa: E402  (helpers: Server, make_seeded_db, keys)
+
+ALL_KEY, C1_KEY, C2_KEY = base.ALL_KEY, base.C1_KEY, base.C2_KEY
+SECRETS = [ALL_KEY, C1_KEY, C2_KEY, base.DECRYPT_PW]
+TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
+TEXT_LINE = re.compile(r"^(%s) (\S+) (\S+) (\S+) (\d{3}) (True|False|-) (key=(\d+):(\S*)|-) "
+                       r"(\d+) (\d+\.\d{3})ms$" % TIME)
+
+
+def requests(srv):
+    """The same mix for both formats: (method, path, status, result, key id, body length)."""
+    done = []
+
+    def note(r, method, path, key_id):
+        done.append((method, path, r.status, base.Response.json(r)["success"]
+                     if r.body.startswith(b'{"success"') else "-", key_id, len(r.body)))
+
+    note(srv.get("clients/read", key=ALL_KEY, limit=1), "GET", "/api/v1/clients/read.php", 1)
+    note(srv.request("GET", "/api/v1/clients/read.php", headers={"X-API-Key": C1_KEY}),
+         "GET", "/api/v1/clients/read.php", 2)
+    note(srv.request("GET", "/api/v1/clients/read.php",
+                     headers={"Authorization": "Bearer " + C2_KEY}),
+         "GET", "/api/v1/clients/read.php", 4)
+    note(srv.get("clients/read", key=ALL_KEY + "x"), "GET", "/api/v1/clients/read.php", 0)
+    note(srv.post("clients/update", {"client_id": 999999, "client_name": "x"}, key=ALL_KEY),
+         "POST", "/api/v1/clients/update.php", 1)
+    note(srv.get("credentials/read", key=C1_KEY, api_key_decrypt_password=base.DECRYPT_PW),
+         "GET", "/api/v1/credentials/read.php", 2)
+    note(srv.request("GET", "/openapi-nope"), "GET", "/openapi-nope", 0)
+    time.sleep(0.3)
+    return done
+
+
+class AccessLogTests(base.ApiTestCase):
+    def test_text_lines(self):
+        srv = base.Server(base.make_seeded_db("ops_text"), "ops_text").start()
+        try:
+            t0 = time.gmtime(time.time() - 2)
+            done = requests(srv)
+            log = srv.log_text()
+        finally:
+            srv.stop()
+        lines = [ln for ln in log.splitlines() if not ln.startswith("itflowd: ")
+                 and " itflowd: warning: " not in ln]
+        # a line is written once its answer is sent: the next request's may come first
+        got = []
+        for line in lines:
+            if " /healthz " in line:  # the readiness checks
+                continue
+            m = TEXT_LINE.match(line)
+            self.assertIsNotNone(m, line)
+            self.assertGreaterEqual(m.group(1), time.strftime("%Y-%m-%dT%H:%M:%S", t0))
+            self.assertEqual(m.group(2), "127.0.0.1")
+            got.append((m.group(3), m.group(4), int(m.group(5)), m.group(6), int(m.group(8) or 0),
+                        int(m.group(10))))
+        self.assertEqual(sorted(got), sorted(done))
+        self.assertIn(" key=4:Globex\\x20R&amp;D\\x20&quot;ops&quot;\\x20&eacute; ", log)
+        for s in SECRETS:
+            self.assertNotIn(s, log)
+        self.assertNotIn("?", "\n".join(lines))
+        self.assertNotIn("limit=", log)
+
+    def test_json_lines(self):
+        srv = base.Server(base.make_seeded_db("ops_json"), "ops_json",
+                          extra_args=["--log-format", "json"]).start()
+        try:
+            done = requests(srv)
+            odd = srv.request("GET", "/api/v1/x\"y%0a%ff")  # a path to escape, not UTF-8
+            time.sleep(0.3)
+            log = srv.log_text()
+        finally:
+            srv.stop()
+        entries = [json.loads(ln) for ln in log.splitlines() if ln.startswith("{")]
+        access = [e for e in entries if e["level"] == "info"]
+        access = [e for e in access if e["path"] != "/healthz"]  # the readiness checks
+        got = []
+        for e in access:
+            self.assertRegex(e["time"], "^%s$" % TIME)
+            self.assertEqual(e["client"], "127.0.0.1")
+            self.assertIsInstance(e["duration_ms"], float)
+            got.append((e["method"], e["path"], e["status"], e["result"] or "-", e["key_id"] or 0,
+                        e["bytes"]))
+        odd = ("GET", "/api/v1/x\"y\\x0a\u00ff", 404, "False", 0, len(odd.body))
+        self.assertEqual(sorted(got), sorted(done + [odd]))
+        named = [e for e in access if e["key_id"] == 4]
+        self.assertEqual(len(named), 1)
+        self.assertEqual(named[0]["key_name"], "Globex R&amp;D &quot;ops&quot; &eacute;")
+        for s in SECRETS:
+            self.assertNotIn(s, log)
+
+
+class WarningTests(base.ApiTestCase):
+    def test_generic_failures_log_their_reason(self):
+        srv = base.Server(base.make_seeded_db("ops_warn"), "ops_warn").start()
+        try:
+            r = srv.post("contacts/create", {"contact_name": "Again",
+                                             "contact_email": "alice@acme.example"}, key=C1_KEY)
+            self.assertIn("insert query failed", r.json()["message"])
+            r = srv.post("credentials/create", {"credential_name": "no password",
+                                                "credential_password": "x"}, key=C1_KEY)
+            self.assertIn("insert query failed", r.json()["message"])
+            r = srv.post("contacts/create", {"contact_email": "new@acme.example"}, key=C1_KEY)
+            self.assertIn("insert query failed", r.json()["message"])
+            r = srv.post("clients/update", {"client_id": 999999, "client_name": "x"},
+                         key=ALL_KEY)
+            self.assertIn("update query failed", r.json()["message"])
+            time.sleep(0.3)
+            log = srv.log_text()
+        finally:
+            srv.stop()
+        warnings = [ln for ln in log.splitlines() if " itflowd: warning: " in ln]
+        want = [
+            "POST /api/v1/contacts/create.php (key 2): contact_email is already used by another "
+            "row (unique)",
+            "POST /api/v1/credentials/create.php (key 2): no api_key_decrypt_password "
+            "(parameter or X-API-Key-Decrypt-Password)",
+            "POST /api/v1/contacts/create.php (key 2): the required field contact_name is "
+            "missing or empty",
+            "POST /api/v1/clients/update.php (key 1): row 999999 does not exist or is out of the "
+            "key's scope",
+        ]
+        self.assertEqual([w.split(" itflowd: warning: ", 1)[1] for w in warnings], want)
+        for w in warnings:
+            self.assertRegex(w, "^%s " % TIME)
+
+
+class MetricsTests(base.ApiTestCase):
+    def test_requests_by_endpoint_status_and_result(self):
+        srv = base.Server(base.make_seeded_db("ops_metrics"), "ops_metrics").start()
+        try:
+            for _ in range(3):
+                srv.get("clients/read", key=ALL_KEY, limit=1)
+            srv.post("clients/update", {"client_id": 999999, "client_name": "x"}, key=ALL_KEY)
+            srv.get("clients/read", key="nope" * 8)
+            want = ['itflowd_requests_total{endpoint="clients/read",status="200",'
+                    'result="True"} 3\n',
+                    'itflowd_requests_total{endpoint="clients/update",status="200",'
+                    'result="False"} 1\n',
+                    'itflowd_requests_total{endpoint="clients/read",status="401",'
+                    'result="False"} 1\n']
+            deadline = time.time() + 5  # a request is counted once its answer is sent
+            while True:
+                text = srv.request("GET", "/metrics").body.decode()
+                if all(w in text for w in want) or time.time() > deadline:
+                    break
+                time.sleep(0.05)
+        finally:
+            srv.stop()
+        for w in want:
+            self.assertIn(w, text)
+        self.assertRegex(text, r'itflowd_requests_total\{endpoint="healthz",status="200"\} \d+\n')
+
+
+class HeadTests(base.ApiTestCase):
+    def test_head_is_get_without_a_body(self):
+        srv = base.Server(base.make_seeded_db("ops_head"), "ops_head").start()
+        try:
+            for path in ("/healthz", "/metrics", "/api/v1/openapi.json"):
+                with self.subTest(path=path):
+                    g = srv.request("GET", path)
+                    h = srv.request("HEAD", path)
+                    self.assertEqual(h.status, 200)
+                    self.assertEqual(h.body, b"")
+                    self.assertEqual(h.header("Content-Type"), g.header("Content-Type"))
+                    if path != "/metrics":  # its counters move between the two requests
+                        self.assertEqual(int(h.header("Content-Length")), len(g.body))
+            r = srv.request("HEAD", "/api/v1/clients/read.php", query={"api_key": ALL_KEY})
+            self.assertEqual(r.status, 405)
+            self.assertEqual(r.header("Allow"), "GET, POST")
+            r = srv.request("POST", "/healthz", body=b"{}")
+            self.assertEqual(r.status, 405)
+            self.assertEqual(r.header("Allow"), "GET, HEAD")
+            r = srv.request("HEAD", "/nope")
+            self.assertEqual(r.status, 405)
+        finally:
+            srv.stop()
+
+
+ORDER = [AccessLogTests, WarningTests, MetricsTests, HeadTests]
+
+
+def main(argv):
+    return base.run_test_module(argv, sys.modules[__name__], ORDER, "ops")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
