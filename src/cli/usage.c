@@ -51,6 +51,12 @@ static const struct opt backup_opts[] = {
     DB_OPT("the SQLite database to back up (it may be serving meanwhile)"),
     S("--to", to, "FILE", OPT_REQUIRED, NULL, "the backup file to write (must not exist)"),
 };
+static const struct opt copy_opts[] = {
+    S("--from", from, "TARGET", OPT_REQUIRED, NULL,
+      "the database to read: an SQLite file or a mariadb:// target"),
+    S("--to", to, "TARGET", OPT_REQUIRED, NULL,
+      "the database to write: a new SQLite file, or a mariadb:// database with no rows"),
+};
 
 const struct cli_command cli_commands[] = {
     {"init", NULL, "create the ITFlow schema and seed a new database",
@@ -81,6 +87,13 @@ const struct cli_command cli_commands[] = {
      "every write committed when the backup started. MariaDB is refused: use mariadb-dump or\n"
      "mariabackup, which know its storage.",
      backup_opts, N(backup_opts), 0, cmd_backup},
+    {"copy", NULL, "copy the API's tables from one database into another",
+     "Copies the rows of every table the API uses from one store into another (an ITFlow MariaDB\n"
+     "into a new SQLite file, and back), read in one snapshot and written in one transaction.\n"
+     "The target gets the schema when it has none; tables that hold rows are refused. The row\n"
+     "counts of both sides are compared before the commit. The encrypted credentials, keys and\n"
+     "wrapped master keys are copied as they are: they decrypt with the same passwords.",
+     copy_opts, N(copy_opts), CLI_ENV_DB, cmd_copy},
 };
 const size_t cli_command_count = N(cli_commands);
 
