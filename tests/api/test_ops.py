@@ -15,12 +15,17 @@ seeded database each, see test_api.py) and stopped at the end.
   MetricsTests    itflowd_requests_total by endpoint, status and v1 result.
   HeadTests       HEAD answers like GET without a body on /healthz, /metrics and the OpenAPI
                   document; v1 endpoints keep their method rules.
+  OpenApiTests    /api/v1/openapi.json is valid OpenAPI 3.1 (the published schema, vendored in
+                  tests/api/schemas, with python3-jsonschema), every Schema Object valid JSON
+                  Schema 2020-12, every operation summarised and described, the decrypt header
+                  declared, and every read's real answer valid against its documented row schema.
 """
 import json
 import os
 import re
 import sys
 import time
+import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -202,11 +207,113 @@ class HeadTests(base.ApiTestCase):
             srv.stop()
 
 
-ORDER = [AccessLogTests, WarningTests, MetricsTests, HeadTests]
+SCHEMA_DIR = os.path.join(HERE, "schemas")
+
+
+class OpenApiTests(base.ApiTestCase):
+    @classmethod
+    def setUpClass(cls):
+        try:
+            import jsonschema  # noqa: F401  (python3-jsonschema, scripts/deps.sh test)
+        except ImportError:
+            raise unittest.SkipTest("python3-jsonschema is not installed")
+        cls.srv = base.Server(base.make_seeded_db("ops_openapi"), "ops_openapi").start()
+        cls.doc = cls.srv.request("GET", "/api/v1/openapi.json").json()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+
+    def test_valid_openapi_3_1(self):
+        import jsonschema
+        with open(os.path.join(SCHEMA_DIR, "openapi-3.1.json"), encoding="utf-8") as f:
+            meta = json.load(f)
+        jsonschema.Draft202012Validator.check_schema(meta)
+        errors = sorted(jsonschema.Draft202012Validator(meta).iter_errors(self.doc),
+                        key=lambda e: list(e.absolute_path))
+        self.assertEqual(["%s: %s" % ("/".join(map(str, e.absolute_path)), e.message)
+                          for e in errors[:10]], [])
+        # the published schema leaves Schema Objects open: each is checked as JSON Schema
+        schemas = list(self.doc["components"]["schemas"].items())
+        for path, item in self.doc["paths"].items():
+            for method, op in item.items():
+                for p in op.get("parameters", []):
+                    schemas.append(("%s %s %s" % (method, path, p["name"]), p["schema"]))
+                body = op.get("requestBody", {}).get("content", {}).get("application/json")
+                if body:
+                    schemas.append(("%s %s body" % (method, path), body["schema"]))
+        for name, schema in schemas:
+            with self.subTest(schema=name):
+                jsonschema.Draft202012Validator.check_schema(schema)
+        # a broken document is caught (the check is not vacuous)
+        broken = json.loads(json.dumps(self.doc))
+        broken["paths"]["/healthz"]["get"]["responses"] = {"200": {"content": {}}}
+        self.assertFalse(jsonschema.Draft202012Validator(meta).is_valid(broken))
+
+    def test_every_operation_described(self):
+        for path, item in self.doc["paths"].items():
+            for method, op in item.items():
+                with self.subTest(op="%s %s" % (method, path)):
+                    self.assertTrue(op.get("summary"))
+                    self.assertTrue(op.get("description"))
+                    for p in op.get("parameters", []):
+                        self.assertTrue(p.get("description"), p)
+                        self.assertIn(p["schema"]["type"], ("string", "integer"), p)
+        creds = self.doc["paths"]["/api/v1/credentials/read.php"]["get"]
+        self.assertIn(("header", "X-API-Key-Decrypt-Password"),
+                      [(p["in"], p["name"]) for p in creds["parameters"]])
+        create = self.doc["paths"]["/api/v1/credentials/create.php"]["post"]
+        self.assertIn(("header", "X-API-Key-Decrypt-Password"),
+                      [(p["in"], p["name"]) for p in create["parameters"]])
+        contacts = self.doc["paths"]["/api/v1/contacts/read.php"]["get"]
+        filters = [p["name"] for p in contacts["parameters"] if "Alternatives" in p["description"]]
+        self.assertGreater(len(filters), 1)
+        self.assertIn("The filters %s" % ", ".join(filters[:-1]), contacts["description"])
+        row = self.doc["components"]["schemas"]["invoices_row"]["properties"]
+        self.assertEqual(row["invoice_id"]["pattern"], "^-?[0-9]+$")
+        self.assertEqual(row["invoice_amount"]["pattern"], "^-?[0-9]+\\.[0-9]{2}$")
+        self.assertEqual(row["invoice_date"]["format"], "date")
+        self.assertEqual(row["invoice_note"]["type"], ["string", "null"])
+
+    def test_real_answers_match_their_schemas(self):
+        import jsonschema
+        comps = {"components": self.doc["components"]}
+        checked = 0
+        for path, item in sorted(self.doc["paths"].items()):
+            op = item.get("get")
+            if not op or not path.startswith("/api/v1/") or path.endswith("openapi.json"):
+                continue
+            schema = dict(comps, **op["responses"]["200"]["content"]["application/json"]["schema"])
+            for key in (ALL_KEY, C1_KEY):
+                with self.subTest(path=path, key=key[:6]):
+                    q = {"api_key": key}
+                    if "credentials" in path:
+                        q["api_key_decrypt_password"] = base.DECRYPT_PW
+                    if "invoice_items" in path:
+                        q["invoice_id"] = 1
+                    r = self.srv.request("GET", path, query=q)
+                    want = schema
+                    if r.status != 200:  # a client key on an all-clients endpoint: 403
+                        self.assertIn(str(r.status), op["responses"], r)
+                        want = dict(comps, **op["responses"][str(r.status)]["content"][
+                            "application/json"]["schema"])
+                    errors = list(jsonschema.Draft202012Validator(want).iter_errors(r.json()))
+                    self.assertEqual([e.message for e in errors][:5], [])
+                    checked += r.json()["success"] == "True"
+        self.assertGreater(checked, 20)
+        # a value of the wrong shape is caught
+        schema = dict(comps, **{"$ref": "#/components/schemas/invoices_read_result"})
+        r = self.srv.get("invoices/read", key=ALL_KEY).json()
+        r["data"][0]["invoice_amount"] = 270
+        self.assertFalse(jsonschema.Draft202012Validator(schema).is_valid(r))
+
+
+ORDER = [AccessLogTests, WarningTests, MetricsTests, HeadTests, OpenApiTests]
 
 
 def main(argv):
-    return base.run_test_module(argv, sys.modules[__name__], ORDER, "ops")
+    return base.run_test_module(argv, sys.modules[__name__], ORDER, "ops",
+                                backends=("sqlite", "mariadb"))
 
 
 if __name__ == "__main__":
