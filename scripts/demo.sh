@@ -5,10 +5,16 @@
 # 127.0.0.1:8080 (Ctrl-C stops it). Its files — the database, DB.admin-password and DB.demo-key —
 # are readable by their owner only and ignored by git.
 set -euo pipefail
+# (ITFLOWD_DEMO_BIN=PATH uses that binary as it is and ITFLOWD_DEMO_NO_SERVE=1 stops before serving:
+# the api_cli test runs it so, twice.)
 repo=$(cd "$(dirname "$0")/.." && pwd)
-"$repo/scripts/deps.sh" demo
-"$repo/scripts/build.sh" "$repo/build" >/dev/null
-bin=$repo/build/itflowd
+if [ -n "${ITFLOWD_DEMO_BIN:-}" ]; then
+  bin=$ITFLOWD_DEMO_BIN
+else
+  "$repo/scripts/deps.sh" demo
+  "$repo/scripts/build.sh" "$repo/build" >/dev/null
+  bin=$repo/build/itflowd
+fi
 db=${ITFLOWD_DB:-./itflowd.db}
 listen=${ITFLOWD_LISTEN:-127.0.0.1:8080}
 pwfile=${db}.admin-password

@@ -14,6 +14,8 @@ on free ports and stopped at the end; see test_api.py).
   PasswordTests  admin passwords longer than 254 bytes are used whole (not cut short), too long
                  ones refused from a file and from ITFLOWD_ADMIN_PASSWORD.
   FileModeTests  the database, its -wal and -shm are created 0600 whatever the umask.
+  DemoTests      scripts/demo.sh run twice (with the built binary, not serving): one demo key,
+                 reused; its files 0600 and ignored by git.
   NotifyTests    serve tells systemd (NOTIFY_SOCKET) READY=1 once listening, RELOADING=1 and
                  READY=1 around a SIGHUP, STOPPING=1 on SIGTERM.
   BackupTests    itflowd backup while writers keep writing: the copy passes PRAGMA
@@ -271,6 +273,38 @@ class FileModeTests(base.ApiTestCase):
             os.umask(old)
 
 
+class DemoTests(base.ApiTestCase):
+    def test_demo_twice_keeps_one_key(self):
+        d = base.workdir("cli_demo")
+        db = os.path.join(d, "itflowd.db")
+        env = dict(base.ENV, ITFLOWD_DEMO_BIN=base.BIN, ITFLOWD_DEMO_NO_SERVE="1", ITFLOWD_DB=db)
+        keys = []
+        for _ in range(2):
+            r = subprocess.run(["bash", os.path.join(REPO, "scripts", "demo.sh")], cwd=d,
+                               capture_output=True, text=True, env=env, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            keys.append(re.search(r"X-API-Key: (\S+)'", r.stdout).group(1))
+        self.assertEqual(keys[0], keys[1], "the second run made another key")
+        listed = base.cli("key", "list", "--db", db).stdout.strip().splitlines()
+        self.assertEqual(len(listed), 2, listed)  # the header and the one key
+        for f in (db, db + ".admin-password", db + ".demo-key"):
+            self.assertEqual(mode(f), 0o600, f)
+        # the demo's files in the repository's own directory are ignored by git
+        if shutil.which("git") and os.path.exists(os.path.join(REPO, ".git")):
+            names = ["itflowd.db", "itflowd.db-wal", "itflowd.db-shm", "itflowd.db.admin-password",
+                     "itflowd.db.demo-key"]
+            r = subprocess.run(["git", "-C", REPO, "check-ignore"] + names, capture_output=True,
+                               text=True)
+            self.assertEqual(r.stdout.split(), names)
+        # the key works
+        srv = base.Server(db, "cli_demo").start()
+        try:
+            self.assertEqual(srv.request("GET", "/api/v1/clients/read.php",
+                                         headers={"X-API-Key": keys[0]}).status, 200)
+        finally:
+            srv.stop()
+
+
 class BackupTests(base.ApiTestCase):
     def test_backup_under_write_load(self):
         db = base.make_seeded_db("cli_backup")
@@ -372,7 +406,7 @@ class NotifyTests(base.ApiTestCase):
             sock.close()
 
 
-ORDER = [HelpTests, PasswordTests, FileModeTests, NotifyTests, BackupTests]
+ORDER = [HelpTests, PasswordTests, FileModeTests, DemoTests, NotifyTests, BackupTests]
 
 
 def main(argv):
