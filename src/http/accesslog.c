@@ -127,11 +127,17 @@ void access_log_write(FILE *f, int format, const struct access_entry *e)
 
 void access_log_warning(FILE *f, int format, const struct access_entry *e, const char *msg)
 {
+    access_log_event(f, format, "warning", e, msg);
+}
+
+void access_log_event(FILE *f, int format, const char *level, const struct access_entry *e,
+                      const char *msg)
+{
     char line[8192], m[1024];
     int n;
     if (format == 1) {
         char jm[6200];
-        int h = json_head(line, sizeof(line), "warning", e);
+        int h = json_head(line, sizeof(line), level, e);
         if (h < 0 || (size_t)h >= sizeof(line))
             return;
         log_escape(m, sizeof(m), msg, 0);
@@ -144,7 +150,7 @@ void access_log_warning(FILE *f, int format, const struct access_entry *e, const
         now_iso(ts, sizeof(ts));
         escape_fields(e, &x, LOG_ESC_SPACE);
         log_escape(m, sizeof(m), msg, 0);
-        n = snprintf(line, sizeof(line), "%s itflowd: warning: %s %s (key %lld): %s\n", ts,
+        n = snprintf(line, sizeof(line), "%s itflowd: %s: %s %s (key %lld): %s\n", ts, level,
                      x.method, x.path, (long long)e->key_id, m);
     }
     emit(f, line, sizeof(line), n);

@@ -32,5 +32,8 @@ void access_log_write(FILE *f, int format, const struct access_entry *e);
 
 /* A warning about the request (the reason behind a generic failure answer), one line. */
 void access_log_warning(FILE *f, int format, const struct access_entry *e, const char *msg);
+/* The same at another level ("error": why a request failed in the server). */
+void access_log_event(FILE *f, int format, const char *level, const struct access_entry *e,
+                      const char *msg);
 
 #endif

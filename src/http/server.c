@@ -580,7 +580,12 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
         access_log_warning(stderr, srv->cfg->log_format, &e,
                            r->why[0] ? r->why : "not done (no reason recorded)");
     }
-    if (r->status >= 500 && (r->db || r->error[0])) {
+    if (r->status >= 500 && (r->db || r->error[0]) && srv->cfg->log_format == LOG_FORMAT_JSON) {
+        struct access_entry e = {r->ip,     r->method_name,   r->path, r->status, "-",
+                                 r->key.id, r->key.name_html, 0,       0,         0};
+        access_log_event(stderr, LOG_FORMAT_JSON, "error", &e,
+                         r->error[0] ? r->error : db_errmsg(r->db));
+    } else if (r->status >= 500 && (r->db || r->error[0])) {
         char method[64], path[1024], msg[512];
         fprintf(stderr, "itflowd: %s %s failed: %s\n",
                 log_escape(method, sizeof(method), r->method_name, LOG_ESC_SPACE),

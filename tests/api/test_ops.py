@@ -12,6 +12,7 @@ seeded database each, see test_api.py) and stopped at the end.
                   duration; --log-format json: one JSON object per line with the same fields.
   WarningTests    a duplicate e-mail and a credential without a decrypt password: the generic
                   failure text in the answer, the real reason logged at warning level.
+  ErrorLineTests  with --log-format json a request the server fails on is a JSON "error" line.
   MetricsTests    itflowd_requests_total by endpoint, status and v1 result.
   HeadTests       HEAD answers like GET without a body on /healthz, /metrics and the OpenAPI
                   document; v1 endpoints keep their method rules.
@@ -153,6 +154,32 @@ class WarningTests(base.ApiTestCase):
         self.assertEqual([w.split(" itflowd: warning: ", 1)[1] for w in warnings], want)
         for w in warnings:
             self.assertRegex(w, "^%s " % TIME)
+
+
+class ErrorLineTests(base.ApiTestCase):
+    def test_a_server_fault_is_a_json_error_line(self):
+        if base.on_mariadb():
+            self.skipTest("the table is dropped through SQLite")
+        db = base.make_seeded_db("ops_fault")
+        srv = base.Server(db, "ops_fault", extra_args=["--log-format", "json"]).start()
+        try:
+            con = base.db_connect(db)
+            con.execute("DROP TABLE vendors")
+            con.commit()
+            con.close()
+            r = srv.get("vendors/read", key=ALL_KEY)
+            self.assertEqual(r.status, 500)
+            time.sleep(0.3)
+            log = srv.log_text()
+        finally:
+            srv.stop()
+        errors = [json.loads(ln) for ln in log.splitlines()
+                  if ln.startswith("{") and '"level":"error"' in ln]
+        self.assertEqual(len(errors), 1, log)
+        self.assertEqual((errors[0]["method"], errors[0]["path"], errors[0]["key_id"]),
+                         ("GET", "/api/v1/vendors/read.php", 1))
+        self.assertIn("vendors", errors[0]["message"])
+        self.assertNotIn("itflowd: GET", log)
 
 
 class MetricsTests(base.ApiTestCase):
@@ -308,7 +335,7 @@ class OpenApiTests(base.ApiTestCase):
         self.assertFalse(jsonschema.Draft202012Validator(schema).is_valid(r))
 
 
-ORDER = [AccessLogTests, WarningTests, MetricsTests, HeadTests, OpenApiTests]
+ORDER = [AccessLogTests, WarningTests, ErrorLineTests, MetricsTests, HeadTests, OpenApiTests]
 
 
 def main(argv):
