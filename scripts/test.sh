@@ -8,25 +8,33 @@
 # skip those parts.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-"$repo/scripts/deps.sh"
+"$repo/scripts/deps.sh" test
+
+failed=() # the suites that failed, for the last line
 
 # run_suite NAME BUILD_DIR CTEST_EXCLUDE [cmake args...]: build, run ctest (without the tests
-# matching CTEST_EXCLUDE, if not empty), print the runners' summary lines
+# matching CTEST_EXCLUDE, if not empty), print the runners' summary lines, each labelled with its
+# test's name ("[api_cases] Ran 240 tests") and the suite's ("[debug build] 100% tests passed")
 run_suite() {
   local name=$1 dir=$2 exclude=$3; shift 3
   echo "== $name"
-  BUILD_TYPE=Debug "$repo/scripts/build.sh" "$dir" "$@" >/dev/null
+  local status=0
+  BUILD_TYPE=Debug "$repo/scripts/build.sh" "$dir" "$@" >/dev/null || status=$?
+  if [ $status -ne 0 ]; then echo "[$name] the build failed"; failed+=("$name"); return $status; fi
   cd "$dir"
   set +e
   ctest --output-on-failure -V ${exclude:+-E "$exclude"} > ctest.log 2>&1
-  local status=$?
+  status=$?
   set -e
-  sed -E 's/^[0-9]+: //' ctest.log > ctest.plain.log
+  # ctest -V prefixes a test's output with its number; "Start N: NAME" names it
+  awk '/^ *Start +[0-9]+: /{id=$2; sub(":", "", id); t[id]=$3}
+       {if (match($0, /^[0-9]+: /)) {n=substr($0, 1, RLENGTH-2); print "[" t[n] "] " substr($0, RLENGTH+1)} else print}' \
+    ctest.log > ctest.plain.log
   # cmocka per test program, the conformance runner, unittest, then ctest's own summary
-  grep -E '^\[(  PASSED  |  FAILED  )\]|^[0-9]+ passed, [0-9]+ failed|^Ran [0-9]+ tests|^(OK|FAILED)( \(|$)' ctest.plain.log || true
-  grep -E '^FAIL |^ERROR:|^FAIL:|runtime error|AddressSanitizer|LeakSanitizer|ThreadSanitizer' ctest.plain.log | head -50 || true
-  grep -E '^[0-9]+% tests passed|tests failed out of|^The following tests FAILED|^\s+[0-9]+ - ' ctest.plain.log || true
-  if [ $status -ne 0 ]; then echo "see $dir/ctest.log"; tail -60 ctest.log; fi
+  grep -E '^\[[^]]*\] (\[(  PASSED  |  FAILED  )\]|[0-9]+ passed, [0-9]+ failed|Ran [0-9]+ tests|(OK|FAILED)( \(|$))' ctest.plain.log || true
+  grep -E '^\[[^]]*\] (FAIL |ERROR:|FAIL:)|runtime error|AddressSanitizer|LeakSanitizer|ThreadSanitizer' ctest.plain.log | head -50 || true
+  grep -E '^[0-9]+% tests passed|tests failed out of|^The following tests FAILED|^\s+[0-9]+ - ' ctest.plain.log | sed "s/^/[$name] /" || true
+  if [ $status -ne 0 ]; then echo "see $dir/ctest.log"; tail -60 ctest.log; failed+=("$name"); fi
   cd "$repo"
   return $status
 }
@@ -37,10 +45,10 @@ status=0
 echo "== release build (hardening)"
 if "$repo/scripts/build.sh" "$repo/build-release" >/dev/null &&
    (cd "$repo/build-release" && ctest --output-on-failure -R '^(hardening|test_.*)$' > ctest.log 2>&1); then
-  grep -E '^[0-9]+% tests passed|tests failed out of' "$repo/build-release/ctest.log" || true
+  grep -E '^[0-9]+% tests passed|tests failed out of' "$repo/build-release/ctest.log" | sed 's/^/[release build] /' || true
 else
   echo "release build or its tests failed"; tail -40 "$repo/build-release/ctest.log" 2>/dev/null || true
-  status=1
+  status=1; failed+=("release build")
 fi
 run_suite "debug build" "$repo/build-test" "" || status=1
 if [ "${ITFLOWD_SKIP_SANITIZERS:-0}" != 1 ]; then
@@ -56,6 +64,11 @@ if [ "${ITFLOWD_SKIP_TSAN:-0}" != 1 ]; then
 fi
 if [ "${ITFLOWD_SKIP_FUZZ:-0}" != 1 ]; then
   echo "== fuzzing (${FUZZ_SECONDS:-10} s per fuzzer)"
-  FUZZ_SECONDS=${FUZZ_SECONDS:-10} "$repo/scripts/fuzz.sh" || status=1
+  FUZZ_SECONDS=${FUZZ_SECONDS:-10} "$repo/scripts/fuzz.sh" || { status=1; failed+=("fuzzing"); }
+fi
+if [ $status -eq 0 ]; then
+  echo "test.sh: all suites passed"
+else
+  echo "test.sh: FAILED: $(IFS=,; echo "${failed[*]:-unknown}" | sed 's/,/, /g')"
 fi
 exit $status

@@ -1,9 +1,42 @@
-/* itflowd: command line — dispatches to init, key create/list/revoke, serve (src/cli/). */
+/* itflowd: command line — finds the command (src/cli/usage.c's table), parses its own options,
+ * and runs it; help, --help and --version are answered here. Exit codes: 0 done, 1 a run-time
+ * failure, 2 a usage error. */
 #include <string.h>
 
 #include "cli/cli.h"
 #include "cli/serve_opts.h"
 #include "json/json_alloc.h"
+#include "modules/registry.h"
+
+static int is_help(const char *a)
+{
+    return !strcmp(a, "--help") || !strcmp(a, "-h");
+}
+
+/* "itflowd: unknown command 'x y'": the words given, at most two */
+static int unknown_command(int argc, char **argv)
+{
+    fprintf(stderr, "itflowd: unknown command '%s%s%s' (see itflowd help).\n", argv[0],
+            argc > 1 && !strcmp(argv[0], "key") ? " " : "",
+            argc > 1 && !strcmp(argv[0], "key") ? argv[1] : "");
+    return 2;
+}
+
+/* Every OPT_REQUIRED option of the table was given (its string field is set). */
+static int check_required(const struct cli_command *c, const struct opt *opts, size_t n,
+                          const void *base)
+{
+    for (size_t k = 0; k < n; k++) {
+        const struct opt *o = &opts[k];
+        if ((o->flags & OPT_REQUIRED) && o->kind == OPT_STRING &&
+            !*(const char *const *)(const void *)((const char *)base + o->off)) {
+            fprintf(stderr, "itflowd: %s needs %s %s (see itflowd %s --help).\n", c->name, o->flag,
+                    o->arg ? o->arg : "", c->name);
+            return 2;
+        }
+    }
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -12,43 +45,72 @@ int main(int argc, char **argv)
         cli_usage(stderr);
         return 2;
     }
-    int serve_help = argc >= 3 && !strcmp(argv[1], "help") && !strcmp(argv[2], "serve");
-    for (int i = 1; i < argc && !serve_help; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            if (strcmp(argv[1], "serve") != 0) {
-                cli_usage(stdout);
-                return 0;
-            }
-            serve_help = 1;
-        }
-    }
-    if (serve_help) {
-        serve_opts_help(stdout);
+    const char *a1 = argv[1];
+    if (!strcmp(a1, "--version") || !strcmp(a1, "version")) {
+        cli_version(stdout);
         return 0;
     }
+    if (is_help(a1) || !strcmp(a1, "help")) {
+        if (argc == 2 || is_help(a1)) {
+            cli_usage(stdout);
+            return 0;
+        }
+        if (!strcmp(argv[2], "--man")) {
+            cli_man(stdout);
+            return 0;
+        }
+        int words = 0;
+        const struct cli_command *c = cli_find(argc - 1, argv + 1, &words);
+        if (!c)
+            return unknown_command(argc - 2, argv + 2);
+        cli_command_help(stdout, c);
+        return 0;
+    }
+    int words = 0;
+    const struct cli_command *c = cli_find(argc, argv, &words);
+    if (!c)
+        return unknown_command(argc - 1, argv + 1);
+    int rest = argc - 1 - words;
+    char **args = argv + 1 + words;
+    for (int i = 0; i < rest; i++) {
+        if (is_help(args[i])) {
+            cli_command_help(stdout, c);
+            return 0;
+        }
+    }
+    char hint[64];
+    snprintf(hint, sizeof(hint), "itflowd %s --help", c->name);
+    opts_hint = hint;
+    const char *positional = NULL;
+    if (!c->run) { /* serve */
+        static struct serve_opts so;
+        static const char *given[64]; /* the raw values of numbers and enums */
+        if (serve_opt_count > 64)
+            return cli_fail("too many options.");
+        struct opt_set set = serve_opt_set(&so, given);
+        if (opts_parse(&set, 1, rest, args, &positional))
+            return 2;
+        if (positional)
+            return cli_fail("unknown argument %s (see %s).", positional, hint), 2;
+        if (check_required(c, serve_opt_table, serve_opt_count, &so))
+            return 2;
+        return cmd_serve(&so, &set);
+    }
     static struct cli_opts o;
-    static struct serve_opts so;
-    static const char *cli_given[32], *serve_given[64]; /* the raw values of numbers and enums */
-    if (cli_opt_count > 32 || serve_opt_count > 64)
+    static const char *given[32];
+    if (c->nopts > 32)
         return cli_fail("too many options.");
-    struct opt_set sets[] = {{cli_opt_table, cli_opt_count, &o, cli_given},
-                             serve_opt_set(&so, serve_given)};
-    const char *cmd = argv[1];
-    int sub = !strcmp(cmd, "key") && argc >= 3;
-    if (opts_parse(sets, 2, argc - 2 - sub, argv + 2 + sub, &o.positional))
+    struct opt_set set = {c->opts, c->nopts, &o, given};
+    if (opts_parse(&set, 1, rest, args, &positional))
+        return 2;
+    if (positional && !c->operand)
+        return cli_fail("unknown argument %s (see %s).", positional, hint), 2;
+    if (!positional && c->operand)
+        return cli_fail("%s needs %s (see %s).", c->name, c->operand, hint), 2;
+    o.positional = positional;
+    if (check_required(c, c->opts, c->nopts, &o))
         return 2;
     if (o.db)
         db_target_display(o.db, o.db_shown, sizeof(o.db_shown));
-    if (!strcmp(cmd, "init"))
-        return cmd_init(&o);
-    if (!strcmp(cmd, "serve"))
-        return cmd_serve(&o, &so, &sets[1]);
-    if (sub && !strcmp(argv[2], "create"))
-        return cmd_key_create(&o);
-    if (sub && !strcmp(argv[2], "list"))
-        return cmd_key_list(&o);
-    if (sub && !strcmp(argv[2], "revoke"))
-        return cmd_key_revoke(&o);
-    cli_usage(stderr);
-    return 2;
+    return c->run(&o);
 }

@@ -1,5 +1,7 @@
-/* cli: the commands of itflowd (init, key create/list/revoke, serve). Errors are one sentence on
- * stderr (cli_fail) and a non-zero exit code. */
+/* cli: the commands of itflowd (init, key create/list/revoke, serve, backup, copy, help). Each
+ * command has its own option table (usage.c; serve's is serve_opts.c) and accepts only those.
+ * Errors are one sentence on stderr (cli_fail); exit codes: 0 done, 1 a run-time failure, 2 a
+ * usage error (an unknown command or argument, a bad value). */
 #ifndef ITFLOWD_CLI_CLI_H
 #define ITFLOWD_CLI_CLI_H
 
@@ -9,27 +11,51 @@
 #include "cli/opts.h"
 #include "db/db.h"
 
-/* The options of init and key (each command checks the ones it needs). */
+/* The options of every command but serve (each command's table names the ones it takes). */
 struct cli_opts {
     const char *db, *name, *expires, *client, *secret, *decrypt, *admin_pw_file, *admin_email;
     const char *itflow_version, *user;
-    int schema_only;
+    const char *from, *to;
+    int schema_only, force;
     const char *positional;
     char db_shown[512]; /* db for messages: a URL's password replaced by *** */
 };
 
-extern const struct opt cli_opt_table[];
-extern const size_t cli_opt_count;
+/* One command: its words, what it does, its options and how it runs. */
+struct cli_command {
+    const char *name;        /* "init", "key create", ... */
+    const char *operand;     /* a positional argument's name in the synopsis, or NULL */
+    const char *summary;     /* one line */
+    const char *description; /* a paragraph (lines of at most 96 columns) */
+    const struct opt *opts;
+    size_t nopts;
+    unsigned env;                         /* CLI_ENV_* the command reads */
+    int (*run)(const struct cli_opts *o); /* NULL: serve (main.c runs it) */
+};
+#define CLI_ENV_ADMIN 1 /* ITFLOWD_ADMIN_PASSWORD[_FILE] */
+#define CLI_ENV_DB 2    /* ITFLOWD_DB_PASSWORD[_FILE], the mariadb:// forms */
 
-/* The general usage (every command, serve's flags from its table). */
+extern const struct cli_command cli_commands[];
+extern const size_t cli_command_count;
+
+/* The command argv[1] (and argv[2] for "key") names, or NULL; *words = how many argv it took. */
+const struct cli_command *cli_find(int argc, char **argv, int *words);
+
+/* The general help (every command with its summary), one command's help, the manual page in
+ * roff (docs/itflowd.1 is this output), the version. */
 void cli_usage(FILE *f);
+void cli_command_help(FILE *f, const struct cli_command *c);
+void cli_man(FILE *f);
+void cli_version(FILE *f);
 
 int cmd_init(const struct cli_opts *o);
 int cmd_key_create(const struct cli_opts *o);
 int cmd_key_list(const struct cli_opts *o);
 int cmd_key_revoke(const struct cli_opts *o);
+int cmd_backup(const struct cli_opts *o);
+int cmd_copy(const struct cli_opts *o);
 struct serve_opts;
-int cmd_serve(const struct cli_opts *o, struct serve_opts *so, const struct opt_set *set);
+int cmd_serve(struct serve_opts *so, const struct opt_set *set);
 
 /* Opens the database of a command other than init, reads what it is (db_identify) and makes its
  * schema set the active one; 0, or 1 after saying why on stderr (*db closed). */
@@ -38,7 +64,14 @@ int cli_open_identified(const struct cli_opts *o, struct db **db, struct db_iden
 /* The read indexes of every module filter (CREATE INDEX IF NOT EXISTS: cheap when present). */
 enum db_rc cli_ensure_indexes(struct db *db);
 
-/* Reads the first line of a file (the admin password), without its line end. */
+/* The longest admin password accepted (bytes). */
+#define CLI_PASSWORD_MAX 1023
+
+/* The admin password from the file path (its first line, without its line end) into out (at least
+ * CLI_PASSWORD_MAX + 1 bytes): 0, or 1 after printing why not (unreadable, empty, too long). */
 int cli_read_secret_file(const char *path, char *out, size_t outlen);
+/* The admin password: --admin-password-file, else $ITFLOWD_ADMIN_PASSWORD, else the first line of
+ * $ITFLOWD_ADMIN_PASSWORD_FILE. 0 found, 1 after printing why it cannot be read, -1 none given. */
+int cli_admin_password(const struct cli_opts *o, char *out, size_t outlen);
 
 #endif

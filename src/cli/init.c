@@ -3,6 +3,8 @@
  * by the admin password; for 26.08 also the permission modules and the built-in roles, the admin
  * in the Administrator role, as ITFlow's setup makes them). */
 #include <crypt.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <openssl/crypto.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,20 +12,32 @@
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "crypto/crypto.h"
+#include "db/secret.h"
 #include "modules/registry.h"
 
 int cli_read_secret_file(const char *path, char *out, size_t outlen)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return cli_fail("cannot read %s.", path);
-    if (!fgets(out, (int)outlen, f))
-        out[0] = 0;
-    fclose(f);
-    out[strcspn(out, "\r\n")] = 0;
-    if (!out[0])
-        return cli_fail("%s is empty.", path);
+    char err[512];
+    if (secret_read_file(path, out, outlen, CLI_PASSWORD_MAX, 0, err, sizeof(err)) != 0)
+        return cli_fail("%s.", err);
     return 0;
+}
+
+int cli_admin_password(const struct cli_opts *o, char *out, size_t outlen)
+{
+    if (o->admin_pw_file)
+        return cli_read_secret_file(o->admin_pw_file, out, outlen);
+    char err[512];
+    int rc =
+        secret_from_env("ITFLOWD_ADMIN_PASSWORD", out, outlen, CLI_PASSWORD_MAX, err, sizeof(err));
+    if (rc < 0)
+        return cli_fail("%s.", err);
+    if (rc > 0)
+        return 0;
+    const char *file = getenv("ITFLOWD_ADMIN_PASSWORD_FILE");
+    if (file && file[0])
+        return cli_read_secret_file(file, out, outlen);
+    return -1;
 }
 
 static int insert_admin(struct db *db, const char *email, const char *password)
@@ -141,7 +155,7 @@ static int init_db(const struct cli_opts *o, const char *pw, int generated)
 {
     const char *email = o->admin_email ? o->admin_email : "admin@localhost";
     if (!o->schema_only && (!email[0] || strlen(email) > 200))
-        return cli_fail("--admin-email must be 1 to 200 characters.");
+        return cli_fail("--admin-email must be 1 to 200 characters."), 2;
     int existed = access(o->db, F_OK) == 0;
     struct db *db = NULL;
     if (db_open_create(o->db, &db) != DB_OK)
@@ -183,27 +197,30 @@ static int init_db(const struct cli_opts *o, const char *pw, int generated)
 int cmd_init(const struct cli_opts *o)
 {
     if (!o->db)
-        return cli_fail("init needs --db PATH.");
+        return cli_fail("init needs --db PATH."), 2;
     enum itflow_version v = ITFLOW_V2607;
     if (o->itflow_version && schema_parse_version(o->itflow_version, &v) != 0)
-        return cli_fail("--itflow-version must be 26.07 or 26.08, not %s.", o->itflow_version);
+        return cli_fail("--itflow-version must be 26.07 or 26.08, not %s.", o->itflow_version), 2;
     schema_select(v);
     char err[256];
     if (module_registry_init(err, sizeof(err)) != 0)
         return cli_fail("%s", err);
-    char pw[256];
+    char pw[CLI_PASSWORD_MAX + 1];
     int generated = 0;
     if (o->schema_only) {
         pw[0] = 0;
-    } else if (o->admin_pw_file) {
-        if (cli_read_secret_file(o->admin_pw_file, pw, sizeof(pw))) {
+    } else {
+        int rc = cli_admin_password(o, pw, sizeof(pw));
+        if (rc > 0) {
             OPENSSL_cleanse(pw, sizeof(pw));
             return 1;
         }
-    } else {
-        crypto_random_string(pw, 24);
-        generated = 1;
+        if (rc < 0) {
+            crypto_random_string(pw, 24);
+            generated = 1;
+        }
     }
+    umask(077); /* the database file and its -wal/-shm: readable by their owner only */
     int rc = init_db(o, pw, generated);
     OPENSSL_cleanse(pw, sizeof(pw));
     return rc;

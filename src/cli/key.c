@@ -25,43 +25,39 @@ static int valid_date(const char *s)
 
 static int admin_password(const struct cli_opts *o, char *out, size_t outlen)
 {
-    if (o->admin_pw_file)
-        return cli_read_secret_file(o->admin_pw_file, out, outlen);
-    const char *env = getenv("ITFLOWD_ADMIN_PASSWORD");
-    if (env && env[0]) {
-        snprintf(out, outlen, "%s", env);
-        return 0;
-    }
-    return cli_fail("the admin password is needed: give --admin-password-file F or set "
-                    "ITFLOWD_ADMIN_PASSWORD.");
+    int rc = cli_admin_password(o, out, outlen);
+    if (rc >= 0)
+        return rc;
+    return cli_fail("the admin password is needed: give --admin-password-file FILE or set "
+                    "ITFLOWD_ADMIN_PASSWORD or ITFLOWD_ADMIN_PASSWORD_FILE.");
 }
 
 int cmd_key_create(const struct cli_opts *o)
 {
-    if (!o->db || !o->name || !o->expires)
-        return cli_fail("key create needs --db PATH, --name NAME and --expires YYYY-MM-DD.");
     if (!o->name[0] || strlen(o->name) > 255 || !utf8_valid(o->name, strlen(o->name)))
-        return cli_fail("--name must be 1 to 255 characters of UTF-8.");
+        return cli_fail("--name must be 1 to 255 characters of UTF-8."), 2;
     if (!valid_date(o->expires))
-        return cli_fail("--expires must be a date as YYYY-MM-DD, not %s.", o->expires);
+        return cli_fail("--expires must be a date as YYYY-MM-DD, not %s.", o->expires), 2;
     char today[11];
     auth_today(today);
     if (strcmp(o->expires, today) <= 0)
         return cli_fail(
-            "--expires must be after today (%s): a key is valid before its expiry date.", today);
+                   "--expires must be after today (%s): a key is valid before its expiry date.",
+                   today),
+               2;
     char *end = NULL;
     long long client = o->client ? strtoll(o->client, &end, 10) : 0;
     if (o->client && (!o->client[0] || *end || client < 0 || client > 2147483647))
-        return cli_fail("--client must be a client id (0 = all clients), not %s.", o->client);
+        return cli_fail("--client must be a client id (0 = all clients), not %s.", o->client), 2;
     long long user = o->user ? strtoll(o->user, &end, 10) : 0;
     if (o->user && (!o->user[0] || *end || user <= 0 || user > 2147483647))
-        return cli_fail("--user must be a user id, not %s.", o->user);
-    char secret[256], decrypt[256], pw[256];
+        return cli_fail("--user must be a user id, not %s.", o->user), 2;
+    char secret[256], decrypt[256], pw[CLI_PASSWORD_MAX + 1];
     if (o->secret && (strlen(o->secret) < 16 || strlen(o->secret) > 200))
-        return cli_fail("--secret must be 16 to 200 characters.");
+        return cli_fail("--secret must be 16 to 200 characters."), 2;
     if (o->decrypt &&
         (utf8_length(o->decrypt, strlen(o->decrypt)) < 16 || strlen(o->decrypt) > 200))
-        return cli_fail("--decrypt-password must be 16 to 200 characters.");
+        return cli_fail("--decrypt-password must be 16 to 200 characters."), 2;
     snprintf(secret, sizeof(secret), "%s", o->secret ? o->secret : "");
     snprintf(decrypt, sizeof(decrypt), "%s", o->decrypt ? o->decrypt : "");
     if (!o->secret)
@@ -210,8 +206,6 @@ static void print_key(const struct key_row *k, void *arg)
 
 int cmd_key_list(const struct cli_opts *o)
 {
-    if (!o->db)
-        return cli_fail("key list needs --db PATH.");
     struct db *db = NULL;
     struct db_identity id;
     if (cli_open_identified(o, &db, &id))
@@ -228,12 +222,10 @@ int cmd_key_list(const struct cli_opts *o)
 
 int cmd_key_revoke(const struct cli_opts *o)
 {
-    if (!o->db || !o->positional)
-        return cli_fail("key revoke needs --db PATH and a key id.");
     char *end;
     long long id = strtoll(o->positional, &end, 10);
     if (*end || id <= 0)
-        return cli_fail("%s is not a key id.", o->positional);
+        return cli_fail("%s is not a key id.", o->positional), 2;
     struct db *db = NULL;
     if (db_open(o->db, &db) != DB_OK)
         return cli_fail("cannot open the database %s.", o->db_shown);

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *opts_hint = "itflowd --help";
+
 int cli_fail(const char *fmt, ...)
 {
     va_list ap;
@@ -85,7 +87,7 @@ int opts_parse(struct opt_set *sets, size_t nsets, int argc, char **argv, const 
             continue;
         }
         if (a[0] == '-' || *positional)
-            return cli_fail("unknown argument %s (see itflowd --help).", a), 2;
+            return cli_fail("unknown argument %s (see %s).", a, opts_hint), 2;
         *positional = a;
     }
     return 0;
@@ -157,7 +159,7 @@ int opts_apply(const struct opt_set *set, long ncpu)
                 if (!o->choices[idx]) {
                     char list[256];
                     choices_text(o, list, sizeof(list));
-                    return cli_fail("%s must be %s, not %s.", o->flag, list, given);
+                    return cli_fail("%s must be %s, not %s.", o->flag, list, given), 2;
                 }
             }
             *(int *)field(set->base, o) = idx;

@@ -55,12 +55,13 @@ struct opt_set {
 /* Parses argv (after the command) against the sets: a flag known to several sets is stored in
  * each; one positional argument is allowed (stored in *positional). Strings, flags and CIDR
  * lists are stored now; numbers and enums in opts_apply. Prints the error and returns 2 on a
- * bad argument, 0 when all were understood. */
+ * bad argument, 0 when all were understood. An unknown argument's message points at opts_hint
+ * (default "itflowd --help"; main sets the command's). */
 int opts_parse(struct opt_set *sets, size_t nsets, int argc, char **argv, const char **positional);
 
 /* Stores every number and enum option of the set: the given value, or the default (the CPU count
  * ncpu clamped into the range for OPT_DFLT_CPUS; derived defaults are left 0 for the command).
- * Prints the error and returns 2 for a number out of range or not a number, 1 for an enum value
+ * Prints the error and returns 2 for a number out of range or not a number, or an enum value
  * that is not a choice; 0 when all are valid. */
 int opts_apply(const struct opt_set *set, long ncpu);
 
@@ -76,6 +77,9 @@ void opts_help(FILE *f, const struct opt *opts, size_t n);
 /* The synopsis of the options ("[--flag ARG]" each) from column start, wrapped at width onto lines
  * of indent spaces. */
 void opts_synopsis(FILE *f, const struct opt *opts, size_t n, int start, int indent, int width);
+
+/* Where an unknown argument's message sends the reader ("itflowd --help" unless main sets it). */
+extern const char *opts_hint;
 
 /* Prints "itflowd: " and the message on stderr; returns 1. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

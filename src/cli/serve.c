@@ -32,24 +32,37 @@ int cli_open_identified(const struct cli_opts *o, struct db **db, struct db_iden
     return 0;
 }
 
-int cmd_serve(const struct cli_opts *o, struct serve_opts *so, const struct opt_set *set)
+#ifdef ITFLOWD_SYSTEMD
+#include <systemd/sd-daemon.h>
+
+/* readiness, reload and stop for systemd's Type=notify (nothing when NOTIFY_SOCKET is unset) */
+static void notify_systemd(const char *state)
 {
-    if (!o->db)
-        return cli_fail("serve needs --db PATH.");
-    if (access(o->db, R_OK | W_OK) != 0 && !strstr(o->db, "://"))
-        return cli_fail("cannot open %s; create it with 'itflowd init --db PATH'.", o->db_shown);
+    sd_notify(0, state);
+}
+#endif
+
+int cmd_serve(struct serve_opts *so, const struct opt_set *set)
+{
+    const char *target = so->cfg.db_target;
+    char shown[512];
+    db_target_display(target, shown, sizeof(shown));
     int rc = serve_opts_finish(so, set, sysconf(_SC_NPROCESSORS_ONLN));
     if (rc)
         return rc;
+    if (access(target, R_OK | W_OK) != 0 && !strstr(target, "://"))
+        return cli_fail("cannot open %s; create it with 'itflowd init --db PATH'.", shown);
     db_set_sync((enum db_sync)so->sync);
     struct db *db = NULL;
+    struct cli_opts o = {.db = target};
+    snprintf(o.db_shown, sizeof(o.db_shown), "%s", shown);
     struct db_identity id;
-    if (cli_open_identified(o, &db, &id))
+    if (cli_open_identified(&o, &db, &id))
         return 1;
     db_set_identity(&id);
     struct db_drift drift;
     if (db_learn_schema(db, &drift) != DB_OK) {
-        cli_fail("cannot read the columns of %s's tables: %s", o->db_shown, db_errmsg(db));
+        cli_fail("cannot read the columns of %s's tables: %s", shown, db_errmsg(db));
         db_close(db);
         return 1;
     }
@@ -72,5 +85,8 @@ int cmd_serve(const struct cli_opts *o, struct serve_opts *so, const struct opt_
         return 1;
     throttle_configure(so->auth_fail_limit, so->auth_fail_window);
     membudget_configure(so->max_body_memory);
+#ifdef ITFLOWD_SYSTEMD
+    so->cfg.notify = notify_systemd;
+#endif
     return server_run(&so->cfg);
 }

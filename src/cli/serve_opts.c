@@ -13,6 +13,8 @@
 
 /* in the order of enum db_sync */
 static const char *const sync_choices[] = {"full", "normal", NULL};
+/* in the order of enum server_log_format */
+static const char *const log_format_choices[] = {"text", "json", NULL};
 
 const struct opt serve_opt_table[] = {
     {"--db", OPT_STRING, F(cfg.db_target), 0, 0, 0, OPT_REQUIRED, "PATH", NULL, NULL,
@@ -56,6 +58,8 @@ const struct opt serve_opt_table[] = {
         "a streaming answer that makes no progress this long ends"),
     {"--log", OPT_STRING, F(cfg.log_path), 0, 0, 0, 0, "FILE", "stderr", NULL,
      "access and error log, reopened on SIGHUP"},
+    {"--log-format", OPT_ENUM, F(cfg.log_format), 0, 0, 0, 0, "text|json", NULL, log_format_choices,
+     "access log lines: text, or one JSON object each (for log shippers)"},
     {"--quiet", OPT_FLAG, F(cfg.quiet), 0, 0, 0, 0, NULL, NULL, NULL, "no access log"},
     {"--reuse-port", OPT_FLAG, F(cfg.reuse_port), 0, 0, 0, 0, NULL, NULL, NULL,
      "share the port with other processes (SO_REUSEPORT)"},
@@ -112,7 +116,7 @@ static int split_listen(struct serve_opts *so)
 int serve_opts_finish(struct serve_opts *so, const struct opt_set *set, long ncpu)
 {
     if (split_listen(so))
-        return 1;
+        return 2;
     int rc = opts_apply(set, ncpu);
     if (rc)
         return rc;

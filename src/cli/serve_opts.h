@@ -31,7 +31,7 @@ struct opt_set serve_opt_set(struct serve_opts *so, const char **given);
 
 /* After parsing: the numbers and the enum (defaults included, the thread count from ncpu), the
  * listen address split, the derived defaults and the CIDR lists linked into cfg. Prints the error
- * and returns the exit code (1 or 2) on a bad value, 0 when all are valid. */
+ * and returns 2 (a usage error) on a bad value, 0 when all are valid. */
 int serve_opts_finish(struct serve_opts *so, const struct opt_set *set, long ncpu);
 
 /* The full help of serve: every flag with its default and range. */

@@ -61,6 +61,7 @@ enum eng_rc engine_unwrap_master(struct op_ctx *ctx, const char *pw, size_t pwle
 {
     struct req *r = ctx->r;
     if (!pw || pwlen == 0) {
+        reply_why(r, "no api_key_decrypt_password (parameter or X-API-Key-Decrypt-Password)");
         reply_not_done(r, ctx->ep->op == OP_READ ? OP_READ : ctx->ep->op);
         return ENG_REPLIED;
     }

@@ -250,8 +250,10 @@ static enum eng_rc do_create(struct op_ctx *ctx)
         int64_t n = 0;
         if (db_query_int(st, &n) != DB_ROW)
             return ENG_DB;
-        if (n > 0)
+        if (n > 0) {
+            reply_why(ctx->r, "%s is already used by another row (unique)", f->name);
             return ENG_NOT_DONE;
+        }
     }
     if ((rc = clear_other_primaries(ctx, 0)) != ENG_OK)
         return rc;
@@ -335,6 +337,7 @@ static int field_changed(struct op_ctx *ctx, const struct field *f, const struct
  * operation's "not done" answer. */
 static enum eng_rc row_missing(struct op_ctx *ctx)
 {
+    reply_why(ctx->r, "row %lld does not exist or is out of the key's scope", (long long)ctx->id);
     const struct log_spec *l = ctx->ep->miss_log;
     if (!l)
         return ENG_NOT_DONE;
@@ -455,8 +458,10 @@ static enum eng_rc do_row_op(struct op_ctx *ctx)
     if (step != DB_DONE)
         return ENG_DB;
     ctx->count = db_changes(ctx->db);
-    if (ctx->count == 0)
+    if (ctx->count == 0) {
+        reply_why(ctx->r, "no row changed");
         return ENG_NOT_DONE;
+    }
     if (ctx->ep->after && (rc = ctx->ep->after(ctx)) != ENG_OK)
         return rc;
     return logs_write_endpoint(ctx);
@@ -493,8 +498,12 @@ static enum eng_rc prepare_write(struct op_ctx *ctx)
         return rc;
     if (r->user_agent && r->user_agent_len > 250)
         return reply_bad(r, "The User-Agent header is longer than 250 characters.");
-    if ((ep->scope_rule == SR_ZERO && ctx->S != 0) || (ep->scope_rule == SR_NONZERO && ctx->S == 0))
+    if ((ep->scope_rule == SR_ZERO && ctx->S != 0) ||
+        (ep->scope_rule == SR_NONZERO && ctx->S == 0)) {
+        reply_why(r, "client_id %s is not allowed for this endpoint",
+                  ep->scope_rule == SR_ZERO ? "other than 0" : "0");
         return ENG_NOT_DONE;
+    }
     if (ep->op != OP_CREATE) {
         if (ep->id_param) {
             if ((rc = body_int(ctx, ep->id_param, &ctx->id, NULL)) != ENG_OK)
@@ -502,8 +511,10 @@ static enum eng_rc prepare_write(struct op_ctx *ctx)
         } else {
             ctx->id = ctx->S;
         }
-        if (ctx->id == 0)
+        if (ctx->id == 0) {
+            reply_why(r, "%s is missing or 0", ep->id_param ? ep->id_param : "client_id");
             return ENG_NOT_DONE;
+        }
     }
     if (ep->flags & EP_DECRYPT) {
         const char *pw;
@@ -521,8 +532,10 @@ static enum eng_rc prepare_write(struct op_ctx *ctx)
     if (ep->op == OP_CREATE) {
         fill_defaults(ctx);
         for (size_t i = 0; i < ctx->mod->nfields; i++)
-            if ((ctx->mod->fields[i].flags & FF_REQUIRED) && value_empty(&ctx->vals[i]))
+            if ((ctx->mod->fields[i].flags & FF_REQUIRED) && value_empty(&ctx->vals[i])) {
+                reply_why(r, "the required field %s is missing or empty", ctx->mod->fields[i].name);
                 return ENG_NOT_DONE;
+            }
         set_name_var(ctx, 0);
     }
     return engine_oom(ctx) ? ENG_DB : ENG_OK;
@@ -633,7 +646,9 @@ enum eng_rc engine_write(struct op_ctx *ctx)
         reply_not_done(ctx->r, OP_CREATE);
     else if (ctx->count > 0)
         reply_count(ctx->r, ctx->count);
-    else if (ctx->r->out.len == 0)
+    else if (ctx->r->out.len == 0) {
+        reply_why(ctx->r, "no row changed");
         reply_not_done(ctx->r, ctx->ep->op);
+    }
     return ENG_OK;
 }

@@ -2,12 +2,13 @@
 #include "http/metrics.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #define METRIC_SLOTS 512
 
 struct counter {
-    const char *mod, *fn, *other;
+    const char *mod, *fn, *other, *result;
     int status;
     unsigned long long n;
 };
@@ -23,16 +24,17 @@ static unsigned long long buckets[NBOUNDS + 1];
 static double latency_sum;
 static unsigned long long latency_count, store_errors;
 
-void metrics_observe(const char *mod, const char *fn, const char *other, int status, double seconds)
+void metrics_observe(const char *mod, const char *fn, const char *other, int status,
+                     const char *result, double seconds)
 {
     pthread_mutex_lock(&mu);
     size_t i;
     for (i = 0; i < ncounters; i++)
         if (counters[i].mod == mod && counters[i].fn == fn && counters[i].other == other &&
-            counters[i].status == status)
+            counters[i].status == status && counters[i].result == result)
             break;
     if (i == ncounters && ncounters < METRIC_SLOTS)
-        counters[ncounters++] = (struct counter){mod, fn, other, status, 0};
+        counters[ncounters++] = (struct counter){mod, fn, other, result, status, 0};
     if (i < ncounters)
         counters[i].n++;
     size_t b = 0;
@@ -54,16 +56,19 @@ void metrics_store_error(void)
 void metrics_render(struct buf *out)
 {
     pthread_mutex_lock(&mu);
-    buf_puts(out, "# HELP itflowd_requests_total API requests by endpoint and status.\n"
+    buf_puts(out, "# HELP itflowd_requests_total Requests by endpoint, status and v1 result.\n"
                   "# TYPE itflowd_requests_total counter\n");
     for (size_t i = 0; i < ncounters; i++) {
         const struct counter *c = &counters[i];
+        char result[32] = "";
+        if (c->result && c->result[0] != '-')
+            snprintf(result, sizeof(result), ",result=\"%s\"", c->result);
         if (c->mod)
-            buf_printf(out, "itflowd_requests_total{endpoint=\"%s/%s\",status=\"%d\"} %llu\n",
-                       c->mod, c->fn, c->status, c->n);
+            buf_printf(out, "itflowd_requests_total{endpoint=\"%s/%s\",status=\"%d\"%s} %llu\n",
+                       c->mod, c->fn, c->status, result, c->n);
         else
-            buf_printf(out, "itflowd_requests_total{endpoint=\"%s\",status=\"%d\"} %llu\n",
-                       c->other, c->status, c->n);
+            buf_printf(out, "itflowd_requests_total{endpoint=\"%s\",status=\"%d\"%s} %llu\n",
+                       c->other, c->status, result, c->n);
     }
     buf_puts(out, "# HELP itflowd_request_duration_seconds Request latency.\n"
                   "# TYPE itflowd_request_duration_seconds histogram\n");

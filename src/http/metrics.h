@@ -5,9 +5,10 @@
 
 #include "core/buf.h"
 
-/* mod/fn are static strings (descriptor names) or NULL for non-API routes named by other. */
+/* mod/fn are static strings (descriptor names) or NULL for non-API routes named by other; result
+ * is a static string: the v1 answer's "True" / "False", or "-" (no v1 answer: no result label). */
 void metrics_observe(const char *mod, const char *fn, const char *other, int status,
-                     double seconds);
+                     const char *result, double seconds);
 void metrics_store_error(void);
 void metrics_render(struct buf *out);
 

@@ -1,7 +1,11 @@
-/* openapi: walks the registry: one path per endpoint, its parameters and body from the filters
- * and fields, types and lengths from the schema, the v1 envelopes and error answers. */
+/* openapi: walks the registry: one path per endpoint with a summary and a description, its
+ * parameters and body from the filters and fields (the filters marked as alternatives), the
+ * decrypt-password header where it applies, each module's row typed from the schema tables as the
+ * wire has it (every value a string or null: integers and decimals as text, dates, times), the v1
+ * envelopes and error answers. */
 #include "http/openapi.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,18 +35,42 @@ static const char *json_type(enum conv c)
     }
 }
 
-static void query_param(struct buf *b, int *first, const char *name, const char *type,
-                        const char *desc)
+static void param_in(struct buf *b, int *first, const char *in, const char *name, const char *type,
+                     const char *desc)
 {
     buf_puts(b, *first ? "" : ",");
     *first = 0;
     buf_puts(b, "{\"name\":");
     str(b, name);
-    buf_puts(b, ",\"in\":\"query\",\"required\":false,\"schema\":{\"type\":");
+    buf_printf(b, ",\"in\":\"%s\",\"required\":false,\"schema\":{\"type\":", in);
     str(b, type);
     buf_puts(b, "},\"description\":");
     str(b, desc);
     buf_putc(b, '}');
+}
+
+static void query_param(struct buf *b, int *first, const char *name, const char *type,
+                        const char *desc)
+{
+    param_in(b, first, "query", name, type, desc);
+}
+
+static void decrypt_header(struct buf *b, int *first)
+{
+    param_in(b, first, "header", "X-API-Key-Decrypt-Password", "string",
+             "The key's decrypt password: credentials are decrypted with the site master key it "
+             "unwraps (the same as the api_key_decrypt_password parameter; never logged).");
+}
+
+/* "a, b or c" of the filter parameters, in their order */
+static void filter_list(struct buf *b, const struct module *m)
+{
+    for (size_t i = 0; i < m->nfilters; i++)
+        buf_printf(b, "%s%s",
+                   i == 0                 ? ""
+                   : i + 1 == m->nfilters ? " or "
+                                          : ", ",
+                   m->filters[i].param);
 }
 
 static void read_params(struct buf *b, const struct module *m, const struct endpoint *ep)
@@ -54,20 +82,38 @@ static void read_params(struct buf *b, const struct module *m, const struct endp
     query_param(b, &first, "offset", "integer", "Rows to skip (default 0).");
     if (module_client_scoped(m) && !(m->flags & MOD_ALL_CLIENTS_ONLY))
         query_param(b, &first, "client_id", "integer", "All-clients keys: read only this client.");
-    if (ep->flags & EP_DECRYPT)
+    if (ep->flags & EP_DECRYPT) {
         query_param(b, &first, "api_key_decrypt_password", "string",
                     "The key's decrypt password (or the X-API-Key-Decrypt-Password header).");
-    for (size_t i = 0; i < m->nfilters; i++) {
+        decrypt_header(b, &first);
+    }
+    struct buf desc;
+    buf_init(&desc, 0);
+    for (size_t i = 0; i < m->nfilters && !ep->aggregate; i++) {
         const struct filter *f = &m->filters[i];
+        buf_reset(&desc);
+        buf_printf(&desc, "Filter (%s). Alternatives: only the first present of ",
+                   f->kind == FK_ID || f->kind == FK_INT_TEXT ? "an id, as a number"
+                   : f->kind == FK_TEXT                       ? "exact text, any case"
+                                                              : "text, first letter capitalised");
+        filter_list(&desc, m);
+        buf_puts(&desc, " applies.");
         query_param(b, &first, f->param,
                     f->kind == FK_ID || f->kind == FK_INT_TEXT ? "integer" : "string",
-                    "Filter; the first filter present in this list's order wins.");
+                    desc.failed ? "Filter." : desc.p);
     }
+    buf_free(&desc);
     buf_puts(b, "],");
 }
 
 static void body_schema(struct buf *b, const struct module *m, const struct endpoint *ep)
 {
+    if (ep->flags & EP_DECRYPT) {
+        int first = 1;
+        buf_puts(b, "\"parameters\":[");
+        decrypt_header(b, &first);
+        buf_puts(b, "],");
+    }
     buf_puts(b, "\"requestBody\":{\"required\":true,\"content\":{\"application/json\":{"
                 "\"schema\":{\"type\":\"object\",\"properties\":{"
                 "\"api_key\":{\"type\":\"string\"},\"client_id\":{\"type\":\"integer\"}");
@@ -123,12 +169,21 @@ static void body_schema(struct buf *b, const struct module *m, const struct endp
     buf_puts(b, "}}}},");
 }
 
-static void responses(struct buf *b, const struct endpoint *ep)
+static int typed_rows(const struct module *m, const struct endpoint *ep)
 {
-    const char *ok = ep->op == OP_READ ? "#/components/schemas/ReadResult"
-                     : ep->op == OP_CREATE || (ep->flags & EP_CREATES)
-                         ? "#/components/schemas/CreateResult"
-                         : "#/components/schemas/CountResult";
+    return ep->op == OP_READ && !ep->aggregate && m->res && m->res->t;
+}
+
+static void responses(struct buf *b, const struct module *m, const struct endpoint *ep)
+{
+    char ok[160];
+    if (typed_rows(m, ep))
+        snprintf(ok, sizeof(ok), "#/components/schemas/%s_read_result", m->name);
+    else
+        snprintf(ok, sizeof(ok), "#/components/schemas/%s",
+                 ep->op == OP_READ                                 ? "ReadResult"
+                 : ep->op == OP_CREATE || (ep->flags & EP_CREATES) ? "CreateResult"
+                                                                   : "CountResult");
     buf_printf(b,
                "\"responses\":{\"200\":{\"description\":\"Success, or the ordinary "
                "\\\"False\\\" answer\",\"content\":{\"application/json\":{\"schema\":{\"oneOf\":"
@@ -150,6 +205,92 @@ static void responses(struct buf *b, const struct endpoint *ep)
     buf_putc(b, '}');
 }
 
+/* One column's value as a read answers it: a string (numbers as text), or null. */
+static void col_schema(struct buf *b, const struct schema_column *c)
+{
+    int null = !(c->flags & COL_NOT_NULL);
+    buf_puts(b, null ? "{\"type\":[\"string\",\"null\"]" : "{\"type\":\"string\"");
+    switch (c->type) {
+    case COL_INT:
+        buf_puts(b, ",\"pattern\":\"^-?[0-9]+$\",\"description\":\"An integer, as text.\"");
+        break;
+    case COL_DECIMAL:
+        if (c->scale)
+            buf_printf(b,
+                       ",\"pattern\":\"^-?[0-9]+\\\\.[0-9]{%u}$\",\"description\":\"A decimal "
+                       "with %u places, as text.\"",
+                       (unsigned)c->scale, (unsigned)c->scale);
+        else
+            buf_puts(b, ",\"pattern\":\"^-?[0-9]+$\",\"description\":\"A decimal, as text.\"");
+        break;
+    case COL_DATE:
+        buf_puts(b, ",\"format\":\"date\",\"description\":\"YYYY-MM-DD\"");
+        break;
+    case COL_DATETIME:
+        buf_puts(b, ",\"pattern\":\"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$\","
+                    "\"description\":\"YYYY-MM-DD HH:MM:SS\"");
+        break;
+    case COL_TIME:
+        buf_puts(b,
+                 ",\"pattern\":\"^-?[0-9]{2,3}:[0-9]{2}:[0-9]{2}$\",\"description\":\"HH:MM:SS\"");
+        break;
+    case COL_VARCHAR:
+        buf_printf(b, ",\"maxLength\":%u", (unsigned)c->max_len);
+        break;
+    default:
+        break;
+    }
+    buf_putc(b, '}');
+}
+
+static int has_row_read(const struct module *m)
+{
+    for (size_t k = 0; k < m->nendpoints; k++)
+        if (typed_rows(m, &m->endpoints[k]))
+            return 1;
+    return 0;
+}
+
+/* <module>_row and <module>_read_result of every module with a table read */
+static void row_schemas(struct buf *b)
+{
+    for (size_t i = 0; i < module_count; i++) {
+        const struct module *m = module_registry[i];
+        if (!has_row_read(m))
+            continue;
+        const struct schema_table *t = m->res->t, *jt = m->res->jt;
+        buf_printf(b,
+                   ",\"%s_row\":{\"type\":\"object\",\"description\":\"A row of table %s as "
+                   "a read answers it, column for column%s.\",\"properties\":{",
+                   m->name, t->name, jt ? " (the joined table's columns follow with a join)" : "");
+        for (size_t c = 0; c < t->ncols; c++) {
+            buf_puts(b, c ? "," : "");
+            str(b, t->cols[c].name);
+            buf_putc(b, ':');
+            col_schema(b, &t->cols[c]);
+        }
+        for (size_t c = 0; jt && c < jt->ncols; c++) {
+            if (schema_column(t, jt->cols[c].name))
+                continue;
+            buf_putc(b, ',');
+            str(b, jt->cols[c].name);
+            buf_putc(b, ':');
+            col_schema(b, &jt->cols[c]);
+        }
+        buf_puts(b, "},\"required\":[");
+        for (size_t c = 0; c < t->ncols; c++) {
+            buf_puts(b, c ? "," : "");
+            str(b, t->cols[c].name);
+        }
+        buf_printf(b,
+                   "]},\"%s_read_result\":{\"type\":\"object\",\"required\":[\"success\","
+                   "\"count\",\"data\"],\"properties\":{\"success\":{\"const\":\"True\"},"
+                   "\"count\":{\"type\":\"integer\"},\"data\":{\"type\":\"array\",\"items\":{"
+                   "\"$ref\":\"#/components/schemas/%s_row\"}}}}",
+                   m->name, m->name);
+    }
+}
+
 static void components(struct buf *b)
 {
     buf_puts(b,
@@ -169,8 +310,75 @@ static void components(struct buf *b)
              "\"data\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{"
              "\"insert_id\":{\"type\":\"integer\"}}}}}},"
              "\"CountResult\":{\"type\":\"object\",\"required\":[\"success\",\"count\"],"
-             "\"properties\":{\"success\":{\"const\":\"True\"},\"count\":{\"type\":\"integer\"}}}"
-             "}}");
+             "\"properties\":{\"success\":{\"const\":\"True\"},\"count\":{\"type\":\"integer\"}}}");
+    row_schemas(b);
+    buf_puts(b, "}}");
+}
+
+/* "Archive" from "archive" */
+static void capitalised(struct buf *b, const char *s)
+{
+    char first[2] = {s[0] >= 'a' && s[0] <= 'z' ? (char)(s[0] - 'a' + 'A') : s[0], 0};
+    buf_puts(b, first);
+    buf_puts(b, s[0] ? s + 1 : "");
+}
+
+/* "summary":...,"description":..., of an operation */
+static void describe(struct buf *b, const struct module *m, const struct endpoint *ep)
+{
+    struct buf t;
+    buf_init(&t, 0);
+    int scoped = module_client_scoped(m) && !(m->flags & MOD_ALL_CLIENTS_ONLY);
+    if (ep->aggregate)
+        buf_printf(&t, "Report %s/%s", m->name, ep->function);
+    else if (ep->op == OP_READ)
+        buf_printf(&t, "List or find %s", m->name);
+    else if (ep->op == OP_CREATE)
+        buf_printf(&t, "Create a row of %s", m->name);
+    else {
+        capitalised(&t, ep->function);
+        buf_printf(&t, " a row of %s", m->name);
+    }
+    buf_puts(b, "\"summary\":");
+    str(b, t.failed ? "" : t.p);
+    buf_reset(&t);
+    if (ep->op == OP_READ) {
+        buf_puts(&t, "GET. ");
+        if (ep->aggregate)
+            buf_puts(&t, "Rows of a report over joined tables (every value a string).");
+        else {
+            buf_puts(&t, "Without a filter: the list, paged with limit and offset (X-Total-Count "
+                         "and a Link header give the total and the next page). ");
+            if (m->nfilters > 1) {
+                buf_puts(&t, "The filters ");
+                filter_list(&t, m);
+                buf_puts(&t, " are alternatives: only the first one present applies. ");
+            } else if (m->nfilters) {
+                buf_printf(&t, "Filter: %s. ", m->filters[0].param);
+            }
+            if (m->filter_required)
+                buf_puts(&t, "A filter is required. ");
+            buf_puts(&t, "No row matches: the ordinary \"False\" answer.");
+        }
+    } else {
+        buf_puts(&t, "POST with a JSON object body. ");
+        if (ep->id_param)
+            buf_printf(&t, "The row is named by %s. ", ep->id_param);
+        buf_puts(&t, "Nothing done (a required field missing, a duplicate, no such row): the "
+                     "reference's generic \"False\" text, and its real reason in the server's "
+                     "log at warning level.");
+    }
+    if (ep->flags & EP_DECRYPT)
+        buf_puts(&t, " Credentials need the key's decrypt password (api_key_decrypt_password or "
+                     "the X-API-Key-Decrypt-Password header).");
+    if (m->flags & MOD_ALL_CLIENTS_ONLY)
+        buf_puts(&t, " Only keys for all clients (others: 403).");
+    else if (scoped)
+        buf_puts(&t, " A key for one client sees and writes only that client's rows.");
+    buf_puts(b, ",\"description\":");
+    str(b, t.failed ? "" : t.p);
+    buf_putc(b, ',');
+    buf_free(&t);
 }
 
 static void plain_path(struct buf *b, const char *path, const char *summary, const char *ctype)
@@ -179,6 +387,8 @@ static void plain_path(struct buf *b, const char *path, const char *summary, con
     str(b, path);
     buf_puts(b, ":{\"get\":{\"summary\":");
     str(b, summary);
+    buf_puts(b, ",\"description\":");
+    str(b, "No key needed. HEAD answers the same without a body.");
     buf_printf(b,
                ",\"security\":[],\"responses\":{\"200\":{\"description\":\"OK\",\"content\":{"
                "\"%s\":{}}}}}}",
@@ -206,11 +416,12 @@ int openapi_build(void)
                        first ? "" : ",", m->name, ep->function, ep->op == OP_READ ? "get" : "post",
                        m->name, ep->function, m->name);
             first = 0;
+            describe(&b, m, ep);
             if (ep->op == OP_READ)
                 read_params(&b, m, ep);
             else
                 body_schema(&b, m, ep);
-            responses(&b, ep);
+            responses(&b, m, ep);
             buf_puts(&b, "}}");
         }
     }

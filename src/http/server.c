@@ -24,6 +24,7 @@
 #include "core/membudget.h"
 #include "custom/custom.h"
 #include "custom/upstream.h"
+#include "http/accesslog.h"
 #include "db/db.h"
 #include "engine/engine.h"
 #include "http/conn.h"
@@ -102,6 +103,9 @@ struct http_req {
     /* the headers forwarded to --custom-upstream, read on the event thread (fwd_names) */
     const char *fwd[6];
     int fwd_read;
+    const char *result; /* the v1 answer's "success" (access_v1_result), for the log and metrics */
+    size_t bytes;       /* of the body sent */
+    int head;           /* a HEAD request: the answer of GET without its body */
 };
 
 /* What a declared body reserves from --max-body-memory before its bytes arrive: enough for most
@@ -212,23 +216,30 @@ static void completed(void *cls, struct MHD_Connection *con, void **req_cls,
     if (h->stream_slot) /* the send deadline was for the stream; a kept-alive connection idles */
         MHD_set_connection_option(con, MHD_CONNECTION_OPTION_TIMEOUT, srv->cfg->timeout_sec);
     if (r->status) {
+        const char *result = h->result ? h->result : "-";
+        double seconds = elapsed(&h->t0);
         if (h->route.kind == ROUTE_API && h->route.ep)
-            metrics_observe(h->route.mod->name, h->route.ep->function, NULL, r->status,
-                            elapsed(&h->t0));
+            metrics_observe(h->route.mod->name, h->route.ep->function, NULL, r->status, result,
+                            seconds);
         else if (h->custom)
-            metrics_observe("custom", h->custom, NULL, r->status, elapsed(&h->t0));
+            metrics_observe("custom", h->custom, NULL, r->status, result, seconds);
         else
-            metrics_observe(NULL, NULL, h->label ? h->label : "unknown", r->status,
-                            elapsed(&h->t0));
+            metrics_observe(NULL, NULL, h->label ? h->label : "unknown", r->status, result,
+                            seconds);
         if (r->status >= 500)
             metrics_store_error();
         if (!srv->cfg->quiet) {
-            char method[64], path[1024]; /* request data: one line, one field each */
-            fprintf(stderr, "%s %s %s %d %.3fms%s\n", r->ip,
-                    log_escape(method, sizeof(method), r->method_name, LOG_ESC_SPACE),
-                    log_escape(path, sizeof(path), r->path, LOG_ESC_SPACE), r->status,
-                    elapsed(&h->t0) * 1000.0,
-                    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+            struct access_entry e = {r->ip,
+                                     r->method_name,
+                                     r->path,
+                                     r->status,
+                                     result,
+                                     r->key.id,
+                                     r->key.name_html,
+                                     h->bytes,
+                                     seconds,
+                                     toe != MHD_REQUEST_TERMINATED_COMPLETED_OK};
+            access_log_write(stderr, srv->cfg->log_format, &e);
         }
     }
     if (h->conn) {
@@ -281,6 +292,7 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *out, size_t max)
         n = max;
     memcpy(out, r->out.p + h->stream_pos, n);
     h->stream_pos += n;
+    h->bytes += n;
     return (ssize_t)n;
 }
 
@@ -289,12 +301,14 @@ static enum MHD_Result send_reply(struct MHD_Connection *con, struct http_req *h
 {
     struct req *r = &h->r;
     struct MHD_Response *resp;
+    h->result = access_v1_result(r->out.p, r->out.len);
     if (r->stream_next) {
         resp =
             MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader, h, NULL);
     } else {
         size_t len;
         char *p = buf_steal(&r->out, &len);
+        h->bytes = h->head ? 0 : len;
         resp = MHD_create_response_from_buffer(len, p, MHD_RESPMEM_MUST_FREE);
         release_db(r, 0);
     }
@@ -471,10 +485,18 @@ static void note_failure(struct req *r)
 }
 
 /* The reason of a 5xx answer (r->error, else the store's message), on stderr. */
-static void log_failure(struct req *r)
+/* A request's server fault (5xx) with its reason: a plain line, or a JSON 'error' line. */
+static void log_failure(const struct server *srv, struct req *r)
 {
     if (r->status < 500 || (!r->error[0] && !r->db))
         return;
+    if (srv->cfg->log_format == LOG_FORMAT_JSON) {
+        struct access_entry e = {r->ip,     r->method_name,   r->path, r->status, "-",
+                                 r->key.id, r->key.name_html, 0,       0,         0};
+        access_log_event(stderr, LOG_FORMAT_JSON, "error", &e,
+                         r->error[0] ? r->error : db_errmsg(r->db));
+        return;
+    }
     char method[64], path[1024], msg[512];
     fprintf(stderr, "itflowd: %s %s failed: %s\n",
             log_escape(method, sizeof(method), r->method_name, LOG_ESC_SPACE),
@@ -528,13 +550,23 @@ static void handle_upstream(struct server *srv, struct http_req *h, const char *
                                  cfg->custom_upstream_timeout, UPSTREAM_MAX_ANSWER};
     custom_forward(&up, r, h->raw_uri, h->body.p, h->body.len, hdrs, NFWD, ctype);
     membudget_buf_free(&h->body, &h->body_mem);
-    log_failure(r);
+    log_failure(srv, r);
 }
 
 static void handle(struct server *srv, struct http_req *h, const char **ctype)
 {
     struct req *r = &h->r;
     r->method = route_method(r->method_name);
+    /* HEAD: the answer of GET without its body on /healthz, /metrics and the OpenAPI document
+     * (libmicrohttpd sends no body for HEAD); the v1 endpoints keep their method rules */
+    if (r->method == METHOD_OTHER && !strcmp(r->method_name, "HEAD") && !r->bad_header &&
+        plain_target(h->raw_uri)) {
+        route_match(r->path, &h->route);
+        if (h->route.kind != ROUTE_API && h->route.kind != ROUTE_UNKNOWN) {
+            r->method = METHOD_GET;
+            h->head = 1;
+        }
+    }
     if (r->method == METHOD_OTHER) { /* F1: before any key check */
         snprintf(r->allow, sizeof(r->allow), "GET, POST");
         reply_message(r, 405, "Method not allowed. Only GET and POST are supported.");
@@ -560,7 +592,7 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
     }
     if (h->route.kind != ROUTE_API && h->route.kind != ROUTE_CUSTOM) {
         if (r->method != METHOD_GET) {
-            snprintf(r->allow, sizeof(r->allow), "GET");
+            snprintf(r->allow, sizeof(r->allow), "GET, HEAD");
             reply_message(r, 405, "Can only send GET requests to this endpoint.");
             return;
         }
@@ -640,7 +672,7 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
     if (!r->ep) {
         h->custom = custom_handle(r, h->route.custom_name, h->route.custom_len);
         if (r->error[0]) /* a failing script is logged by custom.c, with its file and line */
-            log_failure(r);
+            log_failure(srv, r);
         return;
     }
     /* v26.08: the key's user, module level and target client, before the endpoint's own method
@@ -663,7 +695,15 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
     engine_handle(r);
     if (r->status == 403 && (r->ep->flags & EP_DECRYPT))
         note_failure(r); /* a wrong decrypt password costs a key derivation: throttled too */
-    log_failure(r);
+    if (r->why[0] || (r->status == 200 && r->ep->op != OP_READ &&
+                      !strcmp(access_v1_result(r->out.p, r->out.len), "False"))) {
+        /* the generic "not done" text of the reference: the real reason, at warning level */
+        struct access_entry e = {r->ip,     r->method_name,   r->path, r->status, "False",
+                                 r->key.id, r->key.name_html, 0,       0,         0};
+        access_log_warning(stderr, srv->cfg->log_format, &e,
+                           r->why[0] ? r->why : "not done (no reason recorded)");
+    }
+    log_failure(srv, r);
 }
 
 /* An error replaces a list's answer: its paging headers go with it. */
@@ -893,6 +933,12 @@ static int reopen_log(const struct server_config *cfg)
     return 0;
 }
 
+static void notify(const struct server_config *cfg, const char *state)
+{
+    if (cfg->notify)
+        cfg->notify(state);
+}
+
 static void free_pools(struct server *srv)
 {
     db_close(srv->health_db);
@@ -1042,8 +1088,10 @@ int server_run(const struct server_config *cfg)
             "database version %s)\n",
             cfg->listen_host, cfg->port, threads, writers, schema_set_of(id->dialect)->itflow,
             version[0] ? version : "none");
+    notify(cfg, "READY=1\nSTATUS=serving");
     int sig = 0;
     while (sigwait(&stop, &sig) == 0 && sig == SIGHUP) {
+        notify(cfg, "RELOADING=1");
         if (reopen_log(cfg) == 0)
             fprintf(stderr, "itflowd: log reopened\n");
         if (cfg->custom_dir) {
@@ -1051,7 +1099,9 @@ int server_run(const struct server_config *cfg)
             if (n >= 0)
                 fprintf(stderr, "itflowd: custom scripts reloaded: %d served\n", n);
         }
+        notify(cfg, "READY=1\nSTATUS=serving");
     }
+    notify(cfg, "STOPPING=1");
     /* graceful stop: no new connections, in-flight requests get shutdown_sec to finish */
     /* The event threads take the listening socket out of their epoll sets after the quiesce,
      * each in its own time; closing it now would make that fail, and libmicrohttpd aborts the

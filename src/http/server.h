@@ -38,7 +38,14 @@ struct server_config {
     const char *custom_upstream; /* ITFlow base URL for other /api/v1/custom/ paths, or NULL */
     unsigned custom_connect_timeout;  /* seconds to connect to the upstream */
     unsigned custom_upstream_timeout; /* seconds the upstream's whole answer may take */
+    int log_format;                          /* enum server_log_format: the access log's lines */
+    /* The service manager's notification (sd_notify: "READY=1", "RELOADING=1", "STOPPING=1"),
+     * or NULL. */
+    void (*notify)(const char *state);
 };
+
+/* --log-format, in the order of its choices */
+enum server_log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
 
 /* Runs until SIGINT/SIGTERM (graceful: stops accepting, lets in-flight requests finish within
  * shutdown_sec); SIGHUP reopens the log file and reloads the custom scripts. Returns the process

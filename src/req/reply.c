@@ -53,6 +53,16 @@ void reply_server_error(struct req *r, enum db_rc rc)
     }
 }
 
+void reply_why(struct req *r, const char *fmt, ...)
+{
+    if (r->why[0])
+        return; /* the first reason is the real one */
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->why, sizeof(r->why), fmt, ap);
+    va_end(ap);
+}
+
 void reply_count(struct req *r, int64_t count)
 {
     r->status = 200;

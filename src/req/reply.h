@@ -19,6 +19,8 @@ void reply_message(struct req *r, int status, const char *msg);
 void reply_badf(struct req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The 5xx answer of a store fault: 503 when the store is busy, unreachable or full, else 500. */
 void reply_server_error(struct req *r, enum db_rc rc);
+/* Notes why an operation is answered with the generic "not done" text (r->why, kept first). */
+void reply_why(struct req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void reply_count(struct req *r, int64_t count);
 void reply_created(struct req *r, int64_t id);
 

@@ -108,6 +108,7 @@ struct req {
     struct arena arena; /* per-request allocations, freed with the req */
     int oom;            /* an allocation failed: the answer is a 500, nothing is written */
     char error[200];    /* why the answer is a 5xx (the store's message), for the log; or "" */
+    char why[160];      /* why the answer is the generic "not done" text, for the log; or "" */
     struct db_pool *pool;
     struct db *db; /* checked out for this request, or NULL */
 };

@@ -19,6 +19,7 @@ databases.
 """
 import json
 import os
+import re
 import socket
 import sqlite3
 import sys
@@ -204,10 +205,13 @@ class LogInjectionTests(base.ApiTestCase):
             lines = srv.log_text().splitlines()
             hits = [ln for ln in lines if "10.9.9.9" in ln]
             self.assertEqual(len(hits), 1, hits)
-            self.assertTrue(hits[0].startswith("127.0.0.1 GET /api/v1/x\\x0a10.9.9.9\\x20POST"),
-                            hits)
+            self.assertRegex(hits[0], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z 127\.0\.0\.1 GET "
+                             r"/api/v1/x\\x0a10\.9\.9\.9\\x20POST")
             self.assertTrue(hits[0].endswith("ms"), hits)
             self.assertFalse([ln for ln in lines if ln.startswith("10.9.9.9")])
+            # every line is an entry of its own: a time first, or the server's own message
+            self.assertEqual([ln for ln in lines if not re.match(r"^(\d{4}-\d\d-\d\dT|itflowd: )",
+                                                                  ln)], [])
             other = [ln for ln in lines if "/api/v1/y" in ln]
             self.assertEqual(other, [other[0]] if other else ["missing"])
             self.assertIn("/api/v1/y\\x0d\\x1b[2J\\x7f\\x5cz 404", other[0])
@@ -298,9 +302,9 @@ class TrustedProxyTests(base.ApiTestCase):
             self.assertEqual(self.failed_rows("127.0.0.1"), 0)
             time.sleep(0.3)
             log = srv.log_text()
-            self.assertIn("\n203.0.113.1 GET /api/v1/clients/read.php 401", log)
-            self.assertIn("\n203.0.113.2 GET /api/v1/clients/read.php 200", log)
-            self.assertIn("\n2001:db8::5 GET /api/v1/clients/read.php 200", log)
+            self.assertIn("Z 203.0.113.1 GET /api/v1/clients/read.php 401", log)
+            self.assertIn("Z 203.0.113.2 GET /api/v1/clients/read.php 200", log)
+            self.assertIn("Z 2001:db8::5 GET /api/v1/clients/read.php 200", log)
         finally:
             srv.stop()
 
@@ -323,9 +327,9 @@ class TrustedProxyTests(base.ApiTestCase):
                              .status, 200)
             time.sleep(0.3)
             log = srv.log_text()
-            self.assertNotIn("\n198.51.100.1 ", log)
-            self.assertIn("\n198.51.100.50 GET /api/v1/clients/read.php 200", log)
-            self.assertIn("\n127.0.0.2 GET /api/v1/clients/read.php 200", log)
+            self.assertNotIn("Z 198.51.100.1 ", log)
+            self.assertIn("Z 198.51.100.50 GET /api/v1/clients/read.php 200", log)
+            self.assertIn("Z 127.0.0.2 GET /api/v1/clients/read.php 200", log)
             self.assertNotIn("not-an-ip", log)
         finally:
             srv.stop()

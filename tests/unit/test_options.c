@@ -210,7 +210,7 @@ static void test_flags_strings_enum(void **state)
     assert_int_equal(so.sync, DB_SYNC_NORMAL);
     assert_int_equal(RUN("--sync", "full"), 0);
     assert_int_equal(so.sync, DB_SYNC_FULL);
-    assert_int_equal(RUN("--sync", "fast"), 1);
+    assert_int_equal(RUN("--sync", "fast"), 2);
     assert_string_equal(err, "itflowd: --sync must be full or normal, not fast.\n");
     assert_int_equal(RUN("--sync"), 2);
     assert_string_equal(err, "itflowd: --sync needs a value.\n");
@@ -219,9 +219,9 @@ static void test_flags_strings_enum(void **state)
     assert_int_equal(RUN("--listen", "[::1]:9000"), 0);
     assert_string_equal(so.cfg.listen_host, "::1");
     assert_int_equal(so.cfg.port, 9000);
-    assert_int_equal(RUN("--listen", "nohost"), 1);
+    assert_int_equal(RUN("--listen", "nohost"), 2);
     assert_string_equal(err, "itflowd: --listen must be HOST:PORT, not nohost.\n");
-    assert_int_equal(RUN("--listen", "1.2.3.4:70000"), 1);
+    assert_int_equal(RUN("--listen", "1.2.3.4:70000"), 2);
     assert_string_equal(err, "itflowd: --listen has an invalid port: 70000.\n");
 }
 
@@ -284,7 +284,8 @@ static void test_help_names_every_flag_and_default(void **state)
             else
                 snprintf(want, sizeof(want), "default: %ld", o->dflt);
         } else if (o->kind == OPT_ENUM) {
-            snprintf(want, sizeof(want), "default: %s; full or normal", o->choices[0]);
+            snprintf(want, sizeof(want), "default: %s; %s or %s", o->choices[0], o->choices[0],
+                     o->choices[1]);
         } else if (o->flags & OPT_REQUIRED) {
             snprintf(want, sizeof(want), "(required)");
         } else {

@@ -9,6 +9,7 @@
 
 #include "core/hex.h"
 #include "db/db.h"
+#include "db/secret.h"
 
 static const char SCHEME[] = "mariadb://";
 
@@ -226,28 +227,15 @@ int mariadb_target_password_from_env(struct mariadb_target *t, char *err, size_t
     const char *file = getenv("ITFLOWD_DB_PASSWORD_FILE");
     if (!file || !file[0])
         return 0;
-    FILE *f = fopen(file, "r");
-    if (!f) {
-        snprintf(err, errlen, "cannot read the password file %s", file);
-        return -1;
-    }
-    char line[MARIADB_TARGET_PASSWORD_MAX + 3]; /* the password, "\r\n", NUL */
-    if (!fgets(line, sizeof(line), f))
-        line[0] = 0;
-    int err_read = ferror(f);
-    fclose(f);
-    size_t n = strcspn(line, "\r\n");
-    line[n] = 0;
+    char line[MARIADB_TARGET_PASSWORD_MAX + 1];
     int rc = -1;
-    if (err_read)
-        snprintf(err, errlen, "cannot read the password file %s", file);
-    else if (n > MARIADB_TARGET_PASSWORD_MAX)
-        snprintf(err, errlen, "the first line of the password file %s is longer than %d bytes",
-                 file, MARIADB_TARGET_PASSWORD_MAX);
-    else if (!(t->password = strdup(line)))
-        snprintf(err, errlen, "out of memory");
-    else
-        rc = 0;
+    if (secret_read_file(file, line, sizeof(line), MARIADB_TARGET_PASSWORD_MAX, 1, err, errlen) ==
+        0) {
+        if (!(t->password = strdup(line)))
+            snprintf(err, errlen, "out of memory");
+        else
+            rc = 0;
+    }
     OPENSSL_cleanse(line, sizeof(line));
     return rc;
 }
