@@ -242,6 +242,34 @@ static void test_host_list(void **state)
     bad("mariadb://u@h/db?sync_wait=-1", "bad sync_wait in the target");
 }
 
+static void expect_order(size_t n, unsigned down, const char *want)
+{
+    unsigned char order[MARIADB_TARGET_HOSTS_MAX];
+    char got[MARIADB_TARGET_HOSTS_MAX + 1];
+    memset(order, 0xff, sizeof(order));
+    mariadb_host_order(n, down, order);
+    for (size_t i = 0; i < n; i++)
+        got[i] = (char)(order[i] < 10 ? '0' + order[i] : 'a' + order[i] - 10);
+    got[n] = 0;
+    assert_string_equal(got, want);
+}
+
+/* The failover order: the list's order, hosts that failed recently last (still tried). */
+static void test_failover_order(void **state)
+{
+    (void)state;
+    expect_order(1, 0, "0");
+    expect_order(1, 1, "0");
+    expect_order(3, 0, "012");
+    expect_order(3, 1u << 0, "120"); /* the preferred node is down: the next one first */
+    expect_order(3, 1u << 1, "021");
+    expect_order(3, 1u << 2, "012");
+    expect_order(3, (1u << 0) | (1u << 1), "201");
+    expect_order(3, 7, "012"); /* all down: every one tried, in the list's order */
+    expect_order(16, 0x8001, "123456789abcde0f");
+    expect_order(16, 0xffff, "0123456789abcdef");
+}
+
 /* a string of n copies of c */
 static char *rep(char c, size_t n)
 {
@@ -473,6 +501,7 @@ int main(void)
         cmocka_unit_test(test_accepted),
         cmocka_unit_test(test_rejected),
         cmocka_unit_test(test_host_list),
+        cmocka_unit_test(test_failover_order),
         cmocka_unit_test(test_lengths),
         cmocka_unit_test(test_display),
         cmocka_unit_test_setup_teardown(test_password_env, env_setup, env_teardown),

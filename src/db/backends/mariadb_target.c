@@ -282,6 +282,15 @@ int mariadb_target_parse(const char *target, struct mariadb_target *t, char *err
     return -1;
 }
 
+void mariadb_host_order(size_t n, unsigned down, unsigned char order[])
+{
+    size_t k = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < n; i++)
+            if (((down >> i) & 1u) == (unsigned)pass)
+                order[k++] = (unsigned char)i;
+}
+
 int mariadb_target_password_from_env(struct mariadb_target *t, char *err, size_t errlen)
 {
     if (t->password)

@@ -56,6 +56,11 @@ int mariadb_target_parse(const char *target, struct mariadb_target *t, char *err
  * when the file cannot be read, its first line is too long, or out of memory. */
 int mariadb_target_password_from_env(struct mariadb_target *t, char *err, size_t errlen);
 
+/* The order in which a host list's n hosts are tried: those not in down (bit i = host i failed
+ * recently) in the list's order, then the ones in down, in the list's order (so that with every
+ * host down each is still tried). Writes n indexes to order. */
+void mariadb_host_order(size_t n, unsigned down, unsigned char order[]);
+
 /* Frees every part of *t (the password wiped first) and zeroes it; safe on a zeroed struct. */
 void mariadb_target_free(struct mariadb_target *t);
 
