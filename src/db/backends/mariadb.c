@@ -273,9 +273,10 @@ static int node_healthy(struct maria_db *d, MYSQL *h, int *wsrep)
 }
 
 /* Opens a handle to host:port (socket: cp->socket) into *ret; NULL on failure and d->err says
- * why. create: make the database when it does not exist yet (itflowd init). */
+ * why. create: make the database when it does not exist yet (itflowd init). *ret_wsrep = 1 when
+ * the server is a Galera node. */
 static enum db_rc connect_host(struct maria_db *d, const char *host_name, unsigned port, int create,
-                               MYSQL **ret)
+                               MYSQL **ret, int *ret_wsrep)
 {
     const struct mariadb_target *cp = &d->cp;
     *ret = NULL;
@@ -342,7 +343,7 @@ static enum db_rc connect_host(struct maria_db *d, const char *host_name, unsign
             return DB_ERROR;
         }
     }
-    d->wsrep = wsrep;
+    *ret_wsrep = wsrep;
     *ret = h;
     return DB_OK;
 }
@@ -353,7 +354,7 @@ static enum db_rc connect_handle(struct maria_db *d, int create)
 {
     struct cluster *cl = d->cl;
     if (!cl)
-        return connect_host(d, d->cp.host, d->cp.port, create, &d->h);
+        return connect_host(d, d->cp.host, d->cp.port, create, &d->h, &d->wsrep);
     long long now = now_ms();
     enum db_rc rc = DB_UNAVAILABLE;
     char first_err[sizeof(d->err)] = "";
@@ -366,7 +367,7 @@ static enum db_rc connect_handle(struct maria_db *d, int create)
     for (size_t k = 0; k < cl->nhosts; k++) {
         size_t i = order[k];
         const struct mariadb_host *hp = &d->cp.hosts[i];
-        rc = connect_host(d, hp->host, hp->port, create, &d->h);
+        rc = connect_host(d, hp->host, hp->port, create, &d->h, &d->wsrep);
         if (rc == DB_OK) {
             atomic_store(&cl->down_until[i], 0);
             d->host_idx = (int)i;
@@ -1150,7 +1151,8 @@ static enum db_rc mdb_maintain(struct db *db)
     for (size_t i = 0; i < cl->nhosts; i++) {
         MYSQL *h = NULL;
         const struct mariadb_host *hp = &d->cp.hosts[i];
-        if (connect_host(d, hp->host, hp->port, 0, &h) == DB_OK) {
+        int wsrep;
+        if (connect_host(d, hp->host, hp->port, 0, &h, &wsrep) == DB_OK) {
             mysql_close(h);
             atomic_store(&cl->down_until[i], 0);
             atomic_store(&cl->best, (int)i);
