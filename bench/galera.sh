@@ -116,6 +116,13 @@ for setup in $SETUPS; do
       esac ;;
     *) die "unknown setup $setup" ;;
   esac
+  if [ ! -e "$WORK/client.$setup" ] && [ ! -e "$WORK/client.cluster" ]; then
+    # client 1, for the reads to find and the tickets to belong to
+    curl -fs -o /dev/null -H 'Content-Type: application/json' \
+      -d "{\"api_key\":\"$KEY\",\"client_name\":\"Bench Co\"}" \
+      "http://127.0.0.1:${PORTS[0]}/api/v1/clients/create.php" || die "cannot create the client"
+    [ "$setup" = single ] && touch "$WORK/client.single" || touch "$WORK/client.cluster"
+  fi
   for op in $OPS; do
     run "$setup" "$op" "${PORTS[@]}"
   done

@@ -152,10 +152,9 @@ start() {
       tail -20 "$dir/install.log" >&2
       exit 1
     fi
-    launch 1 --wsrep-new-cluster
-  else
-    launch 1 --wsrep-new-cluster
   fi
+  # node 1 bootstraps (after `stop` it is the last to leave, so it may: safe_to_bootstrap)
+  launch 1 --wsrep-new-cluster
   wait_synced 1 60
   launch 2
   wait_synced 2 90
