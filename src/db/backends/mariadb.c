@@ -16,16 +16,20 @@
  * connection sat idle in the pool, which a zero-timeout poll() of the socket notices for free.
  * Nothing that was sent is ever sent again.
  *
+ * Every connection asks the server whether it is a Galera node (wsrep on). On one it sets
+ * wsrep_sync_wait (3: reads, updates and deletes first wait until the node has applied what the
+ * cluster committed; ?sync_wait=N sets another value) and guards its write transactions
+ * (autocommit off and a savepoint checked before COMMIT: see mdb_begin).
+ *
  * A host list (mariadb://USER@h1:P1,h2:P2,h3:P3/DB, a Galera cluster) adds failover: a connection
  * opens to the first host, in the target's order, that accepts it and is healthy — a node with
- * wsrep on must be Synced (wsrep_local_state 4); a server without wsrep counts as healthy — and
- * sets wsrep_sync_wait (default 1, ?sync_wait=N) so that its reads see every write the cluster
- * acknowledged before they started. The processes' connections to one cluster share a `struct
- * cluster`: a host that refused recently is tried last, and `best`, the most preferred healthy
- * host. A connection on another host moves to it the next time it is used outside a transaction
- * (a reconnect, nothing in flight). The server's maintenance thread (db_maintain) probes the
- * hosts at most once a second, so a preferred node that returns (or stops being Synced) is seen
- * without any request paying for it. With one host nothing of this runs. */
+ * wsrep on must be Synced (wsrep_local_state 4); a server without wsrep counts as healthy. The
+ * process's connections to one list share a `struct cluster`: a host that failed recently is
+ * tried last, and `best`, the most preferred healthy host. A connection on another host moves to
+ * it the next time it is used outside a transaction (a reconnect, nothing in flight). The
+ * server's maintenance thread (db_maintain) probes the hosts at most once a second, so a
+ * preferred node that returns (or stops being Synced) is seen without any request paying for
+ * it. With one host none of the failover runs. */
 #include <errmsg.h>
 #include <mysql.h>
 #include <mysqld_error.h>
