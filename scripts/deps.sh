@@ -9,7 +9,7 @@ what=${1:-test}
 build="build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev
 libcrypt-dev libmariadb-dev libsystemd-dev curl liblua5.4-dev libcurl4-openssl-dev"
 tests="libcmocka-dev sqlite3 python3 python3-jsonschema mariadb-server mariadb-client clang-format
-git systemd man-db groff-base"
+git systemd man-db groff-base galera-4 rsync"
 case $what in
   demo) pkgs=$build ;;
   test) pkgs="$build $tests" ;;

@@ -53,7 +53,7 @@ fi
 run_suite "debug build" "$repo/build-test" "" || status=1
 if [ "${ITFLOWD_SKIP_SANITIZERS:-0}" != 1 ]; then
   # the long MariaDB load tests run once (above); the MariaDB conformance run is repeated here
-  run_suite "ASan + UBSan build" "$repo/build-sanitize" "api_cases_mariadb|api_hostile_mariadb|mariadb_scaleout" \
+  run_suite "ASan + UBSan build" "$repo/build-sanitize" "api_cases_mariadb|api_hostile_mariadb|mariadb_scaleout|mariadb_galera" \
     -DSANITIZE=address,undefined || status=1
 fi
 if [ "${ITFLOWD_SKIP_TSAN:-0}" != 1 ]; then

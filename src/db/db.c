@@ -104,7 +104,7 @@ enum db_rc db_maintain(struct db *db)
 
 int db_has_maintenance(const struct db *db)
 {
-    return db->ops->maintain != NULL;
+    return db->ops->maintain != NULL && (!db->ops->has_maintenance || db->ops->has_maintenance(db));
 }
 
 /* Remembers a failure and the store's message about it, for db_last_error() and db_errmsg(). */

@@ -55,7 +55,7 @@ void db_target_display(const char *target, char *out, size_t outlen);
  * that is never a pool's (SQLite: copies the WAL back into the database outside the request path,
  * then may keep a read transaction open until the next call; see sqlite.c). */
 enum db_rc db_maintain(struct db *db);
-/* 0 when db_maintain() has nothing to do for this store (MariaDB). */
+/* 0 when db_maintain() has nothing to do for this store (MariaDB with one host). */
 int db_has_maintenance(const struct db *db);
 
 /* Runs sql with no parameters and no rows (DDL, PRAGMA). */

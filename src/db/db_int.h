@@ -35,8 +35,11 @@ struct db_ops {
     enum db_rc (*create_schema)(struct db *db);
     /* 1 when the store cannot be reached right now (the last failure was a lost connection). */
     int (*unreachable)(const struct db *db);
-    /* Background upkeep (SQLite: a passive WAL checkpoint); NULL when the store needs none. */
+    /* Background upkeep (SQLite: a passive WAL checkpoint; MariaDB with a host list: probing
+     * the hosts); NULL when the store needs none. */
     enum db_rc (*maintain)(struct db *db);
+    /* Whether maintain has anything to do for this connection's target; NULL: yes. */
+    int (*has_maintenance)(const struct db *db);
 };
 
 #define DB_CACHE_SLOTS 128

@@ -1,5 +1,6 @@
 /* write: the generic create / update / delete / archive / unarchive, each one transaction (F3):
  * every value converted and checked before the first statement, hooks inside the transaction. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -556,9 +557,11 @@ static enum eng_rc run_op(struct op_ctx *ctx)
     }
 }
 
-/* One attempt: convert and check everything, then the transaction on the request's connection. */
-static enum eng_rc write_once(struct op_ctx *ctx)
+/* One attempt: convert and check everything, then the transaction on the request's connection.
+ * *at_commit = 1 when it was COMMIT itself that failed. */
+static enum eng_rc write_once(struct op_ctx *ctx, int *at_commit)
 {
+    *at_commit = 0;
     enum eng_rc rc = prepare_write(ctx);
     if (rc != ENG_OK)
         return rc;
@@ -567,8 +570,10 @@ static enum eng_rc write_once(struct op_ctx *ctx)
     rc = run_op(ctx);
     if (rc == ENG_OK && engine_oom(ctx))
         rc = ENG_DB; /* something the statements or logs used is missing: undo */
-    if (rc == ENG_OK && db_commit(ctx->db) != DB_OK)
+    if (rc == ENG_OK && db_commit(ctx->db) != DB_OK) {
         rc = ENG_DB;
+        *at_commit = 1;
+    }
     if (rc != ENG_OK)
         db_rollback(ctx->db);
     return rc;
@@ -617,20 +622,44 @@ static enum eng_rc write_grouped(struct op_ctx *ctx)
     return db_rc != DB_OK ? ENG_DB : (enum eng_rc)body_rc; /* what grouped_body returned */
 }
 
-#define WRITE_ATTEMPTS 4
+#define WRITE_ATTEMPTS 12
+#define WRITE_BACKOFF_MS 1   /* before the 2nd attempt; doubled each time */
+#define WRITE_BACKOFF_MAX 64 /* ms; 12 attempts wait at most about half a second in all */
 
-/* Stores with concurrent writers (MariaDB) resolve a deadlock or a lock wait timeout by rolling
- * one transaction back: run it again from the start (SQLite's busy timeout has already waited). */
+/* Whether a failed write transaction may run again from the start: it was certainly not kept.
+ * A deadlock or a lock wait timeout (MariaDB rolled it back; on Galera also a certification
+ * failure, at any statement or at COMMIT), or the connection lost before COMMIT was sent (the
+ * server rolls back what it never saw committed; the next attempt reconnects, to another node
+ * of a host list). A connection lost during COMMIT is not retried: the transaction may have been
+ * committed (replicated) all the same, and running it again could write it twice (a second
+ * ticket); the client gets a 503 and the outcome is for it to read back. */
+static int write_retryable(const struct db *db, int at_commit)
+{
+    enum db_rc last = db_last_error(db);
+    return last == DB_BUSY || (last == DB_UNAVAILABLE && !at_commit);
+}
+
+/* Stores with concurrent writers (MariaDB, a Galera cluster) roll a transaction back to resolve
+ * a conflict, or lose it with its node: run it again from the start, up to WRITE_ATTEMPTS times,
+ * after a jittered exponential backoff (conflicting writers spread out instead of meeting
+ * again). SQLite's busy timeout has already waited: never retried here. The answer is sent only
+ * after a COMMIT that succeeded. */
 static enum eng_rc write_retrying(struct op_ctx *ctx)
 {
     struct op_ctx start = *ctx;
+    unsigned seed = (unsigned)(uintptr_t)ctx ^ (unsigned)time(NULL);
     for (int attempt = 1;; attempt++) {
-        enum eng_rc rc = write_once(ctx);
+        int at_commit;
+        enum eng_rc rc = write_once(ctx, &at_commit);
         if (rc != ENG_DB || attempt == WRITE_ATTEMPTS || db_dialect(ctx->db) != DB_MARIADB ||
-            db_last_error(ctx->db) != DB_BUSY)
+            !write_retryable(ctx->db, at_commit))
             return rc;
         *ctx = start;
-        usleep((useconds_t)(1000 * attempt + rand() % 2000));
+        unsigned ms = WRITE_BACKOFF_MS << (attempt - 1);
+        if (ms > WRITE_BACKOFF_MAX)
+            ms = WRITE_BACKOFF_MAX;
+        /* half fixed, half random: [ms/2, ms) */
+        usleep((useconds_t)(500 * ms + (unsigned)rand_r(&seed) % (500 * ms)));
     }
 }
 

@@ -8,7 +8,8 @@
 
 static int all_zero(const struct mariadb_target *t)
 {
-    return !t->user && !t->password && !t->host && !t->database && !t->socket && !t->port;
+    return !t->user && !t->password && !t->host && !t->database && !t->socket && !t->port &&
+           !t->hosts && !t->nhosts && !t->sync_wait;
 }
 
 /* Decoded length of the raw text s[0..n) that parsed: every %XX is one byte. */
@@ -61,6 +62,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(!t.host || strlen(t.host) <= MARIADB_TARGET_NAME_MAX);
         FUZZ_CHECK(!t.socket || (t.socket[0] && strlen(t.socket) <= MARIADB_TARGET_SOCKET_MAX));
         FUZZ_CHECK(t.port <= 65535);
+        /* the host list: host/port are its first entry; a socket never comes with several */
+        FUZZ_CHECK(t.nhosts <= MARIADB_TARGET_HOSTS_MAX);
+        FUZZ_CHECK(!t.host == !t.nhosts && (!t.host || t.host == t.hosts[0].host));
+        FUZZ_CHECK(!t.nhosts || t.port == t.hosts[0].port);
+        FUZZ_CHECK(!t.socket || t.nhosts <= 1);
+        for (size_t i = 0; i < t.nhosts; i++)
+            FUZZ_CHECK(t.hosts[i].host[0] && strlen(t.hosts[i].host) <= MARIADB_TARGET_NAME_MAX &&
+                       t.hosts[i].port <= 65535);
+        FUZZ_CHECK(t.sync_wait >= -1 && t.sync_wait <= 15);
         /* the user information, split as documented: the password from the first ':' to the
          * last '@' before any '?' */
         const char *u = s + 10, *q = strchr(u, '?'), *end = q ? q : s + len, *at = NULL;

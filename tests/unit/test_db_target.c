@@ -42,6 +42,8 @@ static void bad(const char *target, const char *want)
     assert_null(t.database);
     assert_null(t.socket);
     assert_int_equal(t.port, 0);
+    assert_null(t.hosts);
+    assert_int_equal(t.nhosts, 0);
 }
 
 static void test_accepted(void **state)
@@ -149,7 +151,8 @@ static void test_rejected(void **state)
     bad("mariadb://u@[::1/db", "bad host in the target");
     bad("mariadb://u@[::1]x/db", "bad host in the target");
     bad("mariadb://u@[::1]:0/db", "bad port in the target");
-    bad("mariadb://u:sekret@h/db?ssl=1", "unknown target parameter ssl=1 (only socket=PATH)");
+    bad("mariadb://u:sekret@h/db?ssl=1",
+        "unknown target parameter ssl=1 (only socket=PATH and sync_wait=N)");
     bad("mariadb://u@/db?socket=/s&Socket=/t", "unknown target parameter Socket=/t");
     bad("mariadb://u@/db?socket", "unknown target parameter socket");
     bad("mariadb://u@/db?socket=", "bad socket path in the target");
@@ -166,6 +169,105 @@ static void test_rejected(void **state)
     bad("mariadb://u@[%00]/db", "bad %-escape in the target's host");
     bad("mariadb://u@h/d%b", "bad %-escape in the target's database");
     bad("mariadb://u@/db?socket=/s%0", "bad %-escape in the target's socket path");
+}
+
+static void test_host_list(void **state)
+{
+    (void)state;
+    /* one host: a list of one, the same as host/port */
+    struct mariadb_target t = ok("mariadb://u@h:3307/db");
+    assert_int_equal(t.nhosts, 1);
+    assert_ptr_equal(t.hosts[0].host, t.host);
+    assert_int_equal(t.hosts[0].port, 3307);
+    assert_int_equal(t.sync_wait, -1);
+    mariadb_target_free(&t);
+    t = ok("mariadb://u@/db?socket=/s");
+    assert_int_equal(t.nhosts, 0);
+    assert_null(t.hosts);
+    mariadb_target_free(&t);
+
+    /* several: in the target's order (the preference), each with its own port or the default */
+    t = ok("mariadb://u:p@h1:3306,h2,[::1]:3308,%68%34:1/db");
+    assert_int_equal(t.nhosts, 4);
+    assert_string_equal(t.hosts[0].host, "h1");
+    assert_int_equal(t.hosts[0].port, 3306);
+    assert_string_equal(t.hosts[1].host, "h2");
+    assert_int_equal(t.hosts[1].port, 0);
+    assert_string_equal(t.hosts[2].host, "::1");
+    assert_int_equal(t.hosts[2].port, 3308);
+    assert_string_equal(t.hosts[3].host, "h4");
+    assert_int_equal(t.hosts[3].port, 1);
+    assert_string_equal(t.host, "h1"); /* the preferred one */
+    assert_int_equal(t.port, 3306);
+    assert_string_equal(t.password, "p");
+    assert_string_equal(t.database, "db");
+    mariadb_target_free(&t);
+
+    /* the same host twice is allowed (two ports of one machine) */
+    t = ok("mariadb://u@127.0.0.1:3306,127.0.0.1:3307,127.0.0.1:3308/itflow?sync_wait=0");
+    assert_int_equal(t.nhosts, 3);
+    assert_int_equal(t.hosts[2].port, 3308);
+    assert_int_equal(t.sync_wait, 0);
+    mariadb_target_free(&t);
+    t = ok("mariadb://u@h/db?sync_wait=15");
+    assert_int_equal(t.sync_wait, 15);
+    mariadb_target_free(&t);
+
+    char target[2048];
+    int n = snprintf(target, sizeof(target), "mariadb://u@h0");
+    for (int i = 1; i < MARIADB_TARGET_HOSTS_MAX; i++)
+        n += snprintf(target + n, sizeof(target) - (size_t)n, ",h%d:%d", i, 3300 + i);
+    snprintf(target + n, sizeof(target) - (size_t)n, "/db");
+    t = ok(target);
+    assert_int_equal(t.nhosts, MARIADB_TARGET_HOSTS_MAX);
+    assert_string_equal(t.hosts[15].host, "h15");
+    assert_int_equal(t.hosts[15].port, 3315);
+    mariadb_target_free(&t);
+    snprintf(target + n, sizeof(target) - (size_t)n, ",h16/db");
+    bad(target, "the target names more than 16 hosts");
+
+    bad("mariadb://u:sekret@h1,,h2/db", "empty host in the target's host list");
+    bad("mariadb://u@h1,/db", "empty host in the target's host list");
+    bad("mariadb://u@,h2/db", "empty host in the target's host list");
+    bad("mariadb://u@h1,:3306/db", "a host of the target has no name");
+    bad("mariadb://u@h1,h2:0/db", "bad port in the target");
+    bad("mariadb://u@h1:3306,h2:x/db", "bad port in the target");
+    bad("mariadb://u@h1,[::1/db", "bad host in the target");
+    bad("mariadb://u@h1,[]:3306/db", "bad host in the target");
+    bad("mariadb://u@h1,h%zz/db", "bad %-escape in the target's host");
+    bad("mariadb://u@h1,h2/db?socket=/s", "names one server, not a host list");
+    bad("mariadb://u@h/db?sync_wait=16", "bad sync_wait in the target (0..15)");
+    bad("mariadb://u@h/db?sync_wait=", "bad sync_wait in the target");
+    bad("mariadb://u@h/db?sync_wait=1x", "bad sync_wait in the target");
+    bad("mariadb://u@h/db?sync_wait=-1", "bad sync_wait in the target");
+}
+
+static void expect_order(size_t n, unsigned down, const char *want)
+{
+    unsigned char order[MARIADB_TARGET_HOSTS_MAX];
+    char got[MARIADB_TARGET_HOSTS_MAX + 1];
+    memset(order, 0xff, sizeof(order));
+    mariadb_host_order(n, down, order);
+    for (size_t i = 0; i < n; i++)
+        got[i] = (char)(order[i] < 10 ? '0' + order[i] : 'a' + order[i] - 10);
+    got[n] = 0;
+    assert_string_equal(got, want);
+}
+
+/* The failover order: the list's order, hosts that failed recently last (still tried). */
+static void test_failover_order(void **state)
+{
+    (void)state;
+    expect_order(1, 0, "0");
+    expect_order(1, 1, "0");
+    expect_order(3, 0, "012");
+    expect_order(3, 1u << 0, "120"); /* the preferred node is down: the next one first */
+    expect_order(3, 1u << 1, "021");
+    expect_order(3, 1u << 2, "012");
+    expect_order(3, (1u << 0) | (1u << 1), "201");
+    expect_order(3, 7, "012"); /* all down: every one tried, in the list's order */
+    expect_order(16, 0x8001, "123456789abcde0f");
+    expect_order(16, 0xffff, "0123456789abcdef");
 }
 
 /* a string of n copies of c */
@@ -398,6 +500,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_accepted),
         cmocka_unit_test(test_rejected),
+        cmocka_unit_test(test_host_list),
+        cmocka_unit_test(test_failover_order),
         cmocka_unit_test(test_lengths),
         cmocka_unit_test(test_display),
         cmocka_unit_test_setup_teardown(test_password_env, env_setup, env_teardown),

@@ -14,39 +14,79 @@
  * until its ROLLBACK. The connection reconnects itself, and re-prepares its statements lazily, the
  * next time it is used outside a transaction — also when the server went away while the
  * connection sat idle in the pool, which a zero-timeout poll() of the socket notices for free.
- * Nothing that was sent is ever sent again. */
+ * Nothing that was sent is ever sent again.
+ *
+ * Every connection asks the server whether it is a Galera node (wsrep on). On one it sets
+ * wsrep_sync_wait (3: reads, updates and deletes first wait until the node has applied what the
+ * cluster committed; ?sync_wait=N sets another value) and guards its write transactions
+ * (autocommit off and a savepoint checked before COMMIT: see mdb_begin).
+ *
+ * A host list (mariadb://USER@h1:P1,h2:P2,h3:P3/DB, a Galera cluster) adds failover: a connection
+ * opens to the first host, in the target's order, that accepts it and is healthy — a node with
+ * wsrep on must be Synced (wsrep_local_state 4); a server without wsrep counts as healthy. The
+ * process's connections to one list share a `struct cluster`: a host that failed recently is
+ * tried last, and `best`, the most preferred healthy host. A connection on another host moves to
+ * it the next time it is used outside a transaction (a reconnect, nothing in flight). The
+ * server's maintenance thread (db_maintain) probes the hosts at most once a second, so a
+ * preferred node that returns (or stops being Synced) is seen without any request paying for
+ * it. With one host none of the failover runs. */
 #include <errmsg.h>
 #include <mysql.h>
 #include <mysqld_error.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "db/backends/mariadb_target.h"
 #include "db/db_int.h"
 #include "db/schema.h"
 
-#define COL_INITIAL 256       /* bytes per result column before it grows */
-#define CONNECT_TIMEOUT 10    /* seconds */
-#define READ_WRITE_TIMEOUT 30 /* seconds a single network read or write may take */
+#define COL_INITIAL 256           /* bytes per result column before it grows */
+#define CONNECT_TIMEOUT 10        /* seconds */
+#define READ_WRITE_TIMEOUT 30     /* seconds a single network read or write may take */
+#define CLUSTER_CONNECT_TIMEOUT 3 /* seconds, per host of a host list (then the next one) */
+#define HOST_DOWN_MS 1000         /* a host that failed is tried after the others for this long */
+#define PROBE_EVERY_MS 1000       /* the maintenance thread's probes of a host list */
+#define DEFAULT_SYNC_WAIT                                                                          \
+    3 /* wsrep_sync_wait on a Galera node: reads, updates and deletes wait                         \
+       */
 
 static const char SESSION_SQL[] =
     "SET time_zone = '+00:00', "
     "sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', "
     "innodb_lock_wait_timeout = 10, net_write_timeout = 300";
 
+/* What the connections of one process to one host list share (never freed: one per distinct
+ * target, a handful per process). */
+struct cluster {
+    struct cluster *next;
+    char *key; /* user, hosts and database: the identity of the list (no password) */
+    size_t nhosts;
+    atomic_int best; /* the most preferred host known healthy; nhosts: none known */
+    atomic_llong down_until[MARIADB_TARGET_HOSTS_MAX]; /* ms (monotonic): failed recently */
+    atomic_llong next_probe;                           /* ms: the maintenance thread's next probe */
+    atomic_llong moves;                                /* connections that changed host */
+};
+
 struct maria_db {
     struct db base; /* must be first */
     MYSQL *h;       /* NULL while disconnected */
     struct mariadb_target cp;
+    struct cluster *cl;     /* NULL: one host */
+    int host_idx;           /* the host of cp.hosts h is connected to */
     struct db_stmt *stmts;  /* every statement of this connection */
     struct db_stmt *active; /* the statement whose result set is being read */
     unsigned gen;           /* connection generation: bumped by every reconnect */
     int txn;                /* inside START TRANSACTION ... COMMIT/ROLLBACK */
     int doomed;             /* InnoDB rolled the transaction back (deadlock) */
     int dead;               /* the connection is lost */
+    int wsrep;              /* the server is a Galera node (wsrep on) */
+    int guarded;            /* a write transaction with autocommit off and its savepoint */
     int64_t changes, insert_id;
     char err[512];
 };
@@ -121,6 +161,8 @@ static enum db_rc fail_with(struct maria_db *d, unsigned code, const char *msg)
     case CR_ERR_NET_WRITE:
     case ER_CONNECTION_KILLED:
     case ER_SERVER_SHUTDOWN:
+    case ER_UNKNOWN_COM_ERROR: /* a Galera node out of the primary component: "WSREP has not
+                                  yet prepared node for application use" */
         mark_dead(d);
         return DB_UNAVAILABLE;
     case ER_LOCK_DEADLOCK:
@@ -177,7 +219,8 @@ static MYSQL *new_handle(const struct mariadb_target *cp)
     MYSQL *h = mysql_init(NULL);
     if (!h)
         return NULL;
-    unsigned ct = CONNECT_TIMEOUT, rw = READ_WRITE_TIMEOUT, no_infile = 0;
+    unsigned ct = cp->nhosts > 1 ? CLUSTER_CONNECT_TIMEOUT : CONNECT_TIMEOUT,
+             rw = READ_WRITE_TIMEOUT, no_infile = 0;
     my_bool no = 0;
     unsigned proto = cp->socket ? MYSQL_PROTOCOL_SOCKET : MYSQL_PROTOCOL_TCP;
     mysql_options(h, MYSQL_SET_CHARSET_NAME, "utf8mb4");
@@ -190,18 +233,64 @@ static MYSQL *new_handle(const struct mariadb_target *cp)
     return h;
 }
 
-/* Opens d->h; on failure d->h stays NULL and d->err says why. */
-static enum db_rc connect_handle(struct maria_db *d, int create)
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Whether the server behind h may take requests: a Galera node (wsrep on) must be Synced; a
+ * server without wsrep (or built without it) is. 1 healthy, 0 not (d->err says why), -1 the
+ * connection failed. *wsrep = 1 when wsrep is on. */
+static int node_healthy(struct maria_db *d, MYSQL *h, int *wsrep)
+{
+    static const char q[] = "SELECT @@wsrep_on, (SELECT VARIABLE_VALUE FROM "
+                            "information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = "
+                            "'WSREP_LOCAL_STATE')";
+    *wsrep = 0;
+    if (mysql_real_query(h, q, sizeof(q) - 1)) {
+        if (mysql_errno(h) == ER_UNKNOWN_SYSTEM_VARIABLE)
+            return 1; /* no wsrep in this server at all */
+        set_err(d, mysql_error(h));
+        return mysql_errno(h) == ER_UNKNOWN_COM_ERROR ? 0 : -1;
+    }
+    MYSQL_RES *res = mysql_store_result(h);
+    if (!res) {
+        set_err(d, mysql_error(h));
+        return -1;
+    }
+    MYSQL_ROW row = mysql_fetch_row(res);
+    int on = row && row[0] && strcmp(row[0], "1") == 0;
+    int synced = row && row[1] && strcmp(row[1], "4") == 0;
+    char state[16];
+    snprintf(state, sizeof(state), "%s", row && row[1] ? row[1] : "none");
+    mysql_free_result(res);
+    *wsrep = on;
+    if (on && !synced) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "the node is not Synced (wsrep_local_state %s)", state);
+        set_err(d, msg);
+        return 0;
+    }
+    return 1;
+}
+
+/* Opens a handle to host:port (socket: cp->socket) into *ret; NULL on failure and d->err says
+ * why. create: make the database when it does not exist yet (itflowd init). *ret_wsrep = 1 when
+ * the server is a Galera node. */
+static enum db_rc connect_host(struct maria_db *d, const char *host_name, unsigned port, int create,
+                               MYSQL **ret, int *ret_wsrep)
 {
     const struct mariadb_target *cp = &d->cp;
+    *ret = NULL;
     MYSQL *h = new_handle(cp);
     if (!h) {
         set_err(d, "out of memory");
         return DB_ERROR;
     }
-    const char *host = cp->socket ? "localhost" : cp->host;
-    if (!mysql_real_connect(h, host, cp->user, cp->password, cp->database, cp->port, cp->socket,
-                            0)) {
+    const char *host = cp->socket ? "localhost" : host_name;
+    if (!mysql_real_connect(h, host, cp->user, cp->password, cp->database, port, cp->socket, 0)) {
         if (!(create && mysql_errno(h) == ER_BAD_DB_ERROR)) {
             set_err(d, mysql_error(h));
             mysql_close(h);
@@ -223,7 +312,7 @@ static enum db_rc connect_handle(struct maria_db *d, int create)
                  "CREATE DATABASE IF NOT EXISTS `%s` CHARACTER SET utf8mb4 COLLATE "
                  "utf8mb4_general_ci",
                  cp->database);
-        if (!mysql_real_connect(h, host, cp->user, cp->password, NULL, cp->port, cp->socket, 0)) {
+        if (!mysql_real_connect(h, host, cp->user, cp->password, NULL, port, cp->socket, 0)) {
             set_err(d, mysql_error(h));
             mysql_close(h);
             return DB_UNAVAILABLE;
@@ -240,8 +329,66 @@ static enum db_rc connect_handle(struct maria_db *d, int create)
         mysql_close(h);
         return DB_UNAVAILABLE;
     }
-    d->h = h;
+    /* a host of a list must be healthy; a single host is used as it is (nowhere else to go) */
+    int wsrep = 0, ok = node_healthy(d, h, &wsrep);
+    if (ok < 0 || (ok == 0 && d->cl)) {
+        mysql_close(h);
+        return DB_UNAVAILABLE;
+    }
+    /* reads see what the cluster acknowledged: the node applies every write set committed
+     * before the read started first (a host list's default; ?sync_wait=N sets any value) */
+    int sync_wait = cp->sync_wait >= 0 ? cp->sync_wait : wsrep ? DEFAULT_SYNC_WAIT : -1;
+    if (sync_wait >= 0) {
+        char sql[64];
+        int n = snprintf(sql, sizeof(sql), "SET SESSION wsrep_sync_wait = %d", sync_wait);
+        if (mysql_real_query(h, sql, (unsigned long)n)) {
+            set_err(d, mysql_error(h));
+            mysql_close(h);
+            return DB_ERROR;
+        }
+    }
+    *ret_wsrep = wsrep;
+    *ret = h;
     return DB_OK;
+}
+
+/* Opens d->h: one host, or the first healthy host of the list (those that failed in the last
+ * HOST_DOWN_MS after the others). On failure d->h stays NULL and d->err says why. */
+static enum db_rc connect_handle(struct maria_db *d, int create)
+{
+    struct cluster *cl = d->cl;
+    if (!cl)
+        return connect_host(d, d->cp.host, d->cp.port, create, &d->h, &d->wsrep);
+    long long now = now_ms();
+    enum db_rc rc = DB_UNAVAILABLE;
+    char first_err[sizeof(d->err)] = "";
+    unsigned down = 0;
+    unsigned char order[MARIADB_TARGET_HOSTS_MAX];
+    for (size_t i = 0; i < cl->nhosts; i++)
+        if (atomic_load(&cl->down_until[i]) > now)
+            down |= 1u << i;
+    mariadb_host_order(cl->nhosts, down, order);
+    for (size_t k = 0; k < cl->nhosts; k++) {
+        size_t i = order[k];
+        const struct mariadb_host *hp = &d->cp.hosts[i];
+        rc = connect_host(d, hp->host, hp->port, create, &d->h, &d->wsrep);
+        if (rc == DB_OK) {
+            atomic_store(&cl->down_until[i], 0);
+            d->host_idx = (int)i;
+            /* every host before it failed just now or recently: this is the best one */
+            atomic_store(&cl->best, (int)i);
+            return DB_OK;
+        }
+        atomic_store(&cl->down_until[i], now_ms() + HOST_DOWN_MS);
+        if (!first_err[0])
+            snprintf(first_err, sizeof(first_err), "%.64s:%u: %.300s", hp->host,
+                     hp->port ? hp->port : 3306, d->err);
+        if (rc == DB_ERROR)
+            return rc; /* not the node's state: out of memory, a bad name, a bad setting */
+    }
+    atomic_store(&cl->best, (int)cl->nhosts);
+    snprintf(d->err, sizeof(d->err), "no host of the list is available (first: %.400s)", first_err);
+    return rc;
 }
 
 /* Closes the handle (its statements become invalid: they are re-prepared on their next use) and
@@ -259,6 +406,7 @@ static enum db_rc reconnect(struct maria_db *d)
     }
     d->gen++;
     d->active = NULL;
+    d->guarded = 0; /* a new session: autocommit on */
     enum db_rc rc = connect_handle(d, 0);
     if (rc == DB_OK)
         d->dead = 0;
@@ -284,6 +432,11 @@ static enum db_rc conn_ready(struct maria_db *d)
     }
     if (!d->dead && !d->txn && !d->active && idle_socket_gone(d))
         mark_dead(d);
+    if (d->cl && !d->dead && !d->txn && !d->active && d->host_idx != atomic_load(&d->cl->best) &&
+        atomic_load(&d->cl->best) < (int)d->cl->nhosts) {
+        mark_dead(d); /* a better host is healthy (or this one is no longer): move, idle */
+        atomic_fetch_add(&d->cl->moves, 1);
+    }
     if (!d->dead)
         return DB_OK;
     if (d->txn) {
@@ -305,6 +458,43 @@ static enum db_rc settle_active(struct maria_db *d, const struct db_stmt *except
     return DB_OK;
 }
 
+static pthread_mutex_t clusters_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct cluster *clusters;
+
+/* The shared state of cp's host list (created on first use), or NULL (out of memory). */
+static struct cluster *cluster_for(const struct mariadb_target *cp)
+{
+    struct buf key;
+    buf_init(&key, 0);
+    buf_printf(&key, "%s@", cp->user);
+    for (size_t i = 0; i < cp->nhosts; i++)
+        buf_printf(&key, "%s%s:%u", i ? "," : "", cp->hosts[i].host, cp->hosts[i].port);
+    buf_printf(&key, "/%s", cp->database);
+    if (key.failed) {
+        buf_free(&key);
+        return NULL;
+    }
+    pthread_mutex_lock(&clusters_mu);
+    struct cluster *cl = clusters;
+    while (cl && strcmp(cl->key, key.p) != 0)
+        cl = cl->next;
+    if (!cl && (cl = calloc(1, sizeof(*cl))) != NULL) {
+        cl->key = key.p;
+        key.p = NULL;
+        cl->nhosts = cp->nhosts;
+        atomic_init(&cl->best, 0);
+        for (size_t i = 0; i < MARIADB_TARGET_HOSTS_MAX; i++)
+            atomic_init(&cl->down_until[i], 0);
+        atomic_init(&cl->next_probe, 0);
+        atomic_init(&cl->moves, 0);
+        cl->next = clusters;
+        clusters = cl;
+    }
+    pthread_mutex_unlock(&clusters_mu);
+    buf_free(&key);
+    return cl;
+}
+
 static enum db_rc mdb_open(const char *target, int create, struct db **ret)
 {
     pthread_once(&lib_once, lib_init);
@@ -316,13 +506,19 @@ static enum db_rc mdb_open(const char *target, int create, struct db **ret)
         snprintf(err, sizeof(err), "cannot initialise the MariaDB client library");
     } else if (mariadb_target_parse(target, &d->cp, err, sizeof(err)) == 0 &&
                mariadb_target_password_from_env(&d->cp, err, sizeof(err)) == 0) {
-        enum db_rc rc = connect_handle(d, create);
+        enum db_rc rc = DB_ERROR;
+        if (d->cp.nhosts > 1 && !(d->cl = cluster_for(&d->cp)))
+            set_err(d, "out of memory");
+        else
+            rc = connect_handle(d, create);
         if (rc == DB_OK) {
             *ret = &d->base;
             return DB_OK;
         }
         char where[300];
-        if (d->cp.socket)
+        if (d->cp.nhosts > 1)
+            snprintf(where, sizeof(where), "%s and %zu more hosts", d->cp.host, d->cp.nhosts - 1);
+        else if (d->cp.socket)
             snprintf(where, sizeof(where), "%s", d->cp.socket);
         else
             snprintf(where, sizeof(where), "%s:%u", d->cp.host, d->cp.port ? d->cp.port : 3306);
@@ -446,6 +642,44 @@ static enum db_rc run_script(struct maria_db *d, const char *sql)
     }
 }
 
+static const char SAVEPOINT_SQL[] = "SAVEPOINT itflowd_txn";
+static const char RELEASE_SQL[] = "RELEASE SAVEPOINT itflowd_txn";
+static const char AUTOCOMMIT_OFF[] = "SET autocommit = 0";
+static const char AUTOCOMMIT_ON[] = "SET autocommit = 1";
+
+/* After a guarded write transaction ended: autocommit on again (when that fails the session's
+ * mode is unknown, and the connection is replaced). d->err is kept. */
+static void unguard(struct maria_db *d)
+{
+    if (!d->guarded)
+        return;
+    d->guarded = 0;
+    if (d->dead)
+        return;
+    char saved[sizeof(d->err)];
+    memcpy(saved, d->err, sizeof(saved));
+    if (run_one(d, AUTOCOMMIT_ON, sizeof(AUTOCOMMIT_ON) - 1, 0) != DB_OK)
+        mark_dead(d);
+    memcpy(d->err, saved, sizeof(saved));
+}
+
+/* A guarded transaction, before its COMMIT: its savepoint must still be there, or the server
+ * rolled it back and what ran since ran in a transaction of its own (never to be committed). */
+static enum db_rc check_savepoint(struct maria_db *d)
+{
+    if (!mysql_real_query(d->h, RELEASE_SQL, sizeof(RELEASE_SQL) - 1))
+        return DB_OK;
+    enum db_rc rc;
+    if (mysql_errno(d->h) == ER_SP_DOES_NOT_EXIST) {
+        set_err(d, "the transaction was rolled back by a conflicting write in the cluster");
+        rc = DB_BUSY;
+    } else {
+        rc = fail_conn(d);
+    }
+    d->doomed = !d->dead;
+    return rc;
+}
+
 static enum db_rc mdb_exec(struct db *db, const char *sql)
 {
     struct maria_db *d = (struct maria_db *)db;
@@ -460,6 +694,7 @@ static enum db_rc mdb_exec(struct db *db, const char *sql)
             d->txn = d->doomed = 0;
             if (!lost)
                 run_one(d, "ROLLBACK", 8, 0);
+            unguard(d);
             if (!commit)
                 return DB_OK;
             set_err(d, lost ? "the connection to MariaDB was lost during the transaction"
@@ -468,9 +703,16 @@ static enum db_rc mdb_exec(struct db *db, const char *sql)
         }
         if ((rc = conn_ready(d)) != DB_OK || (rc = settle_active(d, NULL)) != DB_OK)
             return rc;
+        if (commit && d->guarded && (rc = check_savepoint(d)) != DB_OK)
+            return rc; /* not committed: the ROLLBACK that follows ends it */
         rc = run_one(d, sql, strlen(sql), 0);
-        if (rc == DB_OK || !commit || d->dead)
+        if (rc == DB_UNAVAILABLE && commit)
+            set_err(d, "the connection to MariaDB was lost during COMMIT: whether the transaction "
+                       "was kept is unknown");
+        if (rc == DB_OK || !commit || d->dead) {
             d->txn = d->doomed = 0;
+            unguard(d);
+        }
         return rc;
     }
     if ((rc = conn_ready(d)) != DB_OK || (rc = settle_active(d, NULL)) != DB_OK)
@@ -485,7 +727,30 @@ static enum db_rc mdb_begin(struct db *db, int write)
     enum db_rc rc;
     if ((rc = conn_ready(d)) != DB_OK || (rc = settle_active(d, NULL)) != DB_OK)
         return rc;
-    rc = write ? run_one(d, rw, sizeof(rw) - 1, 0) : run_one(d, ro, sizeof(ro) - 1, 0);
+    if (write && d->wsrep) {
+        /* A Galera node rolls a local transaction back when a conflicting write set from
+         * another node must be applied first ("brute force abort"), and when that happens
+         * between two statements the next one can come back without the deadlock error and
+         * run in autocommit — after a SELECT of the ticket counter, say, an INSERT with a
+         * number another node just took, committed at once. So a write transaction runs with
+         * autocommit off (no statement can commit by itself) and opens with a savepoint that
+         * must still exist right before COMMIT (check_savepoint). */
+        rc = run_one(d, AUTOCOMMIT_OFF, sizeof(AUTOCOMMIT_OFF) - 1, 0);
+        if (rc == DB_OK) {
+            d->guarded = 1;
+            /* START TRANSACTION first: it is where wsrep_sync_wait makes the node catch up
+             * (statements inside a transaction do not wait again) */
+            rc = run_one(d, rw, sizeof(rw) - 1, 0);
+            if (rc == DB_OK)
+                rc = run_one(d, SAVEPOINT_SQL, sizeof(SAVEPOINT_SQL) - 1, 0);
+            if (rc != DB_OK && !d->dead)
+                run_one(d, "ROLLBACK", 8, 0);
+            if (rc != DB_OK)
+                unguard(d);
+        }
+    } else {
+        rc = write ? run_one(d, rw, sizeof(rw) - 1, 0) : run_one(d, ro, sizeof(ro) - 1, 0);
+    }
     if (rc == DB_OK) {
         d->txn = 1;
         d->doomed = 0;
@@ -889,6 +1154,41 @@ static enum db_rc mdb_create_schema(struct db *db)
     return rc;
 }
 
+/* The maintenance thread's look at a host list, at most every PROBE_EVERY_MS: the first healthy
+ * host in the order of preference becomes `best` (the connections on others move to it when
+ * idle). Each probe is a connection of its own, closed at once. Always DB_OK: the maintenance
+ * connection itself is not what is checked. */
+static enum db_rc mdb_maintain(struct db *db)
+{
+    struct maria_db *d = (struct maria_db *)db;
+    struct cluster *cl = d->cl;
+    long long now = now_ms();
+    if (!cl || now < atomic_load(&cl->next_probe))
+        return DB_OK;
+    atomic_store(&cl->next_probe, now + PROBE_EVERY_MS);
+    char saved[sizeof(d->err)];
+    memcpy(saved, d->err, sizeof(saved));
+    for (size_t i = 0; i < cl->nhosts; i++) {
+        MYSQL *h = NULL;
+        const struct mariadb_host *hp = &d->cp.hosts[i];
+        int wsrep;
+        if (connect_host(d, hp->host, hp->port, 0, &h, &wsrep) == DB_OK) {
+            mysql_close(h);
+            atomic_store(&cl->down_until[i], 0);
+            atomic_store(&cl->best, (int)i);
+            break;
+        }
+        atomic_store(&cl->down_until[i], now_ms() + HOST_DOWN_MS);
+    }
+    memcpy(d->err, saved, sizeof(saved));
+    return DB_OK;
+}
+
+static int mdb_has_maintenance(const struct db *db)
+{
+    return ((const struct maria_db *)db)->cl != NULL;
+}
+
 static int mdb_unreachable(const struct db *db)
 {
     return ((const struct maria_db *)db)->dead;
@@ -917,4 +1217,6 @@ const struct db_ops db_mariadb_ops = {
     .last_insert_id = mdb_last_insert_id,
     .errmsg = mdb_errmsg,
     .create_schema = mdb_create_schema,
+    .maintain = mdb_maintain,
+    .has_maintenance = mdb_has_maintenance,
 };

@@ -26,7 +26,9 @@ void mariadb_target_free(struct mariadb_target *t)
 {
     free(t->user);
     free_secret(t->password);
-    free(t->host);
+    for (size_t i = 0; t->hosts && i < t->nhosts; i++)
+        free(t->hosts[i].host); /* t->host is hosts[0].host */
+    free(t->hosts);
     free(t->database);
     free(t->socket);
     memset(t, 0, sizeof(*t));
@@ -84,21 +86,21 @@ static const char *split_userinfo(const char *s, const char **end)
     return at;
 }
 
-/* host[:port], [v6][:port], or nothing (a UNIX socket): hp..slash. */
-static int parse_host_port(const char *hp, const char *slash, struct mariadb_target *t, char *err,
+/* One server: host[:port] or [v6][:port], hp..end (not empty). */
+static int parse_host_port(const char *hp, const char *end, struct mariadb_host *h, char *err,
                            size_t errlen)
 {
-    const char *hend = slash, *pstart = NULL;
-    if (hp < slash && *hp == '[') {
-        const char *rb = memchr(hp, ']', (size_t)(slash - hp));
-        if (!rb) {
+    const char *hend = end, *pstart = NULL;
+    if (*hp == '[') {
+        const char *rb = memchr(hp, ']', (size_t)(end - hp));
+        if (!rb || rb == hp + 1) {
             snprintf(err, errlen, "bad host in the target");
             return -1;
         }
-        if (decode(hp + 1, (size_t)(rb - hp - 1), MARIADB_TARGET_NAME_MAX, "host", &t->host, err,
+        if (decode(hp + 1, (size_t)(rb - hp - 1), MARIADB_TARGET_NAME_MAX, "host", &h->host, err,
                    errlen))
             return -1;
-        if (rb + 1 < slash) {
+        if (rb + 1 < end) {
             if (rb[1] != ':') {
                 snprintf(err, errlen, "bad host in the target");
                 return -1;
@@ -106,30 +108,89 @@ static int parse_host_port(const char *hp, const char *slash, struct mariadb_tar
             pstart = rb + 2;
         }
     } else {
-        const char *pc = memchr(hp, ':', (size_t)(slash - hp));
+        const char *pc = memchr(hp, ':', (size_t)(end - hp));
         if (pc) {
             hend = pc;
             pstart = pc + 1;
         }
-        if (hend > hp &&
-            decode(hp, (size_t)(hend - hp), MARIADB_TARGET_NAME_MAX, "host", &t->host, err, errlen))
+        if (hend == hp) {
+            snprintf(err, errlen, "a host of the target has no name");
             return -1;
+        }
+        if (decode(hp, (size_t)(hend - hp), MARIADB_TARGET_NAME_MAX, "host", &h->host, err, errlen))
+            return -1;
+    }
+    if (!h->host[0]) {
+        snprintf(err, errlen, "a host of the target has no name");
+        return -1;
     }
     if (pstart) {
         unsigned long port = 0;
         const char *p = pstart;
-        for (; p < slash && *p >= '0' && *p <= '9' && port <= 65535; p++)
+        for (; p < end && *p >= '0' && *p <= '9' && port <= 65535; p++)
             port = port * 10 + (unsigned long)(*p - '0');
-        if (p != slash || p == pstart || port == 0 || port > 65535) {
+        if (p != end || p == pstart || port == 0 || port > 65535) {
             snprintf(err, errlen, "bad port in the target");
             return -1;
         }
-        t->port = (unsigned)port;
+        h->port = (unsigned)port;
     }
     return 0;
 }
 
-/* ?socket=PATH (the only parameter; the last one counts), from the '?' on. */
+/* HOST[:PORT][,HOST[:PORT]]... (commas inside [v6] brackets do not separate), or nothing (a UNIX
+ * socket): hp..slash. */
+static int parse_hosts(const char *hp, const char *slash, struct mariadb_target *t, char *err,
+                       size_t errlen)
+{
+    if (hp == slash)
+        return 0;
+    size_t n = 1;
+    int in_brackets = 0;
+    for (const char *p = hp; p < slash; p++) {
+        if (*p == '[')
+            in_brackets = 1;
+        else if (*p == ']')
+            in_brackets = 0;
+        else if (*p == ',' && !in_brackets)
+            n++;
+    }
+    if (n > MARIADB_TARGET_HOSTS_MAX) {
+        snprintf(err, errlen, "the target names more than %d hosts", MARIADB_TARGET_HOSTS_MAX);
+        return -1;
+    }
+    if (!(t->hosts = calloc(n, sizeof(*t->hosts)))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    const char *start = hp;
+    in_brackets = 0;
+    for (const char *p = hp;; p++) {
+        if (p < slash && *p == '[')
+            in_brackets = 1;
+        else if (p < slash && *p == ']')
+            in_brackets = 0;
+        if (p < slash && (*p != ',' || in_brackets))
+            continue;
+        if (p == start) {
+            snprintf(err, errlen, "empty host in the target's host list");
+            return -1;
+        }
+        if (parse_host_port(start, p, &t->hosts[t->nhosts], err, errlen)) {
+            t->nhosts++; /* a host decoded before the failure is freed with the rest */
+            return -1;
+        }
+        t->nhosts++;
+        if (p == slash)
+            break;
+        start = p + 1;
+    }
+    t->host = t->hosts[0].host;
+    t->port = t->hosts[0].port;
+    return 0;
+}
+
+/* ?socket=PATH&sync_wait=N (the last of each counts), from the '?' on. */
 static int parse_query(const char *query, struct mariadb_target *t, char *err, size_t errlen)
 {
     for (const char *q = query; q && *q;) {
@@ -144,8 +205,19 @@ static int parse_query(const char *query, struct mariadb_target *t, char *err, s
         } else if ((size_t)(qe - q) == 7 && strncmp(q, "socket=", 7) == 0) {
             snprintf(err, errlen, "bad socket path in the target");
             return -1;
+        } else if ((size_t)(qe - q) >= 10 && strncmp(q, "sync_wait=", 10) == 0) {
+            const char *v = q + 10;
+            int n = 0;
+            for (; v < qe && *v >= '0' && *v <= '9' && n <= 15; v++)
+                n = n * 10 + (*v - '0');
+            if (v != qe || v == q + 10 || n > 15) {
+                snprintf(err, errlen, "bad sync_wait in the target (0..15)");
+                return -1;
+            }
+            t->sync_wait = n;
         } else if (qe > q) {
-            snprintf(err, errlen, "unknown target parameter %.*s (only socket=PATH)",
+            snprintf(err, errlen,
+                     "unknown target parameter %.*s (only socket=PATH and sync_wait=N)",
                      (int)(qe - q > 64 ? 64 : qe - q), q);
             return -1;
         }
@@ -186,11 +258,14 @@ static int parse(const char *target, struct mariadb_target *t, char *err, size_t
         snprintf(err, errlen, "the target names no database: mariadb://USER@HOST[:PORT]/DB");
         return -1;
     }
-    if (parse_host_port(hp, slash, t, err, errlen) ||
-        parse_query(*end ? end : NULL, t, err, errlen))
+    if (parse_hosts(hp, slash, t, err, errlen) || parse_query(*end ? end : NULL, t, err, errlen))
         return -1;
     if (!t->host && !t->socket) {
         snprintf(err, errlen, "the target needs a host or ?socket=PATH");
+        return -1;
+    }
+    if (t->socket && t->nhosts > 1) {
+        snprintf(err, errlen, "a target with ?socket=PATH names one server, not a host list");
         return -1;
     }
     return 0;
@@ -199,12 +274,22 @@ static int parse(const char *target, struct mariadb_target *t, char *err, size_t
 int mariadb_target_parse(const char *target, struct mariadb_target *t, char *err, size_t errlen)
 {
     memset(t, 0, sizeof(*t));
+    t->sync_wait = -1;
     if (errlen)
         err[0] = 0;
     if (parse(target, t, err, errlen) == 0)
         return 0;
     mariadb_target_free(t);
     return -1;
+}
+
+void mariadb_host_order(size_t n, unsigned down, unsigned char order[])
+{
+    size_t k = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < n; i++)
+            if (((down >> i) & 1u) == (unsigned)pass)
+                order[k++] = (unsigned char)i;
 }
 
 int mariadb_target_password_from_env(struct mariadb_target *t, char *err, size_t errlen)
