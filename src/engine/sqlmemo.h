@@ -22,6 +22,7 @@ enum sql_shape {
     SHAPE_READ_ROWS,     /* read.c: a read's rows (per filter; NULL: the list) */
     SHAPE_READ_COUNT,    /* read.c: a read's COUNT(*) (per filter; NULL: the list) */
     SHAPE_AGGREGATE,     /* aggregate.c: an aggregate read's grouped rows (per endpoint) */
+    SHAPE_READ_PAGE,     /* read.c: an after_id page's row count and last id (sync.c) */
 };
 
 /* Facts besides the kind that change a statement's text; one bit each, or'ed into key.bits. */
@@ -31,6 +32,13 @@ enum sql_bits {
     SQL_INDEXED = 1u << 2,   /* reads, unique: the text comparison's indexed form */
     SQL_DEEP_PAGE = 1u << 3, /* reads: a deep page read ids first */
     SQL_FILTER0 = 1u << 4,   /* aggregates: optional filter i present, as SQL_FILTER0 << i */
+    /* reads with the incremental-sync parameters (sync.c); above the aggregates' filter bits */
+    SQL_SINCE = 1u << 24,        /* updated_since */
+    SQL_AFTER = 1u << 25,        /* after_id */
+    SQL_SORTED = 1u << 26,       /* sort= given */
+    SQL_SORT_CREATED = 1u << 27, /* sort by the creation time */
+    SQL_SORT_UPDATED = 1u << 28, /* sort by the update time */
+    SQL_SORT_DESC = 1u << 29,    /* descending */
 };
 
 struct sql_key {
