@@ -303,7 +303,7 @@ static void build_read(struct op_ctx *ctx, struct buf *sql, const void *arg)
     if (sh->page) {
         /* bounded by the page: as cheap 100,000 rows in as on the first page */
         buf_printf(sql, "SELECT COUNT(*), MAX(k) FROM (SELECT %s.%s AS k", m->table, m->res->pk);
-        append_from_where(sql, ctx, sh->f, 0, sh->indexed, sh->s);
+        append_from_where(sql, ctx, sh->f, sh->join, sh->indexed, sh->s);
         buf_printf(sql, " ORDER BY %s.%s LIMIT ?) AS page", m->table, m->res->pk);
         return;
     }
@@ -342,7 +342,7 @@ static enum eng_rc read_stmt(struct op_ctx *ctx, const struct filter *f, const s
     int indexed = filter_indexed(f, fv);
     int count = kind == RK_COUNT, page = kind == RK_PAGE;
     int deep = kind == RK_ROWS && deep_page(ctx, f, join, s);
-    struct read_shape sh = {f, join && !page, indexed, count, deep, page, s};
+    struct read_shape sh = {f, join, indexed, count, deep, page, s};
     unsigned bits = (sh.join ? SQL_JOIN : 0u) | (ctx->r->scope_all ? SQL_SCOPE_ALL : 0u) |
                     (indexed ? SQL_INDEXED : 0u) | (deep ? SQL_DEEP_PAGE : 0u) | s->bits;
     enum sql_shape shape = count ? SHAPE_READ_COUNT : page ? SHAPE_READ_PAGE : SHAPE_READ_ROWS;
@@ -366,14 +366,14 @@ static enum db_rc count_rows(struct op_ctx *ctx, const struct filter *f, const s
 
 /* An after_id page: how many rows it holds (at most limit) and its last id. */
 static enum db_rc keyset_page(struct op_ctx *ctx, const struct filter *f, const struct value *fv,
-                              const struct sync_req *s, int64_t after, int64_t limit,
+                              int join, const struct sync_req *s, int64_t after, int64_t limit,
                               int64_t *count, int64_t *last)
 {
     struct sync_req k = *s;
     k.bits = (s->bits & SQL_SINCE) | SQL_AFTER;
     k.after_id = after;
     struct db_stmt *st;
-    if (read_stmt(ctx, f, fv, 0, RK_PAGE, &k, &st) != ENG_OK)
+    if (read_stmt(ctx, f, fv, join, RK_PAGE, &k, &st) != ENG_OK)
         return DB_ERROR;
     int idx = bind_filter(st, ctx, f, fv, &k);
     db_bind_int(st, idx, limit);
@@ -431,8 +431,10 @@ enum eng_rc engine_read(struct op_ctx *ctx)
         if (sync.bits & SQL_AFTER) {
             /* the page's size and last id, then whether a row follows it: both bounded by the
              * page, whatever its depth */
-            if (keyset_page(ctx, f, &fv, &sync, sync.after_id, r->limit, &expect, &last) != DB_OK ||
-                (expect > 0 && keyset_page(ctx, f, &fv, &sync, last, 1, &beyond, &unused) != DB_OK))
+            if (keyset_page(ctx, f, &fv, join, &sync, sync.after_id, r->limit, &expect, &last) !=
+                    DB_OK ||
+                (expect > 0 &&
+                 keyset_page(ctx, f, &fv, join, &sync, last, 1, &beyond, &unused) != DB_OK))
                 return ENG_DB;
             snprintf(r->total, sizeof(r->total), "%lld", (long long)total);
             if (expect > 0 && beyond > 0)

@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""What integrations need from the API (issue 16), both backends.
+
+usage: python3 tests/api/test_integrations.py PATH/TO/itflowd [-v] [TestClass[.test_name] ...]
+       ITFLOWD_TEST_DB=mariadb python3 tests/api/test_integrations.py PATH/TO/itflowd
+
+Python 3 standard library only; servers are started here on 127.0.0.1 (free ports; a private
+seeded database each, see test_api.py) and stopped at the end.
+
+  SyncTests   incremental sync on list reads: after_id (keyset pages, Link: rel="next" carrying
+              the last id, X-Total-Count the list's size at every depth), updated_since (rows
+              created or updated at or after a time), sort=[-]field, scoping, bad values (400
+              naming the parameter); a client that keeps its last after_id sees every ticket
+              created under a write load exactly once.
+"""
+import re
+import sys
+import threading
+import os
+from urllib.parse import parse_qs, urlsplit
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import test_api as base  # noqa: E402  (helpers: Server, make_seeded_db, keys)
+
+ALL_KEY, C1_KEY, C2_KEY = base.ALL_KEY, base.C1_KEY, base.C2_KEY
+LINK_RE = re.compile(r'<([^>]*)>\s*;\s*rel="next"')
+BULK_TICKETS = 400
+
+
+def add_bulk_tickets(db):
+    """BULK_TICKETS tickets, alternating clients 1 and 2, created in 2021 and never updated."""
+    base.db_script(db, "INSERT INTO tickets (ticket_prefix, ticket_number, ticket_source, "
+                   "ticket_subject, ticket_details, ticket_priority, ticket_status, "
+                   "ticket_client_id, ticket_created_by, ticket_created_at) VALUES\n" + ",\n".join(
+                       "('TCK-', %d, 'API', 'Bulk %d', '<p>bulk</p>', 'Low', 1, %d, 0, "
+                       "'2021-01-01 00:%02d:%02d')" % (1000 + i, i, 1 + i % 2, i // 60, i % 60)
+                       for i in range(BULK_TICKETS)) + ";\n")
+
+
+class SyncTests(base.ApiTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.db = base.make_seeded_db("sync", extra=add_bulk_tickets)
+        cls.server = base.Server(cls.db, "sync").start()
+
+    def read(self, module="tickets", key=ALL_KEY, **params):
+        return self.server.request("GET", "/api/v1/%s/read.php" % module, query=params,
+                                   headers={"X-API-Key": key})
+
+    def ids(self, r):
+        return [int(x[self.pk]) for x in self.assertRead(r)]
+
+    pk = "ticket_id"
+
+    def db_ids(self, where="1=1"):
+        return [r[0] for r in base.db_rows(self.db, "SELECT ticket_id FROM tickets WHERE %s "
+                                           "ORDER BY ticket_id" % where)]
+
+    def follow(self, first_query, key=ALL_KEY):
+        """Every page from first_query on, following Link: rel="next"; returns (ids, pages)."""
+        seen, pages = [], 0
+        r = self.read(key=key, **first_query)
+        while True:
+            pages += 1
+            seen += self.ids(r)
+            link = r.header("Link")
+            if not link:
+                return seen, pages
+            target = LINK_RE.match(link).group(1)
+            self.assertNotIn("api_key", target)
+            self.assertNotIn("offset", target)
+            r = self.server.request("GET", target, headers={"X-API-Key": key})
+
+    def test_keyset_pages_cover_the_list_once(self):
+        want = self.db_ids()
+        r = self.read(limit=37, after_id=0)
+        self.assertEqual(r.header("X-Total-Count"), str(len(want)))
+        self.assertEqual(self.ids(r), want[:37])
+        self.assertEqual(LINK_RE.match(r.header("Link")).group(1),
+                         "/api/v1/tickets/read.php?limit=37&after_id=%d" % want[36])
+        seen, pages = self.follow({"limit": 37, "after_id": 0})
+        self.assertEqual(seen, want)
+        self.assertEqual(pages, (len(want) + 36) // 37)
+        # deep in the list: the list's size in X-Total-Count, as on the first page
+        r = self.read(limit=10, after_id=want[-5])
+        self.assertEqual(self.ids(r), want[-4:])
+        self.assertEqual(r.header("X-Total-Count"), str(len(want)))
+        self.assertIsNone(r.header("Link"))
+        # a page that ends exactly at the last row has no next link
+        r = self.read(limit=4, after_id=want[-5])
+        self.assertEqual(self.ids(r), want[-4:])
+        self.assertIsNone(r.header("Link"))
+        # past the end: the reference's no-resource answer
+        r = self.read(after_id=want[-1])
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.json()["success"], "False")
+
+    def test_keyset_with_scope_and_filter(self):
+        want = self.db_ids("ticket_client_id = 2")
+        seen, _ = self.follow({"limit": 25, "after_id": 0}, key=C2_KEY)
+        self.assertEqual(seen, want)
+        r = self.read(limit=1000, after_id=0, client_id=1)
+        self.assertEqual(self.ids(r), self.db_ids("ticket_client_id = 1"))
+        # a list filter combines with it, also one on the joined table (asset_mac)
+        assets = base.db_rows(self.db, "SELECT asset_id, asset_type FROM assets ORDER BY 1")
+        kind = assets[0][1]
+        want = [a for a, t in assets if t == kind]
+        r = self.read(module="assets", after_id=0, limit=1, asset_type=kind)
+        self.assertEqual([int(x["asset_id"]) for x in self.assertRead(r)], want[:1])
+        self.assertEqual(r.header("X-Total-Count"), str(len(want)))
+        r = self.read(module="assets", after_id=want[0], asset_type=kind)
+        if len(want) > 1:
+            self.assertEqual([int(x["asset_id"]) for x in self.assertRead(r)], want[1:])
+        mac = base.db_rows(self.db, "SELECT interface_mac, interface_asset_id FROM "
+                           "asset_interfaces WHERE interface_primary = 1 AND interface_mac "
+                           "IS NOT NULL AND interface_mac <> '' ORDER BY 2")
+        if mac:
+            r = self.read(module="assets", after_id=0, asset_mac=mac[0][0])
+            self.assertIn(mac[0][1], [int(x["asset_id"]) for x in self.assertRead(r)])
+            r = self.read(module="assets", after_id=mac[-1][1], asset_mac=mac[0][0])
+            self.assertEqual(r.status, 200)
+
+    def test_sort(self):
+        rows = self.assertRead(self.read(limit=5, sort="-ticket_id"))
+        self.assertEqual([int(x["ticket_id"]) for x in rows], self.db_ids()[::-1][:5])
+        rows = self.assertRead(self.read(limit=1000, sort="-created_at"))
+        keys = [(x["ticket_created_at"], int(x["ticket_id"])) for x in rows]
+        self.assertEqual(keys, sorted(keys, reverse=True))
+        rows = self.assertRead(self.read(limit=1000, sort="ticket_created_at"))
+        keys = [(x["ticket_created_at"], int(x["ticket_id"])) for x in rows]
+        self.assertEqual(keys, sorted(keys))
+        # offset pages of a sorted list keep the sort in their Link and never overlap
+        r = self.read(limit=150, sort="-created_at")
+        link = LINK_RE.match(r.header("Link")).group(1)
+        q = parse_qs(urlsplit(link).query)
+        self.assertEqual(q["sort"], ["-created_at"])
+        self.assertEqual(q["offset"], ["150"])
+        seen = self.ids(r)
+        seen += self.ids(self.server.request("GET", link, headers={"X-API-Key": ALL_KEY}))
+        self.assertEqual(len(seen), len(set(seen)))
+
+    def test_updated_since(self):
+        # nothing is newer than 2030
+        r = self.read(module="clients", updated_since="2030-01-01T00:00:00Z")
+        self.assertEqual(r.json()["success"], "False")
+        base.db_script(self.db, "UPDATE clients SET client_created_at = '2020-01-01 00:00:00', "
+                       "client_updated_at = '2020-01-02 00:00:00';")
+        r = self.read(module="clients", updated_since="2024-01-01")
+        self.assertEqual(r.json()["success"], "False", r)
+        self.assertEqual(r.header("X-Total-Count"), "0")
+        up = self.server.post("clients/update", {"client_id": 2, "client_notes": "changed"},
+                              key=ALL_KEY)
+        self.assertEqual(up.json()["success"], "True", up)
+        new = self.assertCreated(self.server.post("clients/create", {"client_name": "Synced"},
+                                                  key=ALL_KEY))
+        r = self.read(module="clients", updated_since="2024-01-01 00:00:00")
+        self.assertEqual([int(x["client_id"]) for x in self.assertRead(r)], [2, new])
+        self.assertEqual(r.header("X-Total-Count"), "2")
+        # with keyset paging
+        r = self.read(module="clients", updated_since="2024-01-01", after_id=2)
+        self.assertEqual([int(x["client_id"]) for x in self.assertRead(r)], [new])
+        # sorted by the update time
+        r = self.read(module="clients", sort="-updated_at", limit=2)
+        self.assertEqual(int(self.assertRead(r)[0]["client_id"]), 2)
+
+    def test_bad_values(self):
+        for params, word in [({"after_id": "x"}, "after_id"), ({"after_id": "-1"}, "after_id"),
+                             ({"after_id": ""}, "after_id"),
+                             ({"updated_since": "yesterday"}, "updated_since"),
+                             ({"updated_since": "2024-13-01"}, "updated_since"),
+                             ({"updated_since": "2024-01-01 25:00"}, "updated_since"),
+                             ({"sort": "ticket_subject"}, "sort"), ({"sort": "-"}, "sort"),
+                             ({"after_id": 3, "sort": "-id"}, "sort"),
+                             ({"after_id": 3, "sort": "created_at"}, "sort"),
+                             ({"after_id": 3, "offset": 5}, "offset"),
+                             ({"after_id[]": 3}, "after_id")]:
+            r = self.read(**params)
+            self.assertJsonError(r, 400)
+            self.assertIn(word, r.json()["message"], params)
+        # a module without times: updated_since is refused by name
+        r = self.read(module="software", updated_since="2024-01-01")
+        if r.status == 400:
+            self.assertIn("updated_since", r.json()["message"])
+
+    def test_keyset_client_sees_every_new_row_once(self):
+        """A sync client keeps the last id it read; tickets are created while it polls."""
+        created, errors = [], []
+        stop = threading.Event()
+
+        def writer():
+            while not stop.is_set() and len(created) < 150:
+                r = self.server.post("tickets/create",
+                                     {"ticket_subject": "Load %d" % len(created),
+                                      "ticket_details": "<p>load</p>"}, key=C1_KEY)
+                try:
+                    created.append(r.json()["data"][0]["insert_id"])
+                except (ValueError, KeyError, IndexError, TypeError):
+                    errors.append(r)
+
+        start = self.db_ids()[-1]
+        t = threading.Thread(target=writer)
+        t.start()
+        seen, last = [], start
+        try:
+            while t.is_alive():
+                r = self.read(after_id=last, limit=7)
+                if r.json()["success"] == "True":
+                    page = self.ids(r)
+                    seen += page
+                    last = page[-1]
+        finally:
+            stop.set()
+            t.join()
+        while True:  # the rest, once the writer is done
+            r = self.read(after_id=last, limit=7)
+            if r.json()["success"] != "True":
+                break
+            page = self.ids(r)
+            seen += page
+            last = page[-1]
+        self.assertEqual(errors, [])
+        self.assertEqual(len(seen), len(set(seen)), "a row seen twice")
+        self.assertEqual(sorted(seen), sorted(created))
+
+
+ORDER = [SyncTests]
+
+
+def main(argv):
+    return base.run_test_module(argv, sys.modules[__name__], ORDER, "integrations",
+                                backends=("sqlite", "mariadb"))
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
