@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "cli/serve_opts.h"
 #include "core/membudget.h"
+#include "engine/engine.h"
 
 int cmd_serve(const struct cli_opts *o, struct serve_opts *so, const struct opt_set *set)
 {
@@ -24,6 +25,8 @@ int cmd_serve(const struct cli_opts *o, struct serve_opts *so, const struct opt_
     enum db_rc drc = db_dialect(db) == DB_SQLITE ? cli_ensure_indexes(db) : DB_OK;
     if (drc != DB_OK)
         cli_fail("cannot create the read indexes: %s", db_errmsg(db));
+    else if ((drc = engine_own_tables(db)) != DB_OK)
+        cli_fail("cannot create itflowd's own tables: %s", db_errmsg(db));
     db_close(db);
     if (drc != DB_OK)
         return 1;

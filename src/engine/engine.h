@@ -13,6 +13,8 @@
  * set; the request's limit/offset/scope are derived here. */
 void engine_handle(struct req *r);
 
+/* Creates itflowd's own tables where missing (the remembered answers of idem.c). */
+enum db_rc engine_own_tables(struct db *db);
 /* CREATE INDEX IF NOT EXISTS statements for every text filter and unique field column of the n
  * modules given, and, on SQLite, the ids-only order index of every module whose pages are read by
  * id (deep pages, read.c). */

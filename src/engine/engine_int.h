@@ -71,6 +71,15 @@ int sync_bind(struct db_stmt *st, int idx, const struct sync_req *s);
 /* Appends the ORDER BY of a sorted or keyset list (ties broken by id). */
 void sync_append_order(struct buf *sql, const struct op_ctx *ctx, const struct sync_req *s);
 
+/* ---- safe retries (idem.c) ---- */
+/* 400 when the request's Idempotency-Key header is not 1 to 255 visible ASCII characters. */
+enum eng_rc idem_check_header(struct req *r);
+/* Inside the write's transaction: op(ctx) as it is without an Idempotency-Key; with one, the
+ * key claimed first (a replayed answer or a 409: ENG_REPLIED, nothing run), then op, then the
+ * answer built by answer(ctx) stored with the claim. */
+enum eng_rc idem_run(struct op_ctx *ctx, enum eng_rc (*op)(struct op_ctx *ctx),
+                     void (*answer)(struct op_ctx *ctx));
+
 /* ---- references to other modules' rows (refs.c) ---- */
 /* F27: every reference field the write sends names no row of another client. In the write's
  * transaction; ENG_OK, ENG_REPLIED (400 naming the field) or ENG_DB. */

@@ -294,6 +294,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *con, struct http_req *h
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     if (r->link.len)
         MHD_add_response_header(resp, "Link", r->link.p);
+    if (r->idem_replayed)
+        MHD_add_response_header(resp, "Idempotent-Replayed", "true");
     enum MHD_Result ret = MHD_queue_response(con, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -384,6 +386,7 @@ static void read_headers(struct MHD_Connection *con, struct http_req *h)
     if (!r->hdr_api_key && authz && strncasecmp(authz, "Bearer ", 7) == 0)
         r->hdr_api_key = authz + 7;
     r->hdr_decrypt = header_value(con, "X-API-Key-Decrypt-Password");
+    r->hdr_idem_key = header_value(con, "Idempotency-Key");
 }
 
 static long long now_ms(void)

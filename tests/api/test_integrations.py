@@ -12,6 +12,11 @@ seeded database each, see test_api.py) and stopped at the end.
               created or updated at or after a time), sort=[-]field, scoping, bad values (400
               naming the parameter); a client that keeps its last after_id sees every ticket
               created under a write load exactly once.
+  IdempotencyTests  Idempotency-Key on writes: the same key and body replays the first answer
+              (Idempotent-Replayed: true) with no second row, log or counter step; another body
+              or endpoint gets 409 JSON; keys are per API key; 16 concurrent duplicates make one
+              row; expired answers are claimed afresh; bad keys are 400; the table exists after
+              init and is created by serve when missing.
 """
 import re
 import sys
@@ -224,7 +229,115 @@ class SyncTests(base.ApiTestCase):
         self.assertEqual(sorted(seen), sorted(created))
 
 
-ORDER = [SyncTests]
+class IdempotencyTests(base.ApiTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.db = base.make_seeded_db("idem")
+        cls.server = base.Server(cls.db, "idem").start()
+
+    def create(self, key, body, idem, endpoint="tickets/create"):
+        return self.server.post(endpoint, body, key=key, headers={"Idempotency-Key": idem})
+
+    def count(self, where):
+        return base.db_value(self.db, "SELECT COUNT(*) FROM tickets WHERE " + where)
+
+    def test_same_key_same_body_replays(self):
+        body = {"ticket_subject": "Idem once", "ticket_details": "<p>x</p>"}
+        first = self.create(C1_KEY, body, "retry-1")
+        tid = self.assertCreated(first)
+        self.assertIsNone(first.header("Idempotent-Replayed"))
+        logs = base.db_value(self.db, "SELECT COUNT(*) FROM logs")
+        for _ in range(3):
+            again = self.create(C1_KEY, dict(reversed(list(body.items()))), "retry-1")
+            self.assertEqual(again.status, 200)
+            self.assertEqual(again.body, first.body)
+            self.assertEqual(again.header("Idempotent-Replayed"), "true")
+        self.assertEqual(self.count("ticket_subject = 'Idem once'"), 1)
+        self.assertEqual(base.db_value(self.db, "SELECT COUNT(*) FROM logs"), logs)
+        self.assertEqual(self.assertCreated(again), tid)
+        # without the header, the same body is a new ticket (today's behaviour)
+        self.assertNotEqual(self.assertCreated(self.server.post("tickets/create", body,
+                                                                key=C1_KEY)), tid)
+
+    def test_different_body_or_endpoint_is_409(self):
+        self.assertCreated(self.create(C1_KEY, {"ticket_subject": "Idem A"}, "retry-2"))
+        r = self.create(C1_KEY, {"ticket_subject": "Idem B"}, "retry-2")
+        self.assertJsonError(r, 409, "Idempotency-Key")
+        r = self.create(ALL_KEY, {"client_name": "Idem client"}, "retry-2",
+                        endpoint="clients/create")
+        self.assertCreated(r)  # another API key: its own keys
+        r = self.create(ALL_KEY, {"client_name": "Idem client 2"}, "retry-2",
+                        endpoint="clients/create")
+        self.assertJsonError(r, 409)
+        self.assertEqual(self.count("ticket_subject IN ('Idem A', 'Idem B')"), 1)
+        self.assertEqual(base.db_value(self.db, "SELECT COUNT(*) FROM clients WHERE "
+                                       "client_name LIKE 'Idem client%'"), 1)
+
+    def test_updates_and_refusals(self):
+        body = {"client_id": 1, "client_notes": "idem notes"}
+        first = self.create(ALL_KEY, body, "upd-1", endpoint="clients/update")
+        self.assertEqual(first.json()["success"], "True", first)
+        again = self.create(ALL_KEY, body, "upd-1", endpoint="clients/update")
+        self.assertEqual(again.body, first.body)  # not K13's "no rows changed"
+        self.assertEqual(again.header("Idempotent-Replayed"), "true")
+        # a refused write keeps nothing: the retry runs again (and is refused again)
+        r = self.create(C1_KEY, {"ticket_subject": ""}, "refused-1")
+        self.assertEqual(r.json()["success"], "False")
+        self.assertIsNone(r.header("Idempotent-Replayed"))
+        r = self.create(C1_KEY, {"ticket_subject": "Now valid"}, "refused-1")
+        self.assertCreated(r)
+
+    def test_bad_keys(self):
+        for bad in ["x" * 256, "has space", "\u00e9t\u00e9"]:
+            r = self.server.request("POST", "/api/v1/tickets/create.php",
+                                    body={"ticket_subject": "Bad key"},
+                                    headers={"X-API-Key": C1_KEY,
+                                             "Idempotency-Key": bad.encode("utf-8")})
+            self.assertJsonError(r, 400, "Idempotency-Key")
+        self.assertEqual(self.count("ticket_subject = 'Bad key'"), 0)
+
+    def test_concurrent_duplicates_make_one_row(self):
+        body = {"ticket_subject": "Idem race", "ticket_details": "<p>race</p>"}
+        answers = [None] * 16
+        gate = threading.Barrier(len(answers))
+
+        def go(i):
+            gate.wait()
+            answers[i] = self.create(C1_KEY, body, "race-1")
+
+        threads = [threading.Thread(target=go, args=(i,)) for i in range(len(answers))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        ids = {self.assertCreated(a) for a in answers}
+        self.assertEqual(len(ids), 1, answers)
+        self.assertEqual(self.count("ticket_subject = 'Idem race'"), 1)
+        self.assertEqual(sum(1 for a in answers if a.header("Idempotent-Replayed")), 15)
+
+    def test_expired_answer_is_claimed_afresh(self):
+        body = {"ticket_subject": "Idem old"}
+        self.assertCreated(self.create(C1_KEY, body, "old-1"))
+        base.db_script(self.db, "UPDATE itflowd_idempotency SET idem_created_at = "
+                       "idem_created_at - 90000 WHERE idem_key = 'old-1';")
+        r = self.create(C1_KEY, body, "old-1")
+        self.assertCreated(r)
+        self.assertIsNone(r.header("Idempotent-Replayed"))
+        self.assertEqual(self.count("ticket_subject = 'Idem old'"), 2)
+
+    def test_serve_creates_the_table(self):
+        db = base.make_seeded_db("idem_missing")
+        base.db_script(db, "DROP TABLE itflowd_idempotency;")
+        server = base.Server(db, "idem_missing").start()
+        try:
+            self.assertCreated(server.post("tickets/create", {"ticket_subject": "T"},
+                                           key=C1_KEY, headers={"Idempotency-Key": "k"}))
+            self.assertEqual(base.db_value(db, "SELECT COUNT(*) FROM itflowd_idempotency"), 1)
+        finally:
+            server.stop()
+
+
+ORDER = [SyncTests, IdempotencyTests]
 
 
 def main(argv):
