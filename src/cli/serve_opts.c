@@ -63,6 +63,8 @@ const struct opt serve_opt_table[] = {
      "127.0.0.0/8 and ::1", NULL, "who may read /metrics (repeatable; none: nobody)"},
     {"--trusted-proxy", OPT_CIDR, F(trusted_proxies), 0, 0, 0, 0, "CIDR", "none", NULL,
      "whose X-Forwarded-For / Forwarded is believed (repeatable)"},
+    {"--cors-origin", OPT_LIST, F(cfg.cors_origins), 0, 0, 0, 0, "ORIGIN", "none", NULL,
+     "browser origin allowed to call the API (repeatable; * for any)"},
     {"--sync", OPT_ENUM, F(sync), 0, 0, 0, 0, "full|normal", NULL, sync_choices,
      "SQLite's synchronous (normal: a power cut may lose last commits)"},
 };

@@ -94,7 +94,10 @@ struct http_req {
     int stream_done;
     int stream_slot; /* holds a streaming slot of its client address (streams.c) */
     struct route route;
-    const char *label; /* metrics label for non-API routes */
+    const char *label;               /* metrics label for non-API routes */
+    const char *cors_origin;         /* the Origin header when --cors-origin allows it */
+    const char *cors_request_method; /* Access-Control-Request-Method */
+    int preflight;                   /* a CORS preflight answered (204) */
 };
 
 /* What a declared body reserves from --max-body-memory before its bytes arrive: enough for most
@@ -296,6 +299,9 @@ static enum MHD_Result send_reply(struct MHD_Connection *con, struct http_req *h
         MHD_add_response_header(resp, "Link", r->link.p);
     if (r->idem_replayed)
         MHD_add_response_header(resp, "Idempotent-Replayed", "true");
+    if (h->cors_origin && (h->preflight || r->method != METHOD_OTHER) &&
+        (h->route.kind == ROUTE_API || h->route.kind == ROUTE_OPENAPI))
+        cors_add_headers(resp, h->cors_origin, h->preflight);
     enum MHD_Result ret = MHD_queue_response(con, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -323,6 +329,7 @@ static int plain_target(const char *raw_uri)
 }
 
 static const struct cidr_list *trusted_proxies; /* --trusted-proxy (set by server_run) */
+static const struct cors_origins *cors_origins; /* --cors-origin (set by server_run) */
 
 struct header_join {
     const char *name;
@@ -387,6 +394,8 @@ static void read_headers(struct MHD_Connection *con, struct http_req *h)
         r->hdr_api_key = authz + 7;
     r->hdr_decrypt = header_value(con, "X-API-Key-Decrypt-Password");
     r->hdr_idem_key = header_value(con, "Idempotency-Key");
+    h->cors_origin = cors_allowed(cors_origins, header_value(con, "Origin"));
+    h->cors_request_method = header_value(con, "Access-Control-Request-Method");
 }
 
 static long long now_ms(void)
@@ -453,6 +462,16 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
 {
     struct req *r = &h->r;
     r->method = route_method(r->method_name);
+    if (r->method == METHOD_OTHER && h->cors_origin && plain_target(h->raw_uri) &&
+        cors_is_preflight(r->method_name, h->cors_request_method)) {
+        route_match(r->path, &h->route);
+        if (h->route.kind == ROUTE_API || h->route.kind == ROUTE_OPENAPI) {
+            r->status = 204; /* the browser may now send the request itself */
+            buf_reset(&r->out);
+            h->preflight = 1;
+            return;
+        }
+    }
     if (r->method == METHOD_OTHER) { /* F1: before any key check */
         snprintf(r->allow, sizeof(r->allow), "GET, POST");
         reply_message(r, 405, "Method not allowed. Only GET and POST are supported.");
@@ -798,6 +817,7 @@ int server_run(const struct server_config *cfg)
     pthread_mutex_init(&srv.health_mu, NULL);
     atomic_store(&srv.health_ok, 1); /* the pools below opened the store */
     trusted_proxies = cfg->trusted_proxies;
+    cors_origins = &cfg->cors_origins;
     unsigned writers = cfg->write_workers;
     /* two pools: a connection's page cache fills with what its requests read, so the few
      * connections the event threads use for reads are kept apart from the workers' (which read

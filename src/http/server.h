@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "http/cors.h"
+
 struct cidr_list;
 
 /* Every field is set by the caller: the defaults and ranges are those of the serve option table
@@ -32,6 +34,7 @@ struct server_config {
     unsigned send_timeout_sec;   /* a streaming answer that makes no progress this long ends */
     const struct cidr_list *metrics_from;    /* who may read /metrics */
     const struct cidr_list *trusted_proxies; /* whose X-Forwarded-For / Forwarded is believed */
+    struct cors_origins cors_origins;        /* --cors-origin (none: no CORS) */
 };
 
 /* Runs until SIGINT/SIGTERM (graceful: stops accepting, lets in-flight requests finish within

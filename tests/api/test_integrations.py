@@ -17,6 +17,11 @@ seeded database each, see test_api.py) and stopped at the end.
               or endpoint gets 409 JSON; keys are per API key; 16 concurrent duplicates make one
               row; expired answers are claimed afresh; bad keys are 400; the table exists after
               init and is created by serve when missing.
+  CorsTests   --cors-origin: a preflight OPTIONS from an allowed origin for a v1 path gets 204
+              with the methods and key headers allowed (never credentials); answers to it carry
+              Access-Control-Allow-Origin; another origin, another path, no
+              Access-Control-Request-Method or a server without the option get today's 405
+              without CORS headers.
 """
 import re
 import sys
@@ -337,7 +342,89 @@ class IdempotencyTests(base.ApiTestCase):
             server.stop()
 
 
-ORDER = [SyncTests, IdempotencyTests]
+class CorsTests(base.ApiTestCase):
+    APP = "https://app.example.com"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.db = base.make_seeded_db("cors")
+        cls.server = base.Server(cls.db, "cors", extra_args=[
+            "--cors-origin", cls.APP, "--cors-origin", "http://localhost:5173"]).start()
+        cls.plain = base.Server(cls.db, "cors_off").start()
+
+    def preflight(self, server, origin, path="/api/v1/tickets/read.php", method="GET"):
+        headers = {"Origin": origin, "Access-Control-Request-Method": method,
+                   "Access-Control-Request-Headers": "x-api-key, idempotency-key"}
+        if method is None:
+            del headers["Access-Control-Request-Method"]
+        return server.request("OPTIONS", path, headers=headers)
+
+    def assertNoCors(self, r):
+        for h in ("Access-Control-Allow-Origin", "Access-Control-Allow-Methods",
+                  "Access-Control-Allow-Headers", "Access-Control-Allow-Credentials"):
+            self.assertIsNone(r.header(h), h)
+
+    def assertToday405(self, r):
+        self.assertJsonError(r, 405)
+        self.assertEqual(r.header("Allow"), "GET, POST")
+        self.assertNoCors(r)
+
+    def test_preflight_allowed(self):
+        for origin in (self.APP, "http://localhost:5173"):
+            for path, method in (("/api/v1/tickets/read.php", "GET"),
+                                 ("/api/v1/tickets/create", "POST"),
+                                 ("/api/v1/openapi.json", "GET")):
+                r = self.preflight(self.server, origin, path, method)
+                self.assertEqual(r.status, 204, r)
+                self.assertEqual(r.body, b"")
+                self.assertEqual(r.header("Access-Control-Allow-Origin"), origin)
+                self.assertEqual(r.header("Vary"), "Origin")
+                self.assertEqual(r.header("Access-Control-Allow-Methods"), "GET, POST")
+                allowed = [h.strip().lower() for h in
+                           r.header("Access-Control-Allow-Headers").split(",")]
+                for h in ("x-api-key", "authorization", "content-type", "idempotency-key",
+                          "x-api-key-decrypt-password"):
+                    self.assertIn(h, allowed)
+                self.assertIsNone(r.header("Access-Control-Allow-Credentials"))
+
+    def test_requests_from_allowed_origin(self):
+        r = self.server.request("GET", "/api/v1/tickets/read.php",
+                                headers={"Origin": self.APP, "X-API-Key": ALL_KEY})
+        self.assertRead(r)
+        self.assertEqual(r.header("Access-Control-Allow-Origin"), self.APP)
+        self.assertIn("X-Total-Count", r.header("Access-Control-Expose-Headers"))
+        self.assertIsNone(r.header("Access-Control-Allow-Credentials"))
+        r = self.server.post("tickets/create", {"ticket_subject": "From a browser"},
+                             headers={"Origin": self.APP, "X-API-Key": C1_KEY})
+        self.assertCreated(r)
+        self.assertEqual(r.header("Access-Control-Allow-Origin"), self.APP)
+        # another origin: the same answer, no CORS headers
+        r = self.server.request("GET", "/api/v1/tickets/read.php",
+                                headers={"Origin": "https://evil.example", "X-API-Key": ALL_KEY})
+        self.assertRead(r)
+        self.assertNoCors(r)
+
+    def test_everyone_else_gets_405(self):
+        self.assertToday405(self.preflight(self.server, "https://evil.example"))
+        self.assertToday405(self.preflight(self.server, self.APP.upper() + ".evil"))
+        self.assertToday405(self.preflight(self.server, self.APP, method=None))
+        self.assertToday405(self.preflight(self.server, self.APP, method="DELETE"))
+        self.assertToday405(self.server.request("OPTIONS", "/api/v1/tickets/read.php"))
+        self.assertToday405(self.preflight(self.plain, self.APP))
+        r = self.preflight(self.server, self.APP, path="/healthz")
+        self.assertEqual(r.status, 405)
+        self.assertNoCors(r)
+        r = self.preflight(self.server, self.APP, path="/api/v1/nothing/read.php")
+        self.assertEqual(r.status, 405)
+        self.assertNoCors(r)
+
+    def test_bad_option(self):
+        r = base.cli("serve", "--db", self.db, "--cors-origin")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("--cors-origin", r.stderr)
+
+
+ORDER = [SyncTests, IdempotencyTests, CorsTests]
 
 
 def main(argv):
