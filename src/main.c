@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/keyperm.h"
 #include "cli/serve_opts.h"
 #include "modules/registry.h"
 #include "json/json_alloc.h"
@@ -36,10 +37,11 @@ int main(int argc, char **argv)
     if (cli_opt_count > 32 || serve_opt_count > 64)
         return cli_fail("too many options.");
     struct opt_set sets[] = {{cli_opt_table, cli_opt_count, &o, cli_given},
-                             serve_opt_set(&so, serve_given)};
+                             serve_opt_set(&so, serve_given),
+                             keyperm_opt_set()};
     const char *cmd = argv[1];
     int sub = !strcmp(cmd, "key") && argc >= 3;
-    if (opts_parse(sets, 2, argc - 2 - sub, argv + 2 + sub, &o.positional))
+    if (opts_parse(sets, 3, argc - 2 - sub, argv + 2 + sub, &o.positional))
         return 2;
     if (o.db)
         db_target_display(o.db, o.db_shown, sizeof(o.db_shown));
@@ -53,6 +55,8 @@ int main(int argc, char **argv)
         return cmd_key_list(&o);
     if (sub && !strcmp(argv[2], "revoke"))
         return cmd_key_revoke(&o);
+    if (sub && !strcmp(argv[2], "update"))
+        return cmd_key_update(&o);
     cli_usage(stderr);
     return 2;
 }

@@ -75,10 +75,9 @@ int opts_parse(struct opt_set *sets, size_t nsets, int argc, char **argv, const 
                 if (!v)
                     return cli_fail("%s needs a value.", a), 2;
                 if (o->kind == OPT_LIST) {
-                    struct cors_origins *l = field(sets[s].base, o);
-                    if (l->n == CORS_MAX_ORIGINS)
-                        return cli_fail("%s may be given at most %d times.", a, CORS_MAX_ORIGINS),
-                               2;
+                    struct text_list *l = field(sets[s].base, o);
+                    if (l->n == TEXT_LIST_MAX)
+                        return cli_fail("%s may be given at most %d times.", a, TEXT_LIST_MAX), 2;
                     l->v[l->n++] = v;
                     continue;
                 }

@@ -24,14 +24,18 @@ const size_t cli_opt_count = sizeof(cli_opt_table) / sizeof(cli_opt_table[0]);
 
 void cli_usage(FILE *f)
 {
-    fputs("usage:\n"
-          "  itflowd init --db PATH [--schema-only] [--admin-email E] [--admin-password-file F]\n"
-          "  itflowd key create --db PATH --name NAME --expires YYYY-MM-DD [--client ID]\n"
-          "                     [--secret S] [--decrypt-password P] [--admin-password-file F]\n"
-          "  itflowd key list --db PATH\n"
-          "  itflowd key revoke --db PATH ID\n"
-          "  itflowd serve ",
-          f);
+    fputs(
+        "usage:\n"
+        "  itflowd init --db PATH [--schema-only] [--admin-email E] [--admin-password-file F]\n"
+        "  itflowd key create --db PATH --name NAME --expires YYYY-MM-DD [--client ID]\n"
+        "                     [--secret S] [--decrypt-password P] [--admin-password-file F]\n"
+        "                     [--read-only] [--no-delete] [--allow-ip CIDR]...\n"
+        "  itflowd key update --db PATH ID [--read-only|--writable] [--no-delete|--allow-delete]\n"
+        "                     [--allow-ip CIDR...|--any-ip]   (the secret stays as it is)\n"
+        "  itflowd key list --db PATH   (with each key's permissions and last use)\n"
+        "  itflowd key revoke --db PATH ID\n"
+        "  itflowd serve ",
+        f);
     opts_synopsis(f, serve_opt_table, serve_opt_count, 16, 16, 100);
     fputs("  itflowd serve --help    (every serve option with its default and range)\n", f);
 }

@@ -80,6 +80,13 @@ enum eng_rc idem_check_header(struct req *r);
 enum eng_rc idem_run(struct op_ctx *ctx, enum eng_rc (*op)(struct op_ctx *ctx),
                      void (*answer)(struct op_ctx *ctx));
 
+/* ---- least-privilege keys (keyperm.c) ---- */
+/* Notes the key's use and checks its permissions for this operation: ENG_OK, ENG_REPLIED (403
+ * naming the missing permission) or ENG_DB. */
+enum eng_rc keyperm_check(struct op_ctx *ctx);
+/* Writes the last use noted since the previous call (its own transaction on db). */
+enum db_rc keyperm_flush(struct db *db);
+
 /* ---- references to other modules' rows (refs.c) ---- */
 /* F27: every reference field the write sends names no row of another client. In the write's
  * transaction; ENG_OK, ENG_REPLIED (400 naming the field) or ENG_DB. */

@@ -9,7 +9,7 @@
  * later, so duplicates queue instead of deadlocking) and reads it with a locking read (the
  * newest committed version, not the transaction's snapshot).
  * Answers older than 24 hours are pruned every IDEM_PRUNE_EVERY claims. The table is
- * itflowd's own (engine_own_tables). */
+ * itflowd's own (owntables.c). */
 #include <openssl/evp.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -22,36 +22,6 @@
 #define IDEM_TTL (24 * 3600)
 #define IDEM_PRUNE_EVERY 256
 #define IDEM_KEY_MAX 255
-
-static const char DDL_SQLITE[] =
-    "CREATE TABLE IF NOT EXISTS itflowd_idempotency (\n"
-    "  idem_api_key_id INTEGER NOT NULL,\n"
-    "  idem_key TEXT NOT NULL,\n"
-    "  idem_request_hash TEXT NOT NULL,\n"
-    "  idem_created_at INTEGER NOT NULL,\n"
-    "  idem_status INTEGER NOT NULL DEFAULT 0,\n"
-    "  idem_answer BLOB,\n"
-    "  PRIMARY KEY (idem_api_key_id, idem_key)\n"
-    ");\n"
-    "CREATE INDEX IF NOT EXISTS itflowd_idempotency_created ON itflowd_idempotency "
-    "(idem_created_at);\n";
-
-static const char DDL_MARIADB[] =
-    "CREATE TABLE IF NOT EXISTS itflowd_idempotency (\n"
-    "  idem_api_key_id int(11) NOT NULL,\n"
-    "  idem_key varchar(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,\n"
-    "  idem_request_hash char(64) CHARACTER SET ascii NOT NULL,\n"
-    "  idem_created_at bigint(20) NOT NULL,\n"
-    "  idem_status int(11) NOT NULL DEFAULT 0,\n"
-    "  idem_answer mediumblob,\n"
-    "  PRIMARY KEY (idem_api_key_id, idem_key),\n"
-    "  KEY itflowd_idempotency_created (idem_created_at)\n"
-    ") ENGINE=InnoDB";
-
-enum db_rc engine_own_tables(struct db *db)
-{
-    return db_exec(db, db_dialect(db) == DB_SQLITE ? DDL_SQLITE : DDL_MARIADB);
-}
 
 enum eng_rc idem_check_header(struct req *r)
 {

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-const char *cors_allowed(const struct cors_origins *allowed, const char *origin)
+const char *cors_allowed(const struct text_list *allowed, const char *origin)
 {
     if (!allowed || !origin || !origin[0])
         return NULL;

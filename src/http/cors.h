@@ -9,16 +9,11 @@
 #include <microhttpd.h>
 #include <stddef.h>
 
-#define CORS_MAX_ORIGINS 32
+#include "core/textlist.h"
 
-/* The allowed origins, as given ("https://app.example.com"; "*" allows any origin). */
-struct cors_origins {
-    const char *v[CORS_MAX_ORIGINS];
-    size_t n;
-};
-
-/* origin (the Origin header) when it is allowed, else NULL. */
-const char *cors_allowed(const struct cors_origins *allowed, const char *origin);
+/* origin (the Origin header) when it is one of the allowed origins, as given
+ * ("https://app.example.com"; "*" allows any origin), else NULL. */
+const char *cors_allowed(const struct text_list *allowed, const char *origin);
 /* 1 when method/request_method (Access-Control-Request-Method) make a preflight we answer. */
 int cors_is_preflight(const char *method, const char *request_method);
 /* The headers of an answer to an allowed origin (preflight: also the methods, headers, max age). */

@@ -2,6 +2,7 @@
  * the request complete, or when the connection closes without that report). The request's path:
  * route -> method rules -> body -> auth -> engine. */
 #include "http/server.h"
+#include "http/cors.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -329,7 +330,7 @@ static int plain_target(const char *raw_uri)
 }
 
 static const struct cidr_list *trusted_proxies; /* --trusted-proxy (set by server_run) */
-static const struct cors_origins *cors_origins; /* --cors-origin (set by server_run) */
+static const struct text_list *cors_origins;    /* --cors-origin (set by server_run) */
 
 struct header_join {
     const char *name;
@@ -911,6 +912,7 @@ int server_run(const struct server_config *cfg)
         return 1;
     }
     int maint_ok = pthread_create(&srv.maint, NULL, maintenance, &srv) == 0;
+    struct engine_bg *bg = engine_bg_start(cfg->db_target);
     fprintf(stderr, "itflowd: listening on http://%s:%u (%u threads, %u write workers)\n",
             cfg->listen_host, cfg->port, threads, writers);
     int sig = 0;
@@ -941,6 +943,7 @@ int server_run(const struct server_config *cfg)
     atomic_store(&srv.stopping, 1);
     if (maint_ok)
         pthread_join(srv.maint, NULL);
+    engine_bg_stop(bg);
     free_pools(&srv);
     openapi_free();
     return 0;

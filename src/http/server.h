@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "http/cors.h"
+#include "core/textlist.h"
 
 struct cidr_list;
 
@@ -34,7 +34,7 @@ struct server_config {
     unsigned send_timeout_sec;   /* a streaming answer that makes no progress this long ends */
     const struct cidr_list *metrics_from;    /* who may read /metrics */
     const struct cidr_list *trusted_proxies; /* whose X-Forwarded-For / Forwarded is believed */
-    struct cors_origins cors_origins;        /* --cors-origin (none: no CORS) */
+    struct text_list cors_origins;           /* --cors-origin (none: no CORS; http/cors.c) */
 };
 
 /* Runs until SIGINT/SIGTERM (graceful: stops accepting, lets in-flight requests finish within

@@ -22,6 +22,8 @@ seeded database each, see test_api.py) and stopped at the end.
               Access-Control-Allow-Origin; another origin, another path, no
               Access-Control-Request-Method or a server without the option get today's 405
               without CORS headers.
+  KeyPermTests  key create --read-only / --no-delete / --allow-ip, key update (the secret
+              unchanged), 403 naming the missing permission, key list with the last use.
 """
 import re
 import sys
@@ -424,7 +426,68 @@ class CorsTests(base.ApiTestCase):
         self.assertIn("--cors-origin", r.stderr)
 
 
-ORDER = [SyncTests, IdempotencyTests, CorsTests]
+class KeyPermTests(base.ApiTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.db = base.make_seeded_db("keyperm")
+        cls.server = base.Server(cls.db, "keyperm").start()
+
+    def key_update(self, key_id, *args):
+        return base.cli("key", "update", "--db", self.db, str(key_id), *args)
+
+    def test_read_only_no_delete_and_update(self):
+        r = self.key_update(1, "--read-only")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRead(self.server.get("clients/read", key=ALL_KEY))
+        r = self.server.post("clients/create", {"client_name": "Refused"}, key=ALL_KEY)
+        self.assertJsonError(r, 403, "read-only", "write permission")
+        self.assertEqual(base.db_value(self.db, "SELECT COUNT(*) FROM clients WHERE "
+                                       "client_name = 'Refused'"), 0)
+        r = self.key_update(1, "--writable", "--no-delete")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertCreated(self.server.post("clients/create", {"client_name": "Allowed"},
+                                            key=ALL_KEY))  # the same secret still works
+        r = self.server.post("contacts/delete", {"contact_id": 1}, key=ALL_KEY)
+        self.assertJsonError(r, 403, "delete permission")
+        self.assertEqual(base.db_value(self.db, "SELECT COUNT(*) FROM contacts WHERE "
+                                       "contact_id = 1"), 1)
+        self.assertEqual(self.key_update(1, "--allow-delete").returncode, 0)
+        r = self.key_update(99, "--read-only")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("no key 99", r.stderr)
+        r = self.key_update(1)
+        self.assertNotEqual(r.returncode, 0)
+        r = self.key_update(1, "--allow-ip", "not-a-network")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("--allow-ip", r.stderr)
+
+    def test_allow_ip(self):
+        self.assertEqual(self.key_update(2, "--allow-ip", "10.0.0.0/8").returncode, 0)
+        r = self.server.get("clients/read", key=C1_KEY)
+        self.assertJsonError(r, 403, "address")
+        r = self.key_update(2, "--allow-ip", "10.0.0.0/8", "--allow-ip", "127.0.0.0/8")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRead(self.server.get("clients/read", key=C1_KEY))
+        self.assertEqual(self.key_update(2, "--any-ip").returncode, 0)
+        self.assertRead(self.server.get("clients/read", key=C1_KEY))
+
+    def test_key_list_shows_last_use(self):
+        self.assertRead(self.server.get("clients/read", key=C2_KEY))
+        deadline = base.time.time() + 10
+        while base.time.time() < deadline:
+            r = base.cli("key", "list", "--db", self.db)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            lines = r.stdout.splitlines()
+            i = [k for k, ln in enumerate(lines) if ln.startswith("4 ")][0]
+            if "127.0.0.1" in lines[i + 1]:
+                break
+            base.time.sleep(0.3)
+        self.assertIn("last used: 20", lines[i + 1])
+        self.assertIn("from 127.0.0.1", lines[i + 1])
+        self.assertNotIn(C2_KEY, r.stdout)
+
+
+ORDER = [SyncTests, IdempotencyTests, CorsTests, KeyPermTests]
 
 
 def main(argv):
