@@ -52,6 +52,8 @@ SCENARIOS=(
   "contact_by_email|contact_by_email.lua|GET /api/v1/contacts/read.php?contact_email=c31337%40client3134.example&api_key=$ALL"
   "asset_by_mac|asset_by_mac.lua|GET /api/v1/assets/read.php?asset_mac=02:00:00:01:E2:41&api_key=$ALL"
   "tickets_deep_page|tickets_deep_page.lua|GET /api/v1/tickets/read.php?limit=50&offset=95000&api_key=$ALL"
+  "tickets_first_page|tickets_first_page.lua|GET /api/v1/tickets/read.php?limit=50&after_id=0&api_key=$ALL"
+  "tickets_keyset_page|tickets_keyset_page.lua|GET /api/v1/tickets/read.php?limit=50&after_id=95000&api_key=$ALL"
   "credentials_list|credentials_list.lua|GET /api/v1/credentials/read.php?limit=50&api_key=$ALL"
   "assets_scoped|assets_scoped.lua|GET /api/v1/assets/read.php?limit=50&api_key=$CK"
   "ticket_create|ticket_create.lua|POST /api/v1/tickets/create.php {\"api_key\":\"$CK\",\"client_id\":1,\"ticket_subject\":\"Smoke ticket\",\"ticket_details\":\"<p>smoke</p>\"}"

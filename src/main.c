@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/keyperm.h"
 #include "cli/serve_opts.h"
 #include "json/json_alloc.h"
 #include "modules/registry.h"
@@ -108,6 +109,7 @@ int main(int argc, char **argv)
     if (!positional && c->operand)
         return cli_fail("%s needs %s (see %s).", c->name, c->operand, hint), 2;
     o.positional = positional;
+    keyperm_set(&o.kp);
     if (check_required(c, c->opts, c->nopts, &o))
         return 2;
     if (o.db)

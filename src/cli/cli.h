@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "cli/keyperm.h"
 #include "cli/opts.h"
 #include "db/db.h"
 
@@ -17,6 +18,7 @@ struct cli_opts {
     const char *itflow_version, *user;
     const char *from, *to;
     int schema_only, force;
+    struct keyperm_opts kp; /* key create / key update: the least-privilege options */
     const char *positional;
     char db_shown[512]; /* db for messages: a URL's password replaced by *** */
 };

@@ -13,6 +13,7 @@
 #include "core/buf.h"
 #include "crypto/crypto.h"
 #include "db/secret.h"
+#include "engine/engine.h"
 #include "modules/registry.h"
 
 int cli_read_secret_file(const char *path, char *out, size_t outlen)
@@ -167,7 +168,8 @@ static int init_db(const struct cli_opts *o, const char *pw, int generated)
                         "database.",
                         o->db_shown);
     }
-    int ok = db_create_schema(db) == DB_OK && cli_ensure_indexes(db) == DB_OK;
+    int ok = db_create_schema(db) == DB_OK && cli_ensure_indexes(db) == DB_OK &&
+             engine_own_tables(db) == DB_OK;
     if (ok && !o->schema_only)
         ok = write_defaults(db, schema_active(), email, pw);
     if (!ok) {

@@ -7,6 +7,7 @@
 
 #include "auth/auth.h"
 #include "cli/cli.h"
+#include "cli/keyperm.h"
 #include "core/buf.h"
 #include "core/php.h"
 #include "keys/keys.h"
@@ -64,6 +65,8 @@ int cmd_key_create(const struct cli_opts *o)
         crypto_random_string(secret, 32);
     if (!o->decrypt)
         crypto_random_string(decrypt, 32);
+    if (keyperm_check_opts())
+        return 1;
     if (admin_password(o, pw, sizeof(pw)))
         return 1;
     struct db *db = NULL;
@@ -155,7 +158,7 @@ int cmd_key_create(const struct cli_opts *o)
                o->name, client ? "one client" : "all clients", o->expires);
     printf("api_key: %s\napi_key_decrypt_password: %s\n", secret, decrypt);
     printf("Both are shown once; only a hash of the key is stored.\n");
-    rc = 0;
+    rc = keyperm_after_create(db, kid);
 out:
     OPENSSL_cleanse(master, sizeof(master));
     OPENSSL_cleanse(pw, sizeof(pw));
@@ -202,6 +205,7 @@ static void print_key(const struct key_row *k, void *arg)
            k->name ? k->name : "", ls->dialect == ITFLOW_V2608 ? 30 : 12, scope,
            k->expires ? k->expires : "",
            k->expires && strcmp(k->expires, ls->today) > 0 ? "active" : "expired", k->last4);
+    keyperm_list_line(k->id);
 }
 
 int cmd_key_list(const struct cli_opts *o)
@@ -212,7 +216,12 @@ int cmd_key_list(const struct cli_opts *o)
         return 1;
     struct list_state ls = {.header = 0, .dialect = id.dialect};
     auth_today(ls.today);
+    if (keyperm_list_load(db) != 0) {
+        db_close(db);
+        return cli_fail("cannot read itflowd_key_perms: %s", db_errmsg(db));
+    }
     enum keys_rc rc = keys_list(db, id.dialect, print_key, &ls);
+    keyperm_list_free();
     db_close(db);
     if (rc != KEYS_OK)
         return cli_fail("cannot read api_keys.");

@@ -76,6 +76,13 @@ int opts_parse(struct opt_set *sets, size_t nsets, int argc, char **argv, const 
                 }
                 if (!v)
                     return cli_fail("%s needs a value.", a), 2;
+                if (o->kind == OPT_LIST) {
+                    struct text_list *l = field(sets[s].base, o);
+                    if (l->n == TEXT_LIST_MAX)
+                        return cli_fail("%s may be given at most %d times.", a, TEXT_LIST_MAX), 2;
+                    l->v[l->n++] = v;
+                    continue;
+                }
                 if (o->kind == OPT_STRING)
                     *(const char **)field(sets[s].base, o) = v;
                 else
@@ -230,7 +237,7 @@ void opts_synopsis(FILE *f, const struct opt *opts, size_t n, int start, int ind
     for (size_t k = 0; k < n; k++) {
         const struct opt *o = &opts[k];
         char item[96];
-        const char *rep = o->kind == OPT_CIDR ? "..." : "";
+        const char *rep = o->kind == OPT_CIDR || o->kind == OPT_LIST ? "..." : "";
         int req = (o->flags & OPT_REQUIRED) != 0;
         snprintf(item, sizeof(item), "%s%s%s%s%s%s", req ? "" : "[", o->flag, o->arg ? " " : "",
                  o->arg ? o->arg : "", req ? "" : "]", rep);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "core/textlist.h"
 #include "http/netaddr.h"
 
 enum opt_kind {
@@ -16,6 +17,7 @@ enum opt_kind {
     OPT_STRING,  /* const char * field, the argument as given (NULL when absent) */
     OPT_CIDR,    /* repeatable address or network; struct cidr_opt field */
     OPT_ENUM,    /* one of choices[]; int field, the choice's index */
+    OPT_LIST,    /* repeatable text; struct text_list field (core/textlist.h) */
 };
 
 /* A repeatable CIDR option's value. */

@@ -10,6 +10,7 @@
 #include "cli/serve_opts.h"
 #include "core/membudget.h"
 #include "modules/registry.h"
+#include "engine/engine.h"
 
 int cli_open_identified(const struct cli_opts *o, struct db **db, struct db_identity *id)
 {
@@ -80,6 +81,8 @@ int cmd_serve(struct serve_opts *so, const struct opt_set *set)
     enum db_rc drc = db_dialect(db) == DB_SQLITE ? cli_ensure_indexes(db) : DB_OK;
     if (drc != DB_OK)
         cli_fail("cannot create the read indexes: %s", db_errmsg(db));
+    else if ((drc = engine_own_tables(db)) != DB_OK)
+        cli_fail("cannot create itflowd's own tables: %s", db_errmsg(db));
     db_close(db);
     if (drc != DB_OK)
         return 1;

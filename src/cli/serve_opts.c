@@ -79,6 +79,8 @@ const struct opt serve_opt_table[] = {
         "SEC", "connecting to --custom-upstream (then 504)"),
     NUM("--custom-upstream-timeout", OPT_SECONDS, cfg.custom_upstream_timeout, 30, 1, 3600, "SEC",
         "the upstream's whole answer (then 504)"),
+    {"--cors-origin", OPT_LIST, F(cfg.cors_origins), 0, 0, 0, 0, "ORIGIN", "none", NULL,
+     "browser origin allowed to call the API (repeatable; * for any)"},
     {"--sync", OPT_ENUM, F(sync), 0, 0, 0, 0, "full|normal", NULL, sync_choices,
      "SQLite's synchronous (normal: a power cut may lose last commits)"},
 };

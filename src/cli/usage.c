@@ -45,6 +45,22 @@ static const struct opt key_create_opts[] = {
     S("--decrypt-password", decrypt, "PASSWORD", 0, "32 random characters",
       "the key's decrypt password for credentials (16 to 200 characters)"),
     ADMIN_PW_OPT,
+    FLAG("--read-only", kp.read_only, "the key may only read"),
+    FLAG("--no-delete", kp.no_delete, "the key may not delete (nor archive)"),
+    {"--allow-ip", OPT_LIST, offsetof(struct cli_opts, kp.allow_ip), sizeof(struct text_list), 0, 0,
+     0, 0, "CIDR", "any address", NULL,
+     "an address or network the key may be used from (repeatable)"},
+};
+static const struct opt key_update_opts[] = {
+    DB_OPT("the database: an SQLite file or a mariadb:// target"),
+    FLAG("--read-only", kp.read_only, "the key may only read from now on"),
+    FLAG("--writable", kp.writable, "the key may write again"),
+    FLAG("--no-delete", kp.no_delete, "the key may not delete (nor archive) from now on"),
+    FLAG("--allow-delete", kp.allow_delete, "the key may delete again"),
+    {"--allow-ip", OPT_LIST, offsetof(struct cli_opts, kp.allow_ip), sizeof(struct text_list), 0, 0,
+     0, 0, "CIDR", NULL, NULL,
+     "the addresses or networks the key may be used from (repeatable; replaces the list)"},
+    FLAG("--any-ip", kp.any_ip, "the key may be used from any address again"),
 };
 static const struct opt key_list_opts[] = {
     DB_OPT("the database: an SQLite file or a mariadb:// target"),
@@ -78,6 +94,10 @@ const struct cli_command cli_commands[] = {
      "Lists every API key: id, name, scope, expiry, status and the last four characters of the\n"
      "key.",
      key_list_opts, N(key_list_opts), CLI_ENV_DB, cmd_key_list},
+    {"key update", "ID", "change an API key's permissions",
+     "Changes what the key ID may do (read only, delete, the addresses it may come from) without\n"
+     "issuing a new secret. The permissions are itflowd's own (table itflowd_key_perms).",
+     key_update_opts, N(key_update_opts), CLI_ENV_DB, cmd_key_update},
     {"key revoke", "ID", "revoke an API key",
      "Revokes the key ID: it expires today and is refused from now on.", key_revoke_opts,
      N(key_revoke_opts), CLI_ENV_DB, cmd_key_revoke},

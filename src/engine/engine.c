@@ -126,7 +126,9 @@ void engine_handle(struct req *r)
     if ((m->flags & MOD_ALL_CLIENTS_ONLY) && !r->key.rbac)
         r->scope_all = 1;
     ctx.S = r->scope;
-    enum eng_rc rc;
+    enum eng_rc rc = keyperm_check(&ctx); /* read-only, no delete, allowed networks */
+    if (rc != ENG_OK)
+        goto out;
     if (is_read && (ep->flags & EP_DECRYPT)) {
         const char *pwv = NULL;
         size_t pwlen = 0;

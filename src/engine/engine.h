@@ -13,6 +13,15 @@
  * set; the request's limit/offset/scope are derived here. */
 void engine_handle(struct req *r);
 
+/* Creates itflowd's own tables where missing (owntables.c). */
+enum db_rc engine_own_tables(struct db *db);
+/* The engine's background thread (background.c): the keys' last use written every second, and
+ * once more when stopped. NULL when the thread cannot start. */
+struct engine_bg;
+struct engine_bg *engine_bg_start(const char *db_target);
+void engine_bg_stop(struct engine_bg *bg); /* accepts NULL */
+/* keyperm.c: 1 when ip is in one of the space-separated CIDRs of list. */
+int keyperm_ip_allowed(const char *list, size_t n, const char *ip);
 /* CREATE INDEX IF NOT EXISTS statements for every text filter and unique field column of the n
  * modules given, and, on SQLite, the ids-only order index of every module whose pages are read by
  * id (deep pages, read.c). */

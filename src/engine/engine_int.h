@@ -54,6 +54,44 @@ int text_indexable(const char *s, size_t n);
  * join. */
 int engine_pages_by_id(const struct module *m);
 
+/* ---- incremental sync on list reads (sync.c) ---- */
+struct sync_req {
+    int active;       /* any of updated_since, after_id, sort present */
+    unsigned bits;    /* enum sql_bits: SQL_SINCE, SQL_AFTER, SQL_SORT* */
+    char since[20];   /* updated_since as stored: YYYY-MM-DD HH:MM:SS */
+    int64_t after_id; /* after_id */
+    const char *sort_col;
+    const char *created_col, *updated_col; /* the module's time columns, or NULL */
+};
+/* The module's creation and update time columns (NULL where its table has none). */
+void sync_time_cols(const struct module *m, const char **created, const char **updated);
+/* Reads the request's sync parameters into s (all zero when none is present). ENG_OK or
+ * ENG_REPLIED (400 naming the parameter). */
+enum eng_rc sync_parse(struct op_ctx *ctx, struct sync_req *s);
+/* Appends the sync conditions (" WHERE " first when *first, else " AND "). */
+void sync_append_where(struct buf *sql, const struct op_ctx *ctx, const struct sync_req *s,
+                       int *first);
+/* Binds the values of sync_append_where's conditions from idx; returns the next index. */
+int sync_bind(struct db_stmt *st, int idx, const struct sync_req *s);
+/* Appends the ORDER BY of a sorted or keyset list (ties broken by id). */
+void sync_append_order(struct buf *sql, const struct op_ctx *ctx, const struct sync_req *s);
+
+/* ---- safe retries (idem.c) ---- */
+/* 400 when the request's Idempotency-Key header is not 1 to 255 visible ASCII characters. */
+enum eng_rc idem_check_header(struct req *r);
+/* Inside the write's transaction: op(ctx) as it is without an Idempotency-Key; with one, the
+ * key claimed first (a replayed answer or a 409: ENG_REPLIED, nothing run), then op, then the
+ * answer built by answer(ctx) stored with the claim. */
+enum eng_rc idem_run(struct op_ctx *ctx, enum eng_rc (*op)(struct op_ctx *ctx),
+                     void (*answer)(struct op_ctx *ctx));
+
+/* ---- least-privilege keys (keyperm.c) ---- */
+/* Notes the key's use and checks its permissions for this operation: ENG_OK, ENG_REPLIED (403
+ * naming the missing permission) or ENG_DB. */
+enum eng_rc keyperm_check(struct op_ctx *ctx);
+/* Writes the last use noted since the previous call (its own transaction on db). */
+enum db_rc keyperm_flush(struct db *db);
+
 /* ---- references to other modules' rows (refs.c) ---- */
 /* F27: every reference field the write sends names no row of another client. In the write's
  * transaction; ENG_OK, ENG_REPLIED (400 naming the field) or ENG_DB. */

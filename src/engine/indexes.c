@@ -28,6 +28,13 @@ void engine_index_ddl_for(const struct module *const *mods, size_t n, enum db_di
         if (d == DB_SQLITE && engine_pages_by_id(m))
             buf_printf(out, "CREATE INDEX IF NOT EXISTS itfd_%s_order ON %s (%s);\n", m->table,
                        m->table, m->res->pk);
+        /* the times updated_since compares and sort= orders by (sync.c) */
+        const char *tc[2];
+        sync_time_cols(m, &tc[0], &tc[1]);
+        for (int k = 0; k < 2; k++)
+            if (tc[k])
+                buf_printf(out, "CREATE INDEX IF NOT EXISTS itfd_%s_%s ON %s (%s);\n", m->table,
+                           tc[k], m->table, tc[k]);
         for (size_t k = 0; k < m->nfilters; k++) {
             const struct filter *f = &m->filters[k];
             if (f->kind == FK_ID)

@@ -35,7 +35,7 @@ static void append_columns(struct buf *sql, const struct schema_table *t, int *f
 
 /* FROM ... WHERE ... for the chosen filter (NULL = the unfiltered list). */
 static void append_from_where(struct buf *sql, struct op_ctx *ctx, const struct filter *f, int join,
-                              int indexed)
+                              int indexed, const struct sync_req *s)
 {
     const struct module *m = ctx->mod;
     buf_printf(sql, " FROM %s", m->table);
@@ -70,6 +70,10 @@ static void append_from_where(struct buf *sql, struct op_ctx *ctx, const struct 
         buf_puts(sql, f ? " AND " : "");
         access_scope_sql(sql, scoped, col);
     }
+    if (s->bits) {
+        int first = !f && !scoped;
+        sync_append_where(sql, ctx, s, &first);
+    }
 }
 
 /* Whether a text filter value may use the indexed comparison. */
@@ -81,7 +85,7 @@ static int filter_indexed(const struct filter *f, const struct value *fv)
 /* Binds the filter value (as often as its comparison needs) and the scope; returns the next
  * index. */
 static int bind_filter(struct db_stmt *st, struct op_ctx *ctx, const struct filter *f,
-                       const struct value *fv)
+                       const struct value *fv, const struct sync_req *s)
 {
     int idx = 1;
     if (f) {
@@ -94,7 +98,7 @@ static int bind_filter(struct db_stmt *st, struct op_ctx *ctx, const struct filt
     }
     if (ctx->mod->client_col)
         idx = access_scope_bind(st, idx, ctx->r, access_read_scope(ctx->r));
-    return idx;
+    return s->bits ? sync_bind(st, idx, s) : idx;
 }
 
 static int write_row(struct buf *out, struct read_state *rs)
@@ -226,18 +230,15 @@ static enum eng_rc filter_value(struct op_ctx *ctx, const struct filter *f, cons
     }
 }
 
-static void set_paging_headers(struct req *r, int64_t total)
+/* Link: rel="next": the same request with `next` (offset or after_id) set to value. */
+static void set_next_link(struct req *r, const char *next, int64_t value)
 {
-    snprintf(r->total, sizeof(r->total), "%lld", (long long)total);
-    /* a next page exists when offset + limit < total (written so that it cannot overflow) */
-    if (r->limit <= 0 || r->offset >= total || r->limit >= total - r->offset)
-        return;
     /* the same request's next page; secrets are never echoed into a header */
     buf_printf(&r->link, "<%s?", r->path);
     int first = 1;
     for (size_t i = 0; i < r->nparams; i++) {
         const struct param *p = &r->params[i];
-        if (!strcmp(p->name, "offset") || !strcmp(p->name, "api_key") ||
+        if (!strcmp(p->name, next) || !strcmp(p->name, "api_key") ||
             !strcmp(p->name, "api_key_decrypt_password") || p->is_array)
             continue;
         buf_printf(&r->link, "%s%s=", first ? "" : "&", p->name);
@@ -251,8 +252,16 @@ static void set_paging_headers(struct req *r, int64_t total)
         }
         first = 0;
     }
-    buf_printf(&r->link, "%soffset=%lld>; rel=\"next\"", first ? "" : "&",
-               (long long)(r->offset + r->limit));
+    buf_printf(&r->link, "%s%s=%lld>; rel=\"next\"", first ? "" : "&", next, (long long)value);
+}
+
+static void set_paging_headers(struct req *r, int64_t total)
+{
+    snprintf(r->total, sizeof(r->total), "%lld", (long long)total);
+    /* a next page exists when offset + limit < total (written so that it cannot overflow) */
+    if (r->limit <= 0 || r->offset >= total || r->limit >= total - r->offset)
+        return;
+    set_next_link(r, "offset", r->offset + r->limit);
 }
 
 /* What a read's SQL depends on besides the module. */
@@ -262,6 +271,8 @@ struct read_shape {
     int indexed; /* the text comparison's indexed form */
     int count;   /* SELECT COUNT(*) instead of the rows */
     int deep;    /* a page far into the list: the ids first (deep_page()) */
+    int page;    /* an after_id page's COUNT and MAX(id) (SHAPE_READ_PAGE) */
+    const struct sync_req *s;
 };
 
 /* Pages starting at least this many rows in are read ids first (SQLite). */
@@ -276,9 +287,10 @@ int engine_pages_by_id(const struct module *m)
     return !m->scope_join && !m->order_by;
 }
 
-static int deep_page(const struct op_ctx *ctx, const struct filter *f, int join)
+static int deep_page(const struct op_ctx *ctx, const struct filter *f, int join,
+                     const struct sync_req *s)
 {
-    return db_dialect(ctx->db) == DB_SQLITE && (!f || f->shape == FS_LIST) && !join &&
+    return !s->active && db_dialect(ctx->db) == DB_SQLITE && (!f || f->shape == FS_LIST) && !join &&
            engine_pages_by_id(ctx->mod) && ctx->r->offset >= DEEP_OFFSET;
 }
 
@@ -289,7 +301,14 @@ static void build_read(struct op_ctx *ctx, struct buf *sql, const void *arg)
     enum filter_shape shape = sh->f ? sh->f->shape : FS_LIST;
     if (sh->count) {
         buf_puts(sql, "SELECT COUNT(*)");
-        append_from_where(sql, ctx, sh->f, sh->join, sh->indexed);
+        append_from_where(sql, ctx, sh->f, sh->join, sh->indexed, sh->s);
+        return;
+    }
+    if (sh->page) {
+        /* bounded by the page: as cheap 100,000 rows in as on the first page */
+        buf_printf(sql, "SELECT COUNT(*), MAX(k) FROM (SELECT %s.%s AS k", m->table, m->res->pk);
+        append_from_where(sql, ctx, sh->f, sh->join, sh->indexed, sh->s);
+        buf_printf(sql, " ORDER BY %s.%s LIMIT ?) AS page", m->table, m->res->pk);
         return;
     }
     buf_puts(sql, "SELECT ");
@@ -301,13 +320,16 @@ static void build_read(struct op_ctx *ctx, struct buf *sql, const void *arg)
         /* the same rows in the same order; the parameters keep their order too */
         buf_printf(sql, " FROM %s WHERE %s.%s IN (SELECT %s.%s", m->table, m->table, m->res->pk,
                    m->table, m->res->pk);
-        append_from_where(sql, ctx, sh->f, 0, sh->indexed);
+        append_from_where(sql, ctx, sh->f, 0, sh->indexed, sh->s);
         buf_printf(sql, " ORDER BY %s.%s LIMIT ? OFFSET ?) ORDER BY %s.%s", m->table, m->res->pk,
                    m->table, m->res->pk);
         return;
     }
-    append_from_where(sql, ctx, sh->f, sh->join, sh->indexed);
-    if (shape == FS_LIST && m->order_by)
+    append_from_where(sql, ctx, sh->f, sh->join, sh->indexed, sh->s);
+    if (shape == FS_LIST && (sh->s->bits & (SQL_SORTED | SQL_AFTER))) {
+        sync_append_order(sql, ctx, sh->s);
+        buf_puts(sql, " LIMIT ? OFFSET ?");
+    } else if (shape == FS_LIST && m->order_by)
         buf_printf(sql, " ORDER BY %s LIMIT ? OFFSET ?", m->order_by);
     else if (shape == FS_LIST)
         buf_printf(sql, " ORDER BY %s.%s LIMIT ? OFFSET ?", m->table, m->res->pk);
@@ -315,28 +337,61 @@ static void build_read(struct op_ctx *ctx, struct buf *sql, const void *arg)
         buf_puts(sql, " LIMIT 1");
 }
 
+enum read_kind { RK_ROWS, RK_COUNT, RK_PAGE };
+
 static enum eng_rc read_stmt(struct op_ctx *ctx, const struct filter *f, const struct value *fv,
-                             int join, int count, struct db_stmt **ret)
+                             int join, enum read_kind kind, const struct sync_req *s,
+                             struct db_stmt **ret)
 {
     int indexed = filter_indexed(f, fv);
-    int deep = !count && deep_page(ctx, f, join);
-    struct read_shape sh = {f, join, indexed, count, deep};
+    int count = kind == RK_COUNT, page = kind == RK_PAGE;
+    int deep = kind == RK_ROWS && deep_page(ctx, f, join, s);
+    struct read_shape sh = {f, join, indexed, count, deep, page, s};
     unsigned scope = ctx->mod->client_col ? access_read_scope(ctx->r) : SCOPE_NONE;
     unsigned bits = (join ? SQL_JOIN : 0u) | engine_scope_bits(scope) |
-                    (indexed ? SQL_INDEXED : 0u) | (deep ? SQL_DEEP_PAGE : 0u);
-    return engine_stmt(ctx, ctx->mod, f, count ? SHAPE_READ_COUNT : SHAPE_READ_ROWS, bits,
-                       build_read, &sh, ret);
+                    (indexed ? SQL_INDEXED : 0u) | (deep ? SQL_DEEP_PAGE : 0u) | s->bits;
+    enum sql_shape shape = count ? SHAPE_READ_COUNT : page ? SHAPE_READ_PAGE : SHAPE_READ_ROWS;
+    return engine_stmt(ctx, ctx->mod, f, shape, bits, build_read, &sh, ret);
 }
 
+/* The list's size: with after_id, the whole list's (as on its first page), so that the count
+ * costs the same at any depth. */
 static enum db_rc count_rows(struct op_ctx *ctx, const struct filter *f, const struct value *fv,
-                             int join, int64_t *ret)
+                             int join, const struct sync_req *sync, int64_t *ret)
 {
+    struct sync_req s = *sync;
+    s.bits &= SQL_SINCE; /* the order does not change a count */
     struct db_stmt *st;
-    if (read_stmt(ctx, f, fv, join, 1, &st) != ENG_OK)
+    if (read_stmt(ctx, f, fv, join, RK_COUNT, &s, &st) != ENG_OK)
         return DB_ERROR;
-    bind_filter(st, ctx, f, fv);
+    bind_filter(st, ctx, f, fv, &s);
     enum db_rc rc = db_query_int(st, ret);
     return rc == DB_ROW ? DB_OK : (rc == DB_DONE ? DB_ERROR : rc);
+}
+
+/* An after_id page: how many rows it holds (at most limit) and its last id. */
+static enum db_rc keyset_page(struct op_ctx *ctx, const struct filter *f, const struct value *fv,
+                              int join, const struct sync_req *s, int64_t after, int64_t limit,
+                              int64_t *count, int64_t *last)
+{
+    struct sync_req k = *s;
+    k.bits = (s->bits & SQL_SINCE) | SQL_AFTER;
+    k.after_id = after;
+    struct db_stmt *st;
+    if (read_stmt(ctx, f, fv, join, RK_PAGE, &k, &st) != ENG_OK)
+        return DB_ERROR;
+    int idx = bind_filter(st, ctx, f, fv, &k);
+    db_bind_int(st, idx, limit);
+    enum db_rc rc = db_step(st);
+    if (rc == DB_ROW) {
+        *count = db_column_int(st, 0);
+        *last = db_column_int(st, 1);
+        rc = DB_OK;
+    } else if (rc == DB_DONE) {
+        rc = DB_ERROR;
+    }
+    db_reset(st);
+    return rc;
 }
 
 enum eng_rc engine_read(struct op_ctx *ctx)
@@ -362,6 +417,11 @@ enum eng_rc engine_read(struct op_ctx *ctx)
     if (shape == FS_LIST && (rc = engine_check_paging(r)) != ENG_OK)
         return rc;
     int join = m->join && (f ? (f->flags & FLT_JOIN) : (m->list_flags & FLT_JOIN));
+    struct sync_req sync;
+    if (shape == FS_LIST && (rc = sync_parse(ctx, &sync)) != ENG_OK)
+        return rc;
+    if (shape != FS_LIST)
+        memset(&sync, 0, sizeof(sync)); /* one row at most: nothing to page or sort */
     if (shape == FS_LIST && r->limit == 0) {
         reply_not_done(r, OP_READ);
         return ENG_OK;
@@ -370,23 +430,38 @@ enum eng_rc engine_read(struct op_ctx *ctx)
         return ENG_DB;
     int64_t total = -1, expect = -1;
     if (shape == FS_LIST) {
-        if (count_rows(ctx, f, &fv, join, &total) != DB_OK)
+        if (count_rows(ctx, f, &fv, join, &sync, &total) != DB_OK)
             return ENG_DB;
-        expect = total - r->offset;
-        if (expect > r->limit)
-            expect = r->limit;
+        int64_t last = 0, beyond = 0, unused;
+        if (sync.bits & SQL_AFTER) {
+            /* the page's size and last id, then whether a row follows it: both bounded by the
+             * page, whatever its depth */
+            if (keyset_page(ctx, f, &fv, join, &sync, sync.after_id, r->limit, &expect, &last) !=
+                    DB_OK ||
+                (expect > 0 &&
+                 keyset_page(ctx, f, &fv, join, &sync, last, 1, &beyond, &unused) != DB_OK))
+                return ENG_DB;
+            snprintf(r->total, sizeof(r->total), "%lld", (long long)total);
+            if (expect > 0 && beyond > 0)
+                set_next_link(r, "after_id", last);
+        } else {
+            expect = total - r->offset;
+            if (expect > r->limit)
+                expect = r->limit;
+        }
         if (expect <= 0) {
             reply_not_done(r, OP_READ);
-            set_paging_headers(r, total);
+            if (!(sync.bits & SQL_AFTER))
+                set_paging_headers(r, total);
             return ENG_OK;
         }
     }
     struct read_state *rs = arena_alloc(&r->arena, sizeof(*rs));
     if (!rs || (memset(rs, 0, sizeof(*rs)), prepare_state(ctx, rs, join)) != 0)
         return ENG_DB;
-    if (read_stmt(ctx, f, &fv, join, 0, &rs->st) != ENG_OK)
+    if (read_stmt(ctx, f, &fv, join, RK_ROWS, &sync, &rs->st) != ENG_OK)
         return ENG_DB;
-    int idx = bind_filter(rs->st, ctx, f, &fv);
+    int idx = bind_filter(rs->st, ctx, f, &fv, &sync);
     if (shape == FS_LIST) {
         db_bind_int(rs->st, idx++, r->limit);
         db_bind_int(rs->st, idx++, r->offset);
@@ -396,7 +471,8 @@ enum eng_rc engine_read(struct op_ctx *ctx)
         r->status = 200;
         buf_reset(&r->out);
         buf_printf(&r->out, "{\"success\":\"True\",\"count\":%lld,\"data\":[", (long long)expect);
-        set_paging_headers(r, total);
+        if (!(sync.bits & SQL_AFTER))
+            set_paging_headers(r, total);
         int more = fill_rows(r, rs, STREAM_CHUNK, "]}");
         if (more < 0) {
             db_reset(rs->st);

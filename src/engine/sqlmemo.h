@@ -22,6 +22,7 @@ enum sql_shape {
     SHAPE_READ_ROWS,     /* read.c: a read's rows (per filter; NULL: the list) */
     SHAPE_READ_COUNT,    /* read.c: a read's COUNT(*) (per filter; NULL: the list) */
     SHAPE_AGGREGATE,     /* aggregate.c: an aggregate read's grouped rows (per endpoint) */
+    SHAPE_READ_PAGE,     /* read.c: an after_id page's row count and last id (sync.c) */
 };
 
 /* Facts besides the kind that change a statement's text; one bit each, or'ed into key.bits. */
@@ -33,6 +34,13 @@ enum sql_bits {
     SQL_FILTER0 = 1u << 4,      /* aggregates: optional filter i present, as SQL_FILTER0 << i */
     SQL_SCOPE_ALLOW = 1u << 16, /* reads: the v26.08 user's allow list (access_scope_sql) */
     SQL_SCOPE_DENY = 1u << 17,  /* reads: the v26.08 user's deny list */
+    /* reads with the incremental-sync parameters (sync.c); above the aggregates' filter bits */
+    SQL_SINCE = 1u << 24,        /* updated_since */
+    SQL_AFTER = 1u << 25,        /* after_id */
+    SQL_SORTED = 1u << 26,       /* sort= given */
+    SQL_SORT_CREATED = 1u << 27, /* sort by the creation time */
+    SQL_SORT_UPDATED = 1u << 28, /* sort by the update time */
+    SQL_SORT_DESC = 1u << 29,    /* descending */
 };
 
 struct sql_key {

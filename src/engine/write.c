@@ -557,6 +557,21 @@ static enum eng_rc run_op(struct op_ctx *ctx)
     }
 }
 
+/* The answer of a write done. */
+static void write_answer(struct op_ctx *ctx)
+{
+    if (ctx->ep->op == OP_CREATE || ((ctx->ep->flags & EP_CREATES) && ctx->new_id > 0))
+        reply_created(ctx->r, ctx->new_id);
+    else if ((ctx->ep->flags & EP_CREATES) && ctx->r->out.len == 0)
+        reply_not_done(ctx->r, OP_CREATE);
+    else if (ctx->count > 0)
+        reply_count(ctx->r, ctx->count);
+    else if (ctx->r->out.len == 0) {
+        reply_why(ctx->r, "no row changed");
+        reply_not_done(ctx->r, ctx->ep->op);
+    }
+}
+
 /* One attempt: convert and check everything, then the transaction on the request's connection.
  * *at_commit = 1 when it was COMMIT itself that failed. */
 static enum eng_rc write_once(struct op_ctx *ctx, int *at_commit)
@@ -567,7 +582,7 @@ static enum eng_rc write_once(struct op_ctx *ctx, int *at_commit)
         return rc;
     if (db_begin(ctx->db, 1) != DB_OK)
         return ENG_DB;
-    rc = run_op(ctx);
+    rc = idem_run(ctx, run_op, write_answer);
     if (rc == ENG_OK && engine_oom(ctx))
         rc = ENG_DB; /* something the statements or logs used is missing: undo */
     if (rc == ENG_OK && db_commit(ctx->db) != DB_OK) {
@@ -595,7 +610,7 @@ static int grouped_body(struct db *db, void *arg)
     if (g->vals)
         memcpy(g->ctx->vals, g->vals, n * sizeof(*g->vals));
     g->ctx->db = db;
-    enum eng_rc rc = run_op(g->ctx);
+    enum eng_rc rc = idem_run(g->ctx, run_op, write_answer);
     return rc == ENG_OK && engine_oom(g->ctx) ? ENG_DB : rc;
 }
 
@@ -666,18 +681,13 @@ static enum eng_rc write_retrying(struct op_ctx *ctx)
 enum eng_rc engine_write(struct op_ctx *ctx)
 {
     int grouped = ctx->r->pool && db_pool_single_writer(ctx->r->pool);
-    enum eng_rc rc = grouped ? write_grouped(ctx) : write_retrying(ctx);
+    enum eng_rc rc = idem_check_header(ctx->r);
     if (rc != ENG_OK)
         return rc;
-    if (ctx->ep->op == OP_CREATE || ((ctx->ep->flags & EP_CREATES) && ctx->new_id > 0))
-        reply_created(ctx->r, ctx->new_id);
-    else if ((ctx->ep->flags & EP_CREATES) && ctx->r->out.len == 0)
-        reply_not_done(ctx->r, OP_CREATE);
-    else if (ctx->count > 0)
-        reply_count(ctx->r, ctx->count);
-    else if (ctx->r->out.len == 0) {
-        reply_why(ctx->r, "no row changed");
-        reply_not_done(ctx->r, ctx->ep->op);
-    }
+    rc = grouped ? write_grouped(ctx) : write_retrying(ctx);
+    if (rc != ENG_OK)
+        return rc;
+    if (!ctx->r->hdr_idem_key) /* else built and stored in the transaction (idem.c) */
+        write_answer(ctx);
     return ENG_OK;
 }

@@ -80,6 +80,18 @@ static void read_params(struct buf *b, const struct module *m, const struct endp
     query_param(b, &first, "api_key", "string", "The API key (or the X-API-Key header).");
     query_param(b, &first, "limit", "integer", "Rows per page (default 50).");
     query_param(b, &first, "offset", "integer", "Rows to skip (default 0).");
+    if (!ep->aggregate) {
+        query_param(b, &first, "after_id", "integer",
+                    "Lists: keyset paging, rows with a greater id in id order (not with offset); "
+                    "Link: rel=next carries the page's last id. X-Total-Count stays the list's "
+                    "size.");
+        query_param(b, &first, "updated_since", "string",
+                    "Lists: rows created or updated at or after this time (YYYY-MM-DD "
+                    "HH:MM:SS, YYYY-MM-DDTHH:MM:SS[Z] or a date).");
+        query_param(b, &first, "sort", "string",
+                    "Lists: id, created_at or updated_at (or the full column name), a leading - "
+                    "for descending; ties in id order.");
+    }
     if (module_client_scoped(m) && !(m->flags & MOD_ALL_CLIENTS_ONLY))
         query_param(b, &first, "client_id", "integer", "All-clients keys: read only this client.");
     if (ep->flags & EP_DECRYPT) {
@@ -192,7 +204,9 @@ static void responses(struct buf *b, const struct module *m, const struct endpoi
     static const char *const errors[][2] = {
         {"400", "Bad input (the message names the field)"},
         {"401", "No key (empty body), or an invalid or expired key"},
-        {"403", "Wrong decrypt password, or the key's scope does not allow this endpoint"},
+        {"403", "Wrong decrypt password, the key's scope does not allow this endpoint, or the "
+                "key lacks a permission (read-only, no delete, allowed networks)"},
+        {"409", "Writes: the Idempotency-Key was used with another request"},
         {"405", "Wrong method"},
         {"500", "Server fault"},
         {"503", "The database is busy or unavailable"},
@@ -419,8 +433,15 @@ int openapi_build(void)
             describe(&b, m, ep);
             if (ep->op == OP_READ)
                 read_params(&b, m, ep);
-            else
+            else {
+                buf_puts(&b, "\"parameters\":[{\"name\":\"Idempotency-Key\",\"in\":"
+                             "\"header\",\"required\":false,\"schema\":{\"type\":"
+                             "\"string\",\"maxLength\":255},\"description\":\"A retry with "
+                             "the same key and body within 24 h gets the first answer again "
+                             "(Idempotent-Replayed: true) and writes nothing; another body: "
+                             "409.\"}],");
                 body_schema(&b, m, ep);
+            }
             responses(&b, m, ep);
             buf_puts(&b, "}}");
         }

@@ -2,6 +2,7 @@
  * the request complete, or when the connection closes without that report). The request's path:
  * route -> method rules -> body -> auth -> engine. */
 #include "http/server.h"
+#include "http/cors.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -106,6 +107,9 @@ struct http_req {
     const char *result; /* the v1 answer's "success" (access_v1_result), for the log and metrics */
     size_t bytes;       /* of the body sent */
     int head;           /* a HEAD request: the answer of GET without its body */
+    const char *cors_origin;         /* the Origin header when --cors-origin allows it */
+    const char *cors_request_method; /* Access-Control-Request-Method */
+    int preflight;                   /* a CORS preflight answered (204) */
 };
 
 /* What a declared body reserves from --max-body-memory before its bytes arrive: enough for most
@@ -325,6 +329,11 @@ static enum MHD_Result send_reply(struct MHD_Connection *con, struct http_req *h
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     if (r->link.len)
         MHD_add_response_header(resp, "Link", r->link.p);
+    if (r->idem_replayed)
+        MHD_add_response_header(resp, "Idempotent-Replayed", "true");
+    if (h->cors_origin && (h->preflight || r->method != METHOD_OTHER) &&
+        (h->route.kind == ROUTE_API || h->route.kind == ROUTE_OPENAPI))
+        cors_add_headers(resp, h->cors_origin, h->preflight);
     enum MHD_Result ret = MHD_queue_response(con, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -352,6 +361,7 @@ static int plain_target(const char *raw_uri)
 }
 
 static const struct cidr_list *trusted_proxies; /* --trusted-proxy (set by server_run) */
+static const struct text_list *cors_origins;    /* --cors-origin (set by server_run) */
 
 struct header_join {
     const char *name;
@@ -415,6 +425,9 @@ static void read_headers(struct MHD_Connection *con, struct http_req *h)
     if (!r->hdr_api_key && authz && strncasecmp(authz, "Bearer ", 7) == 0)
         r->hdr_api_key = authz + 7;
     r->hdr_decrypt = header_value(con, "X-API-Key-Decrypt-Password");
+    r->hdr_idem_key = header_value(con, "Idempotency-Key");
+    h->cors_origin = cors_allowed(cors_origins, header_value(con, "Origin"));
+    h->cors_request_method = header_value(con, "Access-Control-Request-Method");
 }
 
 static long long now_ms(void)
@@ -557,6 +570,16 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
 {
     struct req *r = &h->r;
     r->method = route_method(r->method_name);
+    if (r->method == METHOD_OTHER && h->cors_origin && plain_target(h->raw_uri) &&
+        cors_is_preflight(r->method_name, h->cors_request_method)) {
+        route_match(r->path, &h->route);
+        if (h->route.kind == ROUTE_API || h->route.kind == ROUTE_OPENAPI) {
+            r->status = 204; /* the browser may now send the request itself */
+            buf_reset(&r->out);
+            h->preflight = 1;
+            return;
+        }
+    }
     /* HEAD: the answer of GET without its body on /healthz, /metrics and the OpenAPI document
      * (libmicrohttpd sends no body for HEAD); the v1 endpoints keep their method rules */
     if (r->method == METHOD_OTHER && !strcmp(r->method_name, "HEAD") && !r->bad_header &&
@@ -956,6 +979,7 @@ int server_run(const struct server_config *cfg)
     pthread_mutex_init(&srv.health_mu, NULL);
     atomic_store(&srv.health_ok, 1); /* the pools below opened the store */
     trusted_proxies = cfg->trusted_proxies;
+    cors_origins = &cfg->cors_origins;
     unsigned writers = cfg->write_workers;
     /* two pools: a connection's page cache fills with what its requests read, so the few
      * connections the event threads use for reads are kept apart from the workers' (which read
@@ -1069,6 +1093,7 @@ int server_run(const struct server_config *cfg)
         return 1;
     }
     int maint_ok = pthread_create(&srv.maint, NULL, maintenance, &srv) == 0;
+    struct engine_bg *bg = engine_bg_start(cfg->db_target);
     const struct db_identity *id = db_identity();
     char version[sizeof(id->version) * 4];
     log_escape(version, sizeof(version), id->version, 0);
@@ -1126,6 +1151,7 @@ int server_run(const struct server_config *cfg)
     atomic_store(&srv.stopping, 1);
     if (maint_ok)
         pthread_join(srv.maint, NULL);
+    engine_bg_stop(bg);
     free_pools(&srv);
     openapi_free();
     custom_unload();

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "core/textlist.h"
+
 struct cidr_list;
 
 /* Every field is set by the caller: the defaults and ranges are those of the serve option table
@@ -38,10 +40,11 @@ struct server_config {
     const char *custom_upstream; /* ITFlow base URL for other /api/v1/custom/ paths, or NULL */
     unsigned custom_connect_timeout;  /* seconds to connect to the upstream */
     unsigned custom_upstream_timeout; /* seconds the upstream's whole answer may take */
-    int log_format;                          /* enum server_log_format: the access log's lines */
+    int log_format;                   /* enum server_log_format: the access log's lines */
     /* The service manager's notification (sd_notify: "READY=1", "RELOADING=1", "STOPPING=1"),
      * or NULL. */
     void (*notify)(const char *state);
+    struct text_list cors_origins; /* --cors-origin (none: no CORS; http/cors.c) */
 };
 
 /* --log-format, in the order of its choices */

@@ -81,7 +81,8 @@ struct req {
     size_t user_agent_len;
     const char *hdr_api_key; /* A1 headers, or NULL */
     const char *hdr_decrypt;
-    const char *bad_header; /* a header whose value holds a NUL byte, or NULL */
+    const char *hdr_idem_key; /* Idempotency-Key (engine/idem.c), or NULL */
+    const char *bad_header;   /* a header whose value holds a NUL byte, or NULL */
 
     /* routing and auth */
     const struct module *mod;
@@ -99,6 +100,7 @@ struct req {
     char total[24];       /* X-Total-Count, or "" */
     char retry_after[16]; /* Retry-After, or "" */
     struct buf link;      /* Link header, or empty */
+    int idem_replayed;    /* the answer is a write's stored answer (Idempotent-Replayed) */
     /* Streaming: when stream_next is set, the http layer keeps calling it to refill out until it
      * returns 0 (done) or -1 (abort), then calls stream_free. */
     int (*stream_next)(struct req *r);

@@ -1118,6 +1118,7 @@ def snapshot(db):
     try:
         lines = [ln for ln in con.iterdump()
                  if not ln.startswith('INSERT INTO "logs" ')
+                 and not ln.startswith('INSERT INTO "itflowd_key_perms" ')  # keys' last use
                  and not ln.startswith("INSERT INTO \"sqlite_sequence\" VALUES('logs',")]
         logs = con.execute("SELECT * FROM logs ORDER BY log_id").fetchall()
         cols = [d[0] for d in con.execute("SELECT * FROM logs LIMIT 0").description]
