@@ -39,7 +39,7 @@ sys.path.insert(0, HERE)
 import test_api as base  # noqa: E402  (helpers: cli, Server, make_seeded_db, keys)
 
 MAN = os.path.join(REPO, "docs", "itflowd.1")
-COMMANDS = ["init", "key create", "key list", "key revoke", "serve", "backup", "copy"]
+COMMANDS = ["init", "key create", "key list", "key revoke", "key update", "serve", "backup", "copy"]
 
 
 def commands():
@@ -285,7 +285,8 @@ class DemoTests(base.ApiTestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
             keys.append(re.search(r"X-API-Key: (\S+)'", r.stdout).group(1))
         self.assertEqual(keys[0], keys[1], "the second run made another key")
-        listed = base.cli("key", "list", "--db", db).stdout.strip().splitlines()
+        listed = [line for line in base.cli("key", "list", "--db", db).stdout.splitlines()
+                  if line.strip() and not line.startswith(" ")]  # not a key's detail line
         self.assertEqual(len(listed), 2, listed)  # the header and the one key
         for f in (db, db + ".admin-password", db + ".demo-key"):
             self.assertEqual(mode(f), 0o600, f)

@@ -260,7 +260,7 @@ class ExampleTests(CustomCase):
         self.assertNotIn("/api/v1/custom/broken.php", doc["paths"])
         get(self.srv, "open_tickets", ALL_KEY)
         m = self.srv.request("GET", "/metrics").body.decode()
-        self.assertIn('itflowd_requests_total{endpoint="custom/open_tickets",status="200"}', m)
+        self.assertIn('itflowd_requests_total{endpoint="custom/open_tickets",status="200",result="True"}', m)
 
 
 class SandboxTests(CustomCase):
@@ -475,7 +475,7 @@ class UpstreamTests(base.ApiTestCase):
         cls.up = Upstream()
         cls.srv, cls.dir = custom_server("upstream", [
             "--custom-upstream", "http://127.0.0.1:%d" % cls.up.port,
-            "--custom-upstream-timeout", "1", "--custom-upstream-connect-timeout", "1"])
+            "--custom-upstream-timeout", "1", "--custom-connect-timeout", "1"])
 
     @classmethod
     def tearDownClass(cls):

@@ -126,7 +126,8 @@ static int setup(void **state)
     }
     struct db *db = NULL;
     int ok = db_open_create(fx.base, &db) == DB_OK && db_create_schema(db) == DB_OK &&
-             db_exec(db, seed) == DB_OK && db_exec(db, "PRAGMA journal_mode=DELETE") == DB_OK;
+             engine_own_tables(db) == DB_OK && db_exec(db, seed) == DB_OK &&
+             db_exec(db, "PRAGMA journal_mode=DELETE") == DB_OK;
     if (!ok)
         fprintf(stderr, "base database: %s\n", db ? db_errmsg(db) : "cannot open");
     db_close(db);
