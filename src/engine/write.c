@@ -102,6 +102,21 @@ static int scoped(const struct op_ctx *ctx)
     return ctx->mod->client_col && strcmp(ctx->mod->client_col, ctx->mod->res->pk) != 0;
 }
 
+/* A create names the client column itself, from the scope S — unless one of its fields is that
+ * column (an expense's optional client, expense_client_id, is the body's). */
+static int insert_sets_client(const struct op_ctx *ctx)
+{
+    if (!scoped(ctx))
+        return 0;
+    for (size_t i = 0; i < ctx->mod->nfields; i++) {
+        const struct field *f = &ctx->mod->fields[i];
+        if (field_local(f) && !(f->flags & FF_NO_CREATE) &&
+            strcmp(f->column, ctx->mod->client_col) == 0)
+            return 0;
+    }
+    return 1;
+}
+
 /* The condition a row operation's target row must meet besides its id and scope, or NULL. */
 static const char *row_condition(const struct op_ctx *ctx, char *tmp, size_t n)
 {
@@ -218,7 +233,7 @@ static void build_insert(struct op_ctx *ctx, struct buf *sql, const void *arg)
         if (field_local(f) && !(f->flags & FF_NO_CREATE))
             buf_printf(sql, "%s%s", n++ ? ", " : "", f->column);
     }
-    if (scoped(ctx))
+    if (insert_sets_client(ctx))
         buf_printf(sql, "%s%s", n++ ? ", " : "", m->client_col);
     buf_puts(sql, ") VALUES (");
     for (int i = 0; i < n; i++)
@@ -269,7 +284,7 @@ static enum eng_rc do_create(struct op_ctx *ctx)
         if (field_local(f) && !(f->flags & FF_NO_CREATE))
             value_bind(st, idx++, &ctx->vals[i]);
     }
-    if (scoped(ctx))
+    if (insert_sets_client(ctx))
         db_bind_int(st, idx++, ctx->S);
     enum db_rc step = db_step(st);
     db_reset(st);
