@@ -70,7 +70,10 @@ static int parse_time(const char *s, size_t len, char out[20])
     }
     if (y < 1000 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 59)
         return -1;
-    snprintf(out, 20, "%04d-%02d-%02d %02d:%02d:%02d", y, mo, d, h, mi, se);
+    char t[64]; /* 19 characters: every field was checked above */
+    snprintf(t, sizeof(t), "%04d-%02d-%02d %02d:%02d:%02d", y, mo, d, h, mi, se);
+    memcpy(out, t, 19);
+    out[19] = 0;
     return 0;
 }
 

@@ -138,7 +138,7 @@ static enum eng_rc resolved_2608(struct op_ctx *ctx)
  * "API (<key name>) <what>". */
 static enum eng_rc history(struct op_ctx *ctx, const char *state, const char *what, int who_first)
 {
-    char desc[1400];
+    char desc[2048]; /* room for the longest key name and text: cut to the column later */
     if (who_first)
         snprintf(desc, sizeof(desc), "API (%s) %s", ctx->r->key.name_html, what);
     else
