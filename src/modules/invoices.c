@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "engine/hook.h"
+#include "modules/counter.h"
 #include "modules/billing.h"
 
 static const struct filter filters[] = {
@@ -112,21 +113,7 @@ static enum eng_rc number_invoice(struct op_ctx *ctx)
     if (!amount)
         return ENG_DB;
     set_text(ctx, ctx_val(ctx, "invoice_amount"), amount);
-    if (ctx_exec_ints(ctx, SQL_TAKE_NUMBER, 0, NULL) != ENG_OK || db_changes(ctx->db) != 1)
-        return ENG_DB;
-    if (db_stmt(ctx->db, SQL_TAKEN_NUMBER, &st) != DB_OK || db_step(st) != DB_ROW)
-        return ENG_DB;
-    size_t n;
-    const char *prefix = db_column_text(st, 0, &n);
-    struct value *pv = ctx_val(ctx, "invoice_prefix");
-    value_from_text(pv, ctx_strdup(ctx, prefix ? prefix : "", prefix ? n : 0), prefix ? n : 0);
-    value_int(ctx_val(ctx, "invoice_number"), db_column_int(st, 1));
-    db_reset(st);
-    char key[33];
-    if (!pv->p || crypto_random_string(key, 32) != 0)
-        return ENG_DB;
-    set_text(ctx, ctx_val(ctx, "invoice_url_key"), key);
-    return ctx_val(ctx, "invoice_url_key")->p ? ENG_OK : ENG_DB;
+    return counter_take(ctx, SQL_TAKE_NUMBER, SQL_TAKEN_NUMBER, "invoice");
 }
 
 /* After the INSERT: the history row, then the items array (each element as invoice_items/create

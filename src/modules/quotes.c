@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "engine/hook.h"
+#include "modules/counter.h"
 #include "modules/billing.h"
 #include "modules/crud.h"
 
@@ -85,21 +86,7 @@ static enum eng_rc number_quote(struct op_ctx *ctx)
     if (!amount)
         return ENG_DB;
     set_text(ctx, ctx_val(ctx, "quote_amount"), amount);
-    if (ctx_exec_ints(ctx, take_sql, 0, NULL) != ENG_OK || db_changes(ctx->db) != 1)
-        return ENG_DB;
-    if (db_stmt(ctx->db, taken_sql, &st) != DB_OK || db_step(st) != DB_ROW)
-        return ENG_DB;
-    size_t len;
-    const char *prefix = db_column_text(st, 0, &len);
-    struct value *pv = ctx_val(ctx, "quote_prefix");
-    value_from_text(pv, ctx_strdup(ctx, prefix ? prefix : "", prefix ? len : 0), prefix ? len : 0);
-    value_int(ctx_val(ctx, "quote_number"), db_column_int(st, 1));
-    db_reset(st);
-    char key[33];
-    if (!pv->p || crypto_random_string(key, 32) != 0)
-        return ENG_DB;
-    set_text(ctx, ctx_val(ctx, "quote_url_key"), key);
-    return ctx_val(ctx, "quote_url_key")->p ? ENG_OK : ENG_DB;
+    return counter_take(ctx, take_sql, taken_sql, "quote");
 }
 
 /* After the INSERT: the history row, the items (a bad element refuses the quote), the total. */

@@ -7,6 +7,7 @@
 
 #include "core/php.h"
 #include "engine/hook.h"
+#include "modules/counter.h"
 #include "modules/crud.h"
 #include "modules/tickets_common.h"
 
@@ -69,22 +70,7 @@ static enum eng_rc number_ticket(struct op_ctx *ctx)
         else if (rc != DB_DONE)
             return ENG_DB;
     }
-    if (ctx_exec_ints(ctx, SQL_TAKE_NUMBER, 0, NULL) != ENG_OK || db_changes(ctx->db) != 1)
-        return ENG_DB;
-    if (db_stmt(ctx->db, SQL_TAKEN_NUMBER, &st) != DB_OK || db_step(st) != DB_ROW)
-        return ENG_DB;
-    size_t n;
-    const char *prefix = db_column_text(st, 0, &n);
-    struct value *pv = ctx_val(ctx, "ticket_prefix");
-    value_from_text(pv, ctx_strdup(ctx, prefix ? prefix : "", prefix ? n : 0), prefix ? n : 0);
-    value_int(ctx_val(ctx, "ticket_number"), db_column_int(st, 1));
-    db_reset(st);
-    char key[33];
-    if (!pv->p || crypto_random_string(key, 32) != 0)
-        return ENG_DB;
-    struct value *url_key = ctx_val(ctx, "ticket_url_key");
-    value_from_text(url_key, ctx_strdup(ctx, key, 32), 32);
-    return url_key->p ? ENG_OK : ENG_DB; /* NULL: out of memory, not SQL NULL */
+    return counter_take(ctx, SQL_TAKE_NUMBER, SQL_TAKEN_NUMBER, "ticket");
 }
 
 /* v26.08's resolve (delta 4): the SLA verdicts of the first response and the resolution, judged
