@@ -85,6 +85,14 @@ enum eng_rc idem_check_header(struct req *r);
 enum eng_rc idem_run(struct op_ctx *ctx, enum eng_rc (*op)(struct op_ctx *ctx),
                      void (*answer)(struct op_ctx *ctx));
 
+/* ---- events (events.c) ---- */
+/* Appends the write's event (module, endpoint function, the row's id, its client when the module's
+ * rows have one) in the write's transaction; sets ctx->event_seq. ENG_OK or ENG_DB. */
+enum eng_rc events_append(struct op_ctx *ctx, int has_client, int64_t client);
+/* After the commit of a write that appended an event: tells the waiters (engine_events_on_commit).
+ */
+void events_committed(struct op_ctx *ctx);
+
 /* ---- least-privilege keys (keyperm.c) ---- */
 /* Notes the key's use and checks its permissions for this operation: ENG_OK, ENG_REPLIED (403
  * naming the missing permission) or ENG_DB. */

@@ -61,6 +61,7 @@ struct op_ctx {
     char master[CRYPTO_MASTER_LEN + 1];
     int have_master;
     struct db_fault fault; /* a grouped write's failure on the writer connection */
+    int64_t event_seq;     /* the event the write appended (events.c), or 0 */
 };
 
 /* ---- answers (req/reply.h) ---- */

@@ -557,8 +557,36 @@ static enum eng_rc prepare_write(struct op_ctx *ctx)
     return engine_oom(ctx) ? ENG_DB : ENG_OK;
 }
 
+/* The client of the row a write touched, for its event: 0 (none) when the module's rows have no
+ * client column. A row operation's row was loaded in scope S (load_row), so S is its client; a
+ * create names S unless a field of its own is the client column (an expense's); a client's own
+ * row is its id. */
+static int event_client(struct op_ctx *ctx, int64_t *client)
+{
+    const struct module *m = ctx->mod;
+    int created = ctx->ep->op == OP_CREATE || ((ctx->ep->flags & EP_CREATES) && ctx->new_id > 0);
+    *client = 0;
+    if (!m->client_col)
+        return 0;
+    if (m->res && strcmp(m->client_col, m->res->pk) == 0) {
+        *client = created ? ctx->new_id : ctx->id;
+        return 1;
+    }
+    *client = ctx->S;
+    if (ctx->ep->op == OP_CREATE && !insert_sets_client(ctx))
+        for (size_t i = 0; i < m->nfields; i++) {
+            const struct field *f = &m->fields[i];
+            if (field_local(f) && strcmp(f->column, m->client_col) == 0) {
+                const struct value *v = &ctx->vals[i];
+                *client = v->is_null ? 0 : v->is_int ? v->i : php_intval_str(v->p, v->n);
+                break;
+            }
+        }
+    return 1;
+}
+
 /* The statements of the operation, inside the transaction. */
-static enum eng_rc run_op(struct op_ctx *ctx)
+static enum eng_rc run_statements(struct op_ctx *ctx)
 {
     switch (ctx->ep->op) {
     case OP_CREATE:
@@ -570,6 +598,18 @@ static enum eng_rc run_op(struct op_ctx *ctx)
     default:
         return do_row_op(ctx);
     }
+}
+
+/* The operation and, when it changed a row, its event (events.c), in one transaction. */
+static enum eng_rc run_op(struct op_ctx *ctx)
+{
+    ctx->event_seq = 0;
+    enum eng_rc rc = run_statements(ctx);
+    if (rc != ENG_OK || (ctx->new_id <= 0 && ctx->count <= 0))
+        return rc;
+    int64_t client;
+    int has_client = event_client(ctx, &client);
+    return events_append(ctx, has_client, client);
 }
 
 /* The answer of a write done. */
@@ -702,6 +742,7 @@ enum eng_rc engine_write(struct op_ctx *ctx)
     rc = grouped ? write_grouped(ctx) : write_retrying(ctx);
     if (rc != ENG_OK)
         return rc;
+    events_committed(ctx);
     if (!ctx->r->hdr_idem_key) /* else built and stored in the transaction (idem.c) */
         write_answer(ctx);
     return ENG_OK;
