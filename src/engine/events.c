@@ -109,17 +109,27 @@ int events_patterns_valid(const char *patterns)
 
 /* ---- appending (in the write's transaction) ---- */
 
-static void (*on_commit)(int64_t seq);
+#define MAX_LISTENERS 4
+static void (*listeners[MAX_LISTENERS])(int64_t seq);
+static atomic_int nlisteners;
 
-void engine_events_on_commit(void (*fn)(int64_t seq))
+int engine_events_on_commit(void (*fn)(int64_t seq))
 {
-    on_commit = fn;
+    int i = atomic_load(&nlisteners);
+    if (i >= MAX_LISTENERS)
+        return -1;
+    listeners[i] = fn;
+    atomic_store(&nlisteners, i + 1);
+    return 0;
 }
 
 void events_committed(struct op_ctx *ctx)
 {
-    if (ctx->event_seq > 0 && on_commit)
-        on_commit(ctx->event_seq);
+    if (ctx->event_seq <= 0)
+        return;
+    int n = atomic_load(&nlisteners);
+    for (int i = 0; i < n; i++)
+        listeners[i](ctx->event_seq);
 }
 
 static enum eng_rc step_done(struct db_stmt *st)

@@ -71,8 +71,9 @@ enum db_rc engine_events_walk(struct db *db, int64_t after, int limit,
  * cursor is at or beyond them). *deleted = rows removed. */
 enum db_rc engine_events_prune(struct db *db, int64_t before, int64_t *deleted);
 
-/* Told after every commit that appended events, with the newest sequence number (the http
- * layer's waiters); set once at start-up, before requests. */
-void engine_events_on_commit(void (*fn)(int64_t seq));
+/* fn is told after every commit of this process that appended an event, with its sequence number
+ * (the http layer's waiters, the webhook deliveries); registered at start-up, before requests (at
+ * most 4; -1 beyond). Other processes' events are found by polling engine_events_last(). */
+int engine_events_on_commit(void (*fn)(int64_t seq));
 
 #endif
