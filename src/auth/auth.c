@@ -344,6 +344,17 @@ static int required_level(const char *function)
     return 2; /* create, update and everything else (archive, resolve, technicians/time) */
 }
 
+enum auth_result auth_authorize_user(struct req *r)
+{
+    if (!r->key.rbac)
+        return AUTH_OK;
+    const struct key_access *a = &r->key.access;
+    if (a->state == ACCESS_OK)
+        return AUTH_OK;
+    reply_message(r, 403, a->state == ACCESS_UNTIED ? MSG_UNTIED : MSG_INVALID_USER);
+    return AUTH_REPLIED;
+}
+
 enum auth_result auth_authorize(struct req *r, struct db *db, const char *rbac_module,
                                 const char *function, int is_write)
 {

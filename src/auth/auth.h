@@ -21,6 +21,10 @@ enum auth_result auth_request(struct req *r, struct db *db);
  * v26.07 keys: AUTH_OK. rbac_module NULL = the resource is not mapped. */
 enum auth_result auth_authorize(struct req *r, struct db *db, const char *rbac_module,
                                 const char *function, int is_write);
+/* v26.08 keys: checks 1-2 of auth_authorize only (the key is tied to an active user), for what is
+ * not one module's resource (the events, scoped by the user's rights themselves). AUTH_OK or
+ * AUTH_REPLIED (403). v26.07 keys: AUTH_OK. */
+enum auth_result auth_authorize_user(struct req *r);
 /* Today's date in UTC as YYYY-MM-DD. */
 void auth_today(char out[11]);
 

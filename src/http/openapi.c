@@ -323,6 +323,12 @@ static void components(struct buf *b)
              "\"properties\":{\"success\":{\"const\":\"True\"},\"count\":{\"const\":\"1\"},"
              "\"data\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{"
              "\"insert_id\":{\"type\":\"integer\"}}}}}},"
+             "\"Event\":{\"type\":\"object\",\"required\":[\"seq\",\"type\",\"module\","
+             "\"action\",\"id\",\"client_id\",\"time\"],\"properties\":{\"seq\":{\"type\":"
+             "\"integer\"},\"type\":{\"type\":\"string\"},\"module\":{\"type\":\"string\"},"
+             "\"action\":{\"type\":\"string\"},\"id\":{\"type\":\"integer\"},"
+             "\"client_id\":{\"type\":[\"integer\",\"null\"]},\"time\":{\"type\":"
+             "\"string\",\"format\":\"date-time\"}}},"
              "\"CountResult\":{\"type\":\"object\",\"required\":[\"success\",\"count\"],"
              "\"properties\":{\"success\":{\"const\":\"True\"},\"count\":{\"type\":\"integer\"}}}");
     row_schemas(b);
@@ -409,6 +415,49 @@ static void plain_path(struct buf *b, const char *path, const char *summary, con
                ctype);
 }
 
+/* GET /api/v1/events (http/events.c, engine/events.c) */
+static void events_path(struct buf *b)
+{
+    buf_puts(b, ",\"/api/v1/events\":{\"get\":{\"operationId\":\"events_read\",\"tags\":["
+                "\"events\"],\"summary\":\"The writes' events after a sequence number\","
+                "\"description\":");
+    str(b, "Every write that changed a row appended one event in its transaction: type "
+           "module.function (tickets.create, clients.archive, ...), the row's id, its client "
+           "(null for modules without one), the time (UTC), and seq, which grows in commit "
+           "order. Scoped by the key exactly like reads: a key for one client sees only that "
+           "client's events and none of modules it may not read. Ask again with "
+           "after=next_after: events the key may not see are passed over. With wait=N the "
+           "request waits up to N seconds for an event (long-poll). With Accept: "
+           "text/event-stream the answer is a stream of frames (id: seq, event: type, data: "
+           "the event's JSON), kept open with comment lines; an EventSource reconnecting "
+           "sends Last-Event-ID.");
+    buf_puts(b, ",\"parameters\":[");
+    int first = 1;
+    query_param(b, &first, "after", "integer",
+                "Events with a greater sequence number (default 0: every event kept).");
+    query_param(b, &first, "limit", "integer",
+                "At most this many events, 1 to 1000 (default 100).");
+    query_param(b, &first, "wait", "integer",
+                "Seconds (0 to 300) to wait for an event when there is none yet (default 0).");
+    query_param(b, &first, "types", "string",
+                "Comma-separated event types or patterns: tickets.create, tickets.*, *.delete.");
+    query_param(b, &first, "client_id", "integer",
+                "Keys for all clients: only this client's events.");
+    param_in(b, &first, "header", "Last-Event-ID", "integer",
+             "Event streams: the last sequence number received (instead of after).");
+    buf_puts(b, "],\"responses\":{\"200\":{\"description\":\"The events\",\"content\":{"
+                "\"application/json\":{\"schema\":{\"type\":\"object\",\"required\":["
+                "\"success\",\"count\",\"data\",\"next_after\"],\"properties\":{"
+                "\"success\":{\"const\":\"True\"},\"count\":{\"type\":\"integer\"},"
+                "\"data\":{\"type\":\"array\",\"items\":{\"$ref\":"
+                "\"#/components/schemas/Event\"}},\"next_after\":{\"type\":\"integer\"}}}},"
+                "\"text/event-stream\":{}}},"
+                "\"400\":{\"description\":\"A bad parameter, named\"},"
+                "\"401\":{\"description\":\"No key, or not a valid one\"},"
+                "\"403\":{\"description\":\"The key may not be used from this address, or "
+                "its user is not active\"},\"405\":{\"description\":\"Not GET\"}}}}");
+}
+
 int openapi_build(void)
 {
     struct buf b;
@@ -450,6 +499,7 @@ int openapi_build(void)
         buf_puts(&b, "\"/healthz\":{\"get\":{\"responses\":{\"200\":{\"description\":\"OK\"}}}}");
     else
         plain_path(&b, "/healthz", "Store reachable", "application/json");
+    events_path(&b);
     size_t at = b.len; /* the custom scripts' paths go here when the document is served */
     plain_path(&b, "/metrics", "Prometheus metrics", "text/plain");
     plain_path(&b, "/api/v1/openapi.json", "This document", "application/json");

@@ -3,6 +3,7 @@
  * route -> method rules -> body -> auth -> engine. */
 #include "http/server.h"
 #include "http/cors.h"
+#include "http/events.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -90,7 +91,8 @@ struct http_req {
     const char *refusal; /* the message of an oversize/framing/per-address refusal */
     struct conn *conn;
     /* a write handed to a worker thread: the connection is suspended until it is answered */
-    enum { OFFLOAD_NONE, OFFLOAD_QUEUED, OFFLOAD_DONE } offload;
+    /* or an events request waiting on the hub (http/events.c) for a newer event */
+    enum { OFFLOAD_NONE, OFFLOAD_QUEUED, OFFLOAD_DONE, OFFLOAD_EVENTS } offload;
     struct work work;
     struct MHD_Connection *con;
     const char *ctype; /* the answer's Content-Type */
@@ -110,6 +112,8 @@ struct http_req {
     const char *cors_origin;         /* the Origin header when --cors-origin allows it */
     const char *cors_request_method; /* Access-Control-Request-Method */
     int preflight;                   /* a CORS preflight answered (204) */
+    struct events_req *ev;           /* GET /api/v1/events (http/events.c), or NULL */
+    int sse;                         /* the answer is an event stream */
 };
 
 /* What a declared body reserves from --max-body-memory before its bytes arrive: enough for most
@@ -261,6 +265,7 @@ static void free_req(struct http_req *h)
     struct req *r = &h->r;
     if (r->stream_free)
         r->stream_free(r);
+    events_req_cancel(h->ev);
     release_db(r, 0);
     if (h->stream_slot)
         stream_slot_give(r->ip);
@@ -300,13 +305,63 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *out, size_t max)
     return (ssize_t)n;
 }
 
+static int authenticate(struct req *r, int read_tx);
+
+/* An event stream's body: the frames queued, then (woken by the hub, or at the start) the events
+ * read again with the key checked again (a revoked key ends the stream), a comment line when quiet
+ * for the heartbeat interval, and otherwise the connection suspended until the hub wakes it (no
+ * thread waits). Ends when the server stops. */
+static ssize_t sse_reader(void *cls, uint64_t pos, char *out, size_t max)
+{
+    struct http_req *h = cls;
+    struct req *r = &h->r;
+    (void)pos;
+    for (;;) {
+        size_t n = events_stream_take(h->ev, out, max);
+        if (n) {
+            h->bytes += n;
+            return (ssize_t)n;
+        }
+        if (events_hub_stopping())
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        if (events_stream_due(h->ev)) {
+            int status = r->status;
+            int ok = authenticate(r, 1) && auth_authorize_user(r) == AUTH_OK;
+            enum events_step step = ok ? events_req_fetch(h->ev, r) : EVENTS_ANSWERED;
+            if (step == EVENTS_FAILED) {
+                char msg[512];
+                fprintf(
+                    stderr, "itflowd: an event stream's read failed: %s\n",
+                    log_escape(msg, sizeof(msg), r->db ? db_errmsg(r->db) : "no connection", 0));
+            }
+            release_db(r, 0);
+            r->status = status; /* what the stream began with (the log's status) */
+            buf_reset(&r->out);
+            if (step == EVENTS_ANSWERED || step == EVENTS_FAILED)
+                return MHD_CONTENT_READER_END_OF_STREAM; /* the key is no longer valid */
+            continue;
+        }
+        if (events_stream_heartbeat(h->ev))
+            continue;
+        MHD_suspend_connection(h->con);
+        if (events_req_wait(h->ev) != 0)
+            MHD_resume_connection(h->con); /* stopping: the next call ends the stream */
+        return 0;
+    }
+}
+
 static enum MHD_Result send_reply(struct MHD_Connection *con, struct http_req *h,
                                   const char *content_type)
 {
     struct req *r = &h->r;
     struct MHD_Response *resp;
     h->result = access_v1_result(r->out.p, r->out.len);
-    if (r->stream_next) {
+    if (h->sse && r->status == 200) {
+        resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, sse_reader, h, NULL);
+        content_type = "text/event-stream; charset=utf-8";
+        if (resp)
+            MHD_add_response_header(resp, "Cache-Control", "no-cache");
+    } else if (r->stream_next) {
         resp =
             MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader, h, NULL);
     } else {
@@ -332,7 +387,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *con, struct http_req *h
     if (r->idem_replayed)
         MHD_add_response_header(resp, "Idempotent-Replayed", "true");
     if (h->cors_origin && (h->preflight || r->method != METHOD_OTHER) &&
-        (h->route.kind == ROUTE_API || h->route.kind == ROUTE_OPENAPI))
+        (h->route.kind == ROUTE_API || h->route.kind == ROUTE_OPENAPI ||
+         h->route.kind == ROUTE_EVENTS))
         cors_add_headers(resp, h->cors_origin, h->preflight);
     enum MHD_Result ret = MHD_queue_response(con, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
@@ -485,6 +541,7 @@ static void handle_special(struct server *srv, struct http_req *h, const char **
         }
         *ctype = "text/plain; version=0.0.4";
         metrics_render(&r->out);
+        events_metrics(&r->out);
     } else {
         h->label = "openapi";
         openapi_write(&r->out);
@@ -566,6 +623,96 @@ static void handle_upstream(struct server *srv, struct http_req *h, const char *
     log_failure(srv, r);
 }
 
+/* The request's key, on a store connection of its own: the address's throttle (A6), a connection
+ * from the pool (a read's snapshot opened on it when read_tx), the key lookup. 1 when the key is
+ * valid (r->key); 0 when r holds the answer. */
+static int authenticate(struct req *r, int read_tx)
+{
+    unsigned wait = throttle_blocked(r->ip);
+    if (wait) { /* A6: too many failed authentications from this address */
+        snprintf(r->retry_after, sizeof(r->retry_after), "%u", wait);
+        reply_message(r, 429,
+                      "Too many failed authentication attempts from this address. "
+                      "Try again later.");
+        return 0;
+    }
+    enum db_rc rc = db_pool_get(r->pool, &r->db);
+    if (rc != DB_OK) {
+        reply_server_error(r, rc == DB_BUSY ? DB_BUSY : DB_UNAVAILABLE);
+        return 0;
+    }
+    /* a read sees one snapshot from the key lookup to its last row */
+    if (read_tx && db_begin(r->db, 0) != DB_OK) {
+        reply_server_error(r, DB_BUSY);
+        return 0;
+    }
+    switch (auth_request(r, r->db)) {
+    case AUTH_OK:
+        break;
+    case AUTH_NO_KEY:
+        r->status = 401;
+        buf_reset(&r->out);
+        return 0;
+    case AUTH_INVALID:
+        reply_message(r, 401, "Authentication failed. API key is invalid or has expired.");
+        note_failure(r);
+        return 0;
+    case AUTH_REPLIED:
+        return 0;
+    default: {
+        char msg[512];
+        fprintf(stderr, "itflowd: key lookup failed: %s\n",
+                log_escape(msg, sizeof(msg), db_errmsg(r->db), 0));
+        reply_server_error(r, db_unreachable(r->db) ? DB_UNAVAILABLE : DB_ERROR);
+        release_db(r, 1);
+        return 0;
+    }
+    }
+    return 1;
+}
+
+/* GET /api/v1/events (http/events.c): the key, then a page of events, or a wait for one, or the
+ * start of an event stream. Run again (h->ev kept) each time a waiting request is resumed. */
+static void handle_events(struct http_req *h)
+{
+    struct req *r = &h->r;
+    h->label = "events";
+    if (!h->ev) {
+        h->ev = events_req_new(r, h->con, header_value(h->con, "Accept"),
+                               header_value(h->con, "Last-Event-ID"));
+        if (!h->ev)
+            return;
+    }
+    if (!authenticate(r, 1))
+        return;
+    /* v26.08: the key's user must be active (its rights over modules and clients scope the
+     * events themselves) */
+    if (auth_authorize_user(r) != AUTH_OK)
+        return;
+    switch (events_req_fetch(h->ev, r)) {
+    case EVENTS_ANSWERED:
+        break;
+    case EVENTS_FAILED:
+        snprintf(r->error, sizeof(r->error), "events read failed: %s",
+                 r->db ? db_errmsg(r->db) : "no connection");
+        reply_server_error(r, r->db && db_unreachable(r->db) ? DB_UNAVAILABLE : DB_ERROR);
+        break;
+    case EVENTS_WAIT:
+        if (!events_req_is_stream(h->ev)) {
+            h->offload = OFFLOAD_EVENTS; /* access_handler suspends the connection */
+            break;
+        }
+        /* a stream starts with its headers and what it has */
+        __attribute__((fallthrough));
+    case EVENTS_STREAM:
+        r->status = 200;
+        buf_reset(&r->out);
+        h->sse = 1;
+        break;
+    }
+    release_db(r, 0);
+}
+
 static void handle(struct server *srv, struct http_req *h, const char **ctype)
 {
     struct req *r = &h->r;
@@ -573,7 +720,8 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
     if (r->method == METHOD_OTHER && h->cors_origin && plain_target(h->raw_uri) &&
         cors_is_preflight(r->method_name, h->cors_request_method)) {
         route_match(r->path, &h->route);
-        if (h->route.kind == ROUTE_API || h->route.kind == ROUTE_OPENAPI) {
+        if (h->route.kind == ROUTE_API || h->route.kind == ROUTE_OPENAPI ||
+            h->route.kind == ROUTE_EVENTS) {
             r->status = 204; /* the browser may now send the request itself */
             buf_reset(&r->out);
             h->preflight = 1;
@@ -585,7 +733,8 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
     if (r->method == METHOD_OTHER && !strcmp(r->method_name, "HEAD") && !r->bad_header &&
         plain_target(h->raw_uri)) {
         route_match(r->path, &h->route);
-        if (h->route.kind != ROUTE_API && h->route.kind != ROUTE_UNKNOWN) {
+        if (h->route.kind != ROUTE_API && h->route.kind != ROUTE_UNKNOWN &&
+            h->route.kind != ROUTE_EVENTS) {
             r->method = METHOD_GET;
             h->head = 1;
         }
@@ -611,6 +760,15 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
     if (h->route.kind == ROUTE_CUSTOM &&
         !(h->route.custom_name && custom_exists(h->route.custom_name, h->route.custom_len))) {
         handle_upstream(srv, h, ctype);
+        return;
+    }
+    if (h->route.kind == ROUTE_EVENTS) {
+        if (r->method != METHOD_GET) {
+            snprintf(r->allow, sizeof(r->allow), "GET");
+            reply_message(r, 405, "Can only send GET requests to this endpoint.");
+            return;
+        }
+        handle_events(h);
         return;
     }
     if (h->route.kind != ROUTE_API && h->route.kind != ROUTE_CUSTOM) {
@@ -652,46 +810,8 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
         reply_message(r, 400, msg);
         return;
     }
-    unsigned wait = throttle_blocked(r->ip);
-    if (wait) { /* A6: too many failed authentications from this address */
-        snprintf(r->retry_after, sizeof(r->retry_after), "%u", wait);
-        reply_message(r, 429,
-                      "Too many failed authentication attempts from this address. "
-                      "Try again later.");
+    if (!authenticate(r, (reads || !r->ep) && r->method == METHOD_GET))
         return;
-    }
-    enum db_rc rc = db_pool_get(r->pool, &r->db);
-    if (rc != DB_OK) {
-        reply_server_error(r, rc == DB_BUSY ? DB_BUSY : DB_UNAVAILABLE);
-        return;
-    }
-    /* a read sees one snapshot from the key lookup to its last row */
-    if ((reads || !r->ep) && r->method == METHOD_GET && db_begin(r->db, 0) != DB_OK) {
-        reply_server_error(r, DB_BUSY);
-        return;
-    }
-    switch (auth_request(r, r->db)) {
-    case AUTH_OK:
-        break;
-    case AUTH_NO_KEY:
-        r->status = 401;
-        buf_reset(&r->out);
-        return;
-    case AUTH_INVALID:
-        reply_message(r, 401, "Authentication failed. API key is invalid or has expired.");
-        note_failure(r);
-        return;
-    case AUTH_REPLIED:
-        return;
-    default: {
-        char msg[512];
-        fprintf(stderr, "itflowd: key lookup failed: %s\n",
-                log_escape(msg, sizeof(msg), db_errmsg(r->db), 0));
-        reply_server_error(r, db_unreachable(r->db) ? DB_UNAVAILABLE : DB_ERROR);
-        release_db(r, 1);
-        return;
-    }
-    }
     if (!r->ep) {
         h->custom = custom_handle(r, h->route.custom_name, h->route.custom_len);
         if (r->error[0]) /* a failing script is logged by custom.c, with its file and line */
@@ -782,6 +902,19 @@ static enum MHD_Result answer(struct server *srv, struct MHD_Connection *con, st
     return send_reply(con, h, h->ctype);
 }
 
+/* Queues the answer, or, for an events request that found nothing yet, suspends its connection
+ * until the hub wakes it (access_handler then runs handle_events again). */
+static enum MHD_Result answer_or_wait(struct server *srv, struct MHD_Connection *con,
+                                      struct http_req *h)
+{
+    if (h->offload != OFFLOAD_EVENTS)
+        return answer(srv, con, h);
+    MHD_suspend_connection(con);
+    if (events_req_wait(h->ev) != 0)
+        MHD_resume_connection(con); /* stopping: answered when resumed */
+    return MHD_YES;
+}
+
 /* A POST to a writing endpoint (a custom script's POST too): it waits for the store's write lock,
  * so a worker runs it; so does a request forwarded to --custom-upstream, which waits for the
  * upstream.
@@ -830,6 +963,14 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
             return MHD_NO;
         *req_cls = h;
         conn_phase(c, CONN_BODY);
+    }
+    if (h->offload == OFFLOAD_EVENTS) { /* resumed by the events hub: read again */
+        *upload_data_size = 0;
+        h->offload = OFFLOAD_NONE;
+        h->r.status = 0;
+        buf_reset(&h->r.out);
+        handle_events(h);
+        return answer_or_wait(srv, con, h);
     }
     if (h->offload != OFFLOAD_NONE) {
         *upload_data_size = 0;
@@ -927,7 +1068,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
     } else {
         handle(srv, h, &h->ctype);
     }
-    return answer(srv, con, h);
+    return answer_or_wait(srv, con, h);
 }
 
 /* MHD's per-connection memory: room for a request line and headers at our limits plus the
@@ -1093,6 +1234,9 @@ int server_run(const struct server_config *cfg)
         return 1;
     }
     int maint_ok = pthread_create(&srv.maint, NULL, maintenance, &srv) == 0;
+    if (events_hub_start(cfg->db_target) != 0)
+        fprintf(stderr, "itflowd: warning: event requests cannot wait (the events hub did not "
+                        "start); they answer at once\n");
     struct engine_bg *bg = engine_bg_start(cfg->db_target);
     const struct db_identity *id = db_identity();
     char version[sizeof(id->version) * 4];
@@ -1137,6 +1281,7 @@ int server_run(const struct server_config *cfg)
     if (lfd != MHD_INVALID_SOCKET)
         shutdown(lfd, SHUT_RDWR);
     fprintf(stderr, "itflowd: shutting down (%d requests in flight)\n", atomic_load(&in_flight));
+    events_hub_stop();                  /* waiting event requests answer now, event streams end */
     unsigned grace = cfg->shutdown_sec; /* 0: do not wait */
     for (unsigned i = 0; i < grace * 20 && atomic_load(&in_flight) > 0; i++)
         usleep(50000);

@@ -50,6 +50,10 @@ void route_match(const char *path, struct route *ret)
         ret->kind = ROUTE_OPENAPI;
         return;
     }
+    if (strcmp(mod, "events") == 0) {
+        ret->kind = ROUTE_EVENTS;
+        return;
+    }
     static const char custom[] = "custom/";
     if (strncmp(mod, custom, sizeof(custom) - 1) == 0) {
         match_custom(mod + sizeof(custom) - 1, ret);

@@ -9,6 +9,7 @@ enum route_kind {
     ROUTE_API,
     ROUTE_CUSTOM, /* under /api/v1/custom/: a script (custom_name set) or the upstream */
     ROUTE_OPENAPI,
+    ROUTE_EVENTS, /* /api/v1/events: the write events (http/events.c) */
     ROUTE_HEALTHZ,
     ROUTE_METRICS,
     ROUTE_UNKNOWN
@@ -22,9 +23,9 @@ struct route {
     size_t custom_len;
 };
 
-/* /api/v1/<module>/<function>.php, also without ".php"; /api/v1/openapi.json; /healthz;
- * /metrics; any path under /api/v1/custom/ without "." or ".." segments (ROUTE_CUSTOM). Anything
- * else is ROUTE_UNKNOWN. */
+/* /api/v1/<module>/<function>.php, also without ".php"; /api/v1/openapi.json; /api/v1/events;
+ * /healthz; /metrics; any path under /api/v1/custom/ without "." or ".." segments (ROUTE_CUSTOM).
+ * Anything else is ROUTE_UNKNOWN. */
 void route_match(const char *path, struct route *ret);
 /* The method as the API knows it: exactly "GET" or "POST" (case-sensitive), else METHOD_OTHER. */
 enum method route_method(const char *name);

@@ -68,6 +68,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case ROUTE_OPENAPI:
         FUZZ_CHECK(strcmp(path, "/api/v1/openapi.json") == 0);
         break;
+    case ROUTE_EVENTS:
+        FUZZ_CHECK(strcmp(path, "/api/v1/events") == 0);
+        break;
     case ROUTE_CUSTOM: /* under /api/v1/custom/; a script name, when any, lies inside the path */
         FUZZ_CHECK(strncmp(path, "/api/v1/custom/", 15) == 0 && rt.ep == NULL);
         FUZZ_CHECK(!rt.custom_name || (rt.custom_name >= path && rt.custom_len > 0 &&
