@@ -19,6 +19,8 @@ seeded database each, see test_api.py) and stopped at the end.
                   a text/event-stream delivers frames (id, event, data) as writes commit,
                   resumes after Last-Event-ID, and ends when the server stops; /metrics shows
                   the waiting requests.
+  RbacTests       v26.08: the key's user's role (module levels) and client lists scope the
+                  events; a key not tied to a user gets the reference's 403.
   ConcurrencyTests  under concurrent writers (several threads; on MariaDB two servers on one
                   database) the sequence has no gap and a follower that keeps next_after sees
                   every event exactly once; a long-poll on one instance is woken by a write on
@@ -496,7 +498,47 @@ class ConcurrencyTests(EventTestCase):
             other.stop()
 
 
-ORDER = [EventLogTests, ScopeTests, WaitTests, ConcurrencyTests]
+class RbacTests(base.ApiTestCase):
+    """A v26.08 database: a key runs as its user, whose role and client lists scope the events."""
+
+    @classmethod
+    def setUpClass(cls):
+        import test_rbac as rbac
+        cls.rbac = rbac
+        cls.db = rbac.make_2608_db("events_rbac")
+        cls.server = base.Server(cls.db, "events_rbac").start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def seen(self, key, after):
+        r = events(self.server, key=key, after=after, limit=1000)
+        self.assertEqual(r.status, 200, r.body)
+        return [(e["type"], e["client_id"]) for e in r.json()["data"]]
+
+    def test_role_and_client_lists_scope_events(self):
+        rb = self.rbac
+        start = last_seq(self.db)
+        for client in (1, 2):
+            create_contact(self.server, client, "Rbac%d" % client, key=rb.ADMIN)
+        r = self.server.post("products/create", {"product_name": "RbacWidget",
+                                                 "product_price": 2}, key=rb.ADMIN)
+        self.assertEqual(r.json()["success"], "True", r.body)
+        every = [("contacts.create", 1), ("contacts.create", 2), ("products.create", None)]
+        self.assertEqual(self.seen(rb.ADMIN, start), every)
+        self.assertEqual(self.seen(rb.READONLY, start), every)
+        # Tech: client read, support write, no sales module: no product events
+        self.assertEqual(self.seen(rb.TECH, start), every[:2])
+        # an allow list {1}: only client 1 (rows without a client stay visible, as in reads)
+        self.assertEqual(self.seen(rb.ALLOW1, start), [every[0], every[2]])
+        self.assertEqual(self.seen(rb.DENY2, start), [every[0], every[2]])
+        r = events(self.server, key=rb.UNTIED, after=start)
+        self.assertEqual(r.status, 403)
+        self.assertEqual(r.json()["message"], rb.MSG_UNTIED)
+
+
+ORDER = [EventLogTests, ScopeTests, WaitTests, ConcurrencyTests, RbacTests]
 
 
 def main(argv):
