@@ -85,7 +85,7 @@ static void test_paths_equal_routes(void **state)
 {
     (void)state;
     json_t *p = paths();
-    size_t want = 3;
+    size_t want = 4; /* /healthz, /metrics, the document, /api/v1/events */
     for (size_t i = 0; i < module_count; i++) {
         const struct module *m = module_registry[i];
         for (size_t k = 0; k < m->nendpoints; k++) {
@@ -96,6 +96,7 @@ static void test_paths_equal_routes(void **state)
     assert_non_null(json_object_get(p, "/healthz"));
     assert_non_null(json_object_get(p, "/metrics"));
     assert_non_null(json_object_get(p, "/api/v1/openapi.json"));
+    assert_non_null(json_object_get(p, "/api/v1/events"));
     /* nothing else: every path is in the expected set, and the counts agree */
     assert_int_equal(json_object_size(p), want);
 
@@ -113,6 +114,8 @@ static void test_paths_equal_routes(void **state)
             assert_int_equal(rt.kind, ROUTE_METRICS);
         } else if (strcmp(key, "/api/v1/openapi.json") == 0) {
             assert_int_equal(rt.kind, ROUTE_OPENAPI);
+        } else if (strcmp(key, "/api/v1/events") == 0) {
+            assert_int_equal(rt.kind, ROUTE_EVENTS);
         } else {
             assert_int_equal(rt.kind, ROUTE_API);
             char expect[256];
