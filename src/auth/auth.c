@@ -14,16 +14,18 @@
 #include "req/reply.h"
 
 /* One query: the key whose stored hash is the presented key's, and every legacy plaintext key
- * (an ITFlow database has a handful); each candidate is then compared in constant time. The last
- * column is the key's client scope (v26.07) or the user it runs as (v26.08). */
-static const char SQL_CANDIDATES[] =
-    "SELECT api_key_id, api_key_name, api_key_secret, api_key_decrypt_hash, api_key_client_id "
-    "FROM api_keys WHERE api_key_expire > ? AND (api_key_secret = ? OR "
-    "SUBSTR(api_key_secret, 1, 13) <> '$itfd-sha256$') ORDER BY api_key_id";
-static const char SQL_CANDIDATES_2608[] =
-    "SELECT api_key_id, api_key_name, api_key_secret, api_key_decrypt_hash, api_key_user_id "
-    "FROM api_keys WHERE api_key_expire > ? AND (api_key_secret = ? OR "
-    "SUBSTR(api_key_secret, 1, 13) <> '$itfd-sha256$') ORDER BY api_key_id";
+ * (an ITFlow database has a handful); each candidate is then compared in constant time. The fifth
+ * column is the key's client scope (v26.07) or the user it runs as (v26.08); the last three are
+ * the key's least-privilege row (itflowd_key_perms, created by init and serve; NULL without
+ * one), so that they are remembered with the key and checked without a query of their own. */
+#define SQL_CANDIDATES_OF(scope_column)                                                            \
+    "SELECT k.api_key_id, k.api_key_name, k.api_key_secret, k.api_key_decrypt_hash, "              \
+    "k." scope_column ", p.perm_read_only, p.perm_no_delete, p.perm_allow_ips FROM api_keys k "    \
+    "LEFT JOIN itflowd_key_perms p ON p.perm_api_key_id = k.api_key_id WHERE k.api_key_expire > "  \
+    "? AND (k.api_key_secret = ? OR SUBSTR(k.api_key_secret, 1, 13) <> '$itfd-sha256$') ORDER BY " \
+    "k.api_key_id"
+static const char SQL_CANDIDATES[] = SQL_CANDIDATES_OF("api_key_client_id");
+static const char SQL_CANDIDATES_2608[] = SQL_CANDIDATES_OF("api_key_user_id");
 
 /* v26.08 (delta 2.1): the key's user, its role, the size of its client lists and the role's
  * permission levels by module name, in one query: a row per permission row (one row with NULL
@@ -124,6 +126,15 @@ static void fill_key(struct req *r, struct db_stmt *st)
     r->key.rbac = rbac;
     r->key.client_id = rbac ? 0 : db_column_int(st, 4);
     r->key.user_id = rbac ? db_column_int(st, 4) : 0;
+    r->key.perm_read_only = db_column_int(st, 5) != 0;
+    r->key.perm_no_delete = db_column_int(st, 6) != 0;
+    const char *ips = db_column_text(st, 7, &n);
+    r->key.perm_allow_len = 0;
+    r->key.perm_allow_long = ips && n > sizeof(r->key.perm_allow_ips);
+    if (ips && !r->key.perm_allow_long) {
+        memcpy(r->key.perm_allow_ips, ips, n);
+        r->key.perm_allow_len = n;
+    }
 }
 
 /* v26.08: what the key's user may do (delta 2.1-2.3). 0, or -1 on a store error. */
@@ -231,6 +242,11 @@ static void copy_key(struct api_key *to, const struct api_key *from)
     to->access = from->access;
     memcpy(to->name_html, from->name_html, strlen(from->name_html) + 1);
     memcpy(to->decrypt_hash, from->decrypt_hash, strlen(from->decrypt_hash) + 1);
+    to->perm_read_only = from->perm_read_only;
+    to->perm_no_delete = from->perm_no_delete;
+    to->perm_allow_long = from->perm_allow_long;
+    to->perm_allow_len = from->perm_allow_len;
+    memcpy(to->perm_allow_ips, from->perm_allow_ips, from->perm_allow_len);
 }
 
 static void memo_put(struct auth_memo *m, const char *hash, const char *today,
@@ -287,8 +303,10 @@ static int lookup(struct req *r, struct db *db, const char *key, size_t klen, co
     db_reset(st);
     if (rc != DB_DONE)
         return -1;
-    /* the key's rights are part of what is remembered: read at the same version, so any change
-     * to keys, users, roles, permissions or client lists (by anyone) makes the entry miss */
+    /* the key's rights (its itflowd_key_perms row, read by the query above; v26.08: its user's)
+     * are part of what is remembered: read at the same version, so any change to keys, their
+     * permissions, users, roles, role permissions or client lists (by anyone) makes the entry
+     * miss */
     if (found && r->key.rbac && load_access(db, &r->key) != 0)
         return -1;
     if (found && memo)

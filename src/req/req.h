@@ -62,6 +62,12 @@ struct api_key {
     struct key_access access;
     char name_html[1024]; /* htmlentities(api_key_name), as the log texts show it */
     char decrypt_hash[201];
+    /* itflowd_key_perms, read by the key lookup in the same statement (all zero without a row);
+     * engine/keyperm.c decides from them */
+    int perm_read_only, perm_no_delete;
+    int perm_allow_long;   /* the allowed networks did not fit perm_allow_ips: keyperm reads them */
+    size_t perm_allow_len; /* 0: any address */
+    char perm_allow_ips[2048]; /* space-separated CIDRs (not NUL-terminated: perm_allow_len) */
 };
 
 struct req {

@@ -23,7 +23,9 @@ seeded database each, see test_api.py) and stopped at the end.
               Access-Control-Request-Method or a server without the option get today's 405
               without CORS headers.
   KeyPermTests  key create --read-only / --no-delete / --allow-ip, key update (the secret
-              unchanged), 403 naming the missing permission, key list with the last use.
+              unchanged; seen by the next request of a key the server remembers), 403 naming
+              the missing permission, a network list longer than the key lookup keeps, key list
+              with the last use.
 """
 import re
 import sys
@@ -471,6 +473,41 @@ class KeyPermTests(base.ApiTestCase):
         self.assertRead(self.server.get("clients/read", key=C1_KEY))
         self.assertEqual(self.key_update(2, "--any-ip").returncode, 0)
         self.assertRead(self.server.get("clients/read", key=C1_KEY))
+
+    def test_update_seen_by_a_remembered_key(self):
+        # The permissions are read with the key and remembered with it (auth.c's memo on
+        # SQLite): a key update by another process must be seen by the very next request.
+        try:
+            for _ in range(6):  # remembered on every pooled connection that served it
+                self.assertRead(self.server.get("clients/read", key=C2_KEY))
+            self.assertEqual(self.key_update(4, "--allow-ip", "10.0.0.0/8").returncode, 0)
+            for _ in range(6):
+                self.assertJsonError(self.server.get("clients/read", key=C2_KEY), 403,
+                                     "address")
+            self.assertEqual(self.key_update(4, "--any-ip").returncode, 0)
+            self.assertRead(self.server.get("clients/read", key=C2_KEY))
+            self.assertEqual(self.key_update(4, "--read-only").returncode, 0)
+            r = self.server.post("clients/create", {"client_name": "Refused 4"}, key=C2_KEY)
+            self.assertJsonError(r, 403, "read-only")
+            self.assertRead(self.server.get("clients/read", key=C2_KEY))
+        finally:
+            self.key_update(4, "--any-ip", "--writable")
+
+    def test_long_network_list(self):
+        # A list longer than the key lookup keeps (only a row written by hand) is still checked
+        # in full: the last network decides.
+        others = " ".join("10.%d.0.0/16" % i for i in range(250))
+        self.assertGreater(len(others), 2048)
+        try:
+            self.assertEqual(self.key_update(4, "--allow-ip", "10.0.0.0/8").returncode, 0)
+            base.db_script(self.db, "UPDATE itflowd_key_perms SET perm_allow_ips = %s WHERE "
+                           "perm_api_key_id = 4;" % base.sql_literal(others))
+            self.assertJsonError(self.server.get("clients/read", key=C2_KEY), 403, "address")
+            base.db_script(self.db, "UPDATE itflowd_key_perms SET perm_allow_ips = %s WHERE "
+                           "perm_api_key_id = 4;" % base.sql_literal(others + " 127.0.0.0/8"))
+            self.assertRead(self.server.get("clients/read", key=C2_KEY))
+        finally:
+            self.key_update(4, "--any-ip")
 
     def test_key_list_shows_last_use(self):
         self.assertRead(self.server.get("clients/read", key=C2_KEY))
