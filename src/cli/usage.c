@@ -217,7 +217,7 @@ void cli_usage(FILE *f)
           "       itflowd help [COMMAND] | itflowd --version\n\ncommands:\n",
           f);
     for (size_t i = 0; i < cli_command_count; i++)
-        fprintf(f, "  %-14s %s\n", cli_commands[i].name, cli_commands[i].summary);
+        fprintf(f, "  %-15s %s\n", cli_commands[i].name, cli_commands[i].summary);
     fputs("\nenvironment:\n", f);
     fputs(ENV_ADMIN, f);
     fputs(ENV_DB, f);
