@@ -38,8 +38,9 @@ class Receiver:
     """A local webhook receiver: answers 500 to the first `fail_first` deliveries (or to every
     one while `failing` is set), then 200. Records every request."""
 
-    def __init__(self, secret, fail_first=0):
+    def __init__(self, secret, fail_first=0, delay=0.0):
         self.secret = secret.encode()
+        self.delay = delay  # seconds before each answer (deliveries of two instances overlap)
         self.fail_first = fail_first
         self.failing = False
         self.lock = threading.Lock()
@@ -90,6 +91,8 @@ class Receiver:
                 self.bad.append(problems)
             if not fail:
                 self.accepted.append((delivery, ev.get("seq"), ev.get("type"), ev, dict(hd)))
+        if self.delay:
+            time.sleep(self.delay)
         h.send_response(500 if fail else 200)
         h.send_header("Content-Length", "2")
         h.end_headers()
@@ -233,7 +236,8 @@ class DeliveryTests(WebhookCase):
     def test_two_instances_one_database(self):
         db = base.make_seeded_db("wh_two")
         secret = "twoInstancesSecret0123456789"
-        recv = Receiver(secret, fail_first=2)
+        # slow answers: without the lease both instances would send the same events meanwhile
+        recv = Receiver(secret, fail_first=2, delay=0.3)
         self.addCleanup(recv.close)
         hook_id, _ = add_webhook(db, recv.url, "--events", "tickets.create,clients.*",
                                  "--secret", secret)
@@ -253,7 +257,7 @@ class DeliveryTests(WebhookCase):
         for t in threads:
             t.join()
         accepted = recv.wait_accepted(12)
-        time.sleep(1)
+        time.sleep(1.5)
         self.assertExactlyOnceInOrder(recv, recv.accepted, hook_id, 12)
         self.assertEqual(sorted(x[3]["id"] for x in accepted), sorted(created))
         a.stop()
