@@ -36,8 +36,8 @@
 #define POLL_MS 250
 #define PRUNE_MS 60000
 #define WALK_BATCH 200
-#define WALK_BATCHES 8 /* non-matching events passed over per turn, at most WALK_BATCH times this  \
-                        */
+/* a turn passes over at most WALK_BATCH x WALK_BATCHES events that do not match */
+#define WALK_BATCHES 8
 #define ANSWER_MAX 65536
 
 struct sub {
