@@ -17,9 +17,9 @@ static int is_help(const char *a)
 /* "itflowd: unknown command 'x y'": the words given, at most two */
 static int unknown_command(int argc, char **argv)
 {
+    int two = argc > 1 && (!strcmp(argv[0], "key") || !strcmp(argv[0], "webhook"));
     fprintf(stderr, "itflowd: unknown command '%s%s%s' (see itflowd help).\n", argv[0],
-            argc > 1 && !strcmp(argv[0], "key") ? " " : "",
-            argc > 1 && !strcmp(argv[0], "key") ? argv[1] : "");
+            two ? " " : "", two ? argv[1] : "");
     return 2;
 }
 

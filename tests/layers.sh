@@ -9,7 +9,7 @@ src=${1:-"$(dirname "$0")/../src"}
 cd "$src"
 
 # layer of each folder (main.c is "main"); equal ranks may not include each other
-declare -A rank=([core]=0 [json]=1 [crypto]=1 [db]=2 [req]=3 [auth]=4 [engine]=4 [modules]=5 [custom]=5
+declare -A rank=([core]=0 [json]=1 [crypto]=1 [db]=2 [req]=3 [auth]=4 [engine]=4 [modules]=5 [custom]=5 [webhook]=5
                  [router]=6 [http]=7 [keys]=4 [cli]=8 [main]=9)
 folder_of() { # path relative to src/ -> its folder (db/backends/x.c -> db)
   case "$1" in */*) echo "${1%%/*}" ;; *) echo main ;; esac

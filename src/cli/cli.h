@@ -1,4 +1,5 @@
-/* cli: the commands of itflowd (init, key create/list/revoke, serve, backup, copy, help). Each
+/* cli: the commands of itflowd (init, key create/list/revoke, webhook
+ * add/list/remove, serve, backup, copy, help). Each
  * command has its own option table (usage.c; serve's is serve_opts.c) and accepts only those.
  * Errors are one sentence on stderr (cli_fail); exit codes: 0 done, 1 a run-time failure, 2 a
  * usage error (an unknown command or argument, a bad value). */
@@ -17,6 +18,8 @@ struct cli_opts {
     const char *db, *name, *expires, *client, *secret, *decrypt, *admin_pw_file, *admin_email;
     const char *itflow_version, *user;
     const char *from, *to;
+    const char *secret_file; /* webhook add */
+    struct text_list events; /* webhook add --events (repeatable) */
     int schema_only, force;
     struct keyperm_opts kp; /* key create / key update: the least-privilege options */
     const char *positional;
@@ -54,6 +57,9 @@ int cmd_init(const struct cli_opts *o);
 int cmd_key_create(const struct cli_opts *o);
 int cmd_key_list(const struct cli_opts *o);
 int cmd_key_revoke(const struct cli_opts *o);
+int cmd_webhook_add(const struct cli_opts *o);
+int cmd_webhook_list(const struct cli_opts *o);
+int cmd_webhook_remove(const struct cli_opts *o);
 int cmd_backup(const struct cli_opts *o);
 int cmd_copy(const struct cli_opts *o);
 struct serve_opts;

@@ -1,7 +1,7 @@
 /* serve: 'itflowd serve' — the options (serve_opts.c) checked, the database identified (its
  * ITFlow release picks the schema set) and its tables' columns learned (schema drift: the
  * modules are resolved against what the database has), the read indexes ensured, the server
- * run. */
+ * run with the webhook deliveries beside it. */
 #include <string.h>
 #include <unistd.h>
 
@@ -11,6 +11,7 @@
 #include "core/membudget.h"
 #include "modules/registry.h"
 #include "engine/engine.h"
+#include "webhook/webhook.h"
 
 int cli_open_identified(const struct cli_opts *o, struct db **db, struct db_identity *id)
 {
@@ -91,5 +92,9 @@ int cmd_serve(struct serve_opts *so, const struct opt_set *set)
 #ifdef ITFLOWD_SYSTEMD
     so->cfg.notify = notify_systemd;
 #endif
-    return server_run(&so->cfg);
+    /* the deliveries run beside the server, on their own thread and store connection */
+    struct webhook_runner *wh = webhook_start(so->cfg.db_target, &so->wh);
+    rc = server_run(&so->cfg);
+    webhook_stop(wh);
+    return rc;
 }

@@ -15,6 +15,7 @@
 static const char *const sync_choices[] = {"full", "normal", NULL};
 /* in the order of enum server_log_format */
 static const char *const log_format_choices[] = {"text", "json", NULL};
+static const char *const on_off_choices[] = {"on", "off", NULL};
 
 const struct opt serve_opt_table[] = {
     {"--db", OPT_STRING, F(cfg.db_target), 0, 0, 0, OPT_REQUIRED, "PATH", NULL, NULL,
@@ -81,6 +82,16 @@ const struct opt serve_opt_table[] = {
         "the upstream's whole answer (then 504)"),
     {"--cors-origin", OPT_LIST, F(cfg.cors_origins), 0, 0, 0, 0, "ORIGIN", "none", NULL,
      "browser origin allowed to call the API (repeatable; * for any)"},
+    {"--webhooks", OPT_ENUM, F(webhooks), 0, 0, 0, 0, "on|off", NULL, on_off_choices,
+     "deliver the events to the webhooks (off: none sent; events still pruned)"},
+    NUM("--webhook-connect-timeout", OPT_SECONDS, wh.connect_timeout, 5, 1, 300, "SEC",
+        "connecting to a webhook's receiver (then retried)"),
+    NUM("--webhook-timeout", OPT_SECONDS, wh.timeout, 10, 1, 3600, "SEC",
+        "a webhook delivery's whole exchange (then retried)"),
+    NUM("--webhook-max-backoff", OPT_SECONDS, wh.max_backoff, 300, 1, 86400, "SEC",
+        "the longest wait before a failed delivery is retried (1 s doubling)"),
+    NUM("--events-retention", OPT_NUMBER, wh.retention_days, 7, 1, 36500, "DAYS",
+        "events older than this are deleted once every webhook has passed them"),
     {"--sync", OPT_ENUM, F(sync), 0, 0, 0, 0, "full|normal", NULL, sync_choices,
      "SQLite's synchronous (normal: a power cut may lose last commits)"},
 };
@@ -127,6 +138,8 @@ int serve_opts_finish(struct serve_opts *so, const struct opt_set *set, long ncp
     const char *up = so->cfg.custom_upstream;
     if (up && strncmp(up, "http://", 7) != 0 && strncmp(up, "https://", 8) != 0)
         return cli_fail("--custom-upstream must be an http:// or https:// URL, not %s.", up);
+    so->wh.off = so->webhooks == 1;
+    so->wh.log_format = so->cfg.log_format;
     cidr_list_loopback(&so->loopback);
     so->cfg.metrics_from = so->metrics_from.given ? &so->metrics_from.list : &so->loopback;
     so->cfg.trusted_proxies = &so->trusted_proxies.list;

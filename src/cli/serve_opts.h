@@ -7,6 +7,7 @@
 
 #include "cli/opts.h"
 #include "http/server.h"
+#include "webhook/webhook.h"
 
 #define SERVE_DEFAULT_LISTEN "127.0.0.1:8080"
 
@@ -20,6 +21,8 @@ struct serve_opts {
     int sync;                  /* enum db_sync (the --sync choices are in its order) */
     struct cidr_opt metrics_from, trusted_proxies;
     struct cidr_list loopback; /* the default of --metrics-from */
+    struct webhook_config wh;  /* the webhook deliveries (--webhook-*, --events-retention) */
+    int webhooks;              /* --webhooks: 0 on, 1 off */
     char host[128];
 };
 

@@ -68,6 +68,23 @@ static const struct opt key_list_opts[] = {
 static const struct opt key_revoke_opts[] = {
     DB_OPT("the database: an SQLite file or a mariadb:// target"),
 };
+static const struct opt webhook_add_opts[] = {
+    DB_OPT("the database: an SQLite file or a mariadb:// target"),
+    {"--events", OPT_LIST, offsetof(struct cli_opts, events), sizeof(struct text_list), 0, 0, 0,
+     OPT_REQUIRED, "PATTERNS", NULL, NULL,
+     "types to send: tickets.create, tickets.*, * (repeatable, or a comma list)"},
+    S("--secret", secret, "SECRET", 0, "32 random bytes as hex, printed once",
+      "the key of the HMAC-SHA256 signature (16 to 255 bytes)"),
+    S("--secret-file", secret_file, "FILE", 0, NULL, "the secret: the file's first line"),
+    S("--from", from, "now|start|SEQ", 0, "now",
+      "the first events sent: after the newest now, all stored, or after SEQ"),
+};
+static const struct opt webhook_list_opts[] = {
+    DB_OPT("the database: an SQLite file or a mariadb:// target"),
+};
+static const struct opt webhook_remove_opts[] = {
+    DB_OPT("the database: an SQLite file or a mariadb:// target"),
+};
 static const struct opt backup_opts[] = {
     DB_OPT("the SQLite database to back up (it may be serving meanwhile)"),
     S("--to", to, "FILE", OPT_REQUIRED, NULL, "the backup file to write (must not exist)"),
@@ -101,6 +118,21 @@ const struct cli_command cli_commands[] = {
     {"key revoke", "ID", "revoke an API key",
      "Revokes the key ID: it expires today and is refused from now on.", key_revoke_opts,
      N(key_revoke_opts), CLI_ENV_DB, cmd_key_revoke},
+    {"webhook add", "URL", "subscribe a URL to the events",
+     "Adds a webhook: serve POSTs every event whose type matches --events to URL, one at a time "
+     "in\n"
+     "the order of the writes, signed with the secret (X-Itflowd-Signature, docs/WEBHOOKS.md), "
+     "and\n"
+     "retries a failed delivery with backoff until it is accepted.",
+     webhook_add_opts, N(webhook_add_opts), CLI_ENV_DB, cmd_webhook_add},
+    {"webhook list", NULL, "list the webhooks and their delivery state",
+     "Lists every webhook: id, URL, patterns, cursor (the last event passed), pending events,\n"
+     "consecutive failures, the last answer or error, events delivered and the last success. The\n"
+     "secret is never shown.",
+     webhook_list_opts, N(webhook_list_opts), CLI_ENV_DB, cmd_webhook_list},
+    {"webhook remove", "ID", "remove a webhook",
+     "Removes the webhook ID and its secret; nothing more is sent to it.", webhook_remove_opts,
+     N(webhook_remove_opts), CLI_ENV_DB, cmd_webhook_remove},
     {"serve", NULL, "serve the ITFlow API v1 over HTTP",
      "Serves /api/v1/MODULE/FUNCTION.php, /healthz, /metrics and /api/v1/openapi.json. SIGHUP\n"
      "reopens the log file; SIGTERM and SIGINT stop it after the requests in flight. Under\n"
@@ -185,7 +217,7 @@ void cli_usage(FILE *f)
           "       itflowd help [COMMAND] | itflowd --version\n\ncommands:\n",
           f);
     for (size_t i = 0; i < cli_command_count; i++)
-        fprintf(f, "  %-12s %s\n", cli_commands[i].name, cli_commands[i].summary);
+        fprintf(f, "  %-15s %s\n", cli_commands[i].name, cli_commands[i].summary);
     fputs("\nenvironment:\n", f);
     fputs(ENV_ADMIN, f);
     fputs(ENV_DB, f);

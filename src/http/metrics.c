@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "webhook/webhook.h"
+
 #define METRIC_SLOTS 512
 
 struct counter {
@@ -87,4 +89,5 @@ void metrics_render(struct buf *out)
                "# TYPE itflowd_store_errors_total counter\nitflowd_store_errors_total %llu\n",
                store_errors);
     pthread_mutex_unlock(&mu);
+    webhook_metrics_render(out); /* per subscription, as the delivery thread last saw them */
 }

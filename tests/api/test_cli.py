@@ -39,7 +39,8 @@ sys.path.insert(0, HERE)
 import test_api as base  # noqa: E402  (helpers: cli, Server, make_seeded_db, keys)
 
 MAN = os.path.join(REPO, "docs", "itflowd.1")
-COMMANDS = ["init", "key create", "key list", "key revoke", "key update", "serve", "backup", "copy"]
+COMMANDS = ["init", "key create", "key list", "key revoke", "key update", "webhook add",
+            "webhook list", "webhook remove", "serve", "backup", "copy"]
 
 
 def commands():
