@@ -132,6 +132,18 @@ class EventLogTests(EventTestCase):
             self.assertEqual(got[1]["type"], "products.create")
             self.assertIsNone(got[1]["client_id"])  # products have no client
 
+    def test_ticket_workflow_events(self):
+        start = last_seq(self.db)
+        # ticket 3 (client 2) is resolved in the seed: reopen, a refused second reopen, close
+        for ep, ok in (("tickets/reopen", True), ("tickets/reopen", False),
+                       ("tickets/close", True)):
+            r = self.server.post(ep, {"ticket_id": 3}, key=C2_KEY)
+            self.assertEqual(r.json()["success"], "True" if ok else "False", (ep, r.body))
+        got, _ = self.all_after(start, key=C2_KEY)
+        self.assertEqual([(e["type"], e["id"], e["client_id"]) for e in got],
+                         [("tickets.reopen", 3, 2), ("tickets.close", 3, 2)])
+        self.assertEqual(self.all_after(start, key=C1_KEY)[0], [])
+
     def test_no_event_without_a_change(self):
         start = last_seq(self.db)
         # refused (F2), not found, wrong client, no-op: no event, no sequence number used
