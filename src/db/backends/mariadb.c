@@ -146,10 +146,20 @@ static void mark_dead(struct maria_db *d)
     }
 }
 
+static int savepoint_lost(struct maria_db *d);
+
 /* Records the error and maps it; a lost connection marks the connection dead. */
 static enum db_rc fail_with(struct maria_db *d, unsigned code, const char *msg)
 {
     set_err(d, msg);
+    if (code == ER_DUP_ENTRY && d->guarded && d->txn && !d->dead && savepoint_lost(d)) {
+        /* a Galera brute-force abort between two statements: what ran since ran outside the
+         * transaction, and saw another node's rows (an event's sequence number, a counter)
+         * as if they were free; the write runs again, as after a deadlock */
+        set_err(d, "the transaction was rolled back by a conflicting write in the cluster");
+        d->doomed = 1;
+        return DB_BUSY;
+    }
     switch (code) {
     case CR_CONNECTION_ERROR:
     case CR_CONN_HOST_ERROR:
@@ -661,6 +671,16 @@ static void unguard(struct maria_db *d)
     if (run_one(d, AUTOCOMMIT_ON, sizeof(AUTOCOMMIT_ON) - 1, 0) != DB_OK)
         mark_dead(d);
     memcpy(d->err, saved, sizeof(saved));
+}
+
+/* A statement of a guarded transaction failed with a duplicate key: 1 when the transaction's
+ * savepoint is gone (the cluster rolled the transaction back before that statement); else the
+ * savepoint is set again for check_savepoint and 0. */
+static int savepoint_lost(struct maria_db *d)
+{
+    if (!mysql_real_query(d->h, RELEASE_SQL, sizeof(RELEASE_SQL) - 1))
+        return mysql_real_query(d->h, SAVEPOINT_SQL, sizeof(SAVEPOINT_SQL) - 1) != 0;
+    return mysql_errno(d->h) == ER_SP_DOES_NOT_EXIST;
 }
 
 /* A guarded transaction, before its COMMIT: its savepoint must still be there, or the server
