@@ -185,7 +185,6 @@ static void *hub_run(void *arg)
 int events_hub_start(const char *db_target)
 {
     hub.target = db_target;
-    hub.stopping = 0;
     struct db *db = NULL;
     if (db_open(db_target, &db) == DB_OK) {
         int64_t last = 0;
@@ -195,10 +194,12 @@ int events_hub_start(const char *db_target)
     }
     if (engine_events_on_commit(on_commit) != 0)
         return -1;
-    if (pthread_create(&hub.thread, NULL, hub_run, NULL) != 0)
-        return -1;
-    hub.started = 1;
-    return 0;
+    pthread_mutex_lock(&hub.mu); /* requests may already ask events_hub_stopping() */
+    hub.stopping = 0;
+    hub.started = pthread_create(&hub.thread, NULL, hub_run, NULL) == 0;
+    int ok = hub.started;
+    pthread_mutex_unlock(&hub.mu);
+    return ok ? 0 : -1;
 }
 
 void events_hub_stop(void)
@@ -206,10 +207,13 @@ void events_hub_stop(void)
     pthread_mutex_lock(&hub.mu);
     hub.stopping = 1;
     pthread_cond_signal(&hub.cv);
+    int started = hub.started;
     pthread_mutex_unlock(&hub.mu);
-    if (hub.started)
+    if (started)
         pthread_join(hub.thread, NULL);
+    pthread_mutex_lock(&hub.mu);
     hub.started = 0;
+    pthread_mutex_unlock(&hub.mu);
 }
 
 int events_hub_stopping(void)
