@@ -34,6 +34,7 @@
 #endif
 
 #define POLL_MS 250
+#define WAKE_MS 20 /* the shortest time between two looks at the table when woken */
 #define PRUNE_MS 60000
 #define WALK_BATCH 200
 /* a turn passes over at most WALK_BATCH x WALK_BATCHES events that do not match */
@@ -86,13 +87,16 @@ struct metric {
 static struct metric *metrics;
 static size_t nmetrics;
 
+/* A local commit: wakes the thread when there is a subscription to serve (new subscriptions are
+ * found by the poll; a write path with none pays for an atomic and a lock only). */
 static void on_commit(int64_t seq)
 {
     (void)seq;
-    atomic_store(&woken, 1);
     pthread_mutex_lock(&shared_mu);
-    if (wake_multi)
+    if (wake_multi && nmetrics) {
+        atomic_store(&woken, 1);
         curl_multi_wakeup(wake_multi);
+    }
     pthread_mutex_unlock(&shared_mu);
 }
 
@@ -776,7 +780,7 @@ static void prune(struct webhook_runner *w)
 static void *run(void *arg)
 {
     struct webhook_runner *w = arg;
-    int64_t next_refresh = 0, next_prune = now_ms() + 1000, stop_deadline = 0;
+    int64_t next_refresh = 0, last_refresh = 0, next_prune = now_ms() + 1000, stop_deadline = 0;
     for (;;) {
         int64_t now = now_ms();
         int stopping = atomic_load(&w->stop);
@@ -794,8 +798,13 @@ static void *run(void *arg)
             next_prune = now + PRUNE_MS;
         }
         if (!w->cfg.off && !stopping) {
-            if (atomic_exchange(&woken, 0) || now >= next_refresh) {
+            /* commits wake the thread, at most one look at the table per WAKE_MS: under a
+             * write load the deliveries follow in batches, not one look per write */
+            if (atomic_exchange(&woken, 0) && next_refresh > last_refresh + WAKE_MS)
+                next_refresh = last_refresh + WAKE_MS;
+            if (now >= next_refresh) {
                 refresh(w);
+                last_refresh = now;
                 next_refresh = now + POLL_MS;
             }
             for (size_t i = 0; i < w->nsubs; i++) {
@@ -820,6 +829,8 @@ static void *run(void *arg)
                 s->next_at - now < wait)
                 wait = (int)(s->next_at - now);
         }
+        if (next_refresh - now < wait)
+            wait = (int)(next_refresh - now);
         if (w->cfg.off)
             wait = 1000;
         curl_multi_poll(w->multi, NULL, 0, wait > 0 ? wait : 0, NULL);
