@@ -155,3 +155,26 @@ void access_log_event(FILE *f, int format, const char *level, const struct acces
     }
     emit(f, line, sizeof(line), n);
 }
+
+void access_log_note(FILE *f, int format, const char *level, const char *fmt, ...)
+{
+    char msg[2048], m[2048], line[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    log_escape(m, sizeof(m), msg, 0);
+    int n;
+    if (format == 1) {
+        char ts[40], jm[6200];
+        now_iso(ts, sizeof(ts));
+        json_text(jm, sizeof(jm), m);
+        n = snprintf(line, sizeof(line), "{\"time\":\"%s\",\"level\":\"%s\",\"message\":\"%s\"}\n",
+                     ts, level, jm);
+    } else if (strcmp(level, "info") == 0) {
+        n = snprintf(line, sizeof(line), "itflowd: %s\n", m);
+    } else {
+        n = snprintf(line, sizeof(line), "itflowd: %s: %s\n", level, m);
+    }
+    emit(f, line, sizeof(line), n);
+}

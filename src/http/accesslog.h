@@ -36,4 +36,10 @@ void access_log_warning(FILE *f, int format, const struct access_entry *e, const
 void access_log_event(FILE *f, int format, const char *level, const struct access_entry *e,
                       const char *msg);
 
+/* A line of the server's own (start, reload, stop, warnings), not about a request: text
+ * "itflowd: MESSAGE" (level info) or "itflowd: LEVEL: MESSAGE"; JSON {"time":...,"level":...,
+ * "message":...}. The message is escaped like request data. */
+void access_log_note(FILE *f, int format, const char *level, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 #endif

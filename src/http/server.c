@@ -1150,8 +1150,8 @@ int server_run(const struct server_config *cfg)
             openapi_free();
             return 1;
         }
-        fprintf(stderr, "itflowd: %d custom script%s from %s\n", n, n == 1 ? "" : "s",
-                cfg->custom_dir);
+        access_log_note(stderr, cfg->log_format, "info", "%d custom script%s from %s", n,
+                        n == 1 ? "" : "s", cfg->custom_dir);
     }
     if (cfg->custom_upstream && custom_upstream_init() != 0) {
         fprintf(stderr, "itflowd: cannot set up the custom upstream\n");
@@ -1235,38 +1235,38 @@ int server_run(const struct server_config *cfg)
     }
     int maint_ok = pthread_create(&srv.maint, NULL, maintenance, &srv) == 0;
     if (events_hub_start(cfg->db_target) != 0)
-        fprintf(stderr, "itflowd: warning: event requests cannot wait (the events hub did not "
-                        "start); they answer at once\n");
+        access_log_note(stderr, cfg->log_format, "warning",
+                        "event requests cannot wait (the events hub did not start); they answer "
+                        "at once");
     struct engine_bg *bg = engine_bg_start(cfg->db_target);
     const struct db_identity *id = db_identity();
-    char version[sizeof(id->version) * 4];
-    log_escape(version, sizeof(version), id->version, 0);
+    const char *version = id->version; /* escaped by access_log_note */
     const struct schema_set *set = schema_set_of(id->dialect);
     if (!id->known && version[0])
-        fprintf(stderr,
-                "itflowd: warning: database version '%s' is not ITFlow %s's (%s); serving it as "
-                "ITFlow %s\n",
-                version, set->itflow, set->db_version, set->itflow);
+        access_log_note(stderr, cfg->log_format, "warning",
+                        "database version '%s' is not ITFlow %s's (%s); serving it as ITFlow %s",
+                        version, set->itflow, set->db_version, set->itflow);
     else if (!id->known)
-        fprintf(stderr,
-                "itflowd: warning: the database names no version (settings has no row); serving "
-                "it as ITFlow %s\n",
-                set->itflow);
-    fprintf(stderr,
-            "itflowd: listening on http://%s:%u (%u threads, %u write workers; ITFlow %s, "
-            "database version %s)\n",
-            cfg->listen_host, cfg->port, threads, writers, schema_set_of(id->dialect)->itflow,
-            version[0] ? version : "none");
+        access_log_note(stderr, cfg->log_format, "warning",
+                        "the database names no version (settings has no row); serving it as "
+                        "ITFlow %s",
+                        set->itflow);
+    access_log_note(stderr, cfg->log_format, "info",
+                    "listening on http://%s:%u (%u threads, %u write workers; ITFlow %s, database "
+                    "version %s)",
+                    cfg->listen_host, cfg->port, threads, writers,
+                    schema_set_of(id->dialect)->itflow, version[0] ? version : "none");
     notify(cfg, "READY=1\nSTATUS=serving");
     int sig = 0;
     while (sigwait(&stop, &sig) == 0 && sig == SIGHUP) {
         notify(cfg, "RELOADING=1");
         if (reopen_log(cfg) == 0)
-            fprintf(stderr, "itflowd: log reopened\n");
+            access_log_note(stderr, cfg->log_format, "info", "log reopened");
         if (cfg->custom_dir) {
             int n = custom_load(cfg->custom_dir, &lim_custom, states);
             if (n >= 0)
-                fprintf(stderr, "itflowd: custom scripts reloaded: %d served\n", n);
+                access_log_note(stderr, cfg->log_format, "info",
+                                "custom scripts reloaded: %d served", n);
         }
         notify(cfg, "READY=1\nSTATUS=serving");
     }
@@ -1280,7 +1280,8 @@ int server_run(const struct server_config *cfg)
     MHD_socket lfd = MHD_quiesce_daemon(d);
     if (lfd != MHD_INVALID_SOCKET)
         shutdown(lfd, SHUT_RDWR);
-    fprintf(stderr, "itflowd: shutting down (%d requests in flight)\n", atomic_load(&in_flight));
+    access_log_note(stderr, cfg->log_format, "info", "shutting down (%d requests in flight)",
+                    atomic_load(&in_flight));
     events_hub_stop();                  /* waiting event requests answer now, event streams end */
     unsigned grace = cfg->shutdown_sec; /* 0: do not wait */
     for (unsigned i = 0; i < grace * 20 && atomic_load(&in_flight) > 0; i++)

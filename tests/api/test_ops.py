@@ -98,12 +98,18 @@ class AccessLogTests(base.ApiTestCase):
         try:
             done = requests(srv)
             odd = srv.request("GET", "/api/v1/x\"y%0a%ff")  # a path to escape, not UTF-8
-            time.sleep(0.3)
-            log = srv.log_text()
         finally:
             srv.stop()
-        entries = [json.loads(ln) for ln in log.splitlines() if ln.startswith("{")]
-        access = [e for e in entries if e["level"] == "info"]
+        log = srv.log_text()
+        # every line is JSON: the requests and the server's own start and stop lines
+        self.assertEqual([ln for ln in log.splitlines() if not ln.startswith("{")], [])
+        entries = [json.loads(ln) for ln in log.splitlines()]
+        notes = [e["message"] for e in entries if "path" not in e]
+        self.assertTrue(any(m.startswith("listening on http://127.0.0.1:") for m in notes), notes)
+        self.assertTrue(any(m.startswith("shutting down (") for m in notes), notes)
+        for e in entries:
+            self.assertRegex(e["time"], "^%s$" % TIME)
+        access = [e for e in entries if e["level"] == "info" and "path" in e]
         access = [e for e in access if e["path"] != "/healthz"]  # the readiness checks
         got = []
         for e in access:
