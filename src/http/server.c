@@ -1208,6 +1208,11 @@ int server_run(const struct server_config *cfg)
     struct MHD_OptionItem reuse[] = {{MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
                                      {MHD_OPTION_END, 0, NULL}};
     struct MHD_OptionItem no_reuse[] = {{MHD_OPTION_END, 0, NULL}};
+    /* before the first request: one that came earlier would answer at once instead of waiting */
+    if (events_hub_start(cfg->db_target) != 0)
+        access_log_note(stderr, cfg->log_format, "warning",
+                        "event requests cannot wait (the events hub did not start); they answer "
+                        "at once");
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, cfg->port, NULL, NULL, access_handler, &srv, MHD_OPTION_SOCK_ADDR, &ss,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_URI_LOG_CALLBACK, uri_logger, &srv,
@@ -1221,6 +1226,7 @@ int server_run(const struct server_config *cfg)
         mhd_per_ip, MHD_OPTION_END);
     if (!d) {
         int err = errno;
+        events_hub_stop();
         if (err == EADDRINUSE)
             fprintf(stderr,
                     "itflowd: cannot listen on %s:%u: the address is in use (another server? "
@@ -1234,10 +1240,6 @@ int server_run(const struct server_config *cfg)
         return 1;
     }
     int maint_ok = pthread_create(&srv.maint, NULL, maintenance, &srv) == 0;
-    if (events_hub_start(cfg->db_target) != 0)
-        access_log_note(stderr, cfg->log_format, "warning",
-                        "event requests cannot wait (the events hub did not start); they answer "
-                        "at once");
     struct engine_bg *bg = engine_bg_start(cfg->db_target);
     const struct db_identity *id = db_identity();
     const char *version = id->version; /* escaped by access_log_note */
