@@ -11,4 +11,11 @@
 #define LOG_ESC_SPACE 1
 char *log_escape(char *out, size_t outlen, const char *s, int flags);
 
+/* The time now in UTC with milliseconds: 2026-01-31T12:00:00.123Z. */
+void log_time_iso(char *out, size_t outlen);
+/* A JSON string's contents (without the quotes) from a log_escape()d value: its \xHH escapes
+ * keep their backslash as "\\", '"' is escaped, and bytes of invalid UTF-8 become \u00XX so
+ * that the line stays JSON. Cut at outlen - 1 bytes. */
+void log_json_text(char *out, size_t outlen, const char *escaped);
+
 #endif

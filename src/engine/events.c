@@ -64,44 +64,41 @@ static int one_match(const char *p, size_t n, const char *type, size_t tn)
     return tn == n && memcmp(type, p, n) == 0;
 }
 
+/* The next pattern of a list from *s on: its start and length (0 at the end). */
+static size_t next_pattern(const char **s, const char **start)
+{
+    while (is_sep(**s))
+        (*s)++;
+    *start = *s;
+    while (**s && !is_sep(**s))
+        (*s)++;
+    return (size_t)(*s - *start);
+}
+
 int events_type_match(const char *patterns, const char *type, size_t type_len)
 {
     if (!patterns || !*patterns)
         return 1;
-    const char *s = patterns;
-    while (*s) {
-        while (is_sep(*s))
-            s++;
-        const char *start = s;
-        while (*s && !is_sep(*s))
-            s++;
-        if (s > start && one_match(start, (size_t)(s - start), type, type_len))
+    const char *s = patterns, *p;
+    size_t n;
+    while ((n = next_pattern(&s, &p)) > 0)
+        if (one_match(p, n, type, type_len))
             return 1;
-    }
     return 0;
 }
 
 int events_patterns_valid(const char *patterns)
 {
     int count = 0;
-    const char *s = patterns ? patterns : "";
-    while (*s) {
-        while (is_sep(*s))
-            s++;
-        const char *start = s;
-        while (*s && !is_sep(*s))
-            s++;
-        size_t n = (size_t)(s - start);
-        if (!n)
-            continue;
+    const char *s = patterns ? patterns : "", *p;
+    size_t n;
+    while ((n = next_pattern(&s, &p)) > 0) {
         if (n > PATTERN_MAX)
             return 0;
-        for (size_t i = 0; i < n; i++) {
-            int star_ok =
-                (i == 0 || i == n - 1) && !(n > 1 && start[0] == '*' && start[n - 1] == '*');
-            if (!(pattern_char(start[i]) || (start[i] == '*' && star_ok)))
+        int both = n > 1 && p[0] == '*' && p[n - 1] == '*'; /* "*x*": not a pattern */
+        for (size_t i = 0; i < n; i++)
+            if (!(pattern_char(p[i]) || (p[i] == '*' && (i == 0 || i == n - 1) && !both)))
                 return 0;
-        }
         count++;
     }
     return count > 0;

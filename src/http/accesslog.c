@@ -1,11 +1,11 @@
 /* accesslog: the access log's lines (see accesslog.h). */
 #include "http/accesslog.h"
 
+#include <stdarg.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/logsafe.h"
-#include "core/php.h"
 
 const char *access_v1_result(const char *body, size_t len)
 {
@@ -15,38 +15,6 @@ const char *access_v1_result(const char *body, size_t len)
     if (body && len >= sizeof(f) - 1 && !memcmp(body, f, sizeof(f) - 1))
         return "False";
     return "-";
-}
-
-/* 2026-01-31T12:00:00.123Z */
-static void now_iso(char *out, size_t outlen)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char base[24];
-    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, outlen, "%s.%03ldZ", base, ts.tv_nsec / 1000000L);
-}
-
-/* A JSON string's contents from an escaped log value: log_escape left no control byte; its own
- * escapes (\xHH) keep their backslash as "\\", '"' is escaped, and the bytes of invalid UTF-8
- * are written as \u00XX so that the line stays JSON. */
-static void json_text(char *out, size_t outlen, const char *s)
-{
-    int valid = utf8_valid(s, strlen(s));
-    size_t k = 0;
-    for (; *s && k + 7 < outlen; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '\\') {
-            out[k++] = '\\';
-            out[k++] = '\\';
-        } else if (c == '"' || (c >= 0x80 && !valid))
-            k += (size_t)snprintf(out + k, outlen - k, "\\u%04x", c);
-        else
-            out[k++] = (char)c;
-    }
-    out[k] = 0;
 }
 
 struct fields {
@@ -66,11 +34,11 @@ static int json_head(char *line, size_t len, const char *level, const struct acc
 {
     struct fields x;
     char ts[40], method[400], path[6200], ip[1000];
-    now_iso(ts, sizeof(ts));
+    log_time_iso(ts, sizeof(ts));
     escape_fields(e, &x, 0);
-    json_text(method, sizeof(method), x.method);
-    json_text(path, sizeof(path), x.path);
-    json_text(ip, sizeof(ip), x.ip);
+    log_json_text(method, sizeof(method), x.method);
+    log_json_text(path, sizeof(path), x.path);
+    log_json_text(ip, sizeof(ip), x.ip);
     return snprintf(line, len,
                     "{\"time\":\"%s\",\"level\":\"%s\",\"client\":\"%s\",\"method\":\"%s\","
                     "\"path\":\"%s\",",
@@ -100,7 +68,7 @@ void access_log_write(FILE *f, int format, const struct access_entry *e)
             return;
         struct fields x;
         escape_fields(e, &x, 0);
-        json_text(name, sizeof(name), x.name);
+        log_json_text(name, sizeof(name), x.name);
         char key[3300] = "\"key_id\":null,\"key_name\":null";
         if (e->key_id)
             snprintf(key, sizeof(key), "\"key_id\":%lld,\"key_name\":\"%s\"", (long long)e->key_id,
@@ -114,7 +82,7 @@ void access_log_write(FILE *f, int format, const struct access_entry *e)
     } else {
         struct fields x;
         char ts[40], key[600] = "-";
-        now_iso(ts, sizeof(ts));
+        log_time_iso(ts, sizeof(ts));
         escape_fields(e, &x, LOG_ESC_SPACE);
         if (e->key_id)
             snprintf(key, sizeof(key), "key=%lld:%s", (long long)e->key_id, x.name);
@@ -141,13 +109,13 @@ void access_log_event(FILE *f, int format, const char *level, const struct acces
         if (h < 0 || (size_t)h >= sizeof(line))
             return;
         log_escape(m, sizeof(m), msg, 0);
-        json_text(jm, sizeof(jm), m);
+        log_json_text(jm, sizeof(jm), m);
         n = h + snprintf(line + h, sizeof(line) - (size_t)h,
                          "\"key_id\":%lld,\"message\":\"%s\"}\n", (long long)e->key_id, jm);
     } else {
         struct fields x;
         char ts[40];
-        now_iso(ts, sizeof(ts));
+        log_time_iso(ts, sizeof(ts));
         escape_fields(e, &x, LOG_ESC_SPACE);
         log_escape(m, sizeof(m), msg, 0);
         n = snprintf(line, sizeof(line), "%s itflowd: %s: %s %s (key %lld): %s\n", ts, level,
@@ -167,8 +135,8 @@ void access_log_note(FILE *f, int format, const char *level, const char *fmt, ..
     int n;
     if (format == 1) {
         char ts[40], jm[6200];
-        now_iso(ts, sizeof(ts));
-        json_text(jm, sizeof(jm), m);
+        log_time_iso(ts, sizeof(ts));
+        log_json_text(jm, sizeof(jm), m);
         n = snprintf(line, sizeof(line), "{\"time\":\"%s\",\"level\":\"%s\",\"message\":\"%s\"}\n",
                      ts, level, jm);
     } else if (strcmp(level, "info") == 0) {

@@ -172,22 +172,10 @@ static void wlog(const struct webhook_runner *w, const char *level, int64_t id, 
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     log_escape(safe, sizeof(safe), msg, 0);
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    struct tm tm;
-    gmtime_r(&now.tv_sec, &tm);
-    char base[24];
-    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(ts, sizeof(ts), "%s.%03ldZ", base, now.tv_nsec / 1000000L);
+    log_time_iso(ts, sizeof(ts));
     if (w->cfg.log_format == 1) {
-        char js[2100];
-        size_t k = 0;
-        for (const char *p = safe; *p && k + 3 < sizeof(js); p++) {
-            if (*p == '"' || *p == '\\')
-                js[k++] = '\\';
-            js[k++] = *p;
-        }
-        js[k] = 0;
+        char js[6200];
+        log_json_text(js, sizeof(js), safe);
         fprintf(stderr,
                 "{\"time\":\"%s\",\"level\":\"%s\",\"webhook_id\":%lld,\"message\":\"%s\"}\n", ts,
                 level, (long long)id, js);
