@@ -25,6 +25,7 @@ if [ -n "${ITFLOWD_TEST_TMPDIR:-}" ]; then
 elif [ -d /dev/shm ] && [ -w /dev/shm ] &&
      [ "$(df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 {print $4}')" -ge $((2 << 20)) ] 2>/dev/null; then
   test_tmp=$(mktemp -d /dev/shm/itflowd-test.XXXXXX)
+  chmod 1777 "$test_tmp" # like /tmp: the Galera test's servers run as nobody and use TMPDIR
   export TMPDIR=$test_tmp
 fi
 
