@@ -6,24 +6,45 @@
 # ThreadSanitizer, then every libFuzzer driver for FUZZ_SECONDS (default 10) each.
 # ITFLOWD_SKIP_SANITIZERS=1 / ITFLOWD_SKIP_TSAN=1 / ITFLOWD_SKIP_FUZZ=1 / ITFLOWD_SKIP_MARIADB=1
 # skip those parts.
+# Each MariaDB suite runs once: the ones labelled `mariadb` under ASan + UBSan, the long load tests
+# (`mariadb_long`) in the debug pass; the source checks (`source`: lint, layers, compile_fail) in
+# the debug pass only. ctest runs ITFLOWD_CTEST_JOBS tests at once (default: one per core; the
+# CMakeLists.txt properties keep the timing-sensitive ones apart). The tests' temporary files
+# (databases, private MariaDB instances) go to a directory in /dev/shm when it has room
+# (ITFLOWD_TEST_TMPDIR=DIR picks another): the MariaDB suites spend most of their time in fsync.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 "$repo/scripts/deps.sh" test
+jobs=${ITFLOWD_CTEST_JOBS:-$(nproc)}
+
+# the tests' TMPDIR: in memory when /dev/shm has at least 2 GB free; removed at the end when
+# everything passed (a failed test's files are kept there)
+test_tmp=
+if [ -n "${ITFLOWD_TEST_TMPDIR:-}" ]; then
+  export TMPDIR=$ITFLOWD_TEST_TMPDIR
+elif [ -d /dev/shm ] && [ -w /dev/shm ] &&
+     [ "$(df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 {print $4}')" -ge $((2 << 20)) ] 2>/dev/null; then
+  test_tmp=$(mktemp -d /dev/shm/itflowd-test.XXXXXX)
+  chmod 1777 "$test_tmp" # like /tmp: the Galera test's servers run as nobody and use TMPDIR
+  export TMPDIR=$test_tmp
+fi
 
 failed=() # the suites that failed, for the last line
 
-# run_suite NAME BUILD_DIR CTEST_EXCLUDE [cmake args...]: build, run ctest (without the tests
-# matching CTEST_EXCLUDE, if not empty), print the runners' summary lines, each labelled with its
-# test's name ("[api_cases] Ran 240 tests") and the suite's ("[debug build] 100% tests passed")
+# run_suite NAME BUILD_DIR CTEST_EXCLUDE LABEL_EXCLUDE [cmake args...]: build, run ctest (without
+# the tests whose names match CTEST_EXCLUDE or whose labels match LABEL_EXCLUDE, if not empty),
+# print the runners' summary lines, each labelled with its test's name ("[api_cases] Ran 240
+# tests") and the suite's ("[debug build] 100% tests passed")
 run_suite() {
-  local name=$1 dir=$2 exclude=$3; shift 3
+  local name=$1 dir=$2 exclude=$3 lexclude=$4; shift 4
   echo "== $name"
   local status=0
   BUILD_TYPE=Debug "$repo/scripts/build.sh" "$dir" "$@" >/dev/null || status=$?
   if [ $status -ne 0 ]; then echo "[$name] the build failed"; failed+=("$name"); return $status; fi
   cd "$dir"
   set +e
-  ctest --output-on-failure -V ${exclude:+-E "$exclude"} > ctest.log 2>&1
+  ctest --output-on-failure -V -j"$jobs" ${exclude:+-E "$exclude"} ${lexclude:+-LE "$lexclude"} \
+    > ctest.log 2>&1
   status=$?
   set -e
   # ctest -V prefixes a test's output with its number; "Start N: NAME" names it
@@ -50,21 +71,28 @@ else
   echo "release build or its tests failed"; tail -40 "$repo/build-release/ctest.log" 2>/dev/null || true
   status=1; failed+=("release build")
 fi
-run_suite "debug build" "$repo/build-test" "" || status=1
+# the MariaDB suites labelled `mariadb` run under ASan + UBSan below (here too when that is skipped)
+debug_lexclude='^mariadb$'
+[ "${ITFLOWD_SKIP_SANITIZERS:-0}" != 1 ] || debug_lexclude=
+run_suite "debug build" "$repo/build-test" "" "$debug_lexclude" || status=1
 if [ "${ITFLOWD_SKIP_SANITIZERS:-0}" != 1 ]; then
-  # the long MariaDB load tests run once (above); the MariaDB conformance run is repeated here
-  run_suite "ASan + UBSan build" "$repo/build-sanitize" "api_cases_mariadb|api_hostile_mariadb|mariadb_scaleout|mariadb_galera" \
+  # the long MariaDB load tests ran once (above); every other MariaDB suite runs here
+  run_suite "ASan + UBSan build" "$repo/build-sanitize" "" '^(mariadb_long|source)$' \
     -DSANITIZE=address,undefined || status=1
 fi
 if [ "${ITFLOWD_SKIP_TSAN:-0}" != 1 ]; then
   # data races in the threads' shared state (pools, group commit, write workers, maintenance,
-  # throttle, metrics): the SQLite suites (the MariaDB ones ran twice above)
+  # throttle, metrics): the SQLite suites (the MariaDB ones ran above)
   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-    run_suite "TSan build" "$repo/build-tsan" "mariadb|fuzz_replay" -DSANITIZE=thread || status=1
+    run_suite "TSan build" "$repo/build-tsan" "mariadb|fuzz_replay" '^source$' -DSANITIZE=thread ||
+    status=1
 fi
 if [ "${ITFLOWD_SKIP_FUZZ:-0}" != 1 ]; then
   echo "== fuzzing (${FUZZ_SECONDS:-10} s per fuzzer)"
   FUZZ_SECONDS=${FUZZ_SECONDS:-10} "$repo/scripts/fuzz.sh" || { status=1; failed+=("fuzzing"); }
+fi
+if [ -n "$test_tmp" ]; then
+  if [ $status -eq 0 ]; then rm -rf "$test_tmp"; else echo "the tests' files: $test_tmp"; fi
 fi
 if [ $status -eq 0 ]; then
   echo "test.sh: all suites passed"

@@ -1770,6 +1770,14 @@ def ticket_load_then_signal(test, server, sig, prefix, writers, seconds, details
     for t in threads:
         t.start()
     time.sleep(seconds)
+    # a busy machine (sanitizers, other tests running beside) may need longer to get going: the
+    # signal comes once more than 10 writes are acknowledged (at most 30 s more)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        with lock:
+            if len(acked) > 10:
+                break
+        time.sleep(0.05)
     server.proc.send_signal(sig)
     code = server.proc.wait(timeout=20)
     stop.set()
