@@ -35,10 +35,10 @@ EXTRA_COLUMNS_2607 = {"settings": ["config_invoice_prefix", "config_invoice_next
 
 # The v26.08 tables: those of v26.07 (as the reference lists them), then what the v26.08 API and
 # its RBAC read or write (delta §2.1, §3, §6) and what the v26.08 conformance seed fills or its
-# reset empties.
+# reset empties, and quote_items (quotes created with items, as on v26.07).
 EXTRA_2608 = ["user_roles", "user_role_permissions", "modules", "user_client_permissions",
-              "taxes", "product_stock", "ticket_history", "ticket_watchers", "email_queue",
-              "slas", "sla_assignments", "sla_history"]
+              "taxes", "product_stock", "quote_items", "ticket_history", "ticket_watchers",
+              "email_queue", "slas", "sla_assignments", "sla_history"]
 
 
 def reference_tables(path):

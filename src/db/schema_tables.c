@@ -1706,6 +1706,31 @@ static const struct schema_column v2608_product_stock_cols[] = {
     {"stock_product_id", "int(11) NOT NULL", COL_INT, COL_NOT_NULL, 0u, 0, NULL},
 };
 
+static const struct schema_column v2608_quote_items_cols[] = {
+    {"item_id", "int(11) NOT NULL AUTO_INCREMENT", COL_INT, COL_NOT_NULL | COL_AUTO_INC, 0u, 0,
+     NULL},
+    {"item_name", "varchar(200) NOT NULL", COL_VARCHAR, COL_NOT_NULL, 200u, 0, NULL},
+    {"item_description", "text DEFAULT NULL", COL_TEXT, 0, 65535u, 0, "NULL"},
+    {"item_quantity", "decimal(15,2) NOT NULL DEFAULT 0.00", COL_DECIMAL, COL_NOT_NULL, 15u, 2,
+     "0.00"},
+    {"item_price", "decimal(15,2) NOT NULL DEFAULT 0.00", COL_DECIMAL, COL_NOT_NULL, 15u, 2,
+     "0.00"},
+    {"item_subtotal", "decimal(15,2) NOT NULL DEFAULT 0.00", COL_DECIMAL, COL_NOT_NULL, 15u, 2,
+     "0.00"},
+    {"item_tax", "decimal(15,2) NOT NULL DEFAULT 0.00", COL_DECIMAL, COL_NOT_NULL, 15u, 2, "0.00"},
+    {"item_total", "decimal(15,2) NOT NULL DEFAULT 0.00", COL_DECIMAL, COL_NOT_NULL, 15u, 2,
+     "0.00"},
+    {"item_order", "int(11) NOT NULL DEFAULT 0", COL_INT, COL_NOT_NULL, 0u, 0, "0"},
+    {"item_created_at", "datetime NOT NULL DEFAULT current_timestamp()", COL_DATETIME,
+     COL_NOT_NULL | COL_DEFAULT_NOW, 0u, 0, NULL},
+    {"item_updated_at", "datetime DEFAULT NULL ON UPDATE current_timestamp()", COL_DATETIME,
+     COL_ON_UPDATE_NOW, 0u, 0, "NULL"},
+    {"item_archived_at", "datetime DEFAULT NULL", COL_DATETIME, 0, 0u, 0, "NULL"},
+    {"item_tax_id", "int(11) NOT NULL DEFAULT 0", COL_INT, COL_NOT_NULL, 0u, 0, "0"},
+    {"item_product_id", "int(11) NOT NULL DEFAULT 0", COL_INT, COL_NOT_NULL, 0u, 0, "0"},
+    {"item_quote_id", "int(11) NOT NULL", COL_INT, COL_NOT_NULL, 0u, 0, NULL},
+};
+
 static const struct schema_column v2608_ticket_history_cols[] = {
     {"ticket_history_id", "int(11) NOT NULL AUTO_INCREMENT", COL_INT, COL_NOT_NULL | COL_AUTO_INC,
      0u, 0, NULL},
@@ -1866,6 +1891,8 @@ static const struct schema_table v2608_tables[] = {
     {"product_stock", v2608_product_stock_cols,
      sizeof(v2608_product_stock_cols) / sizeof(v2608_product_stock_cols[0]),
      "PRIMARY KEY (stock_id)"},
+    {"quote_items", v2608_quote_items_cols,
+     sizeof(v2608_quote_items_cols) / sizeof(v2608_quote_items_cols[0]), "PRIMARY KEY (item_id)"},
     {"ticket_history", v2608_ticket_history_cols,
      sizeof(v2608_ticket_history_cols) / sizeof(v2608_ticket_history_cols[0]),
      "PRIMARY KEY (ticket_history_id)"},
