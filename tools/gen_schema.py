@@ -2,24 +2,43 @@
 """Generates src/db/schema_tables.c: the two schema sets itflowd knows.
 
   * ITFlow v26.07 (database 2.4.4): the schema section of the ITFlow v1 reference (markdown tables
-    of `| # | column | definition |`);
-  * ITFlow v26.08 (database 2.6.6): ITFlow's own db.sql at tag v26.08, the tables of TABLES_2608
-    below, column for column, with their keys (foreign keys only between tables of the set).
+    of `| # | column | definition |`), plus what the reference leaves out but the v1 writes use
+    (EXTRA_2607 tables, EXTRA_COLUMNS_2607 columns), taken from ITFlow's db.sql at tag v26.07;
+  * ITFlow v26.08 (database 2.6.6): ITFlow's own db.sql at tag v26.08, the tables of the v26.07
+    set as the reference lists them, then EXTRA_2608, column for column, with their keys (foreign
+    keys only between tables of the set).
 
-Re-run whenever either source or TABLES_2608 changes:
+Re-run whenever a source, EXTRA_2607, EXTRA_COLUMNS_2607 or EXTRA_2608 changes (from the work
+tree's root, with ITFlow's repository itflow-org/itflow cloned or fetched somewhere):
+    git --git-dir=<itflow-org/itflow git dir> show v26.07:db.sql > /tmp/db-2607.sql
     git --git-dir=<itflow-org/itflow git dir> show v26.08:db.sql > /tmp/db-2608.sql
-    python3 tools/gen_schema.py ../shared/spec/itflow-v1-reference.md /tmp/db-2608.sql \
-        > src/db/schema_tables.c && clang-format -i src/db/schema_tables.c
+    python3 tools/gen_schema.py ../shared/spec/itflow-v1-reference.md /tmp/db-2607.sql \
+        /tmp/db-2608.sql > src/db/schema_tables.c && clang-format -i src/db/schema_tables.c
 """
 import re
 import sys
 
+# Tables of the v26.07 set that the reference's schema section does not define, though the v1
+# writes beyond it use them: ticket_history (ticket workflow, ticket replies, quote history),
+# taxes and product_stock (invoice and quote line items: the tax rate, stock rows of tangible
+# products) and quote_items (quotes created with items). Taken from ITFlow's db.sql at tag v26.07
+# (database 2.4.4) and placed after EXTRA_2607_AFTER, where the set has always had them (the order
+# of the SQLite DDL).
+EXTRA_2607 = ["ticket_history", "taxes", "product_stock", "quote_items"]
+EXTRA_2607_AFTER = "ticket_replies"
+
+# Columns of reference tables that the reference leaves out ("only those relevant to the API
+# shown") though the v1 writes use them: the invoice and quote counters that number new invoices
+# and quotes. From the same db.sql, appended after the reference's columns in this order.
+EXTRA_COLUMNS_2607 = {"settings": ["config_invoice_prefix", "config_invoice_next_number",
+                                   "config_quote_prefix", "config_quote_next_number"]}
+
 # The v26.08 tables: those of v26.07 (as the reference lists them), then what the v26.08 API and
 # its RBAC read or write (delta §2.1, §3, §6) and what the v26.08 conformance seed fills or its
-# reset empties.
+# reset empties, and quote_items (quotes created with items, as on v26.07).
 EXTRA_2608 = ["user_roles", "user_role_permissions", "modules", "user_client_permissions",
-              "taxes", "product_stock", "ticket_history", "ticket_watchers", "email_queue",
-              "slas", "sla_assignments", "sla_history"]
+              "taxes", "product_stock", "quote_items", "ticket_history", "ticket_watchers",
+              "email_queue", "slas", "sla_assignments", "sla_history"]
 
 
 def reference_tables(path):
@@ -46,30 +65,59 @@ def reference_tables(path):
     return tables
 
 
+def dump_parse(path):
+    """{table: body of its CREATE TABLE} of a mysqldump file (ITFlow's db.sql)."""
+    text = open(path, encoding="utf-8").read()
+    return {m.group(1): m.group(2)
+            for m in re.finditer(r"CREATE TABLE `(\w+)` \((.*?)\n\) ENGINE", text, re.S)}
+
+
+def dump_table(path, found, name, names):
+    """(name, [(column, definition)], keys) of table name of the dump; names: the set's tables."""
+    if name not in found:
+        sys.exit("gen_schema: %s has no table %s" % (path, name))
+    cols, keys = [], []
+    for line in found[name].strip().splitlines():
+        line = line.strip().rstrip(",")
+        cm = re.match(r"`(\w+)` (.*)$", line)
+        if cm:
+            cols.append((cm.group(1), cm.group(2)))
+            continue
+        clause = line.replace("`", "")
+        ref = re.search(r"REFERENCES (\w+) ", clause)
+        if ref and ref.group(1) not in names:
+            continue  # a foreign key to a table outside the set
+        keys.append(clause)
+    return name, cols, "; ".join(keys)
+
+
 def dump_tables(path, names):
     """The same triples for the tables `names` of a mysqldump file (ITFlow's db.sql)."""
-    text = open(path, encoding="utf-8").read()
-    found = {}
-    for m in re.finditer(r"CREATE TABLE `(\w+)` \((.*?)\n\) ENGINE", text, re.S):
-        found[m.group(1)] = m.group(2)
-    tables = []
-    for name in names:
-        if name not in found:
-            sys.exit("gen_schema: %s has no table %s" % (path, name))
-        cols, keys = [], []
-        for line in found[name].strip().splitlines():
-            line = line.strip().rstrip(",")
-            cm = re.match(r"`(\w+)` (.*)$", line)
-            if cm:
-                cols.append((cm.group(1), cm.group(2)))
-                continue
-            clause = line.replace("`", "")
-            ref = re.search(r"REFERENCES (\w+) ", clause)
-            if ref and ref.group(1) not in names:
-                continue  # a foreign key to a table outside the set
-            keys.append(clause)
-        tables.append((name, cols, "; ".join(keys)))
-    return tables
+    found = dump_parse(path)
+    return [dump_table(path, found, name, names) for name in names]
+
+
+def with_extras_2607(tables, path):
+    """The reference's tables with EXTRA_COLUMNS_2607 and EXTRA_2607 from the v26.07 db.sql."""
+    found = dump_parse(path)
+    names = [n for n, _, _ in tables]
+    if any(n in names for n in EXTRA_2607) or EXTRA_2607_AFTER not in names:
+        sys.exit("gen_schema: EXTRA_2607 no longer fits the reference's tables")
+    names[names.index(EXTRA_2607_AFTER) + 1:names.index(EXTRA_2607_AFTER) + 1] = EXTRA_2607
+    out = []
+    for name, cols, keys in tables:
+        extra = EXTRA_COLUMNS_2607.get(name, [])
+        if extra:
+            have = {c for c, _ in cols}
+            dump_cols = dict(dump_table(path, found, name, names)[1])
+            for c in extra:
+                if c in have or c not in dump_cols:
+                    sys.exit("gen_schema: %s.%s is in the reference or not in %s" % (name, c, path))
+                cols = cols + [(c, dump_cols[c])]
+        out.append((name, cols, keys))
+        if name == EXTRA_2607_AFTER:
+            out += [dump_table(path, found, n, names) for n in EXTRA_2607]
+    return out
 
 
 def ctype(d):
@@ -121,14 +169,16 @@ def emit(out, prefix, release, db_version, tables):
 
 
 def main():
-    if len(sys.argv) != 3:
-        sys.exit("usage: gen_schema.py itflow-v1-reference.md db-v26.08.sql")
-    t2607 = reference_tables(sys.argv[1])
-    names = [n for n, _, _ in t2607] + [n for n in EXTRA_2608 if n not in {x for x, _, _ in t2607}]
-    t2608 = dump_tables(sys.argv[2], names)
+    if len(sys.argv) != 4:
+        sys.exit("usage: gen_schema.py itflow-v1-reference.md db-v26.07.sql db-v26.08.sql")
+    ref = reference_tables(sys.argv[1])
+    t2607 = with_extras_2607(ref, sys.argv[2])
+    names = [n for n, _, _ in ref] + [n for n in EXTRA_2608 if n not in {x for x, _, _ in ref}]
+    t2608 = dump_tables(sys.argv[3], names)
     out = ["/* schema_tables: the ITFlow tables the API reads and writes, column for column in physical\n"
-           " * order: v26.07 (database version 2.4.4, from the reference's schema section) and v26.08\n"
-           " * (database version 2.6.6, from ITFlow's db.sql at tag v26.08). Generated by\n"
+           " * order: v26.07 (database version 2.4.4, from the reference's schema section, plus the tables\n"
+           " * and columns it leaves out that the v1 writes use, from ITFlow's db.sql at tag v26.07) and\n"
+           " * v26.08 (database version 2.6.6, from ITFlow's db.sql at tag v26.08). Generated by\n"
            " * tools/gen_schema.py; do not edit by hand. */\n",
            '#include "db/schema.h"\n']
     emit(out, "v2607", "26.07", "2.4.4", t2607)

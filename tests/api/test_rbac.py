@@ -15,6 +15,8 @@ never through the server, after the server has answered (and so remembered) the 
   KeyModelTests the 403 answers in the reference's order (before the endpoint's 405), the
                 target client of writes (body, then query string), log rows carrying the key's
                 user, the decrypt password from the body or X-API-Key-Decrypt-Password only
+  QuoteItemTests a quote with items is created and deleted on a v26.08 database (its quote_items
+                table, which ITFlow v26.08 still has)
 """
 import os
 import sys
@@ -236,7 +238,23 @@ class KeyModelTests(RbacCase):
                                  b'to store."}')
 
 
-ORDER = [ChangeTests, KeyModelTests]
+class QuoteItemTests(RbacCase):
+    def test_quote_with_items(self):
+        r = self.server.post("quotes/create", {
+            "client_id": 1, "quote_scope": "Docks", "quote_expire": "2027-01-31",
+            "items": [{"name": "Dock", "qty": 2, "price": "120.50"}]}, key=ADMIN)
+        qid = self.assertCreated(r)
+        rows = base.db_rows(self.db, "SELECT item_name, item_quote_id FROM quote_items "
+                                     "WHERE item_quote_id = ?", (qid,))
+        self.assertEqual([(a, int(b)) for a, b in rows], [("Dock", int(qid))])
+        r = self.server.post("quotes/delete", {"quote_id": qid, "client_id": 1}, key=ADMIN)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["success"], "True", r)
+        self.assertEqual(base.db_rows(self.db, "SELECT COUNT(*) FROM quote_items WHERE "
+                                               "item_quote_id = ?", (qid,)), [(0,)])
+
+
+ORDER = [ChangeTests, KeyModelTests, QuoteItemTests]
 
 
 def main(argv):

@@ -1,6 +1,7 @@
 /* test_schema: the two schema sets (v26.07, v26.08), the choice of the active one, the SQLite DDL
- * of each (the v26.08 seed loads into it), and db_identify() on databases of either release, of a
- * version we do not know, and on one that is no ITFlow database. */
+ * of each (the v26.08 seed loads into it), the v26.07 tables beyond the reference, and
+ * db_identify() on databases of either release, of a version we do not know, and on one that is
+ * no ITFlow database. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -262,6 +263,78 @@ static void test_column_from_catalogue(void **state)
     assert_int_equal(c.type, COL_DATETIME);
 }
 
+/* Every generated column is typed as its own MariaDB definition says (a hand edit that typed a
+ * float column as a decimal would render and declare it wrongly). */
+static void check_types_follow_definitions(const struct schema_set *set)
+{
+    for (size_t t = 0; t < set->ntables; t++)
+        for (size_t i = 0; i < set->tables[t].ncols; i++) {
+            const struct schema_column *c = &set->tables[t].cols[i];
+            struct schema_column from;
+            schema_column_from_catalogue(c->name, c->mariadb, 0, NULL, &from);
+            if (from.type != c->type || from.max_len != c->max_len || from.scale != c->scale)
+                fail_msg("%s %s.%s \"%s\": type %d/%u/%u, the definition says %d/%u/%u",
+                         set->itflow, set->tables[t].name, c->name, c->mariadb, (int)c->type,
+                         (unsigned)c->max_len, (unsigned)c->scale, (int)from.type,
+                         (unsigned)from.max_len, (unsigned)from.scale);
+        }
+}
+
+static void assert_same_table(const char *name)
+{
+    const struct schema_table *a = schema_set_table(&schema_set_v2607, name);
+    const struct schema_table *b = schema_set_table(&schema_set_v2608, name);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(a->ncols, b->ncols);
+    for (size_t i = 0; i < a->ncols; i++) {
+        assert_string_equal(a->cols[i].name, b->cols[i].name);
+        assert_string_equal(a->cols[i].mariadb, b->cols[i].mariadb);
+        assert_int_equal(a->cols[i].type, b->cols[i].type);
+        assert_int_equal(a->cols[i].flags, b->cols[i].flags);
+        assert_int_equal(a->cols[i].max_len, b->cols[i].max_len);
+        assert_int_equal(a->cols[i].scale, b->cols[i].scale);
+        assert_true((a->cols[i].dflt == NULL) == (b->cols[i].dflt == NULL));
+        if (a->cols[i].dflt)
+            assert_string_equal(a->cols[i].dflt, b->cols[i].dflt);
+    }
+    assert_string_equal(a->keys, b->keys);
+}
+
+/* The v26.07 set has what the reference leaves out but the v1 writes use (from ITFlow's v26.07
+ * db.sql): four tables, unchanged in v26.08 (whose set has them too), and the invoice and quote
+ * counters. */
+static void test_2607_beyond_reference(void **state)
+{
+    (void)state;
+    check_types_follow_definitions(&schema_set_v2607);
+    check_types_follow_definitions(&schema_set_v2608);
+    static const char *const extra[] = {"ticket_history", "taxes", "product_stock", "quote_items"};
+    const struct schema_table *replies = schema_set_table(&schema_set_v2607, "ticket_replies");
+    for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
+        assert_ptr_equal(schema_set_table(&schema_set_v2607, extra[i]), replies + 1 + i);
+    assert_same_table("ticket_history");
+    assert_same_table("taxes");
+    assert_same_table("product_stock");
+    assert_same_table("quote_items");
+    const struct schema_table *q = schema_set_table(&schema_set_v2607, "quote_items");
+    assert_int_equal(q->ncols, 15);
+    assert_string_equal(q->cols[q->ncols - 1].name, "item_quote_id");
+    assert_string_equal(q->keys, "PRIMARY KEY (item_id)");
+    assert_int_equal(schema_column(q, "item_total")->type, COL_DECIMAL);
+    assert_int_equal(schema_column(q, "item_total")->scale, 2);
+    assert_int_equal(
+        schema_column(schema_set_table(&schema_set_v2607, "taxes"), "tax_percent")->type,
+        COL_FLOAT);
+    const struct schema_table *s = schema_set_table(&schema_set_v2607, "settings");
+    static const char *const counters[] = {"config_ticket_next_number", "config_invoice_prefix",
+                                           "config_invoice_next_number", "config_quote_prefix",
+                                           "config_quote_next_number"};
+    for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+        assert_int_equal(schema_column_index(s, counters[i]), (int)(s->ncols - 5 + i));
+    assert_int_equal(schema_column(s, "config_quote_prefix")->max_len, 200);
+}
+
 /* Schema drift: the active set becomes the tables as the database has them. */
 static void test_learn_schema(void **state)
 {
@@ -313,8 +386,9 @@ static void test_learn_schema(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_default_and_choice), T(test_2608_seed_loads),       T(test_identify),
-        T(test_table_columns),      T(test_column_from_catalogue), T(test_learn_schema),
+        T(test_default_and_choice),    T(test_2608_seed_loads),       T(test_identify),
+        T(test_table_columns),         T(test_column_from_catalogue), T(test_learn_schema),
+        T(test_2607_beyond_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
