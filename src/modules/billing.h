@@ -79,6 +79,32 @@ enum eng_rc bill_update_after(struct op_ctx *ctx, const struct bill_kind *kind);
 /* Before a DELETE: the rows that belong to it (kind->children), as the UI deletes them. */
 enum eng_rc bill_delete_children(struct op_ctx *ctx, const struct bill_kind *kind);
 
+/* The create and update endpoints of invoices and quotes: TYPE the log type ("Invoice"), NOUN
+ * the record ("invoice": the texts name {invoice_prefix}{invoice_number}), the hooks. */
+#define BILL_CREATE(TYPE, NOUN, BEFORE, AFTER)                                                     \
+    {                                                                                              \
+        .function = "create", .op = OP_CREATE, .scope_rule = SR_NONZERO, .before = BEFORE,         \
+        .after = AFTER, .array = &line_items, .logs = {                                            \
+            {TYPE, "Create",                                                                       \
+             "Created " NOUN " {" NOUN "_prefix}{" NOUN "_number} - {name} via API ({key})",       \
+             LR_SCOPE, LR_NEW_ID},                                                                 \
+            {"API", "Success",                                                                     \
+             "Created " NOUN " {" NOUN "_prefix}{" NOUN "_number} via API ({key})", LR_SCOPE,      \
+             LR_ZERO}                                                                              \
+        }                                                                                          \
+    }
+#define BILL_UPDATE(TYPE, NOUN, BEFORE, AFTER)                                                     \
+    {                                                                                              \
+        .function = "update", .op = OP_UPDATE, .id_param = NOUN "_id", .before = BEFORE,           \
+        .after = AFTER, .logs = {                                                                  \
+            {TYPE, "Edit", "Edited " NOUN " {" NOUN "_prefix}{" NOUN "_number} via API ({key})",   \
+             LR_SCOPE, LR_ID},                                                                     \
+            {"API", "Success",                                                                     \
+             "Edited " NOUN " {" NOUN "_prefix}{" NOUN "_number} via API ({key})", LR_SCOPE,       \
+             LR_ZERO}                                                                              \
+        }                                                                                          \
+    }
+
 /* The members of a line item (invoice_items/create's body, an element of an items array). */
 extern const struct body_array line_items;
 
