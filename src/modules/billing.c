@@ -2,13 +2,18 @@
  * UI's handler (agent/post/invoice.php, add_invoice_item): subtotal = price x qty, tax = subtotal
  * x tax_percent / 100, total = subtotal + tax, each stored rounded to the cent (half away from
  * zero, as MariaDB rounds a decimal); the invoice amount is the exact sum of its stored item
- * totals less its discount. No floating point anywhere, so both stores agree to the cent. */
+ * totals less its discount. No floating point anywhere, so both stores agree to the cent. The
+ * create, update and delete hooks of invoices and quotes (agent/post/invoice.php add_invoice,
+ * agent/post/quote.php add_quote) are here too, one path for both: what differs between an
+ * invoice and a quote is data in its struct bill_kind. */
 #include "modules/billing.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/php.h"
+#include "modules/counter.h"
 
 #define QTY_SCALE                                                                                  \
     4 /* quantities, prices and tax rates are taken to 4 decimals, then multiplied                 \
@@ -29,28 +34,52 @@
 #define SUM_MARIADB(T, FK)                                                                         \
     "SELECT CAST(COALESCE(SUM(item_total), 0) * 100 AS SIGNED) FROM " T " WHERE " FK " = ?"
 
+#define TAKE_NUMBER(N)                                                                             \
+    "UPDATE settings SET config_" N "_next_number = COALESCE(config_" N "_next_number, 1) + 1 "    \
+    "WHERE company_id = 1"
+#define TAKEN_NUMBER(N)                                                                            \
+    "SELECT COALESCE(config_" N "_prefix, ''), config_" N "_next_number - 1 FROM settings WHERE "  \
+    "company_id = 1"
+
 /* MariaDB: the invoice (quote) row is locked for the rest of the write, so that concurrent item and
  * payment writes of one invoice run one after the other; the locking read comes before the
  * write's first plain read, so the transaction's snapshot is taken after the lock is granted and
  * its sums see what the previous holder committed (SQLite's write transactions are exclusive) */
 const struct bill_kind BILL_INVOICE = {
-    {LOAD("invoices", "invoice"), LOAD("invoices", "invoice") " FOR UPDATE"},
-    INSERT_ITEM("invoice_items", "item_invoice_id"),
-    {SUM_SQLITE("invoice_items", "item_invoice_id"),
-     SUM_MARIADB("invoice_items", "item_invoice_id")},
-    "UPDATE invoices SET invoice_amount = ? WHERE invoice_id = ?",
-    "INSERT INTO history (history_status, history_description, history_invoice_id) VALUES (?, ?, "
-    "?)",
-    1,
+    .load = {LOAD("invoices", "invoice"), LOAD("invoices", "invoice") " FOR UPDATE"},
+    .insert_item = INSERT_ITEM("invoice_items", "item_invoice_id"),
+    .sum_items = {SUM_SQLITE("invoice_items", "item_invoice_id"),
+                  SUM_MARIADB("invoice_items", "item_invoice_id")},
+    .set_amount = "UPDATE invoices SET invoice_amount = ? WHERE invoice_id = ?",
+    .history = "INSERT INTO history (history_status, history_description, history_invoice_id) "
+               "VALUES (?, ?, ?)",
+    .stock = 1,
+    .noun = "invoice",
+    .title = "Invoice",
+    .take_sql = TAKE_NUMBER("invoice"),
+    .taken_sql = TAKEN_NUMBER("invoice"),
+    .due_after_terms = 1,
+    .children = {"DELETE FROM invoice_items WHERE item_invoice_id = ?",
+                 "DELETE FROM payments WHERE payment_invoice_id = ?",
+                 "DELETE FROM history WHERE history_invoice_id = ?"},
 };
 
 const struct bill_kind BILL_QUOTE = {
-    {LOAD("quotes", "quote"), LOAD("quotes", "quote") " FOR UPDATE"},
-    INSERT_ITEM("quote_items", "item_quote_id"),
-    {SUM_SQLITE("quote_items", "item_quote_id"), SUM_MARIADB("quote_items", "item_quote_id")},
-    "UPDATE quotes SET quote_amount = ? WHERE quote_id = ?",
-    "INSERT INTO history (history_status, history_description, history_quote_id) VALUES (?, ?, ?)",
-    0,
+    .load = {LOAD("quotes", "quote"), LOAD("quotes", "quote") " FOR UPDATE"},
+    .insert_item = INSERT_ITEM("quote_items", "item_quote_id"),
+    .sum_items = {SUM_SQLITE("quote_items", "item_quote_id"),
+                  SUM_MARIADB("quote_items", "item_quote_id")},
+    .set_amount = "UPDATE quotes SET quote_amount = ? WHERE quote_id = ?",
+    .history = "INSERT INTO history (history_status, history_description, history_quote_id) "
+               "VALUES (?, ?, ?)",
+    .stock = 0,
+    .noun = "quote",
+    .title = "Quote",
+    .take_sql = TAKE_NUMBER("quote"),
+    .taken_sql = TAKEN_NUMBER("quote"),
+    .due_after_terms = 0,
+    .children = {"DELETE FROM quote_items WHERE item_quote_id = ?",
+                 "DELETE FROM history WHERE history_quote_id = ?"},
 };
 
 static const char *col_dup(struct op_ctx *ctx, struct db_stmt *st, int i)
@@ -414,4 +443,143 @@ enum eng_rc invoice_recompute(struct op_ctx *ctx, const struct invoice_row *inv,
     enum db_rc rc = db_step(st);
     db_reset(st);
     return rc == DB_DONE ? ENG_OK : ENG_DB;
+}
+
+/* The value of the field <noun>_<suffix> (every field named here is in both descriptors). */
+static struct value *kind_val(struct op_ctx *ctx, const struct bill_kind *kind, const char *suffix)
+{
+    char name[64];
+    snprintf(name, sizeof(name), "%s_%s", kind->noun, suffix);
+    return ctx_val(ctx, name);
+}
+
+static void set_text(struct op_ctx *ctx, struct value *v, const char *s)
+{
+    value_from_text(v, ctx_strdup(ctx, s, strlen(s)), strlen(s));
+}
+
+/* "YYYY-MM-DD" plus days. */
+static void add_days(const char *date, int64_t days, char out[11])
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    if (sscanf(date, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3) {
+        snprintf(out, 11, "%.10s", date);
+        return;
+    }
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    tm.tm_mday += (int)(days > 36500 ? 36500 : days < -36500 ? -36500 : days);
+    tm.tm_hour = 12;
+    time_t t = timegm(&tm);
+    gmtime_r(&t, &tm);
+    strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+enum eng_rc bill_create_before(struct op_ctx *ctx, const struct bill_kind *kind)
+{
+    static const char client_sql[] = "SELECT client_net_terms FROM clients WHERE client_id = ?";
+    static const char currency_sql[] =
+        "SELECT COALESCE(company_currency, 'USD') FROM companies WHERE company_id = 1";
+    struct value *date = kind_val(ctx, kind, "date"), *cur = kind_val(ctx, kind, "currency_code");
+    struct value *status = kind_val(ctx, kind, "status"), *amount = kind_val(ctx, kind, "amount");
+    const struct value *dv = kind_val(ctx, kind, "discount_amount");
+    struct value *due = kind->due_after_terms ? kind_val(ctx, kind, "due") : NULL;
+    if (!date || !cur || !status || !amount || !dv || (kind->due_after_terms && !due))
+        return ENG_DB; /* a descriptor without the fields of a bill */
+    struct db_stmt *st;
+    if (db_stmt(ctx->db, client_sql, &st) != DB_OK)
+        return ENG_DB;
+    db_bind_int(st, 1, ctx->S);
+    int64_t terms = 0;
+    enum db_rc rc = db_query_int(st, &terms);
+    if (rc == DB_DONE)
+        return reply_bad(ctx->r, "client_id names no client");
+    if (rc != DB_ROW)
+        return ENG_DB;
+    char day[11];
+    if (date->is_null) {
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+        set_text(ctx, date, day);
+    }
+    if (due && due->is_null && date->p) {
+        add_days(date->p, terms, day);
+        set_text(ctx, due, day);
+    }
+    if (cur->n == 0) {
+        if (db_stmt(ctx->db, currency_sql, &st) != DB_OK)
+            return ENG_DB;
+        rc = db_step(st);
+        size_t n = 0;
+        const char *p = rc == DB_ROW ? db_column_text(st, 0, &n) : NULL;
+        value_from_text(cur, ctx_strdup(ctx, p ? p : "USD", p ? n : 3), p ? n : 3);
+        db_reset(st);
+        if (rc != DB_ROW && rc != DB_DONE)
+            return ENG_DB;
+    }
+    set_text(ctx, status, "Draft");
+    /* the UI's amount without items: 0 less the discount */
+    int64_t discount = 0;
+    if (dv->p)
+        dec_parse(dv->p, dv->n, 2, &discount);
+    const char *text = cents_text(ctx, -discount);
+    if (!text)
+        return ENG_DB;
+    set_text(ctx, amount, text);
+    return counter_take(ctx, kind->take_sql, kind->taken_sql, kind->noun);
+}
+
+enum eng_rc bill_create_after(struct op_ctx *ctx, const struct bill_kind *kind)
+{
+    char desc[1100];
+    snprintf(desc, sizeof(desc), "%s created via API (%s)", kind->title, ctx->r->key.name_html);
+    enum eng_rc rc = bill_history(ctx, kind, ctx->new_id, "Draft", desc);
+    if (rc != ENG_OK)
+        return rc;
+    json_t *items = ctx->r->body ? json_object_get(ctx->r->body, "items") : NULL;
+    if (!items || json_is_null(items))
+        return ENG_OK;
+    if (!json_is_array(items))
+        return reply_bad(ctx->r, "items must be an array of line items");
+    struct invoice_row row;
+    int64_t saved_id = ctx->id, saved_aux = ctx->aux;
+    if ((rc = bill_load(ctx, kind, ctx->new_id, &row)) != ENG_OK)
+        return rc == ENG_NOT_DONE ? ENG_DB : rc;
+    for (size_t i = 0; i < json_array_size(items); i++) {
+        int64_t item = 0;
+        rc = invoice_add_item(ctx, &row, json_array_get(items, i), ITEM_IN_CREATE, i, &item);
+        if (rc != ENG_OK)
+            return rc;
+    }
+    ctx->id = saved_id;
+    ctx->aux = saved_aux;
+    return json_array_size(items) ? invoice_recompute(ctx, &row, NULL) : ENG_OK;
+}
+
+enum eng_rc bill_update_after(struct op_ctx *ctx, const struct bill_kind *kind)
+{
+    const struct value *discount = kind_val(ctx, kind, "discount_amount");
+    if (!discount || !discount->set)
+        return ENG_OK;
+    struct invoice_row row;
+    enum eng_rc rc = bill_load(ctx, kind, ctx->id, &row);
+    if (rc != ENG_OK)
+        return rc == ENG_NOT_DONE ? ENG_DB : rc;
+    int64_t after = 0;
+    if ((rc = invoice_recompute(ctx, &row, &after)) != ENG_OK)
+        return rc;
+    if (after != row.amount && ctx->count == 0)
+        ctx->count = 1;
+    return ENG_OK;
+}
+
+enum eng_rc bill_delete_children(struct op_ctx *ctx, const struct bill_kind *kind)
+{
+    for (size_t i = 0; i < COUNT_OF(kind->children) && kind->children[i]; i++)
+        if (ctx_exec_ints(ctx, kind->children[i], 1, &ctx->id) != ENG_OK)
+            return ENG_DB;
+    return ENG_OK;
 }

@@ -1,19 +1,26 @@
-/* billing: what invoices, invoice_items and payments share: line items with exact amounts
- * (engine/decimal.h), the invoice total recomputed from its items, the invoice's history rows. */
+/* billing: what invoices, quotes, invoice_items and payments share: line items with exact amounts
+ * (engine/decimal.h), the total recomputed from the items, the history rows, and the create,
+ * update and delete hooks of invoices and quotes, driven by a struct bill_kind. */
 #ifndef ITFLOWD_MODULES_BILLING_H
 #define ITFLOWD_MODULES_BILLING_H
 
 #include "engine/hook.h"
 
 /* An invoice or a quote: the SQL of its row (by dialect: MariaDB locks it), its items, its total
- * and its history. */
+ * and its history, and what its create and delete do that the other's do not. */
 struct bill_kind {
     const char *load[2];
     const char *insert_item;
     const char *sum_items[2];
     const char *set_amount;
     const char *history;
-    int stock; /* tangible products take stock (invoices) */
+    int stock;               /* tangible products take stock (invoices) */
+    const char *noun;        /* "invoice": the fields <noun>_date, _currency_code, _status, ... */
+    const char *title;       /* "Invoice": the history row "<title> created via API (<key>)" */
+    const char *take_sql;    /* the settings counter (counter_take): moved on, */
+    const char *taken_sql;   /* then the prefix and number taken read back */
+    int due_after_terms;     /* <noun>_due, when not sent: the date plus the client's net terms */
+    const char *children[4]; /* a delete's statements (bound with the id), NULL after the last */
 };
 extern const struct bill_kind BILL_INVOICE, BILL_QUOTE;
 
@@ -58,6 +65,45 @@ enum eng_rc invoice_history(struct op_ctx *ctx, int64_t invoice_id, const char *
                             const char *desc);
 enum eng_rc bill_history(struct op_ctx *ctx, const struct bill_kind *kind, int64_t id,
                          const char *status, const char *desc);
+
+/* The hooks of <noun>s/create, /update and /delete (each module's hook is one call of these).
+ * Before the INSERT: the client exists (400 if not), the date (today, UTC) and due date, the
+ * currency (the company's), the status Draft, the amount (0 less the discount), the number from
+ * the settings counter (the write transaction holds the settings row) and the URL key. After
+ * it: the history row, then the items array (each element as invoice_items/create takes it; a
+ * bad element refuses the whole create) and the total. */
+enum eng_rc bill_create_before(struct op_ctx *ctx, const struct bill_kind *kind);
+enum eng_rc bill_create_after(struct op_ctx *ctx, const struct bill_kind *kind);
+/* After an UPDATE: a new discount changes the amount (counted as a change when it moved). */
+enum eng_rc bill_update_after(struct op_ctx *ctx, const struct bill_kind *kind);
+/* Before a DELETE: the rows that belong to it (kind->children), as the UI deletes them. */
+enum eng_rc bill_delete_children(struct op_ctx *ctx, const struct bill_kind *kind);
+
+/* The create and update endpoints of invoices and quotes: TYPE the log type ("Invoice"), NOUN
+ * the record ("invoice": the texts name {invoice_prefix}{invoice_number}), the hooks. */
+#define BILL_CREATE(TYPE, NOUN, BEFORE, AFTER)                                                     \
+    {                                                                                              \
+        .function = "create", .op = OP_CREATE, .scope_rule = SR_NONZERO, .before = BEFORE,         \
+        .after = AFTER, .array = &line_items, .logs = {                                            \
+            {TYPE, "Create",                                                                       \
+             "Created " NOUN " {" NOUN "_prefix}{" NOUN "_number} - {name} via API ({key})",       \
+             LR_SCOPE, LR_NEW_ID},                                                                 \
+            {"API", "Success",                                                                     \
+             "Created " NOUN " {" NOUN "_prefix}{" NOUN "_number} via API ({key})", LR_SCOPE,      \
+             LR_ZERO}                                                                              \
+        }                                                                                          \
+    }
+#define BILL_UPDATE(TYPE, NOUN, BEFORE, AFTER)                                                     \
+    {                                                                                              \
+        .function = "update", .op = OP_UPDATE, .id_param = NOUN "_id", .before = BEFORE,           \
+        .after = AFTER, .logs = {                                                                  \
+            {TYPE, "Edit", "Edited " NOUN " {" NOUN "_prefix}{" NOUN "_number} via API ({key})",   \
+             LR_SCOPE, LR_ID},                                                                     \
+            {"API", "Success",                                                                     \
+             "Edited " NOUN " {" NOUN "_prefix}{" NOUN "_number} via API ({key})", LR_SCOPE,       \
+             LR_ZERO}                                                                              \
+        }                                                                                          \
+    }
 
 /* The members of a line item (invoice_items/create's body, an element of an items array). */
 extern const struct body_array line_items;

@@ -22,6 +22,7 @@ seeded database each: test_api.py's helpers) and stopped at the end.
   OpenApiTests         every new endpoint is in openapi.json
 """
 import concurrent.futures
+import datetime
 import json
 import os
 import random
@@ -490,6 +491,86 @@ class BillingTests(EndpointCase):
                          OK_COUNT)
         self.assertEqual(self.rows("SELECT COUNT(*) FROM quote_items WHERE item_quote_id = ?",
                                    (qid,)), [(0,)])
+
+    def test_create_defaults_history_and_delete_of_quotes_and_invoices(self):
+        s = self.server
+        currency = base.db_value(s.db, "SELECT company_currency FROM companies WHERE company_id = 1")
+        self.addCleanup(base.db_script, s.db, "UPDATE companies SET company_currency = %s;\n" % (
+            "NULL" if currency is None else "'%s'" % currency))
+        base.db_script(s.db, (
+            "UPDATE companies SET company_currency = 'EUR';\n"
+            "UPDATE settings SET config_quote_prefix = 'QT-', config_quote_next_number = 7;\n"))
+        terms = base.db_value(s.db, "SELECT client_net_terms FROM clients WHERE client_id = 1")
+        today = datetime.datetime.now(datetime.timezone.utc).date()
+        inv_n = base.db_value(s.db, "SELECT config_invoice_next_number FROM settings")
+        # a client that does not exist: nothing written, no number taken
+        before = self.snapshot("quotes", "invoices", "history", "logs", "settings")
+        for endpoint in ("quotes/create", "invoices/create"):
+            with self.subTest(endpoint=endpoint):
+                self.assertJsonError(self.post(endpoint, {"client_id": 77}), 400,
+                                     "client_id names no client")
+        self.assertNothingWritten(before, "quotes", "invoices", "history", "logs", "settings")
+        # a quote without items: today, the company's currency, a Draft worth 0 less the discount
+        mark = self.last_log()
+        qid = self.assertCreated(self.post("quotes/create", {
+            "client_id": 1, "quote_scope": "Spare parts", "quote_discount_amount": "4.25",
+            "quote_status": "Accepted"}))
+        row = self.rows("SELECT quote_prefix, quote_number, quote_status, quote_date, "
+                        "quote_expire, quote_currency_code, quote_url_key, quote_amount FROM "
+                        "quotes WHERE quote_id = ?", (qid,))[0]
+        self.assertEqual(row[:6], ("QT-", 7, "Draft", today.isoformat(), None, "EUR"))
+        self.assertEqual((len(row[6]), money(row[7])), (32, Decimal("-4.25")))
+        self.assertEqual(self.rows("SELECT config_quote_next_number FROM settings"), [(8,)])
+        self.assertEqual(self.rows("SELECT history_status, history_description, "
+                                   "history_invoice_id FROM history WHERE history_quote_id = ?",
+                                   (qid,)),
+                         [("Draft", "Quote created via API (oracle-all-clients)", 0)])
+        self.assertEqual(self.logs_after(mark), [
+            ("Quote", "Create", "Created quote QT-7 - Spare parts via API (oracle-all-clients)",
+             1, qid),
+            ("API", "Success", "Created quote QT-7 via API (oracle-all-clients)", 1, 0)])
+        q2 = self.assertCreated(self.post("quotes/create", {
+            "client_id": 1, "quote_currency_code": "GBP", "quote_date": "2026-03-01"}))
+        self.assertEqual(self.rows("SELECT quote_number, quote_date, quote_currency_code, "
+                                   "quote_amount FROM quotes WHERE quote_id = ?", (q2,))[0][:3],
+                         (8, "2026-03-01", "GBP"))
+        # an invoice: the same defaults, a status sent at create is Draft all the same, due after
+        # the client's net terms
+        iid = self.assertCreated(self.post("invoices/create", {
+            "client_id": 1, "invoice_discount_amount": "1.10", "invoice_status": "Paid"}))
+        row = self.rows("SELECT invoice_number, invoice_status, invoice_date, invoice_due, "
+                        "invoice_currency_code, invoice_amount FROM invoices WHERE invoice_id = ?",
+                        (iid,))[0]
+        self.assertEqual(row[:5], (inv_n, "Draft", today.isoformat(),
+                                   (today + datetime.timedelta(days=terms or 0)).isoformat(),
+                                   "EUR"))
+        self.assertEqual(money(row[5]), Decimal("-1.10"))
+        self.assertEqual(self.rows("SELECT history_status, history_description, history_quote_id "
+                                   "FROM history WHERE history_invoice_id = ?", (iid,)),
+                         [("Draft", "Invoice created via API (oracle-all-clients)", 0)])
+        # deleting takes the rows that belong to it: items and history (and an invoice's payments)
+        self.assertCreated(self.post("invoice_items/create", {
+            "invoice_id": iid, "name": "Part", "qty": 1, "price": 3}))
+        base.db_script(s.db, (
+            "INSERT INTO quote_items (item_name, item_quantity, item_price, item_subtotal, "
+            "item_tax, item_total, item_order, item_quote_id) VALUES ('Part', 1, 3, 3, 0, 3, 0, "
+            "%d);\n"
+            "INSERT INTO payments (payment_date, payment_amount, payment_currency_code, "
+            "payment_account_id, payment_invoice_id) VALUES ('2026-03-01', 1, 'EUR', 0, %d);\n"
+            % (qid, iid)))
+        self.assertEqual(self.post("quotes/delete", {"quote_id": qid, "client_id": 1}).body,
+                         OK_COUNT)
+        self.assertEqual(self.post("invoices/delete", {"invoice_id": iid, "client_id": 1}).body,
+                         OK_COUNT)
+        for sql, x in (("SELECT COUNT(*) FROM quote_items WHERE item_quote_id = ?", qid),
+                       ("SELECT COUNT(*) FROM history WHERE history_quote_id = ?", qid),
+                       ("SELECT COUNT(*) FROM invoice_items WHERE item_invoice_id = ?", iid),
+                       ("SELECT COUNT(*) FROM payments WHERE payment_invoice_id = ?", iid),
+                       ("SELECT COUNT(*) FROM history WHERE history_invoice_id = ?", iid)):
+            with self.subTest(sql=sql):
+                self.assertEqual(self.rows(sql, (x,)), [(0,)])
+        self.assertEqual(len(self.rows("SELECT quote_id FROM quotes WHERE quote_id = ?", (q2,))),
+                         1)
 
     def test_discount_update_moves_the_amount(self):
         iid = self.assertCreated(self.post("invoices/create", {
