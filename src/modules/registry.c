@@ -296,6 +296,11 @@ static int build_row_keys(const struct module *m, char *err, size_t errlen)
     return 0;
 }
 
+int module_check(const struct module *m, char *err, size_t errlen)
+{
+    return check_module(m, err, errlen) || build_row_keys(m, err, errlen) ? -1 : 0;
+}
+
 int module_registry_init(char *err, size_t errlen)
 {
     for (size_t i = 0; i < module_count; i++) {
