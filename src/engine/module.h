@@ -214,7 +214,7 @@ struct endpoint {
     const char *id_param; /* body parameter with the row id; NULL = the row is client S */
     unsigned flags;
     /* in the transaction, after conversion, before the main statement; OP_CUSTOM: the whole
-     * operation; OP_READ: a read the hook answers itself (rows through ctx_reply_rows) */
+     * operation; never on OP_READ (reads are the engine's, from the descriptor) */
     op_hook before;
     op_hook after;    /* after the main statement (new_id / count known) */
     const char *sets; /* archive/unarchive/set: extra "col = value" assignments */

@@ -247,6 +247,13 @@ static int check_module(const struct module *m, char *err, size_t errlen)
         const struct endpoint *ep = &m->endpoints[i];
         if (ep->aggregate && check_aggregate(m, ep, err, errlen))
             return -1;
+        if (ep->op == OP_READ && (ep->before || ep->after)) {
+            snprintf(err, errlen,
+                     "module %s: %s: a read has no hooks (read columns, joins and "
+                     "filters describe it)",
+                     m->name, ep->function);
+            return -1;
+        }
         int needs_archive = ep->op == OP_ARCHIVE || ep->op == OP_UNARCHIVE;
         if (needs_archive && !m->archived_col) {
             snprintf(err, errlen, "module %s: %s needs an archived column", m->name, ep->function);

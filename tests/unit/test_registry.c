@@ -369,6 +369,12 @@ static void test_read_columns(void **state)
                 fail_msg("module %s: a read hook", module_registry[i]->name);
 }
 
+static enum eng_rc read_hook(struct op_ctx *ctx)
+{
+    (void)ctx;
+    return ENG_OK;
+}
+
 static const char *const two_values[] = {"A", "B", NULL};
 static const struct filter bad_also[] = {
     {"x", FK_TEXT, "ticket_reply", NULL, FS_LIST, FLT_ALSO, NULL}};
@@ -434,6 +440,15 @@ static void test_read_descriptor_checks(void **state)
         free(res.row_key_lens);
         free(res.read_col_types);
     }
+    /* a read is the engine's: no hook answers it */
+    const struct endpoint hooked[] = {{.function = "read", .op = OP_READ, .before = read_hook}};
+    memset(&res, 0, sizeof(res));
+    m.filters = NULL, m.nfilters = 0, m.read_cols = NULL, m.nread_cols = 0, m.read_joins = NULL;
+    m.nread_joins = 0, m.archived_param = NULL;
+    m.endpoints = hooked;
+    m.nendpoints = 1;
+    assert_int_equal(module_check(&m, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "a read has no hooks"));
 }
 
 int main(void)
