@@ -148,9 +148,7 @@ void engine_handle(struct req *r)
         if (rc != ENG_OK)
             goto out;
     }
-    if (is_read && ep->before)
-        rc = ep->before(&ctx);
-    else if (is_read)
+    if (is_read)
         rc = ep->aggregate ? engine_aggregate(&ctx) : engine_read(&ctx);
     else
         rc = engine_write(&ctx);

@@ -103,12 +103,6 @@ char *ctx_strdup(struct op_ctx *ctx, const char *s, size_t n);
 /* Writes one logs row from a template ({name}, {key}, hook variables, columns) in the operation's
  * transaction. ENG_OK or ENG_DB. */
 enum eng_rc ctx_log(struct op_ctx *ctx, const struct log_spec *l);
-/* Appends the JSON value of a stored column as reads render it (a string or null); -1 when the
- * stored text is not valid UTF-8. */
-int ctx_render_column(struct buf *out, const struct schema_column *c, const char *p, size_t n);
-/* A hook's read answer: the read envelope around count rows (the objects, comma-separated), or
- * the no-resource answer when count is 0. ENG_OK or ENG_DB. */
-enum eng_rc ctx_reply_rows(struct op_ctx *ctx, const char *rows, size_t len, int64_t count);
 /* Runs sql (bound with the given integer parameters) expecting no rows. ENG_OK or ENG_DB. */
 enum eng_rc ctx_exec_ints(struct op_ctx *ctx, const char *sql, int n, const int64_t *ints);
 

@@ -37,8 +37,8 @@ void engine_index_ddl_for(const struct module *const *mods, size_t n, enum db_di
                            tc[k], m->table, tc[k]);
         for (size_t k = 0; k < m->nfilters; k++) {
             const struct filter *f = &m->filters[k];
-            if (f->kind == FK_ID)
-                continue;
+            if (f->kind == FK_ID || f->kind == FK_ONE_OF)
+                continue; /* exact comparisons: no K12 index */
             const char *table = schema_column(m->res->t, f->column) ? m->table : m->join->table;
             index_pair(out, d, table, f->column);
             if (f->column2)

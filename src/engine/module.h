@@ -55,6 +55,9 @@ enum filter_kind {
     FK_TEXT,     /* raw string, case-insensitive = (K12) */
     FK_UCFIRST,  /* ucfirst(raw), case-insensitive = */
     FK_INT_TEXT, /* intval, compared as its text with a text column */
+    FK_ONE_OF,   /* one of the filter's values, matched in any (ASCII) case; the listed spelling
+                    is compared with = (exact); another value, or an array, is ignored as if the
+                    parameter were absent (the reference's in_array check) */
 };
 
 enum filter_shape {
@@ -64,6 +67,11 @@ enum filter_shape {
 };
 
 #define FLT_JOIN 1u /* rows carry the module's joined columns */
+/* applies beside whichever filter is chosen (never chosen itself): each one present adds its
+ * condition (AND); exact comparisons only (FK_ID, FK_ONE_OF), among the first FLT_ALSO_MAX
+ * filters (its bit in the SQL shape) */
+#define FLT_ALSO 2u
+#define FLT_ALSO_MAX 12
 
 struct filter {
     const char *param;
@@ -72,12 +80,22 @@ struct filter {
     const char *column2; /* when set: column = v OR column2 = v */
     enum filter_shape shape;
     unsigned flags;
+    const char *const *values; /* FK_ONE_OF: the accepted values, NULL-terminated */
 };
 
 /* A LEFT JOIN whose columns follow the table's columns in a row. */
 struct join {
     const char *table;
     const char *on;
+};
+
+/* A column a read's rows carry after the table's (and the join's) columns: a column of a table
+ * the read joins (the scope join, the join or a read join), rendered as that column's type, or an
+ * SQL expression over those tables, rendered as text. */
+struct read_col {
+    const char *key;    /* JSON key */
+    const char *column; /* "table.column"; NULL: expr */
+    const char *expr;
 };
 
 enum op {
@@ -196,7 +214,7 @@ struct endpoint {
     const char *id_param; /* body parameter with the row id; NULL = the row is client S */
     unsigned flags;
     /* in the transaction, after conversion, before the main statement; OP_CUSTOM: the whole
-     * operation; OP_READ: a read the hook answers itself (rows through ctx_reply_rows) */
+     * operation; never on OP_READ (reads are the engine's, from the descriptor) */
     op_hook before;
     op_hook after;    /* after the main statement (new_id / count known) */
     const char *sets; /* archive/unarchive/set: extra "col = value" assignments */
@@ -246,6 +264,14 @@ struct module {
     /* v26.08 RBAC (delta 2.2): the ITFlow permission module the resource belongs to
      * ("module_support", ...); NULL = not mapped (a v26.08 key gets 403) */
     const char *rbac_module;
+    /* reads: LEFT JOINs that only the read columns use (each table once, named by its name) */
+    const struct join *read_joins;
+    size_t nread_joins;
+    const struct read_col *read_cols; /* reads: columns after the table's and the join's */
+    size_t nread_cols;
+    /* reads leave out rows whose archived_col is set unless this query parameter is given and
+     * not 0, false, no, off or empty (F24); NULL: reads show archived rows */
+    const char *archived_param;
 
     /* what start-up derives from this descriptor (tables, keys): kept beside it, filled by
      * module_registry_init() (modules/registry.c); the descriptor itself stays const */
@@ -257,10 +283,12 @@ struct module_resolved {
     const struct schema_table *jt;
     const char *pk;
     /* the JSON key of each row column after its separator ({"first": then ,"next":), the
-     * table's then the join's, ready to copy */
+     * table's, the join's, then the read columns', ready to copy */
     const char **row_keys;
     size_t *row_key_lens;
     struct ref_resolved *refs; /* refs[i] resolved at start-up (F27) */
+    /* read_cols[i]'s schema column (rendering, OpenAPI); NULL for an expression */
+    const struct schema_column **read_col_types;
 };
 
 struct ref_resolved {

@@ -1,9 +1,11 @@
-/* read: the generic read operation — filter choice (K10), scope, paging, and rows streamed from
- * the statement into the PHP-compatible writer (K2-K4). */
+/* read: the generic read operation — filter choice (K10) and the filters applied beside it, the
+ * archived rows left out (F24), scope, paging, and rows streamed from the statement into the
+ * PHP-compatible writer (K2-K4), with the read columns the descriptor adds after the table's. */
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/php.h"
 #include "engine/engine_int.h"
@@ -25,6 +27,17 @@ struct read_state {
     int failed;
 };
 
+/* What one request asks of a read, besides paging and sync. */
+struct read_req {
+    const struct filter *f; /* the chosen filter (K10); NULL: the list */
+    struct value fv;        /* its value */
+    int join;               /* the module's join (FLT_JOIN) */
+    int indexed;            /* the text comparison's indexed form */
+    unsigned also;          /* bit i: filter i (FLT_ALSO) is present */
+    struct value also_v[FLT_ALSO_MAX];
+    int live; /* rows whose archived column is set are left out (archived_param) */
+};
+
 static void append_columns(struct buf *sql, const struct schema_table *t, int *first)
 {
     for (size_t i = 0; i < t->ncols; i++) {
@@ -33,69 +46,97 @@ static void append_columns(struct buf *sql, const struct schema_table *t, int *f
     }
 }
 
-/* FROM ... WHERE ... for the chosen filter (NULL = the unfiltered list). */
-static void append_from_where(struct buf *sql, struct op_ctx *ctx, const struct filter *f, int join,
-                              int indexed, const struct sync_req *s)
+/* The table of a filter's column: the module's, else its join's. */
+static const char *filter_table(const struct module *m, const struct filter *f)
+{
+    return schema_column(m->res->t, f->column) ? m->table : m->join->table;
+}
+
+/* " WHERE " before the first condition, " AND " before the others. */
+static void and_where(struct buf *sql, int *first)
+{
+    buf_puts(sql, *first ? " WHERE " : " AND ");
+    *first = 0;
+}
+
+/* FROM ... WHERE ... for the request's filters (none = the unfiltered list); with the read joins
+ * when the statement selects the read columns. */
+static void append_from_where(struct buf *sql, struct op_ctx *ctx, const struct read_req *q,
+                              int read_joins, const struct sync_req *s)
 {
     const struct module *m = ctx->mod;
+    const struct filter *f = q->f;
     buf_printf(sql, " FROM %s", m->table);
     if (m->scope_join)
         buf_printf(sql, " INNER JOIN %s ON %s", m->scope_join->table, m->scope_join->on);
-    if (join)
+    if (q->join)
         buf_printf(sql, " LEFT JOIN %s ON %s", m->join->table, m->join->on);
+    for (size_t i = 0; read_joins && i < m->nread_joins; i++)
+        buf_printf(sql, " LEFT JOIN %s ON %s", m->read_joins[i].table, m->read_joins[i].on);
     /* no WHERE at all for the unfiltered, unscoped list: SQLite then counts with its b-tree
      * count instead of stepping every row */
     unsigned scoped = m->client_col ? access_read_scope(ctx->r) : SCOPE_NONE;
-    if (f || scoped)
-        buf_puts(sql, " WHERE ");
+    int first = 1;
     if (!f) {
         /* nothing to filter */
-    } else if (f->kind == FK_ID) {
-        buf_printf(sql, "%s.%s = ?", m->table, f->column);
+    } else if (f->kind == FK_ID || f->kind == FK_ONE_OF) {
+        and_where(sql, &first);
+        buf_printf(sql, "%s.%s = ?", filter_table(m, f), f->column);
     } else {
-        const char *tab = schema_column(m->res->t, f->column) ? m->table : m->join->table;
+        const char *tab = filter_table(m, f);
         enum db_dialect d = db_dialect(ctx->db);
+        and_where(sql, &first);
         buf_puts(sql, "((");
-        sql_text_eq(sql, d, tab, f->column, indexed);
+        sql_text_eq(sql, d, tab, f->column, q->indexed);
         if (f->column2) {
             buf_puts(sql, ") OR (");
-            sql_text_eq(sql, d, tab, f->column2, indexed);
+            sql_text_eq(sql, d, tab, f->column2, q->indexed);
         }
         buf_puts(sql, "))");
+    }
+    for (size_t i = 0; i < m->nfilters && i < FLT_ALSO_MAX; i++) {
+        if (!(q->also & (1u << i)))
+            continue;
+        and_where(sql, &first);
+        buf_printf(sql, "%s.%s = ?", filter_table(m, &m->filters[i]), m->filters[i].column);
+    }
+    if (q->live) {
+        and_where(sql, &first);
+        buf_printf(sql, "%s.%s IS NULL", m->table, m->archived_col);
     }
     if (scoped) {
         char col[160];
         snprintf(col, sizeof(col), "%s.%s", m->scope_join ? m->scope_join->table : m->table,
                  m->client_col);
-        buf_puts(sql, f ? " AND " : "");
+        and_where(sql, &first);
         access_scope_sql(sql, scoped, col);
     }
-    if (s->bits) {
-        int first = !f && !scoped;
+    if (s->bits)
         sync_append_where(sql, ctx, s, &first);
-    }
 }
 
 /* Whether a text filter value may use the indexed comparison. */
 static int filter_indexed(const struct filter *f, const struct value *fv)
 {
-    return f && f->kind != FK_ID && text_indexable(fv->p, fv->n);
+    return f && f->kind != FK_ID && f->kind != FK_ONE_OF && text_indexable(fv->p, fv->n);
 }
 
-/* Binds the filter value (as often as its comparison needs) and the scope; returns the next
- * index. */
-static int bind_filter(struct db_stmt *st, struct op_ctx *ctx, const struct filter *f,
-                       const struct value *fv, const struct sync_req *s)
+/* Binds the filter values (the chosen one as often as its comparison needs, then those applied
+ * beside it) and the scope; returns the next index. */
+static int bind_filter(struct db_stmt *st, struct op_ctx *ctx, const struct read_req *q,
+                       const struct sync_req *s)
 {
     int idx = 1;
+    const struct filter *f = q->f;
     if (f) {
-        int per = f->kind == FK_ID                                              ? 1
-                  : (db_dialect(ctx->db) == DB_SQLITE && filter_indexed(f, fv)) ? 2
-                                                                                : 1;
-        int n = per * (f->column2 ? 2 : 1);
+        int per = (db_dialect(ctx->db) == DB_SQLITE && q->indexed) ? 2 : 1;
+        int n = per * (f->column2 && f->kind != FK_ID && f->kind != FK_ONE_OF ? 2 : 1);
         for (int i = 0; i < n; i++)
-            value_bind(st, idx++, fv);
+            value_bind(st, idx++, &q->fv);
     }
+    for (size_t i = 0; i < ctx->mod->nfilters && i < FLT_ALSO_MAX; i++)
+        if (q->also & (1u << i))
+            value_bind(st, idx++, &q->also_v[i]);
     if (ctx->mod->client_col)
         idx = access_scope_bind(st, idx, ctx->r, access_read_scope(ctx->r));
     return s->bits ? sync_bind(st, idx, s) : idx;
@@ -166,16 +207,19 @@ static void stream_free(struct req *r)
 static int prepare_state(struct op_ctx *ctx, struct read_state *rs, int join)
 {
     const struct module *m = ctx->mod;
-    size_t n = m->res->t->ncols + (join ? m->res->jt->ncols : 0);
+    size_t nt = m->res->t->ncols, nj = join ? m->res->jt->ncols : 0;
+    size_t n = nt + nj + m->nread_cols;
     rs->cols = arena_alloc(&ctx->r->arena, n * sizeof(*rs->cols));
     rs->secret = arena_alloc(&ctx->r->arena, n);
     if (!rs->cols || !rs->secret)
         return -1;
     memset(rs->secret, 0, n);
-    for (size_t i = 0; i < m->res->t->ncols; i++)
+    for (size_t i = 0; i < nt; i++)
         rs->cols[i] = &m->res->t->cols[i];
-    for (size_t i = 0; join && i < m->res->jt->ncols; i++)
-        rs->cols[m->res->t->ncols + i] = &m->res->jt->cols[i];
+    for (size_t i = 0; i < nj; i++)
+        rs->cols[nt + i] = &m->res->jt->cols[i];
+    for (size_t i = 0; i < m->nread_cols; i++)
+        rs->cols[nt + nj + i] = m->res->read_col_types[i]; /* NULL: an expression, as text */
     for (size_t k = 0; k < m->nfields; k++) {
         if (m->fields[k].conv != CV_SECRET || !m->fields[k].column)
             continue;
@@ -186,9 +230,45 @@ static int prepare_state(struct op_ctx *ctx, struct read_state *rs, int join)
     rs->ncols = (int)n;
     rs->keys = m->res->row_keys;
     rs->key_lens = m->res->row_key_lens;
+    size_t skip = (m->res->jt ? m->res->jt->ncols : 0) - nj;
+    if (m->nread_cols && skip) {
+        /* the row keys hold the join's columns before the read columns': leave them out */
+        const char **keys = arena_alloc(&ctx->r->arena, n * sizeof(*keys));
+        size_t *lens = arena_alloc(&ctx->r->arena, n * sizeof(*lens));
+        if (!keys || !lens)
+            return -1;
+        for (size_t i = 0; i < n; i++) {
+            keys[i] = m->res->row_keys[i < nt ? i : i + skip];
+            lens[i] = m->res->row_key_lens[i < nt ? i : i + skip];
+        }
+        rs->keys = keys;
+        rs->key_lens = lens;
+    }
     memcpy(rs->master, ctx->master, sizeof(rs->master));
     rs->have_master = ctx->have_master;
     return 0;
+}
+
+/* FK_ONE_OF: the listed spelling the value matches in any (ASCII) case; NULL (the parameter is
+ * ignored) for another value or an array. */
+static const char *one_of(const struct filter *f, const struct param *p)
+{
+    for (const char *const *v = f->values; !p->is_array && *v; v++)
+        if (strlen(*v) == p->len && strncasecmp(*v, p->val, p->len) == 0)
+            return *v;
+    return NULL;
+}
+
+/* F24: a parameter given, and not 0, false, no, off (any case) or empty. */
+static int param_truthy(const struct param *p)
+{
+    static const char *const no[] = {"0", "false", "no", "off"};
+    if (!p || p->is_array || p->len == 0)
+        return 0;
+    for (size_t i = 0; i < COUNT_OF(no); i++)
+        if (strlen(no[i]) == p->len && strncasecmp(no[i], p->val, p->len) == 0)
+            return 0;
+    return 1;
 }
 
 /* The chosen filter's value, converted as its kind says. */
@@ -203,6 +283,10 @@ static enum eng_rc filter_value(struct op_ctx *ctx, const struct filter *f, cons
     case FK_ID:
         value_int(v, php_intval_str(p->val, p->len));
         return ENG_OK;
+    case FK_ONE_OF:
+        v->p = one_of(f, p); /* the filter was chosen because this matched */
+        v->n = v->p ? strlen(v->p) : 0;
+        return v->p ? ENG_OK : ENG_DB;
     case FK_INT_TEXT: {
         char tmp[24];
         snprintf(tmp, sizeof(tmp), "%lld", (long long)php_intval_str(p->val, p->len));
@@ -266,12 +350,10 @@ static void set_paging_headers(struct req *r, int64_t total)
 
 /* What a read's SQL depends on besides the module. */
 struct read_shape {
-    const struct filter *f;
-    int join;
-    int indexed; /* the text comparison's indexed form */
-    int count;   /* SELECT COUNT(*) instead of the rows */
-    int deep;    /* a page far into the list: the ids first (deep_page()) */
-    int page;    /* an after_id page's COUNT and MAX(id) (SHAPE_READ_PAGE) */
+    const struct read_req *q;
+    int count; /* SELECT COUNT(*) instead of the rows */
+    int deep;  /* a page far into the list: the ids first (deep_page()) */
+    int page;  /* an after_id page's COUNT and MAX(id) (SHAPE_READ_PAGE) */
     const struct sync_req *s;
 };
 
@@ -284,48 +366,51 @@ struct read_shape {
  * join (which could repeat an id) or their own order keep the one-query form. */
 int engine_pages_by_id(const struct module *m)
 {
-    return !m->scope_join && !m->order_by;
+    return !m->scope_join && !m->order_by && !m->nread_cols;
 }
 
-static int deep_page(const struct op_ctx *ctx, const struct filter *f, int join,
-                     const struct sync_req *s)
+static int deep_page(const struct op_ctx *ctx, const struct read_req *q, const struct sync_req *s)
 {
-    return !s->active && db_dialect(ctx->db) == DB_SQLITE && (!f || f->shape == FS_LIST) && !join &&
-           engine_pages_by_id(ctx->mod) && ctx->r->offset >= DEEP_OFFSET;
+    return !s->active && db_dialect(ctx->db) == DB_SQLITE && (!q->f || q->f->shape == FS_LIST) &&
+           !q->join && engine_pages_by_id(ctx->mod) && ctx->r->offset >= DEEP_OFFSET;
 }
 
 static void build_read(struct op_ctx *ctx, struct buf *sql, const void *arg)
 {
     const struct read_shape *sh = arg;
     const struct module *m = ctx->mod;
-    enum filter_shape shape = sh->f ? sh->f->shape : FS_LIST;
+    const struct read_req *q = sh->q;
+    enum filter_shape shape = q->f ? q->f->shape : FS_LIST;
     if (sh->count) {
         buf_puts(sql, "SELECT COUNT(*)");
-        append_from_where(sql, ctx, sh->f, sh->join, sh->indexed, sh->s);
+        append_from_where(sql, ctx, q, 0, sh->s);
         return;
     }
     if (sh->page) {
         /* bounded by the page: as cheap 100,000 rows in as on the first page */
         buf_printf(sql, "SELECT COUNT(*), MAX(k) FROM (SELECT %s.%s AS k", m->table, m->res->pk);
-        append_from_where(sql, ctx, sh->f, sh->join, sh->indexed, sh->s);
+        append_from_where(sql, ctx, q, 0, sh->s);
         buf_printf(sql, " ORDER BY %s.%s LIMIT ?) AS page", m->table, m->res->pk);
         return;
     }
     buf_puts(sql, "SELECT ");
     int first = 1;
     append_columns(sql, m->res->t, &first);
-    if (sh->join)
+    if (q->join)
         append_columns(sql, m->res->jt, &first);
+    for (size_t i = 0; i < m->nread_cols; i++) /* never first: the table has columns */
+        buf_printf(sql, ", %s",
+                   m->read_cols[i].column ? m->read_cols[i].column : m->read_cols[i].expr);
     if (sh->deep) {
         /* the same rows in the same order; the parameters keep their order too */
         buf_printf(sql, " FROM %s WHERE %s.%s IN (SELECT %s.%s", m->table, m->table, m->res->pk,
                    m->table, m->res->pk);
-        append_from_where(sql, ctx, sh->f, 0, sh->indexed, sh->s);
+        append_from_where(sql, ctx, q, 0, sh->s);
         buf_printf(sql, " ORDER BY %s.%s LIMIT ? OFFSET ?) ORDER BY %s.%s", m->table, m->res->pk,
                    m->table, m->res->pk);
         return;
     }
-    append_from_where(sql, ctx, sh->f, sh->join, sh->indexed, sh->s);
+    append_from_where(sql, ctx, q, 1, sh->s);
     if (shape == FS_LIST && (sh->s->bits & (SQL_SORTED | SQL_AFTER))) {
         sync_append_order(sql, ctx, sh->s);
         buf_puts(sql, " LIMIT ? OFFSET ?");
@@ -339,48 +424,50 @@ static void build_read(struct op_ctx *ctx, struct buf *sql, const void *arg)
 
 enum read_kind { RK_ROWS, RK_COUNT, RK_PAGE };
 
-static enum eng_rc read_stmt(struct op_ctx *ctx, const struct filter *f, const struct value *fv,
-                             int join, enum read_kind kind, const struct sync_req *s,
-                             struct db_stmt **ret)
+static enum eng_rc read_stmt(struct op_ctx *ctx, const struct read_req *q, enum read_kind kind,
+                             const struct sync_req *s, struct db_stmt **ret)
 {
-    int indexed = filter_indexed(f, fv);
     int count = kind == RK_COUNT, page = kind == RK_PAGE;
-    int deep = kind == RK_ROWS && deep_page(ctx, f, join, s);
-    struct read_shape sh = {f, join, indexed, count, deep, page, s};
+    int deep = kind == RK_ROWS && deep_page(ctx, q, s);
+    struct read_shape sh = {q, count, deep, page, s};
     unsigned scope = ctx->mod->client_col ? access_read_scope(ctx->r) : SCOPE_NONE;
-    unsigned bits = (join ? SQL_JOIN : 0u) | engine_scope_bits(scope) |
-                    (indexed ? SQL_INDEXED : 0u) | (deep ? SQL_DEEP_PAGE : 0u) | s->bits;
+    unsigned bits = (q->join ? SQL_JOIN : 0u) | engine_scope_bits(scope) |
+                    (q->indexed ? SQL_INDEXED : 0u) | (deep ? SQL_DEEP_PAGE : 0u) |
+                    (q->live ? SQL_UNARCHIVED : 0u) | s->bits;
+    for (unsigned i = 0; i < FLT_ALSO_MAX; i++)
+        if (q->also & (1u << i))
+            bits |= SQL_FILTER0 << i;
     enum sql_shape shape = count ? SHAPE_READ_COUNT : page ? SHAPE_READ_PAGE : SHAPE_READ_ROWS;
-    return engine_stmt(ctx, ctx->mod, f, shape, bits, build_read, &sh, ret);
+    return engine_stmt(ctx, ctx->mod, q->f, shape, bits, build_read, &sh, ret);
 }
 
 /* The list's size: with after_id, the whole list's (as on its first page), so that the count
  * costs the same at any depth. */
-static enum db_rc count_rows(struct op_ctx *ctx, const struct filter *f, const struct value *fv,
-                             int join, const struct sync_req *sync, int64_t *ret)
+static enum db_rc count_rows(struct op_ctx *ctx, const struct read_req *q,
+                             const struct sync_req *sync, int64_t *ret)
 {
     struct sync_req s = *sync;
     s.bits &= SQL_SINCE; /* the order does not change a count */
     struct db_stmt *st;
-    if (read_stmt(ctx, f, fv, join, RK_COUNT, &s, &st) != ENG_OK)
+    if (read_stmt(ctx, q, RK_COUNT, &s, &st) != ENG_OK)
         return DB_ERROR;
-    bind_filter(st, ctx, f, fv, &s);
+    bind_filter(st, ctx, q, &s);
     enum db_rc rc = db_query_int(st, ret);
     return rc == DB_ROW ? DB_OK : (rc == DB_DONE ? DB_ERROR : rc);
 }
 
 /* An after_id page: how many rows it holds (at most limit) and its last id. */
-static enum db_rc keyset_page(struct op_ctx *ctx, const struct filter *f, const struct value *fv,
-                              int join, const struct sync_req *s, int64_t after, int64_t limit,
+static enum db_rc keyset_page(struct op_ctx *ctx, const struct read_req *q,
+                              const struct sync_req *s, int64_t after, int64_t limit,
                               int64_t *count, int64_t *last)
 {
     struct sync_req k = *s;
     k.bits = (s->bits & SQL_SINCE) | SQL_AFTER;
     k.after_id = after;
     struct db_stmt *st;
-    if (read_stmt(ctx, f, fv, join, RK_PAGE, &k, &st) != ENG_OK)
+    if (read_stmt(ctx, q, RK_PAGE, &k, &st) != ENG_OK)
         return DB_ERROR;
-    int idx = bind_filter(st, ctx, f, fv, &k);
+    int idx = bind_filter(st, ctx, q, &k);
     db_bind_int(st, idx, limit);
     enum db_rc rc = db_step(st);
     if (rc == DB_ROW) {
@@ -398,25 +485,44 @@ enum eng_rc engine_read(struct op_ctx *ctx)
 {
     struct req *r = ctx->r;
     const struct module *m = ctx->mod;
-    const struct filter *f = NULL;
+    struct read_req *q = arena_alloc(&r->arena, sizeof(*q));
+    if (!q)
+        return ENG_DB;
+    memset(q, 0, sizeof(*q));
     const struct param *p = NULL;
-    for (size_t i = 0; i < m->nfilters && !f; i++)
-        if ((p = req_param(r, m->filters[i].param)) != NULL)
-            f = &m->filters[i];
-    struct value fv;
     enum eng_rc rc;
+    /* the first alternative present wins (K10); each filter applied beside it that is present
+     * adds its condition; an FK_ONE_OF value outside its list counts as absent */
+    for (size_t i = 0; i < m->nfilters; i++) {
+        const struct filter *fi = &m->filters[i];
+        const struct param *pi = req_param(r, fi->param);
+        if (!pi || (fi->kind == FK_ONE_OF && !one_of(fi, pi)))
+            continue;
+        if (fi->flags & FLT_ALSO) {
+            if ((rc = filter_value(ctx, fi, pi, &q->also_v[i])) != ENG_OK)
+                return rc;
+            q->also |= 1u << i;
+        } else if (!q->f) {
+            q->f = fi;
+            p = pi;
+        }
+    }
+    q->live = m->archived_param && !param_truthy(req_param(r, m->archived_param));
+    const struct filter *f = q->f;
     if (!f && m->filter_required) {
         reply_message(r, 400, m->filter_required);
         r->out.len--; /* reopen the envelope */
         buf_puts(&r->out, ",\"count\":0,\"data\":[]}");
         return ENG_OK;
     }
-    if (f && (rc = filter_value(ctx, f, p, &fv)) != ENG_OK)
+    if (f && (rc = filter_value(ctx, f, p, &q->fv)) != ENG_OK)
         return rc;
+    q->indexed = filter_indexed(f, &q->fv);
     enum filter_shape shape = f ? f->shape : FS_LIST;
     if (shape == FS_LIST && (rc = engine_check_paging(r)) != ENG_OK)
         return rc;
     int join = m->join && (f ? (f->flags & FLT_JOIN) : (m->list_flags & FLT_JOIN));
+    q->join = join;
     struct sync_req sync;
     if (shape == FS_LIST && (rc = sync_parse(ctx, &sync)) != ENG_OK)
         return rc;
@@ -430,16 +536,14 @@ enum eng_rc engine_read(struct op_ctx *ctx)
         return ENG_DB;
     int64_t total = -1, expect = -1;
     if (shape == FS_LIST) {
-        if (count_rows(ctx, f, &fv, join, &sync, &total) != DB_OK)
+        if (count_rows(ctx, q, &sync, &total) != DB_OK)
             return ENG_DB;
         int64_t last = 0, beyond = 0, unused;
         if (sync.bits & SQL_AFTER) {
             /* the page's size and last id, then whether a row follows it: both bounded by the
              * page, whatever its depth */
-            if (keyset_page(ctx, f, &fv, join, &sync, sync.after_id, r->limit, &expect, &last) !=
-                    DB_OK ||
-                (expect > 0 &&
-                 keyset_page(ctx, f, &fv, join, &sync, last, 1, &beyond, &unused) != DB_OK))
+            if (keyset_page(ctx, q, &sync, sync.after_id, r->limit, &expect, &last) != DB_OK ||
+                (expect > 0 && keyset_page(ctx, q, &sync, last, 1, &beyond, &unused) != DB_OK))
                 return ENG_DB;
             snprintf(r->total, sizeof(r->total), "%lld", (long long)total);
             if (expect > 0 && beyond > 0)
@@ -459,9 +563,9 @@ enum eng_rc engine_read(struct op_ctx *ctx)
     struct read_state *rs = arena_alloc(&r->arena, sizeof(*rs));
     if (!rs || (memset(rs, 0, sizeof(*rs)), prepare_state(ctx, rs, join)) != 0)
         return ENG_DB;
-    if (read_stmt(ctx, f, &fv, join, RK_ROWS, &sync, &rs->st) != ENG_OK)
+    if (read_stmt(ctx, q, RK_ROWS, &sync, &rs->st) != ENG_OK)
         return ENG_DB;
-    int idx = bind_filter(rs->st, ctx, f, &fv, &sync);
+    int idx = bind_filter(rs->st, ctx, q, &sync);
     if (shape == FS_LIST) {
         db_bind_int(rs->st, idx++, r->limit);
         db_bind_int(rs->st, idx++, r->offset);

@@ -112,8 +112,3 @@ int render_column(struct buf *out, const struct schema_column *c, const char *p,
     }
     return json_write_string(out, p, n);
 }
-
-int ctx_render_column(struct buf *out, const struct schema_column *c, const char *p, size_t n)
-{
-    return render_column(out, c, p, n);
-}

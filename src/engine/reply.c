@@ -32,8 +32,3 @@ enum eng_rc reply_rows(struct req *r, const char *rows, size_t len, int64_t coun
     buf_puts(&r->out, "]}");
     return r->out.failed ? ENG_DB : ENG_OK;
 }
-
-enum eng_rc ctx_reply_rows(struct op_ctx *ctx, const char *rows, size_t len, int64_t count)
-{
-    return reply_rows(ctx->r, rows, len, count);
-}

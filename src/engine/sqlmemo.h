@@ -27,13 +27,16 @@ enum sql_shape {
 
 /* Facts besides the kind that change a statement's text; one bit each, or'ed into key.bits. */
 enum sql_bits {
-    SQL_JOIN = 1u << 0,         /* reads: the module's joined table too */
-    SQL_SCOPE_ALL = 1u << 1,    /* reads: no client scope (the key sees every client) */
-    SQL_INDEXED = 1u << 2,      /* reads, unique: the text comparison's indexed form */
-    SQL_DEEP_PAGE = 1u << 3,    /* reads: a deep page read ids first */
-    SQL_FILTER0 = 1u << 4,      /* aggregates: optional filter i present, as SQL_FILTER0 << i */
+    SQL_JOIN = 1u << 0,      /* reads: the module's joined table too */
+    SQL_SCOPE_ALL = 1u << 1, /* reads: no client scope (the key sees every client) */
+    SQL_INDEXED = 1u << 2,   /* reads, unique: the text comparison's indexed form */
+    SQL_DEEP_PAGE = 1u << 3, /* reads: a deep page read ids first */
+    /* aggregates: optional filter i present, as SQL_FILTER0 << i; reads: the FLT_ALSO filter i
+     * present (at most 12: bits 4 to 15) */
+    SQL_FILTER0 = 1u << 4,
     SQL_SCOPE_ALLOW = 1u << 16, /* reads: the v26.08 user's allow list (access_scope_sql) */
     SQL_SCOPE_DENY = 1u << 17,  /* reads: the v26.08 user's deny list */
+    SQL_UNARCHIVED = 1u << 18,  /* reads: archived rows left out (the module's archived_param) */
     /* reads with the incremental-sync parameters (sync.c); above the aggregates' filter bits */
     SQL_SINCE = 1u << 24,        /* updated_since */
     SQL_AFTER = 1u << 25,        /* after_id */

@@ -62,15 +62,35 @@ static void decrypt_header(struct buf *b, int *first)
              "unwraps (the same as the api_key_decrypt_password parameter; never logged).");
 }
 
-/* "a, b or c" of the filter parameters, in their order */
+/* How many filters are alternatives (the others apply beside them: FLT_ALSO). */
+static size_t alternatives(const struct module *m)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->nfilters; i++)
+        n += !(m->filters[i].flags & FLT_ALSO);
+    return n;
+}
+
+/* "a, b or c" of the alternative filters' parameters, in their order */
 static void filter_list(struct buf *b, const struct module *m)
 {
-    for (size_t i = 0; i < m->nfilters; i++)
-        buf_printf(b, "%s%s",
-                   i == 0                 ? ""
-                   : i + 1 == m->nfilters ? " or "
-                                          : ", ",
-                   m->filters[i].param);
+    size_t n = alternatives(m), k = 0;
+    for (size_t i = 0; i < m->nfilters; i++) {
+        if (m->filters[i].flags & FLT_ALSO)
+            continue;
+        buf_printf(b, "%s%s", k == 0 ? "" : k + 1 == n ? " or " : ", ", m->filters[i].param);
+        k++;
+    }
+}
+
+/* "a, b or c" of an FK_ONE_OF filter's values */
+static void value_list(struct buf *b, const struct filter *f)
+{
+    size_t n = 0;
+    while (f->values[n])
+        n++;
+    for (size_t i = 0; i < n; i++)
+        buf_printf(b, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", f->values[i]);
 }
 
 static void read_params(struct buf *b, const struct module *m, const struct endpoint *ep)
@@ -104,17 +124,31 @@ static void read_params(struct buf *b, const struct module *m, const struct endp
     for (size_t i = 0; i < m->nfilters && !ep->aggregate; i++) {
         const struct filter *f = &m->filters[i];
         buf_reset(&desc);
-        buf_printf(&desc, "Filter (%s). Alternatives: only the first present of ",
-                   f->kind == FK_ID || f->kind == FK_INT_TEXT ? "an id, as a number"
-                   : f->kind == FK_TEXT                       ? "exact text, any case"
-                                                              : "text, first letter capitalised");
-        filter_list(&desc, m);
-        buf_puts(&desc, " applies.");
+        if (f->kind == FK_ONE_OF) {
+            buf_puts(&desc, "Filter (");
+            value_list(&desc, f);
+            buf_puts(&desc, ", any case; another value is ignored). ");
+        } else {
+            buf_printf(&desc, "Filter (%s). ",
+                       f->kind == FK_ID || f->kind == FK_INT_TEXT ? "an id, as a number"
+                       : f->kind == FK_TEXT                       ? "exact text, any case"
+                                            : "text, first letter capitalised");
+        }
+        if (f->flags & FLT_ALSO) {
+            buf_puts(&desc, "Applies beside the other filters.");
+        } else {
+            buf_puts(&desc, "Alternatives: only the first present of ");
+            filter_list(&desc, m);
+            buf_puts(&desc, " applies.");
+        }
         query_param(b, &first, f->param,
                     f->kind == FK_ID || f->kind == FK_INT_TEXT ? "integer" : "string",
                     desc.failed ? "Filter." : desc.p);
     }
     buf_free(&desc);
+    if (m->archived_param && !ep->aggregate)
+        query_param(b, &first, m->archived_param, "string",
+                    "Archived rows too, when given and not 0, false, no, off or empty.");
     buf_puts(b, "],");
 }
 
@@ -265,6 +299,16 @@ static int has_row_read(const struct module *m)
     return 0;
 }
 
+/* 1 when "table.column" names the module's table or its scope join's (an INNER JOIN) */
+static int inner_column(const struct module *m, const char *col)
+{
+    const char *t[2] = {m->table, m->scope_join ? m->scope_join->table : NULL};
+    for (size_t i = 0; i < 2; i++)
+        if (t[i] && !strncmp(col, t[i], strlen(t[i])) && col[strlen(t[i])] == '.')
+            return 1;
+    return 0;
+}
+
 /* <module>_row and <module>_read_result of every module with a table read */
 static void row_schemas(struct buf *b)
 {
@@ -290,6 +334,19 @@ static void row_schemas(struct buf *b)
             str(b, jt->cols[c].name);
             buf_putc(b, ':');
             col_schema(b, &jt->cols[c]);
+        }
+        for (size_t c = 0; c < m->nread_cols; c++) {
+            buf_putc(b, ',');
+            str(b, m->read_cols[c].key);
+            buf_putc(b, ':');
+            if (m->res->read_col_types[c]) {
+                /* a column of a LEFT JOIN's table may be null whatever its own definition */
+                struct schema_column col = *m->res->read_col_types[c];
+                if (!inner_column(m, m->read_cols[c].column))
+                    col.flags &= ~(unsigned)COL_NOT_NULL;
+                col_schema(b, &col);
+            } else
+                buf_puts(b, "{\"type\":[\"string\",\"null\"]}");
         }
         buf_puts(b, "},\"required\":[");
         for (size_t c = 0; c < t->ncols; c++) {
@@ -369,13 +426,20 @@ static void describe(struct buf *b, const struct module *m, const struct endpoin
         else {
             buf_puts(&t, "Without a filter: the list, paged with limit and offset (X-Total-Count "
                          "and a Link header give the total and the next page). ");
-            if (m->nfilters > 1) {
+            if (alternatives(m) > 1) {
                 buf_puts(&t, "The filters ");
                 filter_list(&t, m);
                 buf_puts(&t, " are alternatives: only the first one present applies. ");
-            } else if (m->nfilters) {
-                buf_printf(&t, "Filter: %s. ", m->filters[0].param);
+            } else if (alternatives(m)) {
+                buf_puts(&t, "Filter: ");
+                filter_list(&t, m);
+                buf_puts(&t, ". ");
             }
+            for (size_t i = 0; i < m->nfilters; i++)
+                if (m->filters[i].flags & FLT_ALSO)
+                    buf_printf(&t, "The filter %s applies beside them. ", m->filters[i].param);
+            if (m->archived_param)
+                buf_printf(&t, "Archived rows only with %s. ", m->archived_param);
             if (m->filter_required)
                 buf_puts(&t, "A filter is required. ");
             buf_puts(&t, "No row matches: the ordinary \"False\" answer.");

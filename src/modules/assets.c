@@ -12,13 +12,13 @@ static const struct join primary_interface = {
                         "asset_interfaces.interface_primary = 1"};
 
 static const struct filter filters[] = {
-    {"asset_id", FK_ID, "asset_id", NULL, FS_ONE, 0},
-    {"asset_type", FK_UCFIRST, "asset_type", NULL, FS_LIST, 0},
-    {"asset_name", FK_TEXT, "asset_name", NULL, FS_LIST, 0},
-    {"asset_serial", FK_TEXT, "asset_serial", NULL, FS_LIST, 0},
-    {"asset_mac", FK_TEXT, "interface_mac", NULL, FS_LIST, FLT_JOIN},
-    {"asset_uri", FK_TEXT, "asset_uri", NULL, FS_LIST, 0},
-    {"asset_uri_2", FK_TEXT, "asset_uri_2", NULL, FS_LIST, 0},
+    {"asset_id", FK_ID, "asset_id", NULL, FS_ONE, 0, NULL},
+    {"asset_type", FK_UCFIRST, "asset_type", NULL, FS_LIST, 0, NULL},
+    {"asset_name", FK_TEXT, "asset_name", NULL, FS_LIST, 0, NULL},
+    {"asset_serial", FK_TEXT, "asset_serial", NULL, FS_LIST, 0, NULL},
+    {"asset_mac", FK_TEXT, "interface_mac", NULL, FS_LIST, FLT_JOIN, NULL},
+    {"asset_uri", FK_TEXT, "asset_uri", NULL, FS_LIST, 0, NULL},
+    {"asset_uri_2", FK_TEXT, "asset_uri_2", NULL, FS_LIST, 0, NULL},
 };
 
 static const struct field fields[] = {

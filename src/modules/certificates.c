@@ -9,8 +9,8 @@
 #include "modules/crud.h"
 
 static const struct filter filters[] = {
-    {"certificate_id", FK_ID, "certificate_id", NULL, FS_ONE, 0},
-    {"certificate_name", FK_TEXT, "certificate_name", NULL, FS_LIST, 0},
+    {"certificate_id", FK_ID, "certificate_id", NULL, FS_ONE, 0, NULL},
+    {"certificate_name", FK_TEXT, "certificate_name", NULL, FS_LIST, 0, NULL},
 };
 
 static const struct field fields[] = {

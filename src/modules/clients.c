@@ -3,7 +3,7 @@
 #include "engine/hook.h"
 
 static const struct filter filters[] = {
-    {"client_name", FK_TEXT, "client_name", NULL, FS_ONE, 0},
+    {"client_name", FK_TEXT, "client_name", NULL, FS_ONE, 0, NULL},
 };
 
 static const struct field fields[] = {

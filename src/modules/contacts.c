@@ -5,9 +5,9 @@
 #include "engine/hook.h"
 
 static const struct filter filters[] = {
-    {"contact_id", FK_ID, "contact_id", NULL, FS_ONE, 0},
-    {"contact_email", FK_TEXT, "contact_email", NULL, FS_ONE, 0},
-    {"contact_phone_or_mobile", FK_TEXT, "contact_mobile", "contact_phone", FS_FIRST, 0},
+    {"contact_id", FK_ID, "contact_id", NULL, FS_ONE, 0, NULL},
+    {"contact_email", FK_TEXT, "contact_email", NULL, FS_ONE, 0, NULL},
+    {"contact_phone_or_mobile", FK_TEXT, "contact_mobile", "contact_phone", FS_FIRST, 0, NULL},
 };
 
 static const struct field fields[] = {

@@ -4,7 +4,7 @@
 #include "modules/crud.h"
 
 static const struct filter filters[] = {
-    {"credential_id", FK_ID, "credential_id", NULL, FS_FIRST, 0},
+    {"credential_id", FK_ID, "credential_id", NULL, FS_FIRST, 0, NULL},
 };
 
 static const struct field fields[] = {

@@ -4,8 +4,8 @@
 #include "modules/crud.h"
 
 static const struct filter filters[] = {
-    {"folder_id", FK_ID, "folder_id", NULL, FS_ONE, 0},
-    {"parent_folder", FK_ID, "parent_folder", NULL, FS_LIST, 0},
+    {"folder_id", FK_ID, "folder_id", NULL, FS_ONE, 0, NULL},
+    {"parent_folder", FK_ID, "parent_folder", NULL, FS_LIST, 0, NULL},
 };
 
 static const struct field fields[] = {

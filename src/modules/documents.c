@@ -7,7 +7,7 @@
 #include "modules/crud.h"
 
 static const struct filter filters[] = {
-    {"document_id", FK_ID, "document_id", NULL, FS_ONE, 0},
+    {"document_id", FK_ID, "document_id", NULL, FS_ONE, 0, NULL},
 };
 
 static const struct field fields[] = {

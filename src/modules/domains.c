@@ -4,8 +4,8 @@
 #include "modules/crud.h"
 
 static const struct filter filters[] = {
-    {"domain_id", FK_ID, "domain_id", NULL, FS_ONE, 0},
-    {"domain_name", FK_TEXT, "domain_name", NULL, FS_LIST, 0},
+    {"domain_id", FK_ID, "domain_id", NULL, FS_ONE, 0, NULL},
+    {"domain_name", FK_TEXT, "domain_name", NULL, FS_LIST, 0, NULL},
 };
 
 static const struct field fields[] = {

@@ -4,7 +4,7 @@
 #include "modules/crud.h"
 
 static const struct filter filters[] = {
-    {"expense_id", FK_ID, "expense_id", NULL, FS_ONE, 0},
+    {"expense_id", FK_ID, "expense_id", NULL, FS_ONE, 0, NULL},
 };
 
 static const struct field fields[] = {

@@ -6,8 +6,8 @@
 #include "modules/billing.h"
 
 static const struct filter filters[] = {
-    {"item_id", FK_ID, "item_id", NULL, FS_FIRST, 0},
-    {"invoice_id", FK_ID, "item_invoice_id", NULL, FS_LIST, 0},
+    {"item_id", FK_ID, "item_id", NULL, FS_FIRST, 0, NULL},
+    {"invoice_id", FK_ID, "item_invoice_id", NULL, FS_LIST, 0, NULL},
 };
 
 static const struct join invoice = {"invoices",

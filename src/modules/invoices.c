@@ -10,7 +10,7 @@
 #include "modules/billing.h"
 
 static const struct filter filters[] = {
-    {"invoice_id", FK_ID, "invoice_id", NULL, FS_ONE, 0},
+    {"invoice_id", FK_ID, "invoice_id", NULL, FS_ONE, 0, NULL},
 };
 
 static const struct field fields[] = {

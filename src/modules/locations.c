@@ -3,7 +3,7 @@
 #include "modules/crud.h"
 
 static const struct filter filters[] = {
-    {"location_id", FK_ID, "location_id", NULL, FS_ONE, 0},
+    {"location_id", FK_ID, "location_id", NULL, FS_ONE, 0, NULL},
 };
 
 static const struct field fields[] = {

@@ -3,8 +3,8 @@
 #include "modules/crud.h"
 
 static const struct filter filters[] = {
-    {"network_id", FK_ID, "network_id", NULL, FS_ONE, 0},
-    {"network_name", FK_TEXT, "network_name", NULL, FS_LIST, 0},
+    {"network_id", FK_ID, "network_id", NULL, FS_ONE, 0, NULL},
+    {"network_name", FK_TEXT, "network_name", NULL, FS_LIST, 0, NULL},
 };
 
 static const struct field fields[] = {

@@ -11,8 +11,8 @@
 #include "modules/billing.h"
 
 static const struct filter filters[] = {
-    {"payment_id", FK_ID, "payment_id", NULL, FS_ONE, 0},
-    {"payment_invoice_id", FK_ID, "payment_invoice_id", NULL, FS_LIST, 0},
+    {"payment_id", FK_ID, "payment_id", NULL, FS_ONE, 0, NULL},
+    {"payment_invoice_id", FK_ID, "payment_invoice_id", NULL, FS_LIST, 0, NULL},
 };
 
 static const struct field fields[] = {

@@ -6,7 +6,7 @@
 #include "modules/crud.h"
 
 static const struct filter filters[] = {
-    {"product_id", FK_ID, "product_id", NULL, FS_ONE, 0},
+    {"product_id", FK_ID, "product_id", NULL, FS_ONE, 0, NULL},
 };
 
 static const struct field fields[] = {

@@ -9,7 +9,7 @@
 #include "modules/crud.h"
 
 static const struct filter filters[] = {
-    {"quote_id", FK_ID, "quote_id", NULL, FS_ONE, 0},
+    {"quote_id", FK_ID, "quote_id", NULL, FS_ONE, 0, NULL},
 };
 
 static const struct field fields[] = {

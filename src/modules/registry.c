@@ -95,6 +95,76 @@ static int check_aggregate(const struct module *m, const struct endpoint *ep, ch
            check_agg_column(m, a, a->scope_col, err, errlen);
 }
 
+/* The filters: FK_ONE_OF lists its values; a FLT_ALSO filter compares exactly and has a bit. */
+static int check_filters(const struct module *m, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < m->nfilters; i++) {
+        const struct filter *f = &m->filters[i];
+        if (f->kind == FK_ONE_OF && (!f->values || !f->values[0])) {
+            snprintf(err, errlen, "module %s: filter %s lists no values", m->name, f->param);
+            return -1;
+        }
+        if ((f->flags & FLT_ALSO) &&
+            ((f->kind != FK_ID && f->kind != FK_ONE_OF) || i >= FLT_ALSO_MAX || f->column2)) {
+            snprintf(err, errlen,
+                     "module %s: filter %s applies beside the others: one column, FK_ID or "
+                     "FK_ONE_OF, among the first %d filters",
+                     m->name, f->param, FLT_ALSO_MAX);
+            return -1;
+        }
+    }
+    if (m->archived_param && !m->archived_col) {
+        snprintf(err, errlen, "module %s: %s needs an archived column", m->name, m->archived_param);
+        return -1;
+    }
+    return 0;
+}
+
+/* A table a read names: the module's, its scope join's, its join's or a read join's. */
+static const struct schema_table *read_table(const struct module *m, const char *name, size_t n)
+{
+    const char *names[3] = {m->table, m->scope_join ? m->scope_join->table : NULL,
+                            m->join ? m->join->table : NULL};
+    for (size_t i = 0; i < COUNT_OF(names); i++)
+        if (names[i] && strlen(names[i]) == n && !strncmp(names[i], name, n))
+            return schema_table(names[i]);
+    for (size_t i = 0; i < m->nread_joins; i++)
+        if (strlen(m->read_joins[i].table) == n && !strncmp(m->read_joins[i].table, name, n))
+            return schema_table(m->read_joins[i].table);
+    return NULL;
+}
+
+/* The read joins' tables exist; each read column names a column of a table the read joins, or
+ * is an expression. */
+static int check_read_cols(const struct module *m, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < m->nread_joins; i++)
+        if (!m->read_joins[i].on || !schema_table(m->read_joins[i].table)) {
+            snprintf(err, errlen, "module %s: unknown read join table %s", m->name,
+                     m->read_joins[i].table);
+            return -1;
+        }
+    if (m->nread_cols && !m->res->read_col_types &&
+        !(m->res->read_col_types = calloc(m->nread_cols, sizeof(*m->res->read_col_types)))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < m->nread_cols; i++) {
+        const struct read_col *c = &m->read_cols[i];
+        const char *dot = c->column ? strchr(c->column, '.') : NULL;
+        const struct schema_table *t =
+            dot ? read_table(m, c->column, (size_t)(dot - c->column)) : NULL;
+        const struct schema_column *col = t ? schema_column(t, dot + 1) : NULL;
+        if (!c->key || (c->column ? !col : !c->expr)) {
+            snprintf(err, errlen, "module %s: read column %s names no column of a joined table",
+                     m->name, c->key ? c->key : "(unnamed)");
+            return -1;
+        }
+        m->res->read_col_types[i] = col;
+    }
+    return 0;
+}
+
 /* A module without a client column says how its reads are scoped: all-clients keys only, no
  * scope at all, or endpoints that are all aggregates with their own scope column. */
 static int check_client_scope(const struct module *m, char *err, size_t errlen)
@@ -138,6 +208,8 @@ static int check_module(const struct module *m, char *err, size_t errlen)
     if ((!st && check_column(m, m->client_col, "client_col", err, errlen)) ||
         check_column(m, m->archived_col, "archived_col", err, errlen))
         return -1;
+    if (check_filters(m, err, errlen) || check_read_cols(m, err, errlen))
+        return -1;
     for (size_t i = 0; i < m->nfilters; i++)
         if (check_column(m, m->filters[i].column, m->filters[i].param, err, errlen) ||
             check_column(m, m->filters[i].column2, m->filters[i].param, err, errlen))
@@ -175,6 +247,13 @@ static int check_module(const struct module *m, char *err, size_t errlen)
         const struct endpoint *ep = &m->endpoints[i];
         if (ep->aggregate && check_aggregate(m, ep, err, errlen))
             return -1;
+        if (ep->op == OP_READ && (ep->before || ep->after)) {
+            snprintf(err, errlen,
+                     "module %s: %s: a read has no hooks (read columns, joins and "
+                     "filters describe it)",
+                     m->name, ep->function);
+            return -1;
+        }
         int needs_archive = ep->op == OP_ARCHIVE || ep->op == OP_UNARCHIVE;
         if (needs_archive && !m->archived_col) {
             snprintf(err, errlen, "module %s: %s needs an archived column", m->name, ep->function);
@@ -189,18 +268,21 @@ static int check_module(const struct module *m, char *err, size_t errlen)
     return 0;
 }
 
-/* The escaped "name": prefix of every row column with the separator before it ('{' opens the row,
+/* The escaped "name": prefix of every row column (the table's, the join's, the read columns') with
+ * the separator before it ('{' opens the row,
  * ',' otherwise), built once (they live as long as the process). */
 static int build_row_keys(const struct module *m, char *err, size_t errlen)
 {
-    size_t n = m->res->t->ncols + (m->res->jt ? m->res->jt->ncols : 0);
+    size_t nt = m->res->t->ncols, nj = m->res->jt ? m->res->jt->ncols : 0;
+    size_t n = nt + nj + m->nread_cols;
     if (m->res->row_keys)
         return 0;
     const char **keys = calloc(n, sizeof(*keys));
     size_t *lens = calloc(n, sizeof(*lens));
     for (size_t i = 0; keys && lens && i < n; i++) {
-        const char *name = i < m->res->t->ncols ? m->res->t->cols[i].name
-                                                : m->res->jt->cols[i - m->res->t->ncols].name;
+        const char *name = i < nt        ? m->res->t->cols[i].name
+                           : i < nt + nj ? m->res->jt->cols[i - nt].name
+                                         : m->read_cols[i - nt - nj].key;
         struct buf b;
         buf_init(&b, 0);
         buf_putc(&b, i ? ',' : '{');
@@ -219,6 +301,11 @@ static int build_row_keys(const struct module *m, char *err, size_t errlen)
     m->res->row_keys = keys;
     m->res->row_key_lens = lens;
     return 0;
+}
+
+int module_check(const struct module *m, char *err, size_t errlen)
+{
+    return check_module(m, err, errlen) || build_row_keys(m, err, errlen) ? -1 : 0;
 }
 
 int module_registry_init(char *err, size_t errlen)

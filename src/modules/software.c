@@ -4,10 +4,10 @@
 #include "modules/crud.h"
 
 static const struct filter filters[] = {
-    {"software_id", FK_ID, "software_id", NULL, FS_ONE, 0},
-    {"software_key", FK_TEXT, "software_key", NULL, FS_LIST, 0},
-    {"software_name", FK_TEXT, "software_name", NULL, FS_LIST, 0},
-    {"software_type", FK_INT_TEXT, "software_type", NULL, FS_LIST, 0},
+    {"software_id", FK_ID, "software_id", NULL, FS_ONE, 0, NULL},
+    {"software_key", FK_TEXT, "software_key", NULL, FS_LIST, 0, NULL},
+    {"software_name", FK_TEXT, "software_name", NULL, FS_LIST, 0, NULL},
+    {"software_type", FK_INT_TEXT, "software_type", NULL, FS_LIST, 0, NULL},
 };
 
 static const struct field fields[] = {

@@ -1,15 +1,15 @@
 /* ticket_replies: ITFlow v26.08's read and create (delta 3.1, 3.2), served on both database
- * models. Rows are the reply's columns, then its ticket's prefix, number, subject and client, then
- * the name of who wrote it (a user, or for Client replies a contact). Scoped through the ticket's
- * client. A create may also set the ticket's status (a status the database has: F26), with the
- * history rows and, for Resolved, the resolution the web UI records. */
+ * models. The read is the engine's: rows are the reply's columns, then its ticket's prefix, number,
+ * subject and client, then the name of who wrote it (a user, or for Client replies a contact), as
+ * read columns; archived replies only with include_archived (F24); the type filter applies beside
+ * ticket_reply_id or ticket_id. Scoped through the ticket's client. A create may also set the
+ * ticket's status (a status the database has: F26), with the history rows and, for Resolved, the
+ * resolution the web UI records. */
 #include <stdio.h>
 #include <string.h>
 
 #include "core/php.h"
 #include "engine/hook.h"
-#include "req/access.h"
-#include "json/json_write.h"
 #include "modules/tickets_common.h"
 
 #define STATUS_RESOLVED 4
@@ -21,159 +21,6 @@ static const struct field fields[] = {
     {"ticket_reply_time_worked", NULL, CV_TEXT, 0, NULL},
     {"ticket_status", NULL, CV_TEXT, 0, NULL},
 };
-
-/* ---- read ---- */
-
-#define READ_COLS                                                                                  \
-    "SELECT r.ticket_reply_id, r.ticket_reply, r.ticket_reply_type, r.ticket_reply_time_worked, "  \
-    "r.ticket_reply_created_at, r.ticket_reply_updated_at, r.ticket_reply_archived_at, "           \
-    "r.ticket_reply_by, r.ticket_reply_ticket_id, t.ticket_prefix, t.ticket_number, "              \
-    "t.ticket_subject, t.ticket_client_id, CASE WHEN r.ticket_reply_type = 'Client' THEN "         \
-    "c.contact_name ELSE u.user_name END FROM ticket_replies r JOIN tickets t ON t.ticket_id = "   \
-    "r.ticket_reply_ticket_id LEFT JOIN users u ON u.user_id = r.ticket_reply_by LEFT JOIN "       \
-    "contacts c ON c.contact_id = r.ticket_reply_by WHERE (? = 1 OR r.ticket_reply_archived_at "   \
-    "IS NULL) AND (? = '' OR r.ticket_reply_type = ?)"
-#define READ_SCOPE " AND t.ticket_client_id = ?"
-#define READ_BY_ID " AND r.ticket_reply_id = ? LIMIT 1"
-#define READ_BY_TICKET                                                                             \
-    " AND r.ticket_reply_ticket_id = ? ORDER BY r.ticket_reply_id LIMIT ? OFFSET ?"
-#define READ_ALL " ORDER BY r.ticket_reply_id LIMIT ? OFFSET ?"
-
-/* [scoped][form]: form 0 by reply id, 1 by ticket id, 2 all */
-static const char *const read_sql[2][3] = {
-    {READ_COLS READ_BY_ID, READ_COLS READ_BY_TICKET, READ_COLS READ_ALL},
-    {READ_COLS READ_SCOPE READ_BY_ID, READ_COLS READ_SCOPE READ_BY_TICKET,
-     READ_COLS READ_SCOPE READ_ALL},
-};
-
-static const char *const read_keys[] = {
-    "ticket_reply_id",
-    "ticket_reply",
-    "ticket_reply_type",
-    "ticket_reply_time_worked",
-    "ticket_reply_created_at",
-    "ticket_reply_updated_at",
-    "ticket_reply_archived_at",
-    "ticket_reply_by",
-    "ticket_reply_ticket_id",
-    "ticket_prefix",
-    "ticket_number",
-    "ticket_subject",
-    "ticket_client_id",
-    "ticket_reply_by_name",
-};
-
-static const struct schema_column name_col = {
-    "ticket_reply_by_name", "varchar(200)", COL_VARCHAR, 0, 200u, 0, NULL};
-
-/* The query parameter's value, NULL when absent (an array counts as absent). */
-static const char *qparam(struct op_ctx *ctx, const char *name, size_t *n)
-{
-    const struct param *p = req_param(ctx->r, name);
-    if (!p || p->is_array)
-        return NULL;
-    *n = p->len;
-    return p->val;
-}
-
-/* F24: 1, true, yes (any case) and other non-empty values include archived replies; 0, false, no,
- * off and an empty value do not. */
-static int truthy(const char *s, size_t n)
-{
-    static const char *const no[] = {"0", "false", "no", "off"};
-    if (!s || n == 0)
-        return 0;
-    for (size_t i = 0; i < COUNT_OF(no); i++)
-        if (strlen(no[i]) == n && strncasecmp(s, no[i], n) == 0)
-            return 0;
-    return 1;
-}
-
-/* The type filter: lower-cased, first letter upper-cased; only Internal, Public or Client. */
-static const char *type_filter(const char *s, size_t n)
-{
-    static const char *const types[] = {"Internal", "Public", "Client"};
-    for (size_t i = 0; s && i < COUNT_OF(types); i++)
-        if (strlen(types[i]) == n && strncasecmp(s, types[i], n) == 0)
-            return types[i];
-    return "";
-}
-
-static enum eng_rc read_replies(struct op_ctx *ctx)
-{
-    struct req *r = ctx->r;
-    size_t n = 0;
-    const char *v;
-    int form = 2;
-    int64_t id = 0;
-    if ((v = qparam(ctx, "ticket_reply_id", &n)) != NULL)
-        form = 0, id = php_intval_str(v, n);
-    else if ((v = qparam(ctx, "ticket_id", &n)) != NULL)
-        form = 1, id = php_intval_str(v, n);
-    if (form != 0 && engine_check_paging(r) != ENG_OK)
-        return ENG_REPLIED;
-    v = qparam(ctx, "include_archived", &n);
-    int archived = truthy(v, n);
-    v = qparam(ctx, "type", &n);
-    const char *type = type_filter(v, n);
-    unsigned scope = access_read_scope(r);
-    struct db_stmt *st;
-    enum db_rc prc;
-    if (scope & (SCOPE_ALLOW | SCOPE_DENY)) { /* v26.08 client lists: req/access.c's condition */
-        static const char *const tail[3] = {READ_BY_ID, READ_BY_TICKET, READ_ALL};
-        struct buf sql;
-        buf_init(&sql, 0);
-        buf_puts(&sql, READ_COLS " AND ");
-        access_scope_sql(&sql, scope, "t.ticket_client_id");
-        buf_puts(&sql, tail[form]);
-        prc = sql.failed ? DB_ERROR : db_stmt(ctx->db, sql.p, &st);
-        buf_free(&sql);
-    } else {
-        prc = db_stmt(ctx->db, read_sql[scope != SCOPE_NONE][form], &st);
-    }
-    if (prc != DB_OK)
-        return ENG_DB;
-    int idx = 1;
-    db_bind_int(st, idx++, archived);
-    db_bind_text(st, idx++, type, strlen(type));
-    db_bind_text(st, idx++, type, strlen(type));
-    idx = access_scope_bind(st, idx, r, scope);
-    if (form != 2)
-        db_bind_int(st, idx++, id);
-    if (form != 0) {
-        db_bind_int(st, idx++, r->limit);
-        db_bind_int(st, idx++, r->offset);
-    }
-    const struct schema_table *rt = ctx->mod->res->t, *tt = schema_table("tickets");
-    const struct schema_column *cols[COUNT_OF(read_keys)];
-    for (size_t i = 0; i < COUNT_OF(read_keys); i++)
-        cols[i] = i < 9 ? &rt->cols[i] : i < 13 ? schema_column(tt, read_keys[i]) : &name_col;
-    struct buf rows;
-    buf_init(&rows, 0);
-    int64_t count = 0;
-    enum db_rc rc;
-    enum eng_rc erc = ENG_OK;
-    while ((rc = db_step(st)) == DB_ROW) {
-        buf_puts(&rows, count++ ? ",{" : "{");
-        for (size_t i = 0; i < COUNT_OF(read_keys); i++) {
-            if (i)
-                buf_putc(&rows, ',');
-            json_write_key(&rows, read_keys[i]);
-            size_t len;
-            const char *p = db_column_text(st, (int)i, &len);
-            if (ctx_render_column(&rows, cols[i], p, len) != 0)
-                json_write_string(&rows, p, len); /* escaped as invalid UTF-8 is */
-        }
-        buf_putc(&rows, '}');
-    }
-    db_reset(st);
-    if (rc != DB_DONE || rows.failed)
-        erc = ENG_DB;
-    else
-        erc = ctx_reply_rows(ctx, rows.p ? rows.p : "", rows.len, count);
-    buf_free(&rows);
-    return erc;
-}
 
 /* ---- create ---- */
 
@@ -364,15 +211,34 @@ static enum eng_rc create_reply(struct op_ctx *ctx)
     return ENG_OK;
 }
 
-/* for the descriptor (OpenAPI, the read index); read_replies applies them */
+/* ---- read ---- */
+
+static const char *const reply_types[] = {"Internal", "Public", "Client", NULL};
+
 static const struct filter filters[] = {
-    {"ticket_reply_id", FK_ID, "ticket_reply_id", NULL, FS_FIRST, 0},
-    {"ticket_id", FK_ID, "ticket_reply_ticket_id", NULL, FS_LIST, 0},
-    {"type", FK_UCFIRST, "ticket_reply_type", NULL, FS_LIST, 0},
+    {"ticket_reply_id", FK_ID, "ticket_reply_id", NULL, FS_FIRST, 0, NULL},
+    {"ticket_id", FK_ID, "ticket_reply_ticket_id", NULL, FS_LIST, 0, NULL},
+    {"type", FK_ONE_OF, "ticket_reply_type", NULL, FS_LIST, FLT_ALSO, reply_types},
+};
+
+static const struct join read_joins[] = {
+    {"users", "users.user_id = ticket_replies.ticket_reply_by"},
+    {"contacts", "contacts.contact_id = ticket_replies.ticket_reply_by"},
+};
+
+static const struct read_col read_cols[] = {
+    {"ticket_prefix", "tickets.ticket_prefix", NULL},
+    {"ticket_number", "tickets.ticket_number", NULL},
+    {"ticket_subject", "tickets.ticket_subject", NULL},
+    {"ticket_client_id", "tickets.ticket_client_id", NULL},
+    /* ticket_reply_by is a contact's id on Client replies, a user's on the others */
+    {"ticket_reply_by_name", NULL,
+     "CASE WHEN ticket_replies.ticket_reply_type = 'Client' THEN contacts.contact_name ELSE "
+     "users.user_name END"},
 };
 
 static const struct endpoint endpoints[] = {
-    {.function = "read", .op = OP_READ, .before = read_replies},
+    {.function = "read", .op = OP_READ},
     {.function = "create",
      .op = OP_CUSTOM,
      .id_param = "ticket_id",
@@ -393,6 +259,11 @@ const struct module module_ticket_replies = {
                                        "tickets.ticket_id = ticket_replies.ticket_reply_ticket_id"},
     .filters = filters,
     .nfilters = COUNT_OF(filters),
+    .read_joins = read_joins,
+    .nread_joins = COUNT_OF(read_joins),
+    .read_cols = read_cols,
+    .nread_cols = COUNT_OF(read_cols),
+    .archived_param = "include_archived",
     .fields = fields,
     .nfields = COUNT_OF(fields),
     .endpoints = endpoints,

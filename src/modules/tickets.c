@@ -19,7 +19,7 @@ static const struct join status = {"ticket_statuses",
                                    "tickets.ticket_status = ticket_statuses.ticket_status_id"};
 
 static const struct filter filters[] = {
-    {"ticket_id", FK_ID, "ticket_id", NULL, FS_ONE, FLT_JOIN},
+    {"ticket_id", FK_ID, "ticket_id", NULL, FS_ONE, FLT_JOIN, NULL},
 };
 
 static const struct field fields[] = {

@@ -3,7 +3,7 @@
 #include "modules/crud.h"
 
 static const struct filter filters[] = {
-    {"vendor_id", FK_ID, "vendor_id", NULL, FS_ONE, 0},
+    {"vendor_id", FK_ID, "vendor_id", NULL, FS_ONE, 0, NULL},
 };
 
 static const struct field fields[] = {

@@ -26,6 +26,7 @@ import datetime
 import json
 import os
 import random
+import re
 import sys
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -151,6 +152,56 @@ class TicketReplyTests(EndpointCase):
                                       include_archived="1")))
         r = s.get("ticket_replies/read", key=ALL_KEY, limit=-1)
         self.assertJsonError(r, 400, "limit")
+
+    def test_read_pages_and_sync_parameters(self):
+        """The engine's list read: X-Total-Count and Link, after_id, updated_since and sort, with
+        type applied beside ticket_id."""
+        s = self.server
+        base.db_script(s.db, "".join(
+            "INSERT INTO ticket_replies (ticket_reply_id, ticket_reply, ticket_reply_type, "
+            "ticket_reply_created_at, ticket_reply_by, ticket_reply_ticket_id) VALUES "
+            "(%d, 'page %d', '%s', '2030-01-01 00:00:%02d', 1, 2);\n"
+            % (60 + i, i, "Public" if i % 2 else "Internal", i) for i in range(7)))
+        ids = lambda r: [x["ticket_reply_id"] for x in self.assertRead(r)]  # noqa: E731
+        live = [str(x[0]) for x in self.rows(
+            "SELECT r.ticket_reply_id FROM ticket_replies r JOIN tickets t ON t.ticket_id = "
+            "r.ticket_reply_ticket_id WHERE r.ticket_reply_archived_at IS NULL "
+            "ORDER BY r.ticket_reply_id")]
+        on2 = [str(x[0]) for x in self.rows(
+            "SELECT ticket_reply_id FROM ticket_replies WHERE ticket_reply_ticket_id = 2 AND "
+            "ticket_reply_archived_at IS NULL ORDER BY ticket_reply_id")]
+        read = lambda **q: s.get("ticket_replies/read", key=ALL_KEY, **q)  # noqa: E731
+        # offset paging: the list's size and the next page
+        r = read(limit=2, offset=1)
+        self.assertEqual(ids(r), live[1:3])
+        self.assertEqual(r.header("X-Total-Count"), str(len(live)))
+        self.assertIn("offset=3", r.header("Link"))
+        self.assertIsNone(read(limit=2, offset=len(live) - 1).header("Link"))
+        # type beside ticket_id: the filtered size
+        r = read(ticket_id=2, type="PUBLIC", limit=1)
+        self.assertEqual((ids(r), r.header("X-Total-Count")), (["61"], "3"))
+        self.assertIn("offset=1", r.header("Link"))
+        # by id: one row, no paging headers
+        r = read(ticket_reply_id=61)
+        self.assertEqual((ids(r), r.header("X-Total-Count")), (["61"], None))
+        # after_id: keyset pages in id order, the Link carrying the page's last id
+        got, after = [], 0
+        while True:
+            r = read(ticket_id=2, limit=3, after_id=after)
+            got += ids(r)
+            self.assertEqual(r.header("X-Total-Count"), str(len(on2)))
+            link = re.search(r'<([^>]*)>; rel="next"', r.header("Link") or "")
+            if not link:
+                break
+            after = link.group(1).rsplit("after_id=", 1)[1]
+        self.assertEqual(got, on2)
+        # updated_since and sort
+        r = read(ticket_id=2, updated_since="2030-01-01 00:00:03")
+        self.assertEqual((ids(r), r.header("X-Total-Count")), (["63", "64", "65", "66"], "4"))
+        r = read(updated_since="2030-01-01", sort="-created_at", type="internal")
+        self.assertEqual(ids(r), ["66", "64", "62", "60"])
+        self.assertJsonError(read(sort="ticket_reply"), 400, "sort")
+        self.assertJsonError(read(after_id=1, offset=2), 400, "after_id")
 
     def test_create_internal_reply_with_time_worked(self):
         s = self.server

@@ -257,12 +257,53 @@ static void test_create_required(void **state)
     assert_true(ncreates > 0);
 }
 
+/* A read's extra columns are in its row schema; the archived parameter and the filters applied
+ * beside the alternatives are documented as such. */
+static void test_read_columns(void **state)
+{
+    (void)state;
+    json_t *schemas = json_object_get(json_object_get(doc, "components"), "schemas");
+    size_t nmods = 0;
+    for (size_t i = 0; i < module_count; i++) {
+        const struct module *m = module_registry[i];
+        if (!m->nread_cols && !m->archived_param)
+            continue;
+        nmods++;
+        char name[128];
+        snprintf(name, sizeof(name), "%s_row", m->name);
+        json_t *props = json_object_get(json_object_get(schemas, name), "properties");
+        assert_true(json_is_object(props));
+        for (size_t c = 0; c < m->nread_cols; c++)
+            if (!json_object_get(props, m->read_cols[c].key))
+                fail_msg("%s: read column %s missing", name, m->read_cols[c].key);
+        json_t *params = json_object_get(
+            json_object_get(path_item(m, module_endpoint(m, "read", 4)), "get"), "parameters");
+        if (m->archived_param && !has_param(params, m->archived_param))
+            fail_msg("%s/read: %s missing", m->name, m->archived_param);
+    }
+    assert_true(nmods > 0);
+    json_t *props = json_object_get(json_object_get(schemas, "ticket_replies_row"), "properties");
+    /* a ticket column keeps its type; the expression is text or null */
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(props, "ticket_number"), "pattern")),
+        "^-?[0-9]+$");
+    assert_true(
+        json_is_array(json_object_get(json_object_get(props, "ticket_reply_by_name"), "type")));
+    json_t *get =
+        json_object_get(path_item(module_find("ticket_replies", 14),
+                                  module_endpoint(module_find("ticket_replies", 14), "read", 4)),
+                        "get");
+    const char *desc = json_string_value(json_object_get(get, "description"));
+    assert_non_null(strstr(desc, "ticket_reply_id or ticket_id are alternatives"));
+    assert_non_null(strstr(desc, "The filter type applies beside them."));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_document),        cmocka_unit_test(test_paths_equal_routes),
         cmocka_unit_test(test_methods),         cmocka_unit_test(test_read_parameters),
-        cmocka_unit_test(test_create_required),
+        cmocka_unit_test(test_create_required), cmocka_unit_test(test_read_columns),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

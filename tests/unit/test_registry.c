@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -345,6 +346,111 @@ static void test_field_flags(void **state)
     }
 }
 
+/* Read columns: ticket_replies' ticket columns are typed by the tickets table, the writer's name
+ * is an expression; the row keys hold the table's columns, then the read columns'. */
+static void test_read_columns(void **state)
+{
+    (void)state;
+    const struct module *m = module_find("ticket_replies", 14);
+    assert_non_null(m);
+    assert_int_equal(m->nread_cols, 5);
+    assert_ptr_equal(m->res->read_col_types[0],
+                     schema_column(schema_table("tickets"), "ticket_prefix"));
+    assert_null(m->res->read_col_types[4]);
+    size_t nt = m->res->t->ncols;
+    assert_string_equal(m->res->row_keys[nt], ",\"ticket_prefix\":");
+    assert_string_equal(m->res->row_keys[nt + 4], ",\"ticket_reply_by_name\":");
+    assert_string_equal(m->archived_param, "include_archived");
+    /* no module answers a read with SQL of its own */
+    for (size_t i = 0; i < module_count; i++)
+        for (size_t k = 0; k < module_registry[i]->nendpoints; k++)
+            if (module_registry[i]->endpoints[k].op == OP_READ &&
+                module_registry[i]->endpoints[k].before)
+                fail_msg("module %s: a read hook", module_registry[i]->name);
+}
+
+static enum eng_rc read_hook(struct op_ctx *ctx)
+{
+    (void)ctx;
+    return ENG_OK;
+}
+
+static const char *const two_values[] = {"A", "B", NULL};
+static const struct filter bad_also[] = {
+    {"x", FK_TEXT, "ticket_reply", NULL, FS_LIST, FLT_ALSO, NULL}};
+static const struct filter no_values[] = {
+    {"x", FK_ONE_OF, "ticket_reply_type", NULL, FS_LIST, 0, NULL}};
+static const struct filter good_filters[] = {
+    {"x", FK_ONE_OF, "ticket_reply_type", NULL, FS_LIST, FLT_ALSO, two_values}};
+static const struct read_col unjoined[] = {{"name", "users.user_name", NULL}};
+static const struct read_col unknown[] = {{"name", "tickets.no_such_column", NULL}};
+static const struct read_col no_expr[] = {{"name", NULL, NULL}};
+static const struct read_col good_cols[] = {{"name", "users.user_name", NULL},
+                                            {"sum", NULL, "1 + 1"}};
+static const struct join users_join[] = {
+    {"users", "users.user_id = ticket_replies.ticket_reply_by"}};
+static const struct join bad_join[] = {{"no_such_table", "1 = 1"}};
+
+/* module_check refuses read columns and filters the engine could not read */
+static void test_read_descriptor_checks(void **state)
+{
+    (void)state;
+    static struct module_resolved res;
+    struct module m = {.name = "probe",
+                       .table = "ticket_replies",
+                       .client_col = "ticket_client_id",
+                       .scope_join =
+                           &(const struct join){"tickets", "tickets.ticket_id = "
+                                                           "ticket_replies.ticket_reply_ticket_id"},
+                       .res = &res};
+    char err[256];
+    struct {
+        const struct filter *filters;
+        const struct read_col *cols;
+        const struct join *joins;
+        const char *archived_col, *archived_param;
+        int ok;
+    } cases[] = {
+        {good_filters, good_cols, users_join, "ticket_reply_archived_at", "include_archived", 1},
+        {bad_also, NULL, NULL, NULL, NULL, 0},
+        {no_values, NULL, NULL, NULL, NULL, 0},
+        {NULL, unjoined, NULL, NULL, NULL, 0},
+        {NULL, unknown, NULL, NULL, NULL, 0},
+        {NULL, no_expr, NULL, NULL, NULL, 0},
+        {NULL, good_cols, bad_join, NULL, NULL, 0},
+        {NULL, NULL, NULL, NULL, "include_archived", 0},
+    };
+    for (size_t i = 0; i < COUNT_OF(cases); i++) {
+        memset(&res, 0, sizeof(res));
+        m.filters = cases[i].filters;
+        m.nfilters = cases[i].filters ? 1 : 0;
+        m.read_cols = cases[i].cols;
+        m.nread_cols = !cases[i].cols ? 0 : cases[i].cols == good_cols ? 2 : 1;
+        m.read_joins = cases[i].joins;
+        m.nread_joins = cases[i].joins ? 1 : 0;
+        m.archived_col = cases[i].archived_col;
+        m.archived_param = cases[i].archived_param;
+        err[0] = 0;
+        int rc = module_check(&m, err, sizeof(err));
+        if ((rc == 0) != cases[i].ok)
+            fail_msg("case %zu: module_check %d (%s)", i, rc, err);
+        for (size_t k = 0; rc == 0 && k < res.t->ncols + m.nread_cols; k++)
+            free((void *)(uintptr_t)res.row_keys[k]);
+        free(res.row_keys);
+        free(res.row_key_lens);
+        free(res.read_col_types);
+    }
+    /* a read is the engine's: no hook answers it */
+    const struct endpoint hooked[] = {{.function = "read", .op = OP_READ, .before = read_hook}};
+    memset(&res, 0, sizeof(res));
+    m.filters = NULL, m.nfilters = 0, m.read_cols = NULL, m.nread_cols = 0, m.read_joins = NULL;
+    m.nread_joins = 0, m.archived_param = NULL;
+    m.endpoints = hooked;
+    m.nendpoints = 1;
+    assert_int_equal(module_check(&m, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "a read has no hooks"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -358,6 +464,8 @@ int main(void)
         cmocka_unit_test(test_name_fields),
         cmocka_unit_test(test_log_templates),
         cmocka_unit_test(test_field_flags),
+        cmocka_unit_test(test_read_columns),
+        cmocka_unit_test(test_read_descriptor_checks),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
