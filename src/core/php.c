@@ -762,3 +762,17 @@ void php_ucfirst(struct buf *out, const char *s, size_t n)
     buf_putc(out, s[0] >= 'a' && s[0] <= 'z' ? (char)(s[0] - 32) : s[0]);
     buf_append(out, s + 1, n - 1);
 }
+
+int digits_value(const char *s, size_t n, int64_t *ret)
+{
+    if (n == 0 || n > 18)
+        return -1;
+    int64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *ret = v;
+    return 0;
+}

@@ -14,6 +14,9 @@ int64_t php_intval_str(const char *s, size_t n);
 /* intval() of a float: truncation toward zero; out-of-range values wrap modulo 2^64
  * (1e19 -> -8446744073709551616, 1e30 -> 5076964154930102272); NaN/Inf -> 0. */
 int64_t php_intval_double(double d);
+/* A whole number written only with digits (no sign, space or other byte), at most 18 of them:
+ * 0 and *ret, or -1. (The strict form of the values itflowd adds: after_id, after, limit ...) */
+int digits_value(const char *s, size_t n, int64_t *ret);
 /* floatval() of a string: the same leading-numeric parse, as a double ("12.345abc" -> 12.345). */
 double php_floatval_str(const char *s, size_t n);
 /* PHP (string)$float with precision=14: "12.345", "0.1", "1.0E+20", "-1.5E-7", "100", "-0". */

@@ -58,6 +58,13 @@ enum eng_rc ctx_exec_ints(struct op_ctx *ctx, const char *sql, int n, const int6
     return eng_from_db(rc);
 }
 
+enum eng_rc engine_step_done(struct db_stmt *st)
+{
+    enum db_rc rc = db_step(st);
+    db_reset(st);
+    return rc == DB_DONE ? ENG_OK : ENG_DB;
+}
+
 enum eng_rc engine_stmt(struct op_ctx *ctx, const struct module *mod, const void *which,
                         enum sql_shape shape, unsigned bits, sql_build_fn build, const void *arg,
                         struct db_stmt **ret)

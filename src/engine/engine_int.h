@@ -85,6 +85,10 @@ enum eng_rc idem_check_header(struct req *r);
 enum eng_rc idem_run(struct op_ctx *ctx, enum eng_rc (*op)(struct op_ctx *ctx),
                      void (*answer)(struct op_ctx *ctx));
 
+/* Steps a statement that returns no row and resets it (ctx.c): ENG_OK when it ran to the end,
+ * else ENG_DB. */
+enum eng_rc engine_step_done(struct db_stmt *st);
+
 /* ---- events (events.c) ---- */
 /* Appends the write's event (module, endpoint function, the row's id, its client when the module's
  * rows have one) in the write's transaction; sets ctx->event_seq. ENG_OK or ENG_DB. */

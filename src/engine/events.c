@@ -129,13 +129,6 @@ void events_committed(struct op_ctx *ctx)
         listeners[i](ctx->event_seq);
 }
 
-static enum eng_rc step_done(struct db_stmt *st)
-{
-    enum db_rc rc = db_step(st);
-    db_reset(st);
-    return rc == DB_DONE ? ENG_OK : ENG_DB;
-}
-
 enum eng_rc events_append(struct op_ctx *ctx, int has_client, int64_t client)
 {
     const struct module *m = ctx->mod;
@@ -146,7 +139,7 @@ enum eng_rc events_append(struct op_ctx *ctx, int has_client, int64_t client)
     if (db_stmt_static(ctx->db,
                        "UPDATE itflowd_event_seq SET seq_last = seq_last + 1 WHERE seq_id = 1",
                        &st) != DB_OK ||
-        step_done(st) != ENG_OK)
+        engine_step_done(st) != ENG_OK)
         return ENG_DB;
     int64_t seq = 0;
     if (db_stmt_static(ctx->db, "SELECT seq_last FROM itflowd_event_seq WHERE seq_id = 1", &st) !=
@@ -173,7 +166,7 @@ enum eng_rc events_append(struct op_ctx *ctx, int has_client, int64_t client)
     else
         db_bind_null(st, 6);
     db_bind_int(st, 7, (int64_t)time(NULL));
-    if (step_done(st) != ENG_OK)
+    if (engine_step_done(st) != ENG_OK)
         return ENG_DB;
     ctx->event_seq = seq;
     return ENG_OK;

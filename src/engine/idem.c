@@ -74,13 +74,6 @@ static enum eng_rc idem_stmt(struct op_ctx *ctx, const char *sql, struct db_stmt
     return ENG_OK;
 }
 
-static enum eng_rc exec_done(struct db_stmt *st)
-{
-    enum db_rc rc = db_step(st);
-    db_reset(st);
-    return rc == DB_DONE ? ENG_OK : ENG_DB;
-}
-
 static atomic_uint claims;
 
 /* Claims the request's key: ENG_OK (this request runs the write), ENG_REPLIED (the stored
@@ -99,7 +92,7 @@ static enum eng_rc claim(struct op_ctx *ctx)
                            &st) != DB_OK)
             return ENG_DB;
         db_bind_int(st, 1, now - IDEM_TTL);
-        if (exec_done(st) != ENG_OK)
+        if (engine_step_done(st) != ENG_OK)
             return ENG_DB;
     }
     if (idem_stmt(ctx,
@@ -113,7 +106,7 @@ static enum eng_rc claim(struct op_ctx *ctx)
         return ENG_DB;
     db_bind_text(st, 3, hash, 64);
     db_bind_int(st, 4, now);
-    if (exec_done(st) != ENG_OK)
+    if (engine_step_done(st) != ENG_OK)
         return ENG_DB;
     if (db_changes(ctx->db) == 1)
         return ENG_OK; /* ours */
@@ -149,7 +142,7 @@ static enum eng_rc claim(struct op_ctx *ctx)
         db_bind_int(st, 2, now);
         db_bind_int(st, 3, r->key.id);
         db_bind_text(st, 4, r->hdr_idem_key, strlen(r->hdr_idem_key));
-        return exec_done(st);
+        return engine_step_done(st);
     }
     enum eng_rc rc = ENG_REPLIED;
     if (!h || hn != 64 || memcmp(h, hash, 64) != 0) {
@@ -183,7 +176,7 @@ static enum eng_rc store_answer(struct op_ctx *ctx)
     db_bind_text(st, 2, r->out.p ? r->out.p : "", r->out.len);
     db_bind_int(st, 3, r->key.id);
     db_bind_text(st, 4, r->hdr_idem_key, strlen(r->hdr_idem_key));
-    return exec_done(st);
+    return engine_step_done(st);
 }
 
 enum eng_rc idem_run(struct op_ctx *ctx, enum eng_rc (*op)(struct op_ctx *ctx),

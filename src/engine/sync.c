@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/php.h"
 #include "engine/engine_int.h"
 
 /* The module's <prefix>_created_at / <prefix>_updated_at columns, the prefix being its primary
@@ -132,13 +133,7 @@ enum eng_rc sync_parse(struct op_ctx *ctx, struct sync_req *s)
         if (after->is_array)
             return reply_bad(r, "after_id must be a single value, not an array");
         int64_t v = 0;
-        size_t i = 0;
-        for (; i < after->len && i < 19; i++) {
-            if (after->val[i] < '0' || after->val[i] > '9')
-                break;
-            v = v * 10 + (after->val[i] - '0');
-        }
-        if (after->len == 0 || i != after->len)
+        if (digits_value(after->val, after->len, &v) != 0)
             return reply_bad(r, "after_id must be a whole number (the last id already read)");
         if ((s->bits & SQL_SORTED) &&
             (strcmp(s->sort_col, m->res->pk) || (s->bits & SQL_SORT_DESC)))

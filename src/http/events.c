@@ -257,15 +257,8 @@ static int int_param(struct req *r, const char *name, int64_t lo, int64_t hi, in
     const struct param *p = req_param(r, name);
     if (!p)
         return 0;
-    if (p->is_array || p->len == 0 || p->len > 19)
-        return -1;
-    int64_t v = 0;
-    for (size_t i = 0; i < p->len; i++) {
-        if (p->val[i] < '0' || p->val[i] > '9')
-            return -1;
-        v = v * 10 + (p->val[i] - '0');
-    }
-    if (v < lo || v > hi)
+    int64_t v;
+    if (p->is_array || digits_value(p->val, p->len, &v) != 0 || v < lo || v > hi)
         return -1;
     *ret = v;
     return 1;
@@ -291,7 +284,7 @@ struct events_req *events_req_new(struct req *r, struct MHD_Connection *con, con
     ev->stream = accepts_stream(accept);
     ev->q.limit = EVENTS_LIMIT_DEFAULT;
     int64_t v = 0;
-    int got = int_param(r, "after", 0, INT64_MAX / 2, &v);
+    int got = int_param(r, "after", 0, INT64_MAX, &v);
     if (got < 0) {
         reply_message(r, 400, "after must be a sequence number (an integer, 0 or more).");
         return NULL;
@@ -299,10 +292,7 @@ struct events_req *events_req_new(struct req *r, struct MHD_Connection *con, con
     ev->q.after = got ? v : 0;
     if (!got && ev->stream && last_event_id) { /* an EventSource reconnecting */
         int64_t id = 0;
-        const char *p = last_event_id;
-        for (; *p >= '0' && *p <= '9' && id < INT64_MAX / 20; p++)
-            id = id * 10 + (*p - '0');
-        if (*p || p == last_event_id) {
+        if (digits_value(last_event_id, strlen(last_event_id), &id) != 0) {
             reply_message(r, 400, "Last-Event-ID must be a sequence number.");
             return NULL;
         }

@@ -389,6 +389,24 @@ static void test_digits_ucfirst(void **state)
     expect_buf(php_ucfirst, "", 0, "");
 }
 
+static void test_digits_value(void **state)
+{
+    (void)state;
+    int64_t v = -1;
+    assert_int_equal(digits_value("0", 1, &v), 0);
+    assert_int_equal(v, 0);
+    assert_int_equal(digits_value("120", 3, &v), 0);
+    assert_int_equal(v, 120);
+    assert_int_equal(digits_value("999999999999999999", 18, &v), 0);
+    assert_int_equal(v, 999999999999999999LL);
+    assert_int_equal(digits_value("1000000000000000000", 19, &v), -1);
+    assert_int_equal(digits_value("", 0, &v), -1);
+    assert_int_equal(digits_value("-1", 2, &v), -1);
+    assert_int_equal(digits_value(" 1", 2, &v), -1);
+    assert_int_equal(digits_value("1e3", 3, &v), -1);
+    assert_int_equal(digits_value("12x", 3, &v), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -400,6 +418,7 @@ int main(void)
         cmocka_unit_test(test_utf8_next),       cmocka_unit_test(test_utf8_length_prefix),
         cmocka_unit_test(test_cp1252),          cmocka_unit_test(test_htmlentities),
         cmocka_unit_test(test_entity_table),    cmocka_unit_test(test_digits_ucfirst),
+        cmocka_unit_test(test_digits_value),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
