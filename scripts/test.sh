@@ -30,6 +30,8 @@ elif [ -d /dev/shm ] && [ -w /dev/shm ] &&
 fi
 
 failed=() # the suites that failed, for the last line
+failure_log=$(mktemp) # the failed tests' last lines, printed at the end
+trap 'rm -f "$failure_log" "$failure_log.t"' EXIT
 
 # run_suite NAME BUILD_DIR CTEST_EXCLUDE LABEL_EXCLUDE [cmake args...]: build, run ctest (without
 # the tests whose names match CTEST_EXCLUDE or whose labels match LABEL_EXCLUDE, if not empty),
@@ -38,8 +40,9 @@ failed=() # the suites that failed, for the last line
 run_suite() {
   local name=$1 dir=$2 exclude=$3 lexclude=$4; shift 4
   echo "== $name"
-  local status=0
+  local status=0 t0=$SECONDS t1
   BUILD_TYPE=Debug "$repo/scripts/build.sh" "$dir" "$@" >/dev/null || status=$?
+  t1=$SECONDS
   if [ $status -ne 0 ]; then echo "[$name] the build failed"; failed+=("$name"); return $status; fi
   cd "$dir"
   set +e
@@ -55,7 +58,26 @@ run_suite() {
   grep -E '^\[[^]]*\] (\[(  PASSED  |  FAILED  )\]|[0-9]+ passed, [0-9]+ failed|Ran [0-9]+ tests|(OK|FAILED)( \(|$))' ctest.plain.log || true
   grep -E '^\[[^]]*\] (FAIL |ERROR:|FAIL:)|runtime error|AddressSanitizer|LeakSanitizer|ThreadSanitizer' ctest.plain.log | head -50 || true
   grep -E '^[0-9]+% tests passed|tests failed out of|^The following tests FAILED|^\s+[0-9]+ - ' ctest.plain.log | sed "s/^/[$name] /" || true
-  if [ $status -ne 0 ]; then echo "see $dir/ctest.log"; tail -60 ctest.log; failed+=("$name"); fi
+  echo "[$name] build $((t1 - t0)) s, tests $((SECONDS - t1)) s"
+  if [ $status -ne 0 ]; then
+    echo "see $dir/ctest.log"
+    failed+=("$name")
+    # each failed test's own last lines, printed again at the very end (where a CI summary that
+    # keeps only the end of the output still shows why)
+    local t
+    for t in $(sed -n 's/^[[:space:]]*[0-9]* - \([^ ]*\) .*/\1/p' ctest.plain.log); do
+      {
+        echo "---- [$name] $t: its last lines"
+        # from its first failure or sanitizer report on (else its end)
+        grep -F "[$t] " ctest.plain.log > "$failure_log.t" || true
+        if grep -qE '^\[[^]]*\] (FAIL:|ERROR:|FAIL )|runtime error|Sanitizer' "$failure_log.t"; then
+          awk '/^\[[^]]*\] (FAIL:|ERROR:|FAIL )|runtime error|Sanitizer/ {on=1} on' "$failure_log.t" | head -80
+        else
+          tail -40 "$failure_log.t"
+        fi
+      } >> "$failure_log"
+    done
+  fi
   cd "$repo"
   return $status
 }
@@ -64,9 +86,11 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=
 status=0
 # the release flags (what scripts/demo.sh and an install build): the hardening check and the unit tests
 echo "== release build (hardening)"
+t0=$SECONDS
 if "$repo/scripts/build.sh" "$repo/build-release" >/dev/null &&
    (cd "$repo/build-release" && ctest --output-on-failure -R '^(hardening|test_.*)$' > ctest.log 2>&1); then
   grep -E '^[0-9]+% tests passed|tests failed out of' "$repo/build-release/ctest.log" | sed 's/^/[release build] /' || true
+  echo "[release build] build and tests $((SECONDS - t0)) s"
 else
   echo "release build or its tests failed"; tail -40 "$repo/build-release/ctest.log" 2>/dev/null || true
   status=1; failed+=("release build")
@@ -89,10 +113,16 @@ if [ "${ITFLOWD_SKIP_TSAN:-0}" != 1 ]; then
 fi
 if [ "${ITFLOWD_SKIP_FUZZ:-0}" != 1 ]; then
   echo "== fuzzing (${FUZZ_SECONDS:-10} s per fuzzer)"
+  t0=$SECONDS
   FUZZ_SECONDS=${FUZZ_SECONDS:-10} "$repo/scripts/fuzz.sh" || { status=1; failed+=("fuzzing"); }
+  echo "[fuzzing] build and runs $((SECONDS - t0)) s"
 fi
 if [ -n "$test_tmp" ]; then
   if [ $status -eq 0 ]; then rm -rf "$test_tmp"; else echo "the tests' files: $test_tmp"; fi
+fi
+if [ -s "$failure_log" ]; then
+  echo "== the failed tests' last lines"
+  cat "$failure_log"
 fi
 if [ $status -eq 0 ]; then
   echo "test.sh: all suites passed"

@@ -542,6 +542,13 @@ static void handle_special(struct server *srv, struct http_req *h, const char **
         *ctype = "text/plain; version=0.0.4";
         metrics_render(&r->out);
         events_metrics(&r->out);
+        buf_printf(&r->out,
+                   "# HELP itflowd_connections_open Client connections open now (this one too).\n"
+                   "# TYPE itflowd_connections_open gauge\nitflowd_connections_open %d\n"
+                   "# HELP itflowd_requests_in_flight Requests read and not yet answered whole "
+                   "(this one too).\n"
+                   "# TYPE itflowd_requests_in_flight gauge\nitflowd_requests_in_flight %d\n",
+                   atomic_load(&connections), atomic_load(&in_flight));
     } else {
         h->label = "openapi";
         openapi_write(&r->out);

@@ -486,7 +486,8 @@ def shared_server():
 
 def sanitized(binary):
     """The binary was built with ASan/TSan/MSan: their allocators keep freed memory, so resident
-    set bounds say nothing there."""
+    set bounds say nothing there; each start and request costs several times more, so tests
+    that only repeat one code path many times sample it there."""
     with open(binary, "rb") as f:
         data = f.read()
     return any(s in data for s in (b"__asan_init", b"__tsan_init", b"__msan_init"))
@@ -536,7 +537,10 @@ def run_test_module(argv, module, order, label, setup=None, backends=("sqlite",)
     result = None
     try:
         DB.start()
-        result = unittest.TextTestRunner(verbosity=2 if verbose else 1).run(suite)
+        result = unittest.TextTestRunner(verbosity=2 if verbose else 1,
+                                         resultclass=TimedResult).run(suite)
+        slow = sorted(result.durations, key=lambda d: -d[1])[:5]
+        sys.stderr.write("slowest: %s\n" % ", ".join("%s %.1fs" % d for d in slow))
     finally:
         stop_all_servers()
         DB.stop()
@@ -547,6 +551,23 @@ def run_test_module(argv, module, order, label, setup=None, backends=("sqlite",)
             sys.stderr.write("server logs and databases kept in %s\n" % TMP)
     sys.stderr.write("%s tests (%s) took %.1fs\n" % (label, DB.name, time.time() - t0))
     return 0 if ok else 1
+
+
+class TimedResult(unittest.TextTestResult):
+    """Also keeps each test's wall time (printed as the five slowest: where CI time goes)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.durations = []
+        self._t0 = 0.0
+
+    def startTest(self, test):
+        self._t0 = time.time()
+        super().startTest(test)
+
+    def stopTest(self, test):
+        super().stopTest(test)
+        self.durations.append((test.id().split(".", 1)[-1], time.time() - self._t0))
 
 
 def stop_all_servers():
@@ -1585,8 +1606,14 @@ class HardeningTests(ApiTestCase):
         try:
             for _ in range(3):  # hold every allowed connection without sending anything
                 idle.append(socket.create_connection(("127.0.0.1", s.port)))
-            time.sleep(0.2)
-            r = s.get("clients/read", key=ALL_KEY, limit=1)
+            # the server counts them once it has accepted them (at once, or a moment later on a
+            # busy machine); a request before that is served
+            deadline = time.time() + 10
+            while True:
+                r = s.get("clients/read", key=ALL_KEY, limit=1)
+                if r.status != 200 or time.time() > deadline:
+                    break
+                time.sleep(0.05)
             self.assertJsonError(r, 503, "Too many connections")
             self.assertEqual(r.header("Retry-After"), "1")
             for c in idle:
@@ -1634,6 +1661,7 @@ class HardeningTests(ApiTestCase):
             conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
             conn.request("GET", "/api/v1/clients/read.php?limit=100000&api_key=" + ALL_KEY)
             resp = conn.getresponse()
+            answering.set()
             chunks = []
             while True:
                 c = resp.read(4096)
@@ -1644,9 +1672,11 @@ class HardeningTests(ApiTestCase):
             results.append((resp.status, b"".join(chunks)))
             conn.close()
 
+        answering = threading.Event()
         t = threading.Thread(target=slow_reader)
         t.start()
-        time.sleep(0.3)
+        self.assertTrue(answering.wait(30), "no answer began")
+        time.sleep(0.1)
         s.proc.send_signal(signal.SIGTERM)
         t.join(30)
         self.assertEqual(s.proc.wait(timeout=20), 0)
@@ -1668,7 +1698,7 @@ class HardeningTests(ApiTestCase):
         try:
             sock.sendall(b"POST /api/v1/clients/create.php HTTP/1.1\r\nHost: x\r\n"
                          b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
-            time.sleep(0.3)  # the request line and headers are read: the request is in flight
+            wait_in_flight(s, 1)  # the request line and headers are read: it is in flight
             t0 = time.time()
             s.proc.send_signal(signal.SIGTERM)
             self.assertEqual(s.proc.wait(timeout=20), 0)
@@ -1689,12 +1719,20 @@ class HardeningTests(ApiTestCase):
             try:
                 sock.sendall(b"POST /api/v1/clients/create.php HTTP/1.1\r\nHost: x\r\n"
                              b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
-                time.sleep(0.3)  # in flight: its body never comes
+                wait_in_flight(s, 1)  # in flight: its body never comes
                 s.proc.send_signal(signal.SIGTERM)
-                time.sleep(0.3)
+                # refused once the signal is handled (at once, or a moment later when busy)
+                deadline = time.time() + 10
+                refused = False
+                while not refused and time.time() < deadline:
+                    try:
+                        socket.create_connection(("127.0.0.1", s.port), timeout=2).close()
+                        time.sleep(0.05)
+                    except (ConnectionRefusedError, ConnectionResetError):
+                        refused = True  # reset: queued on the listening socket as it was shut
+                self.assertTrue(refused, "new connections are still accepted")
+                time.sleep(0.2)
                 self.assertIsNone(s.proc.poll(), "the server did not wait for its request")
-                with self.assertRaises(ConnectionRefusedError):
-                    socket.create_connection(("127.0.0.1", s.port), timeout=2).close()
             finally:
                 sock.close()  # the request ends: the server stops
             self.assertEqual(s.proc.wait(timeout=20), 0, s.log_text()[-1000:])
@@ -1742,6 +1780,27 @@ class HardeningTests(ApiTestCase):
             s.stop()
             self.assertEqual(s.exit_code, 0)
             SERVERS.remove(s)  # its log is the --log file, checked here, not its stderr
+
+
+def wait_in_flight(server, n, timeout=15):
+    """Waits until the server has read the request lines and headers of `n` requests it has not
+    answered whole (besides the /metrics request that asks), then until those /metrics requests
+    have ended too (their access lines are written; the server logs to its stderr)."""
+    deadline = time.time() + timeout
+    asked = server.log_text().count(" /metrics ")
+    while True:
+        text = server.request("GET", "/metrics").body.decode()
+        asked += 1
+        m = re.search(r"^itflowd_requests_in_flight (\d+)$", text, re.M)
+        if m is None:
+            raise AssertionError("no itflowd_requests_in_flight in /metrics")
+        if int(m.group(1)) - 1 >= n:
+            break
+        if time.time() > deadline:
+            raise AssertionError("%d requests in flight, not %d" % (int(m.group(1)) - 1, n))
+        time.sleep(0.02)
+    while server.log_text().count(" /metrics ") < asked and time.time() < deadline:
+        time.sleep(0.02)
 
 
 def ticket_load_then_signal(test, server, sig, prefix, writers, seconds, details=None):

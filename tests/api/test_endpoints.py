@@ -921,8 +921,13 @@ class MoneyTests(EndpointCase):
             body = dict(items[k], invoice_id=ids[k // PER_INVOICE])
             return s.post("invoice_items/create", body, key=ALL_KEY).status
 
+        # four invoices at a time, item by item in turn: the 8 threads add to four invoices at
+        # once, two to each (concurrent writes of one invoice must not lose an item's amount)
+        order = [j * PER_INVOICE + i for b in range(0, len(ids), 4) for i in range(PER_INVOICE)
+                 for j in range(b, min(b + 4, len(ids)))]
+        self.assertEqual(sorted(order), list(range(ITEMS)))
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
-            self.assertEqual(set(pool.map(add, range(ITEMS))), {200})
+            self.assertEqual(set(pool.map(add, order)), {200})
         total = Decimal(0)
         for k, inv in enumerate(ids):
             got = Decimal(self.assertRead(s.get("invoices/read", key=ALL_KEY, invoice_id=inv))[0]
