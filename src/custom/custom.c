@@ -10,11 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "core/logsafe.h"
 #include "custom/sandbox.h"
 #include "custom/scope.h"
+#include "engine/engine.h"
 #include "req/access.h"
 #include "db/db.h"
 #include "json/json_write.h"
@@ -68,6 +70,7 @@ struct call {
     struct db_stmt *open;   /* a statement being stepped (reset if the script fails meanwhile) */
     enum db_rc db_rc;       /* the last store failure inside the script, or DB_OK */
     int refused;            /* db.exec in a GET */
+    const char *denied;     /* db.exec the key may not run: the 403 message */
     int ok;                 /* the script ran and answered a non-error */
     enum sandbox_trip trip; /* the limit that stopped it, or SANDBOX_OK */
     char errmsg[512];       /* why it failed, for the log */
@@ -164,6 +167,50 @@ static int statement_allowed(const char *sql)
         if (strcmp(w, *k) == 0)
             return 1;
     return 0;
+}
+
+/* 1 when the word (upper case) is one of sql's keywords: outside quoted strings, quoted names
+ * and comments, not part of a longer name. */
+static int has_keyword(const char *sql, const char *word)
+{
+    size_t wn = strlen(word);
+    for (const char *p = sql; *p;) {
+        if (*p == '\'' || *p == '"' || *p == '`') { /* up to the closing quote ('' and \' too) */
+            char q = *p++;
+            while (*p && *p != q) {
+                if (*p == '\\' && p[1])
+                    p++;
+                p++;
+            }
+            if (*p)
+                p++;
+        } else if (p[0] == '-' && p[1] == '-') {
+            while (*p && *p != '\n')
+                p++;
+        } else if (p[0] == '/' && p[1] == '*') {
+            const char *end = strstr(p + 2, "*/");
+            p = end ? end + 2 : p + strlen(p);
+        } else if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_') {
+            const char *w = p;
+            while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_' ||
+                   (*p >= '0' && *p <= '9') || *p == '$')
+                p++;
+            if ((size_t)(p - w) == wn && strncasecmp(w, word, wn) == 0)
+                return 1;
+        } else {
+            p++;
+        }
+    }
+    return 0;
+}
+
+/* What a db.exec statement does, for the key's permissions: "DELETE" (DELETE, REPLACE — which
+ * deletes the row it replaces — or a WITH ... DELETE), else its first word. */
+static void statement_kind(const char *sql, char *out, size_t outlen)
+{
+    first_word(sql, out, outlen);
+    if (strcmp(out, "REPLACE") == 0 || (strcmp(out, "WITH") == 0 && has_keyword(sql, "DELETE")))
+        snprintf(out, outlen, "DELETE");
 }
 
 /* The statement for sql on the call's connection, ready to bind. */
@@ -313,6 +360,13 @@ static int l_exec(lua_State *L)
     if (!c->may_write) {
         c->refused = 1;
         return luaL_error(L, "db.exec: only a POST request may write");
+    }
+    char kind[16];
+    statement_kind(luaL_checkstring(L, 1), kind, sizeof(kind));
+    const char *denied = engine_key_refuses_sql(c->r, kind);
+    if (denied) { /* the request ends with a 403 even if the script catches this */
+        c->denied = denied;
+        return luaL_error(L, "db.exec: %s", denied);
     }
     struct db_stmt *st = prepare(L, c, "db.exec");
     bind_args(L, st, 2, "db.exec");
@@ -736,6 +790,7 @@ static void run_call(struct call *c, struct db *db)
     c->open = NULL;
     c->db_rc = DB_OK;
     c->refused = 0;
+    c->denied = NULL;
     c->ok = 0;
     c->errmsg[0] = 0;
     c->trip = SANDBOX_OK;
@@ -750,7 +805,7 @@ static void run_call(struct call *c, struct db *db)
         db_reset(c->open);
         c->open = NULL;
     }
-    if (rc == LUA_OK && !r->out.failed) {
+    if (rc == LUA_OK && !r->out.failed && !c->denied) {
         c->ok = r->status < 400;
         lua_settop(L, 0);
         return;
@@ -767,7 +822,11 @@ static void run_call(struct call *c, struct db *db)
              msg);
     lua_settop(L, 0);
     r->total[0] = 0;
-    if (c->refused)
+    if (c->denied) {      /* what the script answered (having caught the error) is replaced */
+        c->errmsg[0] = 0; /* the key's permissions, not a failure of the script */
+        r->out.failed = 0;
+        reply_message(r, 403, c->denied);
+    } else if (c->refused)
         reply_message(r, 405, "Can only send POST requests to this endpoint: it writes.");
     else if (c->db_rc == DB_BUSY || c->db_rc == DB_UNAVAILABLE || c->db_rc == DB_FULL)
         reply_server_error(r, c->db_rc);

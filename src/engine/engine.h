@@ -22,6 +22,14 @@ struct engine_bg *engine_bg_start(const char *db_target);
 void engine_bg_stop(struct engine_bg *bg); /* accepts NULL */
 /* keyperm.c: 1 when ip is in one of the space-separated CIDRs of list. */
 int keyperm_ip_allowed(const char *list, size_t n, const char *ip);
+/* A request that is not a module's endpoint (a custom script, the events): notes the key's use
+ * and checks the networks it may be used from. 1: go on; 0: answered (403 naming the missing
+ * permission); -1: the store failed (reading a long network list). */
+int engine_key_usable(struct req *r);
+/* The 403 message when the key may not run a custom script's data change of this kind ("INSERT",
+ * "UPDATE", "DELETE": what the statement does), else NULL: read-only keys change nothing,
+ * no-delete keys delete nothing. */
+const char *engine_key_refuses_sql(const struct req *r, const char *kind);
 /* CREATE INDEX IF NOT EXISTS statements for every text filter and unique field column of the n
  * modules given, and, on SQLite, the ids-only order index of every module whose pages are read by
  * id (deep pages, read.c). */

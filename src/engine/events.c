@@ -309,25 +309,15 @@ static void render_sse(struct buf *out, const struct event_row *e)
     buf_puts(out, "\n\n");
 }
 
-/* The read endpoint every key may use: what keyperm_check needs of an endpoint. */
-static const struct endpoint events_endpoint = {.function = "read", .op = OP_READ};
-
 int engine_events_read(struct req *r, const struct module *const *mods, size_t nmods,
                        const struct events_query *q, struct buf *out, int *count, int64_t *next)
 {
-    struct op_ctx ctx;
-    memset(&ctx, 0, sizeof(ctx));
-    ctx.r = r;
-    ctx.ep = &events_endpoint;
-    ctx.db = r->db;
     *count = 0;
     *next = q->after;
     /* the networks the key may be used from (its read-only flag does not matter here) */
-    enum eng_rc erc = keyperm_check(&ctx);
-    if (erc == ENG_REPLIED)
-        return 1;
-    if (erc != ENG_OK)
-        return -1;
+    int usable = engine_key_usable(r);
+    if (usable <= 0)
+        return usable == 0 ? 1 : -1;
     /* the client scope, as a list read's (engine.c derive_scope) */
     unsigned scope;
     int null_ok = 0;

@@ -222,3 +222,27 @@ enum eng_rc keyperm_check(struct op_ctx *ctx)
     }
     return ENG_OK;
 }
+
+/* The endpoint every key may use (its read-only flag does not matter): what keyperm_check needs
+ * of a request that is not a module's endpoint. */
+static const struct endpoint any_read = {.function = "read", .op = OP_READ};
+
+int engine_key_usable(struct req *r)
+{
+    struct op_ctx ctx;
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.r = r;
+    ctx.ep = &any_read;
+    ctx.db = r->db;
+    enum eng_rc rc = keyperm_check(&ctx);
+    return rc == ENG_OK ? 1 : rc == ENG_REPLIED ? 0 : -1;
+}
+
+const char *engine_key_refuses_sql(const struct req *r, const char *kind)
+{
+    if (r->key.perm_read_only)
+        return "This API key is read-only: it lacks the write permission db.exec needs.";
+    if (r->key.perm_no_delete && strcmp(kind, "DELETE") == 0)
+        return "This API key lacks the delete permission.";
+    return NULL;
+}

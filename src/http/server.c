@@ -820,6 +820,16 @@ static void handle(struct server *srv, struct http_req *h, const char **ctype)
     if (!authenticate(r, (reads || !r->ep) && r->method == METHOD_GET))
         return;
     if (!r->ep) {
+        /* the networks the key may be used from; its read-only and no-delete flags apply to
+         * the script's db.exec (custom.c) */
+        int usable = engine_key_usable(r);
+        if (usable < 0) {
+            reply_server_error(r, db_unreachable(r->db) ? DB_UNAVAILABLE : DB_ERROR);
+            release_db(r, 1);
+            return;
+        }
+        if (usable == 0)
+            return;
         h->custom = custom_handle(r, h->route.custom_name, h->route.custom_len);
         if (r->error[0]) /* a failing script is logged by custom.c, with its file and line */
             log_failure(srv, r);

@@ -13,6 +13,8 @@ that stands for an ITFlow install behind the pass-through.
   SandboxTests   a script that loops forever, one that allocates without bound, one that raises an
                  error, one that does not compile: the server answers and goes on; no io/os/
                  debug/package, no bytecode; db.exec in a GET refused; a failing write rolled back
+  KeyPermTests   read-only, no-delete and network-limited keys: db.exec refused with 403 (also
+                 when the script catches it), nothing written; the networks for every script
   ReloadTests    SIGHUP loads added, changed and removed scripts, also while requests run
   UpstreamTests  the pass-through to a local HTTP server: success, timeout, upstream down; only
                  paths under /api/v1/custom/ that no script serves; scripts and forwarding both
@@ -78,6 +80,27 @@ TEST_SCRIPTS = {
              "    body_a = req.body and req.body.a, key_id = key.id, key_name = key.name,\n"
              "    client_id = key.client_id, user_id = key.user_id, nested = {1, 2, {x = true}}}}\n"
              "end\n"),
+    "perm_write": ("local sql = {\n"
+                   "  insert = \"INSERT INTO ticket_replies (ticket_reply, ticket_reply_type, \"..\n"
+                   "    \"ticket_reply_by, ticket_reply_ticket_id) VALUES ('perm', 'Internal', 0, 1)\",\n"
+                   "  update = \"UPDATE ticket_replies SET ticket_reply = REPLACE(ticket_reply, \"..\n"
+                   "    \"'perm', 'perm2') WHERE ticket_reply = 'perm'\",\n"
+                   "  delete = \"/* gone */ DELETE FROM ticket_replies WHERE ticket_reply = 'perm2'\",\n"
+                   "  replace = \"REPLACE INTO ticket_replies (ticket_reply_id, ticket_reply, \"..\n"
+                   "    \"ticket_reply_type, ticket_reply_by, ticket_reply_ticket_id) \"..\n"
+                   "    \"VALUES (1, 'x', 'Internal', 0, 1)\",\n"
+                   "  with_delete = \"WITH gone AS (SELECT 1) delete FROM ticket_replies\",\n"
+                   "  quoted = \"INSERT INTO ticket_replies (ticket_reply, ticket_reply_type, \"..\n"
+                   "    \"ticket_reply_by, ticket_reply_ticket_id) VALUES ('DELETE', 'Internal', 0, 1)\",\n"
+                   "}\n"
+                   "return function(req, db, key)\n"
+                   "  local q = sql[req.param('mode')]\n"
+                   "  if req.param('catch') then\n"
+                   "    local ok = pcall(db.exec, q)\n"
+                   "    return {{caught = not ok}}\n"
+                   "  end\n"
+                   "  local n = db.exec(q)\n"
+                   "  return {{changed = n}}\nend\n"),
     "bad_scope": "return function(req, db, key) return {{c = key.scope('x; DROP TABLE clients')}} end\n",
 }
 
@@ -371,6 +394,74 @@ class SandboxTests(CustomCase):
         self.assertEqual(out, [200] * 160)
 
 
+class KeyPermTests(CustomCase):
+    """A key's least-privilege flags (key update --read-only, --no-delete, --allow-ip) hold for
+    custom scripts too: the networks for every script, read-only and no-delete for db.exec."""
+
+    def key_update(self, key_id, *args):
+        r = base.cli("key", "update", "--db", self.srv.db, str(key_id), *args)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def perm(self, mode, key=ALL_KEY, catch=False):
+        body = {"mode": mode}
+        if catch:
+            body["catch"] = True
+        return post(self.srv, "perm_write", body, key)
+
+    def count(self, text):
+        return base.db_value(self.srv.db, "SELECT COUNT(*) FROM ticket_replies WHERE "
+                                          "ticket_reply = ?", (text,))
+
+    def test_read_only_key_changes_nothing(self):
+        before = replies(self.srv.db)
+        self.key_update(1, "--read-only")
+        try:
+            self.assertEqual(get(self.srv, "open_tickets", ALL_KEY).status, 200)  # reads do
+            for mode in ("insert", "update", "delete", "quoted"):
+                with self.subTest(mode=mode):
+                    self.assertJsonError(self.perm(mode), 403, "read-only", "db.exec")
+            # caught by the script: the request still ends with the 403, nothing written
+            self.assertJsonError(self.perm("insert", catch=True), 403, "read-only")
+            r = post(self.srv, "add_ticket_note", {"ticket_id": 10, "note": "x"}, ALL_KEY)
+            self.assertJsonError(r, 403, "read-only")
+            self.assertEqual(replies(self.srv.db), before)
+            self.assertNotIn("custom script perm_write failed", self.srv.log_text())
+        finally:
+            self.key_update(1, "--writable")
+        self.assertEqual(self.perm("insert").json()["data"], [{"changed": 1}])
+        self.assertEqual(self.count("perm"), 1)
+
+    def test_no_delete_key_deletes_nothing(self):
+        self.key_update(1, "--no-delete")
+        try:
+            self.assertEqual(self.perm("insert").status, 200)
+            self.assertEqual(self.perm("update").json()["data"], [{"changed": 1}])
+            self.assertEqual(self.count("perm2"), 1)
+            # the word in a string is data, not a statement
+            self.assertEqual(self.perm("quoted").json()["data"], [{"changed": 1}])
+            for mode in ("delete", "replace", "with_delete"):
+                with self.subTest(mode=mode):
+                    self.assertJsonError(self.perm(mode), 403, "delete permission")
+            self.assertJsonError(self.perm("delete", catch=True), 403, "delete permission")
+            self.assertEqual(self.count("perm2"), 1)
+            self.assertEqual(self.count("x"), 0)
+        finally:
+            self.key_update(1, "--allow-delete")
+        self.assertEqual(self.perm("delete").json()["data"], [{"changed": 1}])
+        self.assertEqual(self.count("perm2"), 0)
+
+    def test_allowed_networks(self):
+        self.key_update(2, "--allow-ip", "10.0.0.0/8")
+        try:
+            self.assertJsonError(get(self.srv, "open_tickets", C1_KEY), 403, "address")
+            self.assertJsonError(post(self.srv, "add_ticket_note", {"ticket_id": 10, "note": "x"},
+                                      C1_KEY), 403, "address")
+            self.key_update(2, "--allow-ip", "127.0.0.0/8")
+            self.assertEqual(get(self.srv, "open_tickets", C1_KEY).status, 200)
+        finally:
+            self.key_update(2, "--any-ip")
+
+
 class ReloadTests(CustomCase):
     def reload(self):
         n = self.srv.log_text().count("custom scripts reloaded")
@@ -559,7 +650,7 @@ class UpstreamTests(base.ApiTestCase):
             srv.stop()
 
 
-ORDER = [ExampleTests, SandboxTests, ReloadTests, UpstreamTests]
+ORDER = [ExampleTests, SandboxTests, KeyPermTests, ReloadTests, UpstreamTests]
 
 
 def main(argv):

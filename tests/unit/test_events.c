@@ -1,15 +1,21 @@
 /* test_events: the event's JSON, the type patterns of ?types= and of webhooks, the webhook URL
- * check and the signature (a vector computed independently: Python's hmac module). */
+ * check, the signature (a vector computed independently: Python's hmac module) and the pruning
+ * of old events (never one an active webhook has still to deliver). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "db/db.h"
+#include "engine/engine.h"
 #include "engine/events.h"
+#include "testfiles.h"
 #include "webhook/webhook.h"
 
 static void test_render(void **state)
@@ -114,12 +120,79 @@ static void test_signature(void **state)
     assert_string_not_equal(a, b);
 }
 
+static int64_t count_events(struct db *db)
+{
+    struct db_stmt *st;
+    assert_int_equal(
+        db_stmt(db, "SELECT COUNT(*), COALESCE(MIN(event_seq), 0) FROM itflowd_events", &st),
+        DB_OK);
+    assert_int_equal(db_step(st), DB_ROW);
+    int64_t n = db_column_int(st, 0) * 1000 + db_column_int(st, 1);
+    db_reset(st);
+    return n; /* the count, and the lowest sequence left, in one number */
+}
+
+/* Events older than the cutoff go, unless an active webhook has not passed them yet; removed
+ * (inactive) webhooks hold nothing back. */
+static void test_prune(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/itflowd_test_events.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[96];
+    snprintf(path, sizeof(path), "%s/t.db", dir);
+    struct db *db;
+    assert_int_equal(db_open_create(path, &db), DB_OK);
+    assert_int_equal(engine_own_tables(db), DB_OK);
+    /* ten events: 1..6 created at t=1000, 7..10 at t=5000 */
+    for (int seq = 1; seq <= 10; seq++) {
+        char sql[256];
+        snprintf(
+            sql, sizeof(sql),
+            "INSERT INTO itflowd_events (event_seq, event_type, event_module, event_action, "
+            "event_object_id, event_client_id, event_created_at) VALUES (%d, 'tickets.create', "
+            "'tickets', 'create', %d, 1, %d)",
+            seq, seq, seq <= 6 ? 1000 : 5000);
+        assert_int_equal(db_exec(db, sql), DB_OK);
+    }
+    /* a webhook at 3 (behind), a removed one at 0 */
+    assert_int_equal(db_exec(db, "INSERT INTO itflowd_webhooks (webhook_url, webhook_events, "
+                                 "webhook_secret, webhook_active, webhook_created_at, "
+                                 "webhook_cursor) VALUES ('http://127.0.0.1:1/a', '*', 's', 1, 0, "
+                                 "3), ('http://127.0.0.1:1/b', '*', 's', 0, 0, 0)"),
+                     DB_OK);
+    int64_t deleted = -1;
+    /* nothing older than the cutoff: nothing goes */
+    assert_int_equal(engine_events_prune(db, 1000, &deleted), DB_OK);
+    assert_int_equal(deleted, 0);
+    assert_int_equal(count_events(db), 10 * 1000 + 1);
+    /* old enough, but the webhook has delivered only up to 3 */
+    assert_int_equal(engine_events_prune(db, 2000, &deleted), DB_OK);
+    assert_int_equal(deleted, 3);
+    assert_int_equal(count_events(db), 7 * 1000 + 4);
+    /* the webhook catches up (cursor 8): the rest of the old ones go, the new ones stay */
+    assert_int_equal(db_exec(db, "UPDATE itflowd_webhooks SET webhook_cursor = 8 WHERE "
+                                 "webhook_active = 1"),
+                     DB_OK);
+    assert_int_equal(engine_events_prune(db, 2000, &deleted), DB_OK);
+    assert_int_equal(deleted, 3);
+    assert_int_equal(count_events(db), 4 * 1000 + 7);
+    /* no active webhook: everything older than the cutoff */
+    assert_int_equal(db_exec(db, "UPDATE itflowd_webhooks SET webhook_active = 0"), DB_OK);
+    assert_int_equal(engine_events_prune(db, 6000, &deleted), DB_OK);
+    assert_int_equal(deleted, 4);
+    assert_int_equal(count_events(db), 0);
+    db_close(db);
+    test_remove_db_files(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_render),         cmocka_unit_test(test_match),
         cmocka_unit_test(test_patterns_valid), cmocka_unit_test(test_url),
-        cmocka_unit_test(test_signature),
+        cmocka_unit_test(test_signature),      cmocka_unit_test(test_prune),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
