@@ -46,6 +46,14 @@ void ctx_set_var(struct op_ctx *ctx, const char *name, const char *val)
     }
 }
 
+enum eng_rc ctx_row_client(struct op_ctx *ctx, int64_t client)
+{
+    if (ctx->S != 0)
+        return client == ctx->S ? ENG_OK : ENG_NOT_DONE;
+    int ok = access_may_act(ctx->db, ctx->r, client); /* v26.07 keys, admins, no lists: 1 */
+    return ok < 0 ? ENG_DB : ok ? ENG_OK : ENG_NOT_DONE;
+}
+
 enum eng_rc ctx_exec_ints(struct op_ctx *ctx, const char *sql, int n, const int64_t *ints)
 {
     struct db_stmt *st;

@@ -118,11 +118,6 @@ void engine_handle(struct req *r)
         reply_message(r, 403, "This endpoint requires an API key with access to all clients.");
         return;
     }
-    if ((m->flags & MOD_RBAC_ALL_CLIENTS) && r->key.rbac && !r->scope_all) {
-        /* v26.08: rows with no client of their own to scope by, and a user with client lists */
-        reply_message(r, 403, "This endpoint requires an API key with access to all clients.");
-        return;
-    }
     if ((m->flags & MOD_ALL_CLIENTS_ONLY) && !r->key.rbac)
         r->scope_all = 1;
     ctx.S = r->scope;

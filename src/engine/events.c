@@ -281,14 +281,17 @@ static const char *events_sql(enum db_dialect d, unsigned scope, int null_ok)
     return sql;
 }
 
-/* Whether the key may read module m at all: the same rules as a read of its list. */
-static int module_visible(const struct req *r, const struct module *m, unsigned scope)
+/* Whether the key may read event e of module m: the same rules as a read of its list. An event
+ * without a client passes a client scope only for a module whose rows have no client (products);
+ * the SQL lets every such event through. */
+static int event_visible(const struct req *r, const struct module *m, unsigned scope,
+                         const struct event_row *e)
 {
     if (!r->key.rbac)
         return !(r->key.client_id != 0 && (m->flags & MOD_ALL_CLIENTS_ONLY));
     if (!m->rbac_module || access_level(&r->key.access, m->rbac_module) < 1)
         return 0;
-    return !((m->flags & MOD_RBAC_ALL_CLIENTS) && scope != SCOPE_NONE);
+    return scope == SCOPE_NONE || e->has_client || !m->client_col;
 }
 
 static const struct module *module_named(const struct module *const *mods, size_t n,
@@ -353,7 +356,7 @@ int engine_events_read(struct req *r, const struct module *const *mods, size_t n
             rows++;
             after = e.seq;
             const struct module *m = module_named(mods, nmods, e.module, e.module_len);
-            if (!m || !module_visible(r, m, scope) ||
+            if (!m || !event_visible(r, m, scope, &e) ||
                 !events_type_match(q->types, e.type, e.type_len))
                 continue;
             if (*count && !q->sse)

@@ -28,7 +28,7 @@ struct event_row {
     size_t action_len;
     int64_t object_id;
     int64_t client_id;  /* meaningful when has_client */
-    int has_client;     /* 0: the module's rows have no client (products, payments) */
+    int has_client;     /* 0: the module's rows have no client (products) */
     int64_t created_at; /* Unix time */
 };
 

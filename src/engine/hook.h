@@ -105,6 +105,11 @@ char *ctx_strdup(struct op_ctx *ctx, const char *s, size_t n);
 enum eng_rc ctx_log(struct op_ctx *ctx, const struct log_spec *l);
 /* Runs sql (bound with the given integer parameters) expecting no rows. ENG_OK or ENG_DB. */
 enum eng_rc ctx_exec_ints(struct op_ctx *ctx, const char *sql, int n, const int64_t *ints);
+/* A hook found the client of the row its write touches (a ticket's, an invoice's): ENG_OK when
+ * the request may touch it — the named client S when there is one; with none named, a v26.08
+ * user's client lists (access_may_act) — else ENG_NOT_DONE (not there for this request), or
+ * ENG_DB when the store failed. */
+enum eng_rc ctx_row_client(struct op_ctx *ctx, int64_t client);
 
 /* The statement of one SQL shape: its text is built by build(ctx, out, arg) on first use and
  * memoised under the key (mod, which, shape, bits: enum sql_bits, the store's dialect; see

@@ -237,9 +237,6 @@ struct field_ref {
 
 #define MOD_ALL_CLIENTS_ONLY 1u /* F8: client-scoped keys get 403 */
 #define MOD_NO_CLIENT_SCOPE 2u  /* the table has no client column */
-/* v26.08: a user with client lists is refused (403, as F8): the rows have no client column of
- * their own to scope by */
-#define MOD_RBAC_ALL_CLIENTS 4u
 
 struct module {
     const char *name;  /* URL name */

@@ -97,9 +97,12 @@ static void set_name_var(struct op_ctx *ctx, int from_row)
     }
 }
 
+/* The module's statements name its client column (a module scoped through another table's,
+ * scope_join, has its hooks check the row's client: ctx_row_client). */
 static int scoped(const struct op_ctx *ctx)
 {
-    return ctx->mod->client_col && strcmp(ctx->mod->client_col, ctx->mod->res->pk) != 0;
+    return ctx->mod->client_col && !ctx->mod->scope_join &&
+           strcmp(ctx->mod->client_col, ctx->mod->res->pk) != 0;
 }
 
 /* A create names the client column itself, from the scope S — unless one of its fields is that

@@ -124,7 +124,7 @@ enum eng_rc bill_load(struct op_ctx *ctx, const struct bill_kind *kind, int64_t 
         return ENG_NOT_DONE;
     if (rc != DB_ROW || !inv->prefix || !inv->status || !inv->currency)
         return ENG_DB;
-    return ctx->S != 0 && inv->client != ctx->S ? ENG_NOT_DONE : ENG_OK;
+    return ctx_row_client(ctx, inv->client);
 }
 
 enum eng_rc invoice_load(struct op_ctx *ctx, int64_t id, struct invoice_row *inv)

@@ -1,4 +1,5 @@
-/* payments: reference 2.13, F16 (restored) and F8 (all-clients keys only), plus create against an
+/* payments: reference 2.13, F16 (restored) and F8 (v26.07: all-clients keys only; v26.08: F23,
+ * scoped by the user's client lists through the invoice's client), plus create against an
  * invoice as the web UI's add_payment does it (agent/post/payment.php): the payment may not exceed
  * the invoice's balance; the invoice becomes Paid when nothing is left, else Partial, with a
  * history row. Amounts are exact (engine/decimal.h). */
@@ -144,8 +145,9 @@ static enum eng_rc payment_invoice(struct op_ctx *ctx)
     const char *inv_id = ctx_cur(ctx, "payment_invoice_id", &n);
     struct invoice_row inv;
     enum eng_rc rc = invoice_load(ctx, inv_id ? php_intval_str(inv_id, n) : 0, &inv);
-    if (rc == ENG_NOT_DONE && inv_id && php_intval_str(inv_id, n) == 0 && ctx->S == 0)
-        return ENG_OK; /* a payment on no invoice */
+    if (rc == ENG_NOT_DONE && inv_id && php_intval_str(inv_id, n) == 0 && ctx->S == 0 &&
+        ctx_row_client(ctx, 0) == ENG_OK)
+        return ENG_OK; /* a payment on no invoice (not for a user limited to some clients) */
     if (rc != ENG_OK)
         return rc;
     ctx->aux = inv.id;
@@ -208,9 +210,12 @@ const struct module module_payments = {
     .name = "payments",
     .rbac_module = "module_financial",
     .table = "payments",
-    .client_col = NULL,
+    /* F8 for v26.07 keys; F23: v26.08 users' client lists through the invoice's client */
+    .client_col = "invoice_client_id",
+    .scope_join =
+        &(const struct join){"invoices", "invoices.invoice_id = payments.payment_invoice_id"},
     .archived_col = "payment_archived_at",
-    .flags = MOD_ALL_CLIENTS_ONLY | MOD_RBAC_ALL_CLIENTS,
+    .flags = MOD_ALL_CLIENTS_ONLY,
     .filters = filters,
     .nfilters = COUNT_OF(filters),
     .fields = fields,

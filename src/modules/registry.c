@@ -245,6 +245,15 @@ static int check_module(const struct module *m, char *err, size_t errlen)
         return -1;
     for (size_t i = 0; i < m->nendpoints; i++) {
         const struct endpoint *ep = &m->endpoints[i];
+        /* rows scoped through another table: the engine's statements cannot name the client,
+         * so each write has a hook that checks the row's (ctx_row_client) */
+        if (m->scope_join && ep->op != OP_READ && ep->op != OP_CUSTOM && !ep->before) {
+            snprintf(err, errlen,
+                     "module %s: endpoint %s writes rows scoped through %s without a before hook "
+                     "to check their client",
+                     m->name, ep->function, m->scope_join->table);
+            return -1;
+        }
         if (ep->aggregate && check_aggregate(m, ep, err, errlen))
             return -1;
         if (ep->op == OP_READ && (ep->before || ep->after)) {

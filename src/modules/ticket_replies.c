@@ -161,9 +161,11 @@ static enum eng_rc create_reply(struct op_ctx *ctx)
     int first_response = db_column_text(st, 4, &n) == NULL;
     db_reset(st);
     ctx_set_var(ctx, "type", type);
-    /* scoped keys reply only to their client's tickets; a named client must be the ticket's */
-    if (ctx->S != 0 && client != ctx->S)
-        return ENG_NOT_DONE;
+    /* scoped keys reply only to their client's tickets; a named client must be the ticket's;
+     * without one, a v26.08 user's client lists decide */
+    enum eng_rc crc = ctx_row_client(ctx, client);
+    if (crc != ENG_OK)
+        return crc;
     ctx->S = client; /* the log rows name the ticket's client */
 
     if (first_response && strcmp(type, "Public") == 0 &&

@@ -15,6 +15,8 @@ never through the server, after the server has answered (and so remembered) the 
   KeyModelTests the 403 answers in the reference's order (before the endpoint's 405), the
                 target client of writes (body, then query string), log rows carrying the key's
                 user, the decrypt password from the body or X-API-Key-Decrypt-Password only
+  ClientListTests payments read by the invoice's client for users with client lists (F23);
+                writes naming no client refused on another client's invoice, payment or ticket
   QuoteItemTests a quote with items is created and deleted on a v26.08 database (its quote_items
                 table, which ITFlow v26.08 still has)
 """
@@ -238,6 +240,108 @@ class KeyModelTests(RbacCase):
                                  b'to store."}')
 
 
+class ClientListTests(RbacCase):
+    """F23 and the row a write touches: a user limited by client lists reads only the payments of
+    invoices of allowed clients, and writes that name no client_id (payments, invoice items,
+    ticket replies) are refused on a row of a client the user may not act on."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # invoice 2 (Globex, client 2) payable with a payment; invoice 1 (Acme) with a balance
+        base.db_script(cls.db, (
+            "UPDATE invoices SET invoice_status = 'Sent' WHERE invoice_id = 2;\n"
+            "UPDATE invoices SET invoice_amount = 300.00 WHERE invoice_id = 1;\n"
+            "INSERT INTO payments (payment_id, payment_date, payment_amount, "
+            "payment_currency_code, payment_method, payment_reference, payment_created_at, "
+            "payment_account_id, payment_invoice_id) VALUES (7, '2026-03-10', 20.00, 'USD', "
+            "'Cash', 'GLBX-PAY-7', '2026-12-01 10:00:00', 1, 2);\n"))
+
+    def payment_ids(self, key, **params):
+        r = self.server.get("payments/read", key=key, **params)
+        self.assertEqual(r.status, 200, r)
+        return sorted(int(p["payment_id"]) for p in r.json().get("data", []))
+
+    def count(self, sql, args=()):
+        return int(base.db_value(self.db, sql, args))
+
+    def test_payments_read_by_the_invoices_client(self):
+        for key in (ADMIN, FULL):
+            self.assertTrue({1, 7} <= set(self.payment_ids(key)), key)
+        for key in (ALLOW1, DENY2):
+            with self.subTest(key=key):
+                seen = self.payment_ids(key)
+                self.assertIn(1, seen)
+                self.assertNotIn(7, seen)
+                clients = {self.count("SELECT invoice_client_id FROM payments JOIN invoices ON "
+                                      "invoice_id = payment_invoice_id WHERE payment_id = ?",
+                                      (p,)) for p in seen}
+                self.assertEqual(clients, {1})
+                r = self.server.get("payments/read", key=key, limit=1)
+                self.assertEqual(r.header("X-Total-Count"), str(len(seen)), r)
+        self.assertEqual(self.payment_ids(ALLOW1, payment_id=7), [])
+        self.assertEqual(self.payment_ids(DENY2, payment_invoice_id=2), [])
+        self.assertIn(7, self.payment_ids(FULL, payment_invoice_id=2))
+
+    def test_payment_writes_on_another_clients_invoice(self):
+        before = self.count("SELECT COUNT(*) FROM payments")
+        # a deny list lets writes that name no client through: the invoice's client decides;
+        # an allow list needs the client named, and then it must be the invoice's
+        for key, named in ((DENY2, {}), (ALLOW1, {"client_id": 1})):
+            with self.subTest(key=key):
+                r = self.server.post("payments/create", dict(named, payment_invoice_id=2,
+                                                             payment_amount="5.00"), key=key)
+                self.assertEqual(r.json()["success"], "False", r)
+                r = self.server.post("payments/delete", dict(named, payment_id=7), key=key)
+                self.assertEqual(r.json()["success"], "False", r)
+        self.assertEqual(self.count("SELECT COUNT(*) FROM payments"), before)
+        self.assertEqual(self.count("SELECT COUNT(*) FROM payments WHERE payment_id = 7"), 1)
+        # the user's own client: allowed
+        for key, named in ((DENY2, {}), (ALLOW1, {"client_id": 1})):
+            with self.subTest(key=key):
+                pid = self.assertCreated(self.server.post("payments/create", dict(
+                    named, payment_invoice_id=1, payment_amount="10.00"), key=key))
+                self.assertEqual(self.payment_ids(key, payment_id=pid), [int(pid)])
+                r = self.server.post("payments/delete", dict(named, payment_id=pid), key=key)
+                self.assertEqual(r.json()["success"], "True", r)
+
+    def test_item_and_reply_on_another_clients_row(self):
+        items = self.count("SELECT COUNT(*) FROM invoice_items")
+        replies = self.count("SELECT COUNT(*) FROM ticket_replies")
+        for key, named in ((DENY2, {}), (ALLOW1, {"client_id": 1})):
+            with self.subTest(key=key):
+                r = self.server.post("invoice_items/create", dict(
+                    named, invoice_id=2, name="Sneaked", qty=1, price="1.00"), key=key)
+                self.assertEqual(r.json()["success"], "False", r)
+                r = self.server.post("ticket_replies/create", dict(
+                    named, ticket_id=3, ticket_reply="Sneaked"), key=key)
+                self.assertEqual(r.json()["success"], "False", r)
+        self.assertEqual(self.count("SELECT COUNT(*) FROM invoice_items"), items)
+        self.assertEqual(self.count("SELECT COUNT(*) FROM ticket_replies"), replies)
+        # their own client's rows, and an unrestricted user on client 2's
+        self.assertCreated(self.server.post("ticket_replies/create", {
+            "ticket_id": 1, "ticket_reply": "Own client"}, key=DENY2))
+        self.assertCreated(self.server.post("ticket_replies/create", {
+            "ticket_id": 1, "client_id": 1, "ticket_reply": "Own client"}, key=ALLOW1))
+        self.assertCreated(self.server.post("ticket_replies/create", {
+            "ticket_id": 3, "ticket_reply": "Any client"}, key=FULL))
+        self.assertEqual(self.count("SELECT COUNT(*) FROM ticket_replies"), replies + 3)
+
+    def test_payment_events_carry_the_invoices_client(self):
+        pid = int(self.assertCreated(self.server.post("payments/create", {
+            "payment_invoice_id": 2, "payment_amount": "1.00"}, key=ADMIN)))
+
+        def seen(key):
+            r = self.server.request("GET", "/api/v1/events", query={
+                "api_key": key, "types": "payments.*", "limit": "1000"})
+            self.assertEqual(r.status, 200, r)
+            return [(e["id"], e["client_id"]) for e in r.json()["data"]]
+
+        self.assertIn((pid, 2), seen(ADMIN))
+        for key in (ALLOW1, DENY2):
+            self.assertNotIn(pid, [i for i, _ in seen(key)])
+
+
 class QuoteItemTests(RbacCase):
     def test_quote_with_items(self):
         r = self.server.post("quotes/create", {
@@ -254,7 +358,7 @@ class QuoteItemTests(RbacCase):
                                                "item_quote_id = ?", (qid,)), [(0,)])
 
 
-ORDER = [ChangeTests, KeyModelTests, QuoteItemTests]
+ORDER = [ChangeTests, KeyModelTests, ClientListTests, QuoteItemTests]
 
 
 def main(argv):
