@@ -170,15 +170,16 @@ static int statement_allowed(const char *sql)
 }
 
 /* 1 when the word (upper case) is one of sql's keywords: outside quoted strings, quoted names
- * and comments, not part of a longer name. */
-static int has_keyword(const char *sql, const char *word)
+ * and comments, not part of a longer name. backslash: whether a backslash escapes the next
+ * character inside quotes (MariaDB's strings; SQLite's never). */
+static int has_keyword_as(const char *sql, const char *word, int backslash)
 {
     size_t wn = strlen(word);
     for (const char *p = sql; *p;) {
-        if (*p == '\'' || *p == '"' || *p == '`') { /* up to the closing quote ('' and \' too) */
+        if (*p == '\'' || *p == '"' || *p == '`') { /* up to the closing quote ('' too) */
             char q = *p++;
             while (*p && *p != q) {
-                if (*p == '\\' && p[1])
+                if (backslash && *p == '\\' && p[1])
                     p++;
                 p++;
             }
@@ -202,6 +203,13 @@ static int has_keyword(const char *sql, const char *word)
         }
     }
     return 0;
+}
+
+/* Either way of reading the quotes: a statement that hides the word from one reading is taken
+ * as having it. */
+static int has_keyword(const char *sql, const char *word)
+{
+    return has_keyword_as(sql, word, 0) || has_keyword_as(sql, word, 1);
 }
 
 /* What a db.exec statement does, for the key's permissions: "DELETE" (DELETE, REPLACE — which
