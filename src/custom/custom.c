@@ -1181,11 +1181,29 @@ void custom_openapi_paths(struct buf *out)
     pthread_mutex_unlock(&cur_mu);
 }
 
+/* The script's write inside its transaction on db, under the request's Idempotency-Key (a
+ * replayed answer or a 409 runs nothing): 0 keep, 1 undo. */
+static int write_body(struct call *c, struct db *db)
+{
+    struct req *r = c->r;
+    int claimed = engine_idem_claim(r, db);
+    if (claimed > 0) {
+        run_call(c, db);
+        if (!c->ok || engine_idem_store(r, db) == 0)
+            return c->ok ? 0 : 1;
+    }
+    c->ok = 0;
+    if (claimed != 0) { /* the store failed claiming the key or storing the answer */
+        c->db_rc = db_last_error(db) == DB_OK ? DB_ERROR : db_last_error(db);
+        snprintf(r->error, sizeof(r->error), "Idempotency-Key: %s", db_errmsg(db));
+        reply_server_error(r, c->db_rc);
+    }
+    return 1;
+}
+
 static int grouped_body(struct db *db, void *arg)
 {
-    struct call *c = arg;
-    run_call(c, db);
-    return c->ok ? 0 : 1;
+    return write_body(arg, db);
 }
 
 /* A POST: the script in one write transaction, kept only when it answered a non-error. */
@@ -1209,7 +1227,7 @@ static void run_write(struct call *c)
             reply_server_error(r, rc);
             return;
         }
-        run_call(c, r->db);
+        write_body(c, r->db);
         if (c->ok && (rc = db_commit(r->db)) != DB_OK) {
             c->ok = 0;
             c->db_rc = rc;
@@ -1258,7 +1276,8 @@ const char *custom_handle(struct req *r, const char *name, size_t n)
         reply_message(r, 500, "Internal server error.");
         snprintf(r->error, sizeof(r->error), "custom script %s did not load", sc->name);
     } else if (c.may_write) {
-        run_write(&c);
+        if (engine_idem_header_ok(r)) /* else answered 400 */
+            run_write(&c);
     } else {
         run_call(&c, r->db);
     }

@@ -26,6 +26,15 @@ int keyperm_ip_allowed(const char *list, size_t n, const char *ip);
  * and checks the networks it may be used from. 1: go on; 0: answered (403 naming the missing
  * permission); -1: the store failed (reading a long network list). */
 int engine_key_usable(struct req *r);
+/* Idempotency-Key for a write that is not a module's endpoint (a custom script's POST), as
+ * engine_write does it (idem.c). engine_idem_header_ok: 0 when the header is malformed (answered
+ * 400). In the write's transaction on db, before the write: engine_idem_claim gives 1 (no key, or
+ * this request claims it: run the write), 0 (answered: the stored answer replayed, or 409;
+ * write nothing) or -1 (the store failed); after a write that is kept, engine_idem_store stores
+ * r->status and r->out with the claim (0, or -1 when the store failed: roll back). */
+int engine_idem_header_ok(struct req *r);
+int engine_idem_claim(struct req *r, struct db *db);
+int engine_idem_store(struct req *r, struct db *db);
 /* The 403 message when the key may not run a custom script's data change of this kind ("INSERT",
  * "UPDATE", "DELETE": what the statement does), else NULL: read-only keys change nothing,
  * no-delete keys delete nothing. */

@@ -194,3 +194,33 @@ enum eng_rc idem_run(struct op_ctx *ctx, enum eng_rc (*op)(struct op_ctx *ctx),
         return ENG_DB;
     return store_answer(ctx);
 }
+
+/* ---- for writes that are not a module's endpoint (custom scripts) ---- */
+
+int engine_idem_header_ok(struct req *r)
+{
+    return idem_check_header(r) == ENG_OK;
+}
+
+int engine_idem_claim(struct req *r, struct db *db)
+{
+    if (!r->hdr_idem_key)
+        return 1;
+    struct op_ctx ctx;
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.r = r;
+    ctx.db = db;
+    enum eng_rc rc = claim(&ctx);
+    return rc == ENG_OK ? 1 : rc == ENG_REPLIED ? 0 : -1;
+}
+
+int engine_idem_store(struct req *r, struct db *db)
+{
+    if (!r->hdr_idem_key)
+        return 0;
+    struct op_ctx ctx;
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.r = r;
+    ctx.db = db;
+    return !r->out.failed && store_answer(&ctx) == ENG_OK ? 0 : -1;
+}

@@ -15,6 +15,7 @@ that stands for an ITFlow install behind the pass-through.
                  debug/package, no bytecode; db.exec in a GET refused; a failing write rolled back
   KeyPermTests   read-only, no-delete and network-limited keys: db.exec refused with 403 (also
                  when the script catches it), nothing written; the networks for every script
+  IdempotencyTests  Idempotency-Key on a script's POST: replayed, 409, concurrent duplicates
   ReloadTests    SIGHUP loads added, changed and removed scripts, also while requests run
   UpstreamTests  the pass-through to a local HTTP server: success, timeout, upstream down; only
                  paths under /api/v1/custom/ that no script serves; scripts and forwarding both
@@ -465,6 +466,57 @@ class KeyPermTests(CustomCase):
             self.key_update(2, "--any-ip")
 
 
+class IdempotencyTests(CustomCase):
+    """Idempotency-Key on a script's POST, as on every write: the same request again replays the
+    first answer without running the script; another request with the key gets 409."""
+
+    def note(self, key_header, note="Retried", ticket_id=10):
+        return self.srv.post("custom/add_ticket_note", {"ticket_id": ticket_id, "note": note},
+                             key=ALL_KEY, headers={"Idempotency-Key": key_header})
+
+    def test_retry_writes_once(self):
+        db = self.srv.db
+        before = replies(db)
+        first = self.note("note-1")
+        self.assertEqual(first.status, 200, first)
+        self.assertIsNone(first.header("Idempotent-Replayed"))
+        again = self.note("note-1")
+        self.assertEqual((again.status, again.body), (first.status, first.body))
+        self.assertEqual(again.header("Idempotent-Replayed"), "true")
+        self.assertEqual(replies(db), before + 1)
+        self.assertJsonError(self.note("note-1", note="Other text"), 409, "Idempotency-Key")
+        self.assertJsonError(self.note("bad key"), 400, "Idempotency-Key")
+        self.assertEqual(replies(db), before + 1)
+        # an error answer is not kept with the key: the script runs again
+        r = self.note("note-2", ticket_id=999)
+        self.assertJsonError(r, 404, "No ticket")
+        self.assertCreatedNote(self.note("note-2"))
+        self.assertEqual(replies(db), before + 2)
+
+    def assertCreatedNote(self, r):
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["success"], "True", r)
+
+    def test_concurrent_duplicates_write_once(self):
+        db = self.srv.db
+        before = replies(db)
+        answers = []
+        barrier = base.threading.Barrier(6)
+
+        def one():
+            barrier.wait(timeout=30)
+            answers.append(self.note("note-race"))
+
+        threads = [base.threading.Thread(target=one) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        self.assertEqual([a.status for a in answers], [200] * 6, answers)
+        self.assertEqual(len({a.body for a in answers}), 1, answers)
+        self.assertEqual(replies(db), before + 1)
+
+
 class ReloadTests(CustomCase):
     def reload(self):
         n = self.srv.log_text().count("custom scripts reloaded")
@@ -653,7 +705,8 @@ class UpstreamTests(base.ApiTestCase):
             srv.stop()
 
 
-ORDER = [ExampleTests, SandboxTests, KeyPermTests, ReloadTests, UpstreamTests]
+ORDER = [ExampleTests, SandboxTests, KeyPermTests, IdempotencyTests, ReloadTests,
+         UpstreamTests]
 
 
 def main(argv):
