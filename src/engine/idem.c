@@ -65,12 +65,12 @@ static int request_hash(struct req *r, char hex[65])
 }
 
 /* A statement with its parameters bound: key id and key first, as every statement here has. */
-static enum eng_rc idem_stmt(struct op_ctx *ctx, const char *sql, struct db_stmt **st)
+static enum eng_rc idem_stmt(struct req *r, struct db *db, const char *sql, struct db_stmt **st)
 {
-    if (db_stmt_static(ctx->db, sql, st) != DB_OK)
+    if (db_stmt_static(db, sql, st) != DB_OK)
         return ENG_DB;
-    db_bind_int(*st, 1, ctx->r->key.id);
-    db_bind_text(*st, 2, ctx->r->hdr_idem_key, strlen(ctx->r->hdr_idem_key));
+    db_bind_int(*st, 1, r->key.id);
+    db_bind_text(*st, 2, r->hdr_idem_key, strlen(r->hdr_idem_key));
     return ENG_OK;
 }
 
@@ -78,24 +78,23 @@ static atomic_uint claims;
 
 /* Claims the request's key: ENG_OK (this request runs the write), ENG_REPLIED (the stored
  * answer replayed, or 409), ENG_DB. */
-static enum eng_rc claim(struct op_ctx *ctx)
+static enum eng_rc claim(struct req *r, struct db *db)
 {
-    struct req *r = ctx->r;
-    enum db_dialect d = db_dialect(ctx->db);
+    enum db_dialect d = db_dialect(db);
     char hash[65];
     if (request_hash(r, hash) != 0)
         return ENG_DB;
     int64_t now = (int64_t)time(NULL);
     struct db_stmt *st;
     if ((atomic_fetch_add(&claims, 1) % IDEM_PRUNE_EVERY) == 0) {
-        if (db_stmt_static(ctx->db, "DELETE FROM itflowd_idempotency WHERE idem_created_at < ?",
-                           &st) != DB_OK)
+        if (db_stmt_static(db, "DELETE FROM itflowd_idempotency WHERE idem_created_at < ?", &st) !=
+            DB_OK)
             return ENG_DB;
         db_bind_int(st, 1, now - IDEM_TTL);
         if (engine_step_done(st) != ENG_OK)
             return ENG_DB;
     }
-    if (idem_stmt(ctx,
+    if (idem_stmt(r, db,
                   d == DB_SQLITE
                       ? "INSERT OR IGNORE INTO itflowd_idempotency (idem_api_key_id, idem_key, "
                         "idem_request_hash, idem_created_at) VALUES (?, ?, ?, ?)"
@@ -108,10 +107,10 @@ static enum eng_rc claim(struct op_ctx *ctx)
     db_bind_int(st, 4, now);
     if (engine_step_done(st) != ENG_OK)
         return ENG_DB;
-    if (db_changes(ctx->db) == 1)
+    if (db_changes(db) == 1)
         return ENG_OK; /* ours */
     /* the key was used before: the row as last committed (MariaDB: a locking read) */
-    if (idem_stmt(ctx,
+    if (idem_stmt(r, db,
                   d == DB_SQLITE ? "SELECT idem_request_hash, idem_created_at, idem_status, "
                                    "idem_answer FROM itflowd_idempotency WHERE idem_api_key_id "
                                    "= ? AND idem_key = ?"
@@ -131,7 +130,7 @@ static enum eng_rc claim(struct op_ctx *ctx)
     const char *a = db_column_text(st, 3, &an);
     if (created < now - IDEM_TTL) { /* expired, not yet pruned: claim it afresh */
         db_reset(st);
-        if (idem_stmt(ctx,
+        if (idem_stmt(r, db,
                       "UPDATE itflowd_idempotency SET idem_request_hash = ?, idem_created_at = "
                       "?, idem_status = 0, idem_answer = NULL WHERE idem_api_key_id = ? AND "
                       "idem_key = ?",
@@ -163,11 +162,10 @@ static enum eng_rc claim(struct op_ctx *ctx)
     return rc;
 }
 
-static enum eng_rc store_answer(struct op_ctx *ctx)
+static enum eng_rc store_answer(struct req *r, struct db *db)
 {
-    struct req *r = ctx->r;
     struct db_stmt *st;
-    if (db_stmt_static(ctx->db,
+    if (db_stmt_static(db,
                        "UPDATE itflowd_idempotency SET idem_status = ?, idem_answer = ? WHERE "
                        "idem_api_key_id = ? AND idem_key = ?",
                        &st) != DB_OK)
@@ -184,7 +182,7 @@ enum eng_rc idem_run(struct op_ctx *ctx, enum eng_rc (*op)(struct op_ctx *ctx),
 {
     if (!ctx->r->hdr_idem_key)
         return op(ctx);
-    enum eng_rc rc = claim(ctx);
+    enum eng_rc rc = claim(ctx->r, ctx->db);
     if (rc != ENG_OK)
         return rc;
     if ((rc = op(ctx)) != ENG_OK)
@@ -192,7 +190,7 @@ enum eng_rc idem_run(struct op_ctx *ctx, enum eng_rc (*op)(struct op_ctx *ctx),
     answer(ctx);
     if (ctx->r->out.failed)
         return ENG_DB;
-    return store_answer(ctx);
+    return store_answer(ctx->r, ctx->db);
 }
 
 /* ---- for writes that are not a module's endpoint (custom scripts) ---- */
@@ -206,11 +204,7 @@ int engine_idem_claim(struct req *r, struct db *db)
 {
     if (!r->hdr_idem_key)
         return 1;
-    struct op_ctx ctx;
-    memset(&ctx, 0, sizeof(ctx));
-    ctx.r = r;
-    ctx.db = db;
-    enum eng_rc rc = claim(&ctx);
+    enum eng_rc rc = claim(r, db);
     return rc == ENG_OK ? 1 : rc == ENG_REPLIED ? 0 : -1;
 }
 
@@ -218,9 +212,5 @@ int engine_idem_store(struct req *r, struct db *db)
 {
     if (!r->hdr_idem_key)
         return 0;
-    struct op_ctx ctx;
-    memset(&ctx, 0, sizeof(ctx));
-    ctx.r = r;
-    ctx.db = db;
-    return !r->out.failed && store_answer(&ctx) == ENG_OK ? 0 : -1;
+    return !r->out.failed && store_answer(r, db) == ENG_OK ? 0 : -1;
 }
