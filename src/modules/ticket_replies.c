@@ -4,7 +4,8 @@
  * read columns; archived replies only with include_archived (F24); the type filter applies beside
  * ticket_reply_id or ticket_id. Scoped through the ticket's client. A create may also set the
  * ticket's status (a status the database has: F26), with the history rows and, for Resolved, the
- * resolution the web UI records. */
+ * resolution the web UI records; on v26.08 databases the first response, the resolution verdict and
+ * the SLA clock go through modules/sla.c. */
 #include <stdio.h>
 #include <string.h>
 
