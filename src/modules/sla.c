@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "core/php.h"
+#include "db/schema.h"
 
 /* ---- the calendar ---- */
 
@@ -182,9 +183,22 @@ struct run {
     int have_cal, have_now;
 };
 
+static int has_column(const char *table, const char *column)
+{
+    const struct schema_table *t = schema_table(table);
+    return t && schema_column_index(t, column) >= 0;
+}
+
 int sla_enabled(const struct op_ctx *ctx)
 {
-    return ctx->r->key.rbac; /* a v26.08 key: the database is v26.08 */
+    /* a v26.08 key (the database is v26.08) and the SLA tables and columns in what start-up
+     * learned of the database, so that a database without them is served as before */
+    return ctx->r->key.rbac && has_column("tickets", "ticket_sla_id") &&
+           has_column("slas", "sla_resolution_minutes") &&
+           has_column("sla_assignments", "sla_assignment_sla_id") &&
+           has_column("sla_history", "sla_history_minutes") &&
+           has_column("ticket_statuses", "ticket_status_pauses_sla") &&
+           has_column("settings", "config_business_days");
 }
 
 /* 1 when column i is not SQL NULL. */

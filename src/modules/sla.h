@@ -33,7 +33,8 @@ int sla_parse_time(const char *s, size_t n, int64_t *ret);
 /* Seconds since the epoch as "YYYY-MM-DD HH:MM:SS" (UTC). */
 void sla_format_time(int64_t t, char out[20]);
 
-/* 1 when the database has SLAs (a v26.08 database). */
+/* 1 when the database has SLAs: a v26.08 database whose learned schema has the SLA tables and
+ * columns. */
 int sla_enabled(const struct op_ctx *ctx);
 /* Stamps (or re-stamps) the ticket's SLA, due dates and verdicts (alert stages 0), then syncs the
  * clock. */
