@@ -4,12 +4,14 @@
  * read columns; archived replies only with include_archived (F24); the type filter applies beside
  * ticket_reply_id or ticket_id. Scoped through the ticket's client. A create may also set the
  * ticket's status (a status the database has: F26), with the history rows and, for Resolved, the
- * resolution the web UI records. */
+ * resolution the web UI records; on v26.08 databases the first response, the resolution verdict and
+ * the SLA clock go through modules/sla.c. */
 #include <stdio.h>
 #include <string.h>
 
 #include "core/php.h"
 #include "engine/hook.h"
+#include "modules/sla.h"
 #include "modules/tickets_common.h"
 
 #define STATUS_RESOLVED 4
@@ -168,9 +170,11 @@ static enum eng_rc create_reply(struct op_ctx *ctx)
         return crc;
     ctx->S = client; /* the log rows name the ticket's client */
 
+    /* v26.08: through the SLA, which also judges the response */
     if (first_response && strcmp(type, "Public") == 0 &&
-        ctx_exec_ints(ctx, SQL_FIRST_RESPONSE, 1, &ctx->id) != ENG_OK)
-        return ENG_DB;
+        (rc = sla_enabled(ctx) ? sla_first_response(ctx, ctx->id)
+                               : ctx_exec_ints(ctx, SQL_FIRST_RESPONSE, 1, &ctx->id)) != ENG_OK)
+        return rc;
     if (db_stmt(ctx->db, SQL_INSERT, &st) != DB_OK)
         return ENG_DB;
     value_bind(st, 1, reply);
@@ -188,6 +192,9 @@ static enum eng_rc create_reply(struct op_ctx *ctx)
         int64_t args[2] = {status, ctx->id};
         if (ctx_exec_ints(ctx, SQL_SET_STATUS, 2, args) != ENG_OK)
             return ENG_DB;
+        /* the SLA clock follows the status (a pausing status stops it), as in the web UI */
+        if ((rc = sla_sync_clock(ctx, ctx->id)) != ENG_OK)
+            return rc;
         struct buf d;
         buf_init(&d, 0);
         buf_printf(&d, "Status set to %s via the API (%s)", status_name, ctx->r->key.name_html);
@@ -197,6 +204,8 @@ static enum eng_rc create_reply(struct op_ctx *ctx)
             buf_printf(&d, "Resolved via the API (%s)", ctx->r->key.name_html);
             if (ctx_exec_ints(ctx, SQL_RESOLVE, 1, &ctx->id) != ENG_OK || d.failed)
                 rc = ENG_DB;
+            if (rc == ENG_OK)
+                rc = sla_resolution_met(ctx, ctx->id);
             if (rc == ENG_OK)
                 rc = ticket_history_row(ctx, ctx->id, status_name, d.p);
             if (rc == ENG_OK)

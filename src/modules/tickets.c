@@ -9,6 +9,7 @@
 #include "engine/hook.h"
 #include "modules/counter.h"
 #include "modules/crud.h"
+#include "modules/sla.h"
 #include "modules/tickets_common.h"
 
 #define STATUS_OPEN 2
@@ -73,18 +74,20 @@ static enum eng_rc number_ticket(struct op_ctx *ctx)
     return counter_take(ctx, SQL_TAKE_NUMBER, SQL_TAKEN_NUMBER, "ticket");
 }
 
+/* After the INSERT (v26.08): the SLA of the ticket's client and priority, its due dates and clock.
+ */
+static enum eng_rc created_sla(struct op_ctx *ctx)
+{
+    return sla_apply(ctx, ctx->new_id);
+}
+
 /* v26.08's resolve (delta 4): the SLA verdicts of the first response and the resolution, judged
- * against the due dates when there are any (NULL/unchanged without), and a ticket_history row in
- * the ticket's new status. v26.07 databases have neither. */
+ * against the due dates when there are any (NULL/unchanged without), the SLA clock stopped, and a
+ * ticket_history row in the ticket's new status. v26.07 databases have neither. */
 static const char SQL_RESPONSE_MET[] =
     "UPDATE tickets SET ticket_response_sla_met = CASE WHEN ticket_response_due_at IS NULL THEN "
     "NULL WHEN ticket_first_response_at <= ticket_response_due_at THEN 1 ELSE 0 END "
     "WHERE ticket_id = ?";
-static const char SQL_RESOLUTION_MET[] =
-    "UPDATE tickets SET ticket_resolution_sla_met = CASE WHEN ticket_resolved_at <= "
-    "ticket_resolution_due_at THEN 1 ELSE 0 END WHERE ticket_id = ? AND "
-    "ticket_resolution_due_at IS NOT NULL AND (ticket_resolution_sla_met IS NULL OR "
-    "ticket_resolution_sla_met <> 0)";
 static const char SQL_HISTORY[] =
     "INSERT INTO ticket_history (ticket_history_status, ticket_history_description, "
     "ticket_history_ticket_id) SELECT COALESCE(s.ticket_status_name, ''), ?, t.ticket_id "
@@ -100,7 +103,7 @@ static enum eng_rc resolved_2608(struct op_ctx *ctx)
     if (!ctx_cur(ctx, "ticket_first_response_at", NULL) &&
         (rc = ctx_exec_ints(ctx, SQL_RESPONSE_MET, 1, &id)) != ENG_OK)
         return rc;
-    if ((rc = ctx_exec_ints(ctx, SQL_RESOLUTION_MET, 1, &id)) != ENG_OK)
+    if ((rc = sla_sync_clock(ctx, id)) != ENG_OK || (rc = sla_resolution_met(ctx, id)) != ENG_OK)
         return rc;
     struct buf desc;
     buf_init(&desc, 0);
@@ -210,7 +213,11 @@ static enum eng_rc check_update(struct op_ctx *ctx)
     return ENG_OK;
 }
 
-/* After the UPDATE: the timestamps of a status change (resolved, closed, reopened). */
+/* After the UPDATE: the timestamps of a status change (resolved, closed, reopened). On v26.08
+ * databases also what the web UI does around them: a resolve records the first response through
+ * the SLA (its verdict), the edit re-stamps the SLA (priority or client may have changed, and it
+ * syncs the clock with the new status), a resolve or close judges the resolution and a reopen
+ * clears that verdict. */
 static enum eng_rc status_times(struct op_ctx *ctx)
 {
     static const char resolved[] =
@@ -226,12 +233,29 @@ static enum eng_rc status_times(struct op_ctx *ctx)
     const char *sql = ctx->aux == STATUS_RESOLVED ? resolved
                       : ctx->aux == STATUS_CLOSED ? closed
                                                   : open;
-    return ctx_exec_ints(ctx, sql, 1, &ctx->id);
+    int sla = sla_enabled(ctx);
+    enum eng_rc rc;
+    if (sla && ctx->aux == STATUS_RESOLVED && (rc = sla_first_response(ctx, ctx->id)) != ENG_OK)
+        return rc;
+    if ((rc = ctx_exec_ints(ctx, sql, 1, &ctx->id)) != ENG_OK || !sla)
+        return rc;
+    if ((rc = sla_apply(ctx, ctx->id)) != ENG_OK)
+        return rc;
+    if (ctx->aux == STATUS_RESOLVED || ctx->aux == STATUS_CLOSED)
+        return sla_resolution_met(ctx, ctx->id);
+    if (ctx_cur(ctx, "ticket_resolved_at", NULL))
+        return sla_reset_resolution(ctx, ctx->id);
+    return ENG_OK;
 }
 
-/* close: the UI's closing reply and history row. */
+/* close: the UI's SLA steps (the clock stopped, the resolution judged), closing reply and history
+ * row. */
 static enum eng_rc closing_reply(struct op_ctx *ctx)
 {
+    enum eng_rc rc;
+    if ((rc = sla_sync_clock(ctx, ctx->id)) != ENG_OK ||
+        (rc = sla_resolution_met(ctx, ctx->id)) != ENG_OK)
+        return rc;
     static const char reply[] =
         "INSERT INTO ticket_replies (ticket_reply, ticket_reply_type, ticket_reply_time_worked, "
         "ticket_reply_by, ticket_reply_ticket_id) VALUES ('Ticket closed.', 'Internal', "
@@ -241,8 +265,14 @@ static enum eng_rc closing_reply(struct op_ctx *ctx)
     return history(ctx, status_name(ctx, STATUS_CLOSED), "closed the ticket", 1);
 }
 
+/* reopen: the SLA clock runs again, the resolution verdict is cleared (unless its miss is final).
+ */
 static enum eng_rc reopened(struct op_ctx *ctx)
 {
+    enum eng_rc rc;
+    if ((rc = sla_sync_clock(ctx, ctx->id)) != ENG_OK ||
+        (rc = sla_reset_resolution(ctx, ctx->id)) != ENG_OK)
+        return rc;
     return history(ctx, status_name(ctx, STATUS_OPEN), "reopened the ticket", 1);
 }
 
@@ -267,6 +297,7 @@ static const struct endpoint endpoints[] = {
     {.function = "create",
      .op = OP_CREATE,
      .before = number_ticket,
+     .after = created_sla,
      .logs = {{"Ticket", "Create",
                "Created ticket {ticket_prefix}{ticket_number} {name} via API ({key})", LR_SCOPE,
                LR_NEW_ID},
