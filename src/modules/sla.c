@@ -297,6 +297,27 @@ static enum eng_rc finish(struct db_stmt *st)
     return rc == DB_DONE ? ENG_OK : ENG_DB;
 }
 
+/* The row of sql (its one parameter: a ticket's or an SLA's id) in *st, for the caller to read
+ * and reset: ENG_OK; ENG_NOT_DONE when there is no such row; ENG_DB. */
+static enum eng_rc row_by_id(struct op_ctx *ctx, const char *sql, int64_t id, struct db_stmt **st)
+{
+    if (db_stmt(ctx->db, sql, st) != DB_OK)
+        return ENG_DB;
+    db_bind_int(*st, 1, id);
+    enum db_rc rc = db_step(*st);
+    if (rc == DB_ROW)
+        return ENG_OK;
+    db_reset(*st);
+    return rc == DB_DONE ? ENG_NOT_DONE : ENG_DB;
+}
+
+/* An entry point's ticket row (row_by_id), or ENG_NOT_DONE where the database has no SLAs. */
+static enum eng_rc sla_ticket(struct op_ctx *ctx, const char *sql, int64_t ticket,
+                              struct db_stmt **st)
+{
+    return sla_enabled(ctx) ? row_by_id(ctx, sql, ticket, st) : ENG_NOT_DONE;
+}
+
 /* How many intervals of the ticket's clock are closed (times it was stopped). */
 static enum eng_rc paused_count(struct run *run, int64_t ticket, int64_t *ret)
 {
@@ -382,14 +403,9 @@ static enum eng_rc sync_clock(struct run *run, int64_t ticket)
                                    "sla_history_minutes = ? WHERE sla_history_id = ?";
     struct op_ctx *ctx = run->ctx;
     struct db_stmt *st;
-    if (db_stmt(ctx->db, state, &st) != DB_OK)
-        return ENG_DB;
-    db_bind_int(st, 1, ticket);
-    enum db_rc rc = db_step(st);
-    if (rc != DB_ROW) {
-        db_reset(st);
-        return rc == DB_DONE ? ENG_OK : ENG_DB;
-    }
+    enum eng_rc found = row_by_id(ctx, state, ticket, &st);
+    if (found != ENG_OK)
+        return found == ENG_NOT_DONE ? ENG_OK : found; /* no such ticket: nothing to do */
     int64_t sla_id = db_column_int(st, 0), created = 0;
     int has_created = col_time(st, 1, &created);
     int stopped = col_set(st, 2) || col_set(st, 3) || col_set(st, 4);
@@ -402,6 +418,7 @@ static enum eng_rc sync_clock(struct run *run, int64_t ticket)
     db_bind_int(st, 1, ticket);
     int64_t open_id = 0, open_start = 0;
     int open_ok = 0;
+    enum db_rc rc;
     if ((rc = db_step(st)) == DB_ROW) {
         open_id = db_column_int(st, 0);
         open_ok = col_time(st, 1, &open_start);
@@ -507,18 +524,11 @@ enum eng_rc sla_apply(struct op_ctx *ctx, int64_t ticket_id)
         "ticket_resolution_due_at = ?, ticket_response_sla_met = ?, ticket_resolution_sla_met = "
         "?, ticket_response_sla_alert_stage = 0, ticket_resolution_sla_alert_stage = 0 WHERE "
         "ticket_id = ?";
-    if (!sla_enabled(ctx))
-        return ENG_OK;
-    struct run run = {.ctx = ctx};
     struct db_stmt *st;
-    if (db_stmt(ctx->db, ticket_sql, &st) != DB_OK)
-        return ENG_DB;
-    db_bind_int(st, 1, ticket_id);
-    enum db_rc rc = db_step(st);
-    if (rc != DB_ROW) {
-        db_reset(st);
-        return rc == DB_DONE ? ENG_OK : ENG_DB;
-    }
+    enum eng_rc found = sla_ticket(ctx, ticket_sql, ticket_id, &st);
+    if (found != ENG_OK) /* no SLAs here, or no such ticket: nothing to do */
+        return found == ENG_NOT_DONE ? ENG_OK : found;
+    struct run run = {.ctx = ctx};
     int64_t client = db_column_int(st, 0), created = 0, first = 0, resolved = 0;
     char priority[256];
     col_copy(st, 1, priority, sizeof(priority));
@@ -536,13 +546,8 @@ enum eng_rc sla_apply(struct op_ctx *ctx, int64_t ticket_id)
             return erc;
         return sync_clock(&run, ticket_id);
     }
-    if (db_stmt(ctx->db, sla_sql, &st) != DB_OK)
-        return ENG_DB;
-    db_bind_int(st, 1, sla_id);
-    if ((rc = db_step(st)) != DB_ROW) {
-        db_reset(st);
-        return rc == DB_DONE ? ENG_OK : ENG_DB;
-    }
+    if ((erc = row_by_id(ctx, sla_sql, sla_id, &st)) != ENG_OK)
+        return erc == ENG_NOT_DONE ? ENG_OK : erc; /* the SLA is gone: nothing to stamp */
     int64_t response_min = db_column_int(st, 0), resolution_min = db_column_int(st, 1);
     db_reset(st);
 
@@ -601,18 +606,11 @@ enum eng_rc sla_first_response(struct op_ctx *ctx, int64_t ticket_id)
                               "tickets WHERE ticket_id = ?";
     static const char set_sql[] = "UPDATE tickets SET ticket_first_response_at = ?, "
                                   "ticket_response_sla_met = ? WHERE ticket_id = ?";
-    if (!sla_enabled(ctx))
-        return ENG_OK;
-    struct run run = {.ctx = ctx};
     struct db_stmt *st;
-    if (db_stmt(ctx->db, sql, &st) != DB_OK)
-        return ENG_DB;
-    db_bind_int(st, 1, ticket_id);
-    enum db_rc rc = db_step(st);
-    if (rc != DB_ROW) {
-        db_reset(st);
-        return rc == DB_DONE ? ENG_OK : ENG_DB;
-    }
+    enum eng_rc found = sla_ticket(ctx, sql, ticket_id, &st);
+    if (found != ENG_OK) /* no SLAs here, or no such ticket: nothing to do */
+        return found == ENG_NOT_DONE ? ENG_OK : found;
+    struct run run = {.ctx = ctx};
     int answered = col_set(st, 0);
     int64_t due = 0;
     int has_due = col_time(st, 1, &due);
@@ -638,18 +636,11 @@ enum eng_rc sla_resolution_met(struct op_ctx *ctx, int64_t ticket_id)
                               "ticket_resolution_sla_met FROM tickets WHERE ticket_id = ?";
     static const char set_sql[] =
         "UPDATE tickets SET ticket_resolution_sla_met = ? WHERE ticket_id = ?";
-    if (!sla_enabled(ctx))
-        return ENG_OK;
-    struct run run = {.ctx = ctx};
     struct db_stmt *st;
-    if (db_stmt(ctx->db, sql, &st) != DB_OK)
-        return ENG_DB;
-    db_bind_int(st, 1, ticket_id);
-    enum db_rc rc = db_step(st);
-    if (rc != DB_ROW) {
-        db_reset(st);
-        return rc == DB_DONE ? ENG_OK : ENG_DB;
-    }
+    enum eng_rc found = sla_ticket(ctx, sql, ticket_id, &st);
+    if (found != ENG_OK) /* no SLAs here, or no such ticket: nothing to do */
+        return found == ENG_NOT_DONE ? ENG_OK : found;
+    struct run run = {.ctx = ctx};
     int64_t due = 0, ended = 0;
     int has_due = col_time(st, 0, &due);
     int has_resolved = col_time(st, 1, &ended);

@@ -361,12 +361,16 @@ class QuoteItemTests(RbacCase):
 ORDER = [ChangeTests, KeyModelTests, ClientListTests, QuoteItemTests]
 
 
-def main(argv):
+def run_2608(argv, module, order, label):
+    """main() of a v26.08 test file: its classes on both backends, once the seed is found."""
     if not os.path.isfile(SEED_2608):
         sys.stderr.write("v26.08 seed not found: %s (set ITFLOWD_SHARED)\n" % SEED_2608)
         return 2
-    return base.run_test_module(argv, sys.modules[__name__], ORDER, "rbac",
-                                backends=("sqlite", "mariadb"))
+    return base.run_test_module(argv, module, order, label, backends=("sqlite", "mariadb"))
+
+
+def main(argv):
+    return run_2608(argv, sys.modules[__name__], ORDER, "rbac")
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import test_api as base  # noqa: E402  (helpers: Server, backends, run_test_module)
-from test_rbac import ADMIN, SEED_2608, make_2608_db  # noqa: E402
+from test_rbac import ADMIN, make_2608_db, run_2608  # noqa: E402
 
 FMT = "%Y-%m-%d %H:%M:%S"
 WAITING = 6  # a status that pauses the SLA clock (added below)
@@ -386,11 +386,7 @@ ORDER = [AssignmentTests, CalendarTests, VerdictTests, ClockTests]
 
 
 def main(argv):
-    if not os.path.isfile(SEED_2608):
-        sys.stderr.write("v26.08 seed not found: %s (set ITFLOWD_SHARED)\n" % SEED_2608)
-        return 2
-    return base.run_test_module(argv, sys.modules[__name__], ORDER, "sla",
-                                backends=("sqlite", "mariadb"))
+    return run_2608(argv, sys.modules[__name__], ORDER, "sla")
 
 
 if __name__ == "__main__":
