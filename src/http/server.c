@@ -1291,14 +1291,19 @@ int server_run(const struct server_config *cfg)
     }
     notify(cfg, "STOPPING=1");
     /* graceful stop: no new connections, in-flight requests get shutdown_sec to finish */
-    /* The event threads take the listening socket out of their epoll sets after the quiesce,
-     * each in its own time; closing it now would make that fail, and libmicrohttpd aborts the
-     * process ("Failed to remove listen FD from epoll set", seen once in a dozen test runs).
-     * shutdown(2) stops the listening at once (new connections are refused) and the descriptor
-     * is closed once the daemon has stopped. */
-    MHD_socket lfd = MHD_quiesce_daemon(d);
-    if (lfd != MHD_INVALID_SOCKET)
-        shutdown(lfd, SHUT_RDWR);
+    /* New connections are refused from here on. Not with MHD_quiesce_daemon: in libmicrohttpd
+     * 0.9.75 (thread pool + epoll) it takes the listening socket out of each event thread's
+     * epoll set while that thread may be doing the same, and aborts the process when the thread
+     * got there first ("Failed to remove listen FD from epoll set", seen in tests). Instead the
+     * listening socket is replaced, under its descriptor number, by a socket that does not
+     * listen: the listening socket is closed (connections are refused at once), the kernel takes
+     * it out of every epoll set, and MHD closes the replacement when it stops. */
+    const union MHD_DaemonInfo *li = MHD_get_daemon_info(d, MHD_DAEMON_INFO_LISTEN_FD);
+    int idle = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (li && li->listen_fd != MHD_INVALID_SOCKET && idle >= 0)
+        dup2(idle, li->listen_fd);
+    if (idle >= 0)
+        close(idle);
     access_log_note(stderr, cfg->log_format, "info", "shutting down (%d requests in flight)",
                     atomic_load(&in_flight));
     events_hub_stop();                  /* waiting event requests answer now, event streams end */
@@ -1309,8 +1314,6 @@ int server_run(const struct server_config *cfg)
      * still suspended */
     workers_stop(srv.writers);
     MHD_stop_daemon(d);
-    if (lfd != MHD_INVALID_SOCKET)
-        close(lfd);
     conn_guard_stop();
     workers_free(srv.writers);
     atomic_store(&srv.stopping, 1);
