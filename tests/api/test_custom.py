@@ -105,6 +105,11 @@ TEST_SCRIPTS = {
                    "  local n = db.exec(q)\n"
                    "  return {{changed = n}}\nend\n"),
     "bad_scope": "return function(req, db, key) return {{c = key.scope('x; DROP TABLE clients')}} end\n",
+    # MariaDB sends the first row, then an error (the subquery of the second row has two rows)
+    "row_error": ("return function(req, db, key)\n"
+                  "  return db.rows('SELECT (SELECT s.n FROM (SELECT 1 AS n UNION ALL SELECT 2) s '..\n"
+                  "    'WHERE s.n <= t.n) AS v FROM (SELECT 1 AS n UNION ALL SELECT 2 '..\n"
+                  "    'UNION ALL SELECT 3) t')\nend\n"),
 }
 
 
@@ -323,6 +328,18 @@ class SandboxTests(CustomCase):
         self.assertTrue(where.endswith(m.group(2)) if m.group(1) else where == m.group(2),
                         m.group(0))
         self.assertServes()
+
+    def test_error_in_the_middle_of_the_rows_is_named(self):
+        """An error the database sends after some rows fails the request (500) and is logged
+        with the database's own words; the connection serves the next request."""
+        if base.DB.name != "mariadb":
+            self.skipTest("SQLite takes the first row of a scalar subquery")
+        r = get(self.srv, "row_error", ALL_KEY)
+        self.assertJsonError(r, 500, "Internal server error.")
+        self.assertRegex(self.srv.log_text(), r"custom script row_error failed: .*db\.rows: "
+                                              r"Subquery returns more than 1 row")
+        for _ in range(4):  # every worker's connection still answers
+            self.assertServes()
 
     def test_scripts_that_do_not_load_are_reported_and_skipped(self):
         log = self.srv.log_text()

@@ -198,7 +198,16 @@ static enum db_rc fail_conn(struct maria_db *d)
 
 static enum db_rc fail_stmt(struct db_stmt *st)
 {
-    return fail_with(st->d, mysql_stmt_errno(st->st), mysql_stmt_error(st->st));
+    if (mysql_stmt_errno(st->st))
+        return fail_with(st->d, mysql_stmt_errno(st->st), mysql_stmt_error(st->st));
+    /* reading a row of an unbuffered result leaves a failure on the connection only (the
+     * library's stmt_unbuffered_fetch does not copy it): an error the server sent in the middle
+     * of the rows, or the connection lost */
+    struct maria_db *d = st->d;
+    if (mysql_errno(d->h))
+        return fail_conn(d);
+    /* nothing says why: the protocol state is unknown, as after a lost connection */
+    return fail_with(d, CR_SERVER_LOST, "the MariaDB client library failed without an error");
 }
 
 /* An error while a result set was open: the statement keeps answering it until its reset.
