@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Everything CI runs: packages, a warnings-as-errors build, the unit tests (cmocka under ctest),
 # our API and hostile-input tests and the shared conformance suite (on SQLite and on a private
-# MariaDB) against freshly started servers — once on a plain debug build and once under
-# AddressSanitizer + UndefinedBehaviorSanitizer (leak checks on) — the SQLite suites once more under
-# ThreadSanitizer, then every libFuzzer driver for FUZZ_SECONDS (default 10) each.
+# MariaDB) against freshly started servers — on a plain debug build and under AddressSanitizer +
+# UndefinedBehaviorSanitizer (leak checks on) — the SQLite suites once more under ThreadSanitizer,
+# then every libFuzzer driver for FUZZ_SECONDS (default 10) each.
 # ITFLOWD_SKIP_SANITIZERS=1 / ITFLOWD_SKIP_TSAN=1 / ITFLOWD_SKIP_FUZZ=1 / ITFLOWD_SKIP_MARIADB=1
 # skip those parts.
 # Each MariaDB suite runs once: the ones labelled `mariadb` under ASan + UBSan, the long load tests
-# (`mariadb_long`) in the debug pass; the source checks (`source`: lint, layers, compile_fail) in
-# the debug pass only. ctest runs ITFLOWD_CTEST_JOBS tests at once (default: one per core; the
+# (`mariadb_long`) in the debug pass; the SQLite server suites (`sqlite`) under ASan + UBSan and
+# TSan; the source checks (`source`: lint, layers, compile_fail) in the debug pass only. ctest runs ITFLOWD_CTEST_JOBS tests at once (default: one per core; the
 # CMakeLists.txt properties keep the timing-sensitive ones apart). The tests' temporary files
 # (databases, private MariaDB instances) go to a directory in /dev/shm when it has room
 # (ITFLOWD_TEST_TMPDIR=DIR picks another): the MariaDB suites spend most of their time in fsync.
@@ -95,8 +95,9 @@ else
   echo "release build or its tests failed"; tail -40 "$repo/build-release/ctest.log" 2>/dev/null || true
   status=1; failed+=("release build")
 fi
-# the MariaDB suites labelled `mariadb` run under ASan + UBSan below (here too when that is skipped)
-debug_lexclude='^mariadb$'
+# the suites labelled `mariadb` and `sqlite` run under ASan + UBSan below (here too when that is
+# skipped): the plain debug pass runs the unit tests, the source checks and the long MariaDB tests
+debug_lexclude='^(mariadb|sqlite)$'
 [ "${ITFLOWD_SKIP_SANITIZERS:-0}" != 1 ] || debug_lexclude=
 run_suite "debug build" "$repo/build-test" "" "$debug_lexclude" || status=1
 if [ "${ITFLOWD_SKIP_SANITIZERS:-0}" != 1 ]; then
