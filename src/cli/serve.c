@@ -19,6 +19,11 @@ int cli_open_identified(const struct cli_opts *o, struct db **db, struct db_iden
     if (db_open(o->db, db) != DB_OK)
         return cli_fail("cannot open the database %s.", o->db_shown);
     enum db_rc rc = db_identify(*db, id);
+    /* a connection lost or a statement timed out on a busy server: the next try reconnects */
+    for (int attempt = 1; attempt < 3 && (rc == DB_UNAVAILABLE || rc == DB_BUSY); attempt++) {
+        usleep(200 * 1000);
+        rc = db_identify(*db, id);
+    }
     if (rc != DB_OK) {
         if (rc == DB_DONE)
             cli_fail("%s is not an ITFlow database: it has no api_keys table with either "
