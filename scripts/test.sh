@@ -107,9 +107,9 @@ if [ "${ITFLOWD_SKIP_SANITIZERS:-0}" != 1 ]; then
 fi
 if [ "${ITFLOWD_SKIP_TSAN:-0}" != 1 ]; then
   # data races in the threads' shared state (pools, group commit, write workers, maintenance,
-  # throttle, metrics): the SQLite suites (the MariaDB ones ran above)
+  # throttle, metrics): the SQLite suites (the MariaDB ones ran above) but the input checks
   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-    run_suite "TSan build" "$repo/build-tsan" "mariadb|fuzz_replay" '^source$' -DSANITIZE=thread ||
+    run_suite "TSan build" "$repo/build-tsan" "mariadb|fuzz_replay" '^(source|input)$' -DSANITIZE=thread ||
     status=1
 fi
 if [ "${ITFLOWD_SKIP_FUZZ:-0}" != 1 ]; then
