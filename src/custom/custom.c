@@ -72,9 +72,19 @@ struct call {
     int refused;            /* db.exec in a GET */
     const char *denied;     /* db.exec the key may not run: the 403 message */
     int ok;                 /* the script ran and answered a non-error */
+    int64_t event_seq;      /* the last event db.event appended (0: none) */
     enum sandbox_trip trip; /* the limit that stopped it, or SANDBOX_OK */
     char errmsg[512];       /* why it failed, for the log */
 };
+
+static const struct module *const *modules; /* what db.event may name */
+static size_t nmodules;
+
+void custom_set_modules(const struct module *const *mods, size_t n)
+{
+    modules = mods;
+    nmodules = n;
+}
 
 static pthread_mutex_t cur_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct custom_set *current;
@@ -389,6 +399,50 @@ static int l_exec(lua_State *L)
     lua_pushinteger(L, (lua_Integer)db_changes(c->db));
     lua_pushinteger(L, (lua_Integer)db_last_insert_id(c->db));
     return 2;
+}
+
+/* db.event(module, action, id) -> the event's sequence number. POST only: the event
+ * <module>.<action> for that row of the module, in the script's transaction (kept only with its
+ * writes), its client read from the row: after a create or an update, before a delete. */
+static int l_event(lua_State *L)
+{
+    struct call *c = call_of(L);
+    if (!c->may_write) {
+        c->refused = 1;
+        return luaL_error(L, "db.event: only a POST request may write");
+    }
+    const char *denied = engine_key_refuses_sql(c->r, "INSERT");
+    if (denied) {
+        c->denied = denied;
+        return luaL_error(L, "db.event: %s", denied);
+    }
+    size_t mn;
+    const char *name = luaL_checklstring(L, 1, &mn);
+    const char *action = luaL_checkstring(L, 2);
+    lua_Integer id = luaL_checkinteger(L, 3);
+    const struct module *m = NULL;
+    for (size_t i = 0; i < nmodules && !m; i++)
+        if (strlen(modules[i]->name) == mn && memcmp(modules[i]->name, name, mn) == 0)
+            m = modules[i];
+    if (!m)
+        return luaL_error(L, "db.event: there is no module %s", name);
+    if (!engine_event_action_ok(action))
+        return luaL_error(L,
+                          "db.event: the action must be a lower-case letter, then up to 39 "
+                          "lower-case letters, digits or '_', not %s",
+                          action);
+    int64_t seq = 0;
+    enum eng_rc rc = engine_event_row(c->db, m, action, (int64_t)id, &seq);
+    if (rc == ENG_NOT_DONE)
+        return luaL_error(L, "db.event: there is no %s row %I", m->name, id);
+    if (rc != ENG_OK) {
+        c->db_rc = db_last_error(c->db) == DB_OK ? DB_ERROR : db_last_error(c->db);
+        return luaL_error(L, "db.event: %s", db_errmsg(c->db));
+    }
+    if (seq > c->event_seq)
+        c->event_seq = seq;
+    lua_pushinteger(L, (lua_Integer)seq);
+    return 1;
 }
 
 /* A JSON value of the body as a Lua value (null: nil). */
@@ -800,6 +854,7 @@ static void run_call(struct call *c, struct db *db)
     c->refused = 0;
     c->denied = NULL;
     c->ok = 0;
+    c->event_seq = 0;
     c->errmsg[0] = 0;
     c->trip = SANDBOX_OK;
     ls->call = c;
@@ -860,7 +915,8 @@ static void lstate_free(struct lstate *ls)
 static int fill_state(lua_State *L)
 {
     struct lstate *ls = lua_touserdata(L, 1);
-    static const luaL_Reg fns[] = {{"rows", l_rows}, {"exec", l_exec}, {NULL, NULL}};
+    static const luaL_Reg fns[] = {
+        {"rows", l_rows}, {"exec", l_exec}, {"event", l_event}, {NULL, NULL}};
     luaL_newlib(L, fns);
     ls->db_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_newtable(L);
@@ -1217,6 +1273,8 @@ static void run_write(struct call *c)
         if (rc != DB_OK) {
             snprintf(r->error, sizeof(r->error), "%s", fault.msg[0] ? fault.msg : "write failed");
             reply_server_error(r, rc);
+        } else if (fn_rc == 0 && c->ok) {
+            engine_events_notify(c->event_seq);
         }
         return;
     }
@@ -1236,6 +1294,8 @@ static void run_write(struct call *c)
         }
         if (!c->ok)
             db_rollback(r->db);
+        else
+            engine_events_notify(c->event_seq);
         /* a deadlock or lock wait timeout: the whole script again */
         if (c->ok || c->db_rc != DB_BUSY || attempt == WRITE_ATTEMPTS)
             return;

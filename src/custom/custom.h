@@ -10,6 +10,7 @@
 #include "core/buf.h"
 
 struct req;
+struct module;
 
 /* What one call of a script may use. */
 struct custom_limits {
@@ -23,6 +24,8 @@ struct custom_limits {
  * states are made ready at once so that requests do not load scripts. Returns the number of
  * scripts served, or -1 when DIR cannot be read (the served set is then kept). */
 int custom_load(const char *dir, const struct custom_limits *lim, unsigned states);
+/* The modules a script's db.event may name (the registry's; set before custom_load). */
+void custom_set_modules(const struct module *const *mods, size_t n);
 /* Stops serving scripts and frees them (at shutdown, with no request running). */
 void custom_unload(void);
 /* 1 when a script serves /api/v1/custom/<name>. */

@@ -7,6 +7,7 @@
 #include "core/buf.h"
 #include "db/db.h"
 #include "engine/module.h"
+#include "engine/rc.h"
 #include "req/req.h"
 
 /* Fills r->status and r->out (or the streaming callbacks). r->mod, r->ep, r->key and r->db are
@@ -39,6 +40,17 @@ int engine_idem_store(struct req *r, struct db *db);
  * "UPDATE", "DELETE": what the statement does), else NULL: read-only keys change nothing,
  * no-delete keys delete nothing. */
 const char *engine_key_refuses_sql(const struct req *r, const char *kind);
+/* An event for a write that is not a module's endpoint (a custom script's, events.c):
+ * <module>.<action> for the row id of module m, appended in db's open write transaction with the
+ * next sequence number (*seq). Its client is the row's as reads see it (its client column, or its
+ * scope join's), so the row must exist: after a create or update, before a delete. ENG_NOT_DONE
+ * when the row does not exist or the action is not a name (engine_event_action_ok: a lower-case
+ * letter, then up to 39 of a-z, 0-9, _), ENG_DB when the store failed. After the commit,
+ * engine_events_notify(seq) wakes the long-polls and the webhook deliveries. */
+int engine_event_action_ok(const char *action);
+enum eng_rc engine_event_row(struct db *db, const struct module *m, const char *action, int64_t id,
+                             int64_t *seq);
+void engine_events_notify(int64_t seq);
 /* CREATE INDEX IF NOT EXISTS statements for every text filter and unique field column of the n
  * modules given, and, on SQLite, the ids-only order index of every module whose pages are read by
  * id (deep pages, read.c). */

@@ -122,35 +122,28 @@ int engine_events_on_commit(void (*fn)(int64_t seq))
 
 void events_committed(struct op_ctx *ctx)
 {
-    if (ctx->event_seq <= 0)
-        return;
-    int n = atomic_load(&nlisteners);
-    for (int i = 0; i < n; i++)
-        listeners[i](ctx->event_seq);
+    engine_events_notify(ctx->event_seq);
 }
 
-enum eng_rc events_append(struct op_ctx *ctx, int has_client, int64_t client)
+/* Takes the next sequence number and inserts the event, in db's open write transaction. */
+static enum eng_rc append_event(struct db *db, const char *module, const char *action,
+                                int64_t object, int has_client, int64_t client, int64_t *ret_seq)
 {
-    const struct module *m = ctx->mod;
-    const char *fn = ctx->ep->function;
-    int created = ctx->ep->op == OP_CREATE || ((ctx->ep->flags & EP_CREATES) && ctx->new_id > 0);
-    int64_t object = created ? ctx->new_id : ctx->id;
     struct db_stmt *st;
-    if (db_stmt_static(ctx->db,
-                       "UPDATE itflowd_event_seq SET seq_last = seq_last + 1 WHERE seq_id = 1",
+    if (db_stmt_static(db, "UPDATE itflowd_event_seq SET seq_last = seq_last + 1 WHERE seq_id = 1",
                        &st) != DB_OK ||
         engine_step_done(st) != ENG_OK)
         return ENG_DB;
     int64_t seq = 0;
-    if (db_stmt_static(ctx->db, "SELECT seq_last FROM itflowd_event_seq WHERE seq_id = 1", &st) !=
+    if (db_stmt_static(db, "SELECT seq_last FROM itflowd_event_seq WHERE seq_id = 1", &st) !=
             DB_OK ||
         db_query_int(st, &seq) != DB_ROW || seq <= 0)
         return ENG_DB;
     char type[160];
-    int tn = snprintf(type, sizeof(type), "%s.%s", m->name, fn);
+    int tn = snprintf(type, sizeof(type), "%s.%s", module, action);
     if (tn < 0 || (size_t)tn >= sizeof(type))
         return ENG_DB;
-    if (db_stmt_static(ctx->db,
+    if (db_stmt_static(db,
                        "INSERT INTO itflowd_events (event_seq, event_type, event_module, "
                        "event_action, event_object_id, event_client_id, event_created_at) VALUES "
                        "(?, ?, ?, ?, ?, ?, ?)",
@@ -158,8 +151,8 @@ enum eng_rc events_append(struct op_ctx *ctx, int has_client, int64_t client)
         return ENG_DB;
     db_bind_int(st, 1, seq);
     db_bind_text(st, 2, type, (size_t)tn);
-    db_bind_text(st, 3, m->name, strlen(m->name));
-    db_bind_text(st, 4, fn, strlen(fn));
+    db_bind_text(st, 3, module, strlen(module));
+    db_bind_text(st, 4, action, strlen(action));
     db_bind_int(st, 5, object);
     if (has_client)
         db_bind_int(st, 6, client);
@@ -168,8 +161,74 @@ enum eng_rc events_append(struct op_ctx *ctx, int has_client, int64_t client)
     db_bind_int(st, 7, (int64_t)time(NULL));
     if (engine_step_done(st) != ENG_OK)
         return ENG_DB;
-    ctx->event_seq = seq;
+    *ret_seq = seq;
     return ENG_OK;
+}
+
+enum eng_rc events_append(struct op_ctx *ctx, int has_client, int64_t client)
+{
+    int created = ctx->ep->op == OP_CREATE || ((ctx->ep->flags & EP_CREATES) && ctx->new_id > 0);
+    return append_event(ctx->db, ctx->mod->name, ctx->ep->function, created ? ctx->new_id : ctx->id,
+                        has_client, client, &ctx->event_seq);
+}
+
+int engine_event_action_ok(const char *action)
+{
+    size_t n = strlen(action);
+    if (n == 0 || n > 40 || !(action[0] >= 'a' && action[0] <= 'z'))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((action[i] >= 'a' && action[i] <= 'z') || (action[i] >= '0' && action[i] <= '9') ||
+              action[i] == '_'))
+            return 0;
+    return 1;
+}
+
+enum eng_rc engine_event_row(struct db *db, const struct module *m, const char *action, int64_t id,
+                             int64_t *seq)
+{
+    if (!m->res || !m->res->pk || !engine_event_action_ok(action) || id <= 0)
+        return ENG_NOT_DONE;
+    /* the row's client as reads see it: its client column, or its scope join's (a payment's
+     * invoice's client; none when the invoice is gone); identifiers from the descriptor */
+    struct buf sql;
+    buf_init(&sql, 0);
+    if (m->client_col && m->scope_join)
+        buf_printf(&sql, "SELECT %s.%s FROM %s LEFT JOIN %s ON %s WHERE %s.%s = ?",
+                   m->scope_join->table, m->client_col, m->table, m->scope_join->table,
+                   m->scope_join->on, m->table, m->res->pk);
+    else
+        buf_printf(&sql, "SELECT %s FROM %s WHERE %s = ?", m->client_col ? m->client_col : "NULL",
+                   m->table, m->res->pk);
+    if (sql.failed) {
+        buf_free(&sql);
+        return ENG_DB;
+    }
+    struct db_stmt *st;
+    enum db_rc rc = db_stmt(db, sql.p, &st);
+    buf_free(&sql);
+    if (rc != DB_OK)
+        return ENG_DB;
+    db_bind_int(st, 1, id);
+    rc = db_step(st);
+    size_t n = 0;
+    int has_client = rc == DB_ROW && db_column_text(st, 0, &n) != NULL;
+    int64_t client = has_client ? db_column_int(st, 0) : 0;
+    db_reset(st);
+    if (rc == DB_DONE)
+        return ENG_NOT_DONE;
+    if (rc != DB_ROW)
+        return ENG_DB;
+    return append_event(db, m->name, action, id, has_client, client, seq);
+}
+
+void engine_events_notify(int64_t seq)
+{
+    if (seq <= 0)
+        return;
+    int n = atomic_load(&nlisteners);
+    for (int i = 0; i < n; i++)
+        listeners[i](seq);
 }
 
 /* ---- reading ---- */

@@ -33,6 +33,7 @@
 #include "http/framing.h"
 #include "http/metrics.h"
 #include "http/netaddr.h"
+#include "modules/registry.h"
 #include "http/rawreq.h"
 #include "http/openapi.h"
 #include "http/streams.h"
@@ -1160,6 +1161,7 @@ int server_run(const struct server_config *cfg)
     struct custom_limits lim_custom = {cfg->custom_instructions, cfg->custom_memory};
     /* a Lua state ready for every thread that may run a script at once, up to 64 */
     unsigned states = threads + writers < 64 ? threads + writers : 64;
+    custom_set_modules(module_registry, module_count);
     if (cfg->custom_dir) {
         int n = custom_load(cfg->custom_dir, &lim_custom, states);
         if (n < 0) {

@@ -13,6 +13,8 @@ that stands for an ITFlow install behind the pass-through.
   SandboxTests   a script that loops forever, one that allocates without bound, one that raises an
                  error, one that does not compile: the server answers and goes on; no io/os/
                  debug/package, no bytecode; db.exec in a GET refused; a failing write rolled back
+  EventTests     db.event: a script's write as an event (its client from the row, scoped like
+                 reads, kept only with the write, long-polls woken); refusals
   KeyPermTests   read-only, no-delete and network-limited keys: db.exec refused with 403 (also
                  when the script catches it), nothing written; the networks for every script
   IdempotencyTests  Idempotency-Key on a script's POST: replayed, 409, concurrent duplicates
@@ -105,6 +107,18 @@ TEST_SCRIPTS = {
                    "  local n = db.exec(q)\n"
                    "  return {{changed = n}}\nend\n"),
     "bad_scope": "return function(req, db, key) return {{c = key.scope('x; DROP TABLE clients')}} end\n",
+    # a ticket note and its event; mode "fail": an error after both
+    "note_event": ("return function(req, db, key)\n"
+                   "  local b = req.body\n"
+                   "  db.exec(\"INSERT INTO ticket_replies (ticket_reply, ticket_reply_type, \"..\n"
+                   "    \"ticket_reply_by, ticket_reply_ticket_id) VALUES (?, 'Internal', 0, ?)\",\n"
+                   "    b.note, b.ticket_id)\n"
+                   "  local seq = db.event(b.module or 'tickets', b.action or 'note',\n"
+                   "    b.id or b.ticket_id)\n"
+                   "  if b.mode == 'fail' then error('after the event') end\n"
+                   "  return {{seq = seq}}\nend\n"),
+    "get_event": ("return function(req, db, key)\n"
+                  "  return {{seq = db.event('tickets', 'note', 10)}}\nend\n"),
     # MariaDB sends the first row, then an error (the subquery of the second row has two rows)
     "row_error": ("return function(req, db, key)\n"
                   "  return db.rows('SELECT (SELECT s.n FROM (SELECT 1 AS n UNION ALL SELECT 2) s '..\n"
@@ -481,6 +495,103 @@ class KeyPermTests(CustomCase):
             self.assertEqual(get(self.srv, "open_tickets", C1_KEY).status, 200)
         finally:
             self.key_update(2, "--any-ip")
+
+
+def events_after(srv, after, key=ALL_KEY, **params):
+    r = srv.request("GET", "/api/v1/events", query=dict(after=after, **params),
+                    headers={"X-API-Key": key}, timeout=30)
+    assert r.status == 200, r
+    return r.json()
+
+
+def last_event(db):
+    return int(base.db_value(db, "SELECT COALESCE(MAX(event_seq), 0) FROM itflowd_events"))
+
+
+class EventTests(CustomCase):
+    """db.event(module, action, id): a script's write reported like the API's own, in the
+    script's transaction, its client read from the row, seen only by keys that see the row."""
+
+    def note(self, key=ALL_KEY, **body):
+        body.setdefault("ticket_id", 10)
+        body.setdefault("note", "event note")
+        return post(self.srv, "note_event", body, key)
+
+    def test_event_with_the_write(self):
+        last = last_event(self.srv.db)
+        r = self.note(note="seen")
+        self.assertEqual(r.status, 200, r)
+        seq = r.json()["data"][0]["seq"]
+        self.assertEqual(seq, last + 1)
+        got = events_after(self.srv, last)
+        self.assertEqual(got["count"], 1, got)
+        e = got["data"][0]
+        self.assertEqual((e["seq"], e["type"], e["module"], e["action"], e["id"], e["client_id"]),
+                         (seq, "tickets.note", "tickets", "note", 10, 2))
+        # ticket 10 is client 2's: its key sees the event, client 1's does not
+        self.assertEqual(events_after(self.srv, last, C2_KEY)["count"], 1)
+        c1 = events_after(self.srv, last, C1_KEY)
+        self.assertEqual(c1["count"], 0, c1)
+        self.assertEqual(c1["next_after"], seq)
+
+    def test_client_from_the_row(self):
+        """a payment's client is its invoice's; a product has none"""
+        last = last_event(self.srv.db)
+        self.assertEqual(self.note(module="payments", action="reconciled", id=1).status, 200)
+        self.assertEqual(self.note(module="products", action="repriced", id=1).status, 200)
+        got = events_after(self.srv, last)["data"]
+        self.assertEqual([(e["type"], e["id"], e["client_id"]) for e in got],
+                         [("payments.reconciled", 1, 1), ("products.repriced", 1, None)])
+
+    def test_failed_script_leaves_no_event_and_no_gap(self):
+        last = last_event(self.srv.db)
+        before = replies(self.srv.db)
+        r = self.note(mode="fail")
+        self.assertJsonError(r, 500, "Internal server error.")
+        self.assertEqual(replies(self.srv.db), before)
+        self.assertEqual(last_event(self.srv.db), last)
+        r = self.note()
+        self.assertEqual(r.json()["data"][0]["seq"], last + 1)
+
+    def test_refused(self):
+        last = last_event(self.srv.db)
+        before = replies(self.srv.db)
+        cases = [({"module": "nope"}, "db.event: there is no module nope"),
+                 ({"action": "Not-A-Name"}, "db.event: the action must be a lower-case letter"),
+                 ({"id": 999999}, "db.event: there is no tickets row 999999")]
+        for body, logged in cases:
+            with self.subTest(body=body):
+                self.assertJsonError(self.note(**body), 500, "Internal server error.")
+                self.assertIn(logged, self.srv.log_text())
+        self.assertJsonError(get(self.srv, "get_event", ALL_KEY), 405, "POST")
+        self.assertEqual(replies(self.srv.db), before)
+        self.assertEqual(last_event(self.srv.db), last)
+
+    def test_read_only_key(self):
+        r = base.cli("key", "update", "--db", self.srv.db, "1", "--read-only")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        try:
+            self.assertJsonError(post(self.srv, "get_event", {}, ALL_KEY), 403, "read-only")
+        finally:
+            r = base.cli("key", "update", "--db", self.srv.db, "1", "--writable")
+            self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_long_poll_woken(self):
+        last = last_event(self.srv.db)
+        out = {}
+
+        def wait():
+            t0 = time.time()
+            out["events"] = events_after(self.srv, last, wait=20)
+            out["took"] = time.time() - t0
+
+        t = threading.Thread(target=wait)
+        t.start()
+        time.sleep(0.5)
+        self.assertEqual(self.note(note="wakes").status, 200)
+        t.join(30)
+        self.assertEqual(out["events"]["count"], 1, out)
+        self.assertLess(out["took"], 10, out)
 
 
 class IdempotencyTests(CustomCase):
