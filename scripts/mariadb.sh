@@ -75,7 +75,10 @@ start() {
   [ "$(id -u)" = 0 ] && as_user=(--user=root)
   if [ ! -d "$dir/data/mysql" ]; then
     rm -rf "$dir/data"
-    if ! timeout 120 "$install" --no-defaults --datadir="$dir/data" "${as_user[@]}" \
+    # a temporary directory of its own: bootstraps running at once in one TMPDIR have removed
+    # each other's temporary tables (install failed: "Can't find file '#sql-temptable-…'")
+    mkdir -p "$dir/tmp"
+    if ! TMPDIR="$dir/tmp" timeout 120 "$install" --no-defaults --datadir="$dir/data" "${as_user[@]}" \
          --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve \
          > "$dir/install.log" 2>&1; then
       echo "mariadb.sh: mariadb-install-db failed:" >&2
@@ -92,7 +95,8 @@ start() {
   port=$(cat "$dir/port")
   rm -f "$dir/sock" "$dir/mariadbd.pid"
   # setsid: the server outlives the calling shell's job control and gets no terminal signals
-  setsid "$server" --no-defaults --datadir="$dir/data" --socket="$dir/sock" --port="$port" \
+  mkdir -p "$dir/tmp"
+  setsid "$server" --no-defaults --datadir="$dir/data" --tmpdir="$dir/tmp" --socket="$dir/sock" --port="$port" \
     --bind-address=127.0.0.1 --pid-file="$dir/mariadbd.pid" --log-error="$dir/error.log" \
     "${as_user[@]}" --skip-name-resolve --skip-log-bin --character-set-server=utf8mb4 \
     --collation-server=utf8mb4_general_ci --default-time-zone=+00:00 \
