@@ -15,6 +15,7 @@
 
 #include "engine/engine.h"
 #include "engine/engine_int.h"
+#include "engine/sqlmemo.h"
 #include "json/json_write.h"
 
 /* ---- rendering and type patterns ---- */
@@ -190,23 +191,28 @@ enum eng_rc engine_event_row(struct db *db, const struct module *m, const char *
     if (!m->res || !m->res->pk || !engine_event_action_ok(action) || id <= 0)
         return ENG_NOT_DONE;
     /* the row's client as reads see it: its client column, or its scope join's (a payment's
-     * invoice's client; none when the invoice is gone); identifiers from the descriptor */
-    struct buf sql;
-    buf_init(&sql, 0);
-    if (m->client_col && m->scope_join)
-        buf_printf(&sql, "SELECT %s.%s FROM %s LEFT JOIN %s ON %s WHERE %s.%s = ?",
-                   m->scope_join->table, m->client_col, m->table, m->scope_join->table,
-                   m->scope_join->on, m->table, m->res->pk);
-    else
-        buf_printf(&sql, "SELECT %s FROM %s WHERE %s = ?", m->client_col ? m->client_col : "NULL",
-                   m->table, m->res->pk);
-    if (sql.failed) {
-        buf_free(&sql);
-        return ENG_DB;
+     * invoice's client; none when the invoice is gone); identifiers from the descriptor. The
+     * text is built once per module and dialect (sqlmemo). */
+    const struct sql_key key = {m, NULL, SHAPE_ROW_CLIENT, 0, db_dialect(db)};
+    const char *sql = sqlmemo_find(&key);
+    struct buf text;
+    buf_init(&text, 0);
+    if (!sql) {
+        if (m->client_col && m->scope_join)
+            buf_printf(&text, "SELECT %s.%s FROM %s LEFT JOIN %s ON %s WHERE %s.%s = ?",
+                       m->scope_join->table, m->client_col, m->table, m->scope_join->table,
+                       m->scope_join->on, m->table, m->res->pk);
+        else
+            buf_printf(&text, "SELECT %s FROM %s WHERE %s = ?",
+                       m->client_col ? m->client_col : "NULL", m->table, m->res->pk);
+        if (!text.failed)
+            sql = sqlmemo_add(&key, text.p);
     }
     struct db_stmt *st;
-    enum db_rc rc = db_stmt(db, sql.p, &st);
-    buf_free(&sql);
+    enum db_rc rc = sql           ? db_stmt_static(db, sql, &st)
+                    : text.failed ? DB_ERROR
+                                  : db_stmt(db, text.p, &st);
+    buf_free(&text);
     if (rc != DB_OK)
         return ENG_DB;
     db_bind_int(st, 1, id);

@@ -23,6 +23,7 @@ enum sql_shape {
     SHAPE_READ_COUNT,    /* read.c: a read's COUNT(*) (per filter; NULL: the list) */
     SHAPE_AGGREGATE,     /* aggregate.c: an aggregate read's grouped rows (per endpoint) */
     SHAPE_READ_PAGE,     /* read.c: an after_id page's row count and last id (sync.c) */
+    SHAPE_ROW_CLIENT,    /* events.c: a row's client as reads see it (a custom script's event) */
 };
 
 /* Facts besides the kind that change a statement's text; one bit each, or'ed into key.bits. */
